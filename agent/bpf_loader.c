@@ -1,0 +1,380 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if_link.h>
+#include <linux/magic.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "bpf_loader.h"
+#include "log.h"
+#include "xwgp.skel.h"
+
+#define BPFFS_ROOT "/sys/fs/bpf"
+
+int xwgp_default_pin_path(char *buf, size_t len, const char *instance)
+{
+	int n = snprintf(buf, len, BPFFS_ROOT "/xwgp/%s", instance ? instance : "default");
+
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+int xwgp_ensure_bpffs(void)
+{
+	struct statfs st;
+
+	if (statfs(BPFFS_ROOT, &st) == 0 && st.f_type == BPF_FS_MAGIC)
+		return 0;
+	if (mount("bpf", BPFFS_ROOT, "bpf", 0, "mode=0700")) {
+		int err = -errno;
+
+		pr_err("bpffs is not mounted at " BPFFS_ROOT " and mounting it failed: %s",
+		       strerror(errno));
+		return err;
+	}
+	pr_info("mounted bpffs at " BPFFS_ROOT);
+	return 0;
+}
+
+/* mkdir -p with mode 0700: the pins give full control of forwarding. */
+static int mkdir_p(const char *path)
+{
+	char tmp[256];
+	size_t len = strlen(path);
+
+	if (len >= sizeof(tmp))
+		return -ENAMETOOLONG;
+	memcpy(tmp, path, len + 1);
+	for (char *p = tmp + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(tmp, 0700) && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(tmp, 0700) && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+/*
+ * Compare a pinned map with the one this binary would create, so a layout
+ * change is reported by name instead of libbpf's generic reuse failure.
+ * A different max_entries is adopted (the pinned table keeps its size).
+ */
+static int check_pinned_map(struct bpf_map *map, const char *path)
+{
+	struct bpf_map_info info = {};
+	__u32 info_len = sizeof(info);
+	const char *name = bpf_map__name(map);
+	int fd, err = 0;
+
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (bpf_obj_get_info_by_fd(fd, &info, &info_len)) {
+		err = -errno;
+		goto out;
+	}
+	if (info.type != bpf_map__type(map)) {
+		pr_err("pinned map %s: type %u, this xwgp uses type %u", path, info.type,
+		       bpf_map__type(map));
+		err = -EINVAL;
+	} else if (info.key_size != bpf_map__key_size(map)) {
+		pr_err("pinned map %s: key size %u, this xwgp uses %u", path, info.key_size,
+		       bpf_map__key_size(map));
+		err = -EINVAL;
+	} else if (info.value_size != bpf_map__value_size(map)) {
+		pr_err("pinned map %s: value size %u, this xwgp uses %u", path, info.value_size,
+		       bpf_map__value_size(map));
+		err = -EINVAL;
+	} else if (info.max_entries != bpf_map__max_entries(map)) {
+		pr_warn("pinned map %s holds %u entries, config asks %u: keeping %u (run `xwgp down' to resize)",
+			name, info.max_entries, bpf_map__max_entries(map), info.max_entries);
+		bpf_map__set_max_entries(map, info.max_entries);
+	}
+	if (err)
+		pr_err("the maps pinned under this pin path were made by an incompatible xwgp; "
+		       "stop it and run `xwgp down' (sessions are lost) or use another instance");
+out:
+	close(fd);
+	return err;
+}
+
+static void maps_from_skel(struct xwgp_maps *m, struct xwgp_bpf *s)
+{
+	m->sessions = bpf_map__fd(s->maps.xwgp_sessions);
+	m->srv_index = bpf_map__fd(s->maps.xwgp_srv_index);
+	m->sess_meta = bpf_map__fd(s->maps.xwgp_sess_meta);
+	m->peer_state = bpf_map__fd(s->maps.xwgp_peer_state);
+	m->cfg = bpf_map__fd(s->maps.xwgp_cfg);
+	m->stats = bpf_map__fd(s->maps.xwgp_stats);
+	m->xsks = bpf_map__fd(s->maps.xwgp_xsks);
+	m->devmap = bpf_map__fd(s->maps.xwgp_devmap);
+	m->punt_rl = bpf_map__fd(s->maps.xwgp_punt_rl);
+	m->agent_stats = bpf_map__fd(s->maps.xwgp_agent_st);
+	m->xsk_slot = bpf_map__fd(s->maps.xwgp_xsk_slot);
+}
+
+int xwgp_loader_load(struct xwgp_loader *l, const char *pin_path, uint32_t max_sessions)
+{
+	struct bpf_map *map;
+	char path[512];
+	int err;
+
+	memset(l, 0, sizeof(*l));
+	l->prog_fd = -1;
+	if (strlen(pin_path) >= sizeof(l->pin_path))
+		return -ENAMETOOLONG;
+	strcpy(l->pin_path, pin_path);
+
+	err = xwgp_ensure_bpffs();
+	if (err)
+		return err;
+	err = mkdir_p(pin_path);
+	if (err) {
+		pr_err("pin_path `%s': cannot create: %s", pin_path, strerror(-err));
+		return err;
+	}
+
+	l->skel = xwgp_bpf__open();
+	if (!l->skel) {
+		err = -errno;
+		pr_err("opening the BPF object failed: %s", strerror(errno));
+		return err;
+	}
+	if (max_sessions) {
+		bpf_map__set_max_entries(l->skel->maps.xwgp_sessions, max_sessions);
+		bpf_map__set_max_entries(l->skel->maps.xwgp_srv_index, max_sessions);
+		bpf_map__set_max_entries(l->skel->maps.xwgp_sess_meta, max_sessions);
+	}
+	bpf_object__for_each_map(map, l->skel->obj) {
+		if (snprintf(path, sizeof(path), "%s/%s", pin_path, bpf_map__name(map)) >=
+		    (int)sizeof(path)) {
+			err = -ENAMETOOLONG;
+			goto err_destroy;
+		}
+		/* .rodata/.bss of the skeleton are per-load, never pinned */
+		if (bpf_map__is_internal(map))
+			continue;
+		err = check_pinned_map(map, path);
+		if (err)
+			goto err_destroy;
+		if (access(path, F_OK) == 0)
+			l->reused = true;
+		err = bpf_map__set_pin_path(map, path);
+		if (err)
+			goto err_destroy;
+	}
+
+	/* libbpf reuses maps whose pin exists and pins the ones it creates. */
+	err = xwgp_bpf__load(l->skel);
+	if (err) {
+		pr_err("loading the XDP program failed: %s (run with -v for the verifier log)",
+		       strerror(-err));
+		goto err_destroy;
+	}
+	l->prog_fd = bpf_program__fd(l->skel->progs.xwgp_xdp);
+	maps_from_skel(&l->maps, l->skel);
+	if (l->reused)
+		pr_info("reusing the maps pinned under %s", pin_path);
+	return 0;
+
+err_destroy:
+	xwgp_bpf__destroy(l->skel);
+	l->skel = NULL;
+	return err;
+}
+
+static int pinned_prog_id(const char *pin_path, __u32 *id)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+	char path[512];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/" XWGP_PROG_PIN_NAME, pin_path);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return -errno;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len)) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	*id = info.id;
+	return fd;
+}
+
+static int attach_flags(enum xwgp_attach_mode mode)
+{
+	switch (mode) {
+	case XWGP_ATTACH_SKB:
+		return XDP_FLAGS_SKB_MODE;
+	default:
+		return XDP_FLAGS_DRV_MODE;
+	}
+}
+
+int xwgp_loader_attach(struct xwgp_loader *l, const char *ifname, enum xwgp_attach_mode mode)
+{
+	LIBBPF_OPTS(bpf_xdp_attach_opts, opts);
+	unsigned int ifindex = if_nametoindex(ifname);
+	__u32 cur_id = 0, ours_id = 0;
+	int old_fd, flags, err;
+
+	if (!ifindex) {
+		pr_err("interface `%s': %s", ifname, strerror(errno));
+		return -ENODEV;
+	}
+	old_fd = pinned_prog_id(l->pin_path, &ours_id);
+	err = bpf_xdp_query_id(ifindex, 0, &cur_id);
+	if (err)
+		cur_id = 0;
+	if (cur_id && cur_id != ours_id) {
+		pr_err("interface `%s' already has XDP program id %u that is not xwgp's (pinned under %s); "
+		       "refusing to replace it",
+		       ifname, cur_id, l->pin_path);
+		err = -EBUSY;
+		goto out;
+	}
+	flags = attach_flags(mode);
+	if (cur_id) {
+		/* Our previous agent's program: swap atomically, maps are shared. */
+		flags |= XDP_FLAGS_REPLACE;
+		opts.old_prog_fd = old_fd;
+	} else {
+		flags |= XDP_FLAGS_UPDATE_IF_NOEXIST;
+	}
+	err = bpf_xdp_attach(ifindex, l->prog_fd, flags, &opts);
+	if (err && mode == XWGP_ATTACH_AUTO && !(flags & XDP_FLAGS_REPLACE)) {
+		pr_warn("interface `%s': native XDP failed (%s); falling back to skb (generic) mode, "
+			"which is much slower",
+			ifname, strerror(-err));
+		flags = (flags & ~XDP_FLAGS_DRV_MODE) | XDP_FLAGS_SKB_MODE;
+		err = bpf_xdp_attach(ifindex, l->prog_fd, flags, &opts);
+	}
+	if (err && (flags & XDP_FLAGS_REPLACE)) {
+		/* The old program may be attached in the other mode: swap mode bits. */
+		flags ^= XDP_FLAGS_DRV_MODE | XDP_FLAGS_SKB_MODE;
+		err = bpf_xdp_attach(ifindex, l->prog_fd, flags, &opts);
+	}
+	if (err) {
+		pr_err("attaching XDP to `%s' (%s mode) failed: %s", ifname,
+		       flags & XDP_FLAGS_SKB_MODE ? "skb" : "native", strerror(-err));
+		goto out;
+	}
+	pr_info("XDP attached to %s (%s mode)%s", ifname,
+		flags & XDP_FLAGS_SKB_MODE ? "skb" : "native",
+		cur_id ? ", replacing the previous agent's program" : "");
+
+	/* The pinned program is always the attached one. */
+	{
+		char path[512];
+
+		snprintf(path, sizeof(path), "%s/" XWGP_PROG_PIN_NAME, l->pin_path);
+		if (old_fd >= 0 || access(path, F_OK) == 0)
+			unlink(path);
+		err = bpf_program__pin(l->skel->progs.xwgp_xdp, path);
+		if (err)
+			pr_err("pinning the program at %s failed: %s", path, strerror(-err));
+	}
+out:
+	if (old_fd >= 0)
+		close(old_fd);
+	return err;
+}
+
+void xwgp_loader_close(struct xwgp_loader *l)
+{
+	if (l->skel)
+		xwgp_bpf__destroy(l->skel); /* closes fds; pins and XDP attachment stay */
+	l->skel = NULL;
+}
+
+static const char *const map_pin_names[] = {
+	"xwgp_sessions", "xwgp_srv_index", "xwgp_sess_meta", "xwgp_peer_state", "xwgp_cfg",
+	"xwgp_stats",	 "xwgp_xsks",	   "xwgp_devmap",    "xwgp_punt_rl",	"xwgp_agent_st", "xwgp_xsk_slot",
+};
+
+int xwgp_maps_open_pinned(struct xwgp_maps *m, const char *pin_path)
+{
+	int *fds = (int *)m;
+	char path[512];
+
+	_Static_assert(sizeof(*m) == sizeof(map_pin_names) / sizeof(map_pin_names[0]) * sizeof(int),
+		       "map_pin_names matches struct xwgp_maps");
+	for (size_t i = 0; i < sizeof(map_pin_names) / sizeof(map_pin_names[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", pin_path, map_pin_names[i]);
+		fds[i] = bpf_obj_get(path);
+		if (fds[i] < 0) {
+			int err = -errno;
+
+			pr_err("cannot open pinned map %s: %s%s", path, strerror(errno),
+			       errno == ENOENT ? " (is xwgp running in this network namespace, "
+						 "with this pin_path/instance?)" :
+						 "");
+			while (i--)
+				close(fds[i]);
+			return err;
+		}
+	}
+	return 0;
+}
+
+void xwgp_maps_close(struct xwgp_maps *m)
+{
+	int *fds = (int *)m;
+
+	for (size_t i = 0; i < sizeof(*m) / sizeof(int); i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+}
+
+int xwgp_loader_down(const char *pin_path)
+{
+	struct if_nameindex *ifs, *it;
+	__u32 ours = 0, cur;
+	char path[512];
+	int fd, detached = 0;
+
+	fd = pinned_prog_id(pin_path, &ours);
+	if (fd >= 0) {
+		ifs = if_nameindex();
+		for (it = ifs; it && it->if_index; it++) {
+			for (int mode = 0; mode < 2; mode++) {
+				int fl = mode ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
+
+				if (bpf_xdp_query_id(it->if_index, fl, &cur) || cur != ours)
+					continue;
+				if (bpf_xdp_detach(it->if_index, fl, NULL) == 0) {
+					pr_info("detached XDP from %s", it->if_name);
+					detached++;
+				}
+			}
+		}
+		if (ifs)
+			if_freenameindex(ifs);
+		close(fd);
+	}
+	snprintf(path, sizeof(path), "%s/" XWGP_PROG_PIN_NAME, pin_path);
+	unlink(path);
+	for (size_t i = 0; i < sizeof(map_pin_names) / sizeof(map_pin_names[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", pin_path, map_pin_names[i]);
+		if (unlink(path) == 0)
+			pr_debug("unpinned %s", path);
+	}
+	if (rmdir(pin_path) && errno != ENOENT)
+		pr_warn("could not remove %s: %s", pin_path, strerror(errno));
+	return detached;
+}

@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Loading, pinning and attaching the XDP program, and opening its maps.
+ *
+ * Restart survival (DESIGN.md section 7): every map and the program are
+ * pinned under pin_path; the program is attached the legacy netlink way
+ * (bpf_xdp_attach), which stays on the interface after the agent exits.
+ * libxdp's dispatcher cannot load on this kernel (DESIGN.md section 8), and a
+ * netlink attachment needs no bpf_link pin, so restart keeps forwarding with
+ * no extra moving part. A new agent reuses the pinned maps (after checking
+ * their layout) and atomically replaces the old program (XDP_FLAGS_REPLACE).
+ */
+#ifndef XWGP_BPF_LOADER_H
+#define XWGP_BPF_LOADER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define XWGP_PROG_PIN_NAME "xwgp_xdp"
+
+/* File descriptors of every map, from a loaded skeleton or from pins. */
+struct xwgp_maps {
+	int sessions; /* xwgp_sessions */
+	int srv_index; /* xwgp_srv_index */
+	int sess_meta; /* xwgp_sess_meta */
+	int peer_state; /* xwgp_peer_state */
+	int cfg; /* xwgp_cfg */
+	int stats; /* xwgp_stats */
+	int xsks; /* xwgp_xsks */
+	int devmap; /* xwgp_devmap */
+	int punt_rl; /* xwgp_punt_rl */
+	int agent_stats; /* xwgp_agent_st */
+	int xsk_slot; /* xwgp_xsk_slot */
+};
+
+struct xwgp_bpf;
+
+struct xwgp_loader {
+	struct xwgp_bpf *skel;
+	struct xwgp_maps maps;
+	char pin_path[256];
+	bool reused; /* maps were found pinned (agent restart) */
+	int prog_fd;
+};
+
+enum xwgp_attach_mode { XWGP_ATTACH_NATIVE, XWGP_ATTACH_SKB, XWGP_ATTACH_AUTO };
+
+/* Default pin path of an instance: /sys/fs/bpf/xwgp/<instance>. */
+int xwgp_default_pin_path(char *buf, size_t len, const char *instance);
+
+/* Mount bpffs at /sys/fs/bpf when it is not mounted (as under `ip netns exec`). */
+int xwgp_ensure_bpffs(void);
+
+/*
+ * Open and load the program, reusing maps pinned under pin_path when their
+ * layout matches (else fail naming the map and what differs), pin new maps
+ * and the program. max_sessions sizes the session maps of a fresh load.
+ */
+int xwgp_loader_load(struct xwgp_loader *l, const char *pin_path, uint32_t max_sessions);
+
+/* Attach (or atomically replace our previous program) on one interface. */
+int xwgp_loader_attach(struct xwgp_loader *l, const char *ifname, enum xwgp_attach_mode mode);
+
+/* Close fds; pins and attachments stay (restart survival). */
+void xwgp_loader_close(struct xwgp_loader *l);
+
+/* Open the maps pinned under pin_path (for show/stats/down). */
+int xwgp_maps_open_pinned(struct xwgp_maps *m, const char *pin_path);
+void xwgp_maps_close(struct xwgp_maps *m);
+
+/*
+ * Detach the pinned program from every interface of this network namespace
+ * it is attached to, and remove the pins. Returns the number of interfaces
+ * it was detached from, or -errno.
+ */
+int xwgp_loader_down(const char *pin_path);
+
+#endif

@@ -1,0 +1,129 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * mwgp-compatible configuration: server and client JSON files, with the
+ * JSON5 bits mwgp configs use (comments, trailing commas), plus xwgp's own
+ * server keys. The contract is the mwgp README (shared/seed/mwgp-README.md).
+ *
+ * Loading validates everything it can without touching the system (files
+ * named by privkey_file are read, host names resolved; interfaces are not
+ * looked up), prints every problem with pr_err naming the JSON path and the
+ * value, and returns 0 or -errno (-EINVAL for a bad config, or the errno of
+ * the first unreadable file). On error nothing is left allocated and key
+ * material is wiped.
+ */
+#ifndef XWGP_CONFIG_H
+#define XWGP_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "xwgp_abi.h"
+
+#define XWGP_KEY_LEN 32
+
+/* Where the XDP program is attached. Not XDP_MODE_*: libxdp owns those names. */
+enum xwgp_xdp_mode {
+	XWGP_XDP_NATIVE, /* default: driver mode (veth and real NICs have it) */
+	XWGP_XDP_SKB, /* generic mode */
+	XWGP_XDP_AUTO, /* native, else generic */
+	XWGP_XDP_OFF, /* no XDP: the agent forwards everything through sockets */
+};
+
+/* servers[].peers[] */
+struct xwgp_peer_cfg {
+	bool has_pubkey; /* false: the fallback peer */
+	uint8_t pubkey[XWGP_KEY_LEN];
+	struct xwgp_ep forward_to; /* complete: host filled from the server address */
+	char *forward_to_name; /* host name forward_to was resolved from, or NULL */
+	uint8_t csvl, ssvl; /* effective levels (1-3): peer, else server, else default */
+};
+
+/* servers[] */
+struct xwgp_server_cfg {
+	uint8_t privkey[XWGP_KEY_LEN];
+	uint8_t pubkey[XWGP_KEY_LEN]; /* derived from privkey */
+	char *privkey_file; /* NULL: the key was inline */
+	struct xwgp_ep address; /* port 0; family NONE if absent */
+	char *address_name; /* host name address was resolved from, or NULL */
+	uint8_t csvl, ssvl; /* as configured at server level; 0: not set */
+	struct xwgp_peer_cfg *peers;
+	size_t n_peers; /* >= 1 */
+	int fallback; /* index of the fallback peer, or -1 */
+};
+
+struct xwgp_server_config {
+	/* mwgp keys */
+	struct xwgp_ep listen; /* family NONE: every local address */
+	uint32_t timeout_sec;
+	uint32_t max_packet_size;
+	struct xwgp_server_cfg *servers;
+	size_t n_servers; /* >= 1 */
+	char *obfs; /* obfuscation password; NULL: off */
+	char *cache_file_path; /* NULL: the default */
+	/* xwgp's own keys */
+	char **interfaces; /* NIC names (not checked to exist) */
+	size_t n_interfaces;
+	enum xwgp_xdp_mode xdp_mode;
+	char *instance; /* never NULL after loading */
+	char *pin_path; /* never NULL: default /sys/fs/bpf/xwgp/<instance> */
+	struct xwgp_ep upstream; /* port 0: ephemeral; family NONE: any address */
+	uint32_t punt_rate_pps; /* 0: no limit */
+	uint32_t punt_burst;
+	uint32_t max_sessions;
+};
+
+struct xwgp_client_config {
+	char *server; /* "host:port" as written: may be a name, resolved at run time */
+	char *server_host; /* its host part, brackets removed */
+	uint16_t server_port;
+	struct xwgp_ep listen;
+	uint32_t timeout_sec;
+	uint32_t max_packet_size;
+	uint8_t server_pubkey[XWGP_KEY_LEN];
+	uint8_t client_pubkey[XWGP_KEY_LEN];
+	struct xwgp_ep dns; /* `dns' or `resolver'; family NONE: system resolver */
+	char *obfs; /* NULL: off */
+	uint8_t csvl, ssvl; /* effective levels (1-3) */
+	char *cache_file_path; /* NULL: the default */
+};
+
+enum xwgp_config_kind {
+	XWGP_CONFIG_SERVER,
+	XWGP_CONFIG_CLIENT,
+};
+
+#define XWGP_PIN_ROOT "/sys/fs/bpf/xwgp"
+#define XWGP_INSTANCE_DEFAULT "default"
+#define XWGP_MAX_SESSIONS_LIMIT (1u << 24)
+
+int config_load_server(const char *path, struct xwgp_server_config *out);
+/* From memory; source_name prefixes the messages (a file name, "<test>"). */
+int config_parse_server(const char *json_text, const char *source_name,
+			struct xwgp_server_config *out);
+/* Frees everything, wipes private keys and the obfs password; c may be zeroed. */
+void config_free_server(struct xwgp_server_config *c);
+
+int config_load_client(const char *path, struct xwgp_client_config *out);
+int config_parse_client(const char *json_text, const char *source_name,
+			struct xwgp_client_config *out);
+void config_free_client(struct xwgp_client_config *c);
+
+/*
+ * Server or client config? A top-level `servers' key means server, `server'
+ * means client; both or neither is an error (-EINVAL, printed).
+ */
+int config_detect_kind(const char *json_text, const char *source_name,
+		       enum xwgp_config_kind *kind);
+
+/* Read a whole text file (at most 16 MiB) into a NUL-terminated heap buffer. */
+int config_read_file(const char *path, char **text);
+
+/* Human-readable, resolved; private keys and the obfs password never printed. */
+void config_print_server(FILE *out, const struct xwgp_server_config *c);
+void config_print_client(FILE *out, const struct xwgp_client_config *c);
+
+const char *config_xdp_mode_name(enum xwgp_xdp_mode mode);
+
+#endif /* XWGP_CONFIG_H */

@@ -1,0 +1,382 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+
+#include <arpa/inet.h>
+#include <sodium.h>
+
+#include "addr.h"
+
+#include "handler.h"
+#include "log.h"
+#include "wg_proto.h"
+
+#define NSEC_PER_SEC 1000000000ull
+
+uint64_t xwgp_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
+}
+
+static inline uint32_t get_le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static inline void put_le32(uint8_t *p, uint32_t v)
+{
+	p[0] = v;
+	p[1] = v >> 8;
+	p[2] = v >> 16;
+	p[3] = v >> 24;
+}
+
+#define COUNT(h, name) ((h)->stats[XWGP_AGENT_STAT_##name]++)
+
+int handler_init(struct handler *h, const struct xwgp_server_config *cfg,
+		 const struct xwgp_maps *maps)
+{
+	int err;
+
+	memset(h, 0, sizeof(*h));
+	h->cfg = cfg;
+	h->wgit.maps = maps;
+	h->keys = sodium_allocarray(cfg->n_servers, sizeof(*h->keys));
+	if (!h->keys)
+		return -ENOMEM;
+	for (size_t i = 0; i < cfg->n_servers; i++) {
+		err = wg_server_key_init(&h->keys[i], cfg->servers[i].privkey);
+		if (err) {
+			pr_err("servers[%zu]: cannot derive the public key", i);
+			handler_fini(h);
+			return err;
+		}
+	}
+	return 0;
+}
+
+void handler_fini(struct handler *h)
+{
+	if (h->keys)
+		sodium_free(h->keys); /* sodium_free wipes */
+	h->keys = NULL;
+}
+
+/* csvl/ssvl check of a handshake/cookie source against the stored endpoint. */
+static bool source_ok(uint8_t level, const struct xwgp_ep *stored, const struct xwgp_ep *from)
+{
+	switch (level) {
+	case XWGP_SVL_IP_PORT:
+		return xwgp_ep_equal(stored, from);
+	case XWGP_SVL_IP:
+		return xwgp_ep_equal_ip(stored, from);
+	default:
+		return true;
+	}
+}
+
+static const struct xwgp_peer_cfg *choose_peer(const struct xwgp_server_cfg *srv,
+					       const uint8_t client_pub[static 32])
+{
+	for (size_t i = 0; i < srv->n_peers; i++)
+		if (srv->peers[i].has_pubkey &&
+		    sodium_memcmp(srv->peers[i].pubkey, client_pub, 32) == 0)
+			return &srv->peers[i];
+	return srv->fallback >= 0 ? &srv->peers[srv->fallback] : NULL;
+}
+
+static uint8_t effective_level(uint8_t peer, uint8_t server, uint8_t dflt)
+{
+	if (peer != XWGP_SVL_INHERIT)
+		return peer;
+	if (server != XWGP_SVL_INHERIT)
+		return server;
+	return dflt;
+}
+
+static void send_or_count(struct handler *h, enum xwgp_side side, const struct xwgp_ep *local,
+			  const struct xwgp_ep *remote, const uint8_t *data, size_t len)
+{
+	if (h->send(h->io_ctx, side, local, remote, data, len) < 0)
+		COUNT(h, SEND_ERRORS);
+}
+
+/*
+ * Handshake initiation from a client: pick the server by MAC1, learn the
+ * client key, pick the peer, create the session, translate, forward.
+ */
+static void handle_initiation(struct handler *h, struct pkt *p)
+{
+	const struct xwgp_server_cfg *srv;
+	const struct xwgp_peer_cfg *peer;
+	struct xwgp_session_meta meta = {};
+	struct xwgp_session s = {};
+	struct xwgp_peer_key pk = {};
+	struct xwgp_peer_state ps = {};
+	uint8_t client_pub[32], tai64n[12];
+	uint64_t now = xwgp_now_ns();
+	enum wg_init_result r;
+	bool have_cookie;
+	int si, err;
+
+	si = wg_find_server_by_mac1(p->data, p->len, h->keys, h->cfg->n_servers);
+	if (si < 0) {
+		COUNT(h, INIT_NO_SERVER);
+		return;
+	}
+	srv = &h->cfg->servers[si];
+	r = wg_consume_initiation(&h->keys[si], p->data, p->len, client_pub, tai64n);
+	if (r != WG_INIT_OK) {
+		pr_debug("initiation from client: %s", wg_init_result_str(r));
+		COUNT(h, INIT_DECRYPT_FAILED);
+		return;
+	}
+	peer = choose_peer(srv, client_pub);
+	if (!peer) {
+		char b64[45];
+
+		wg_key_to_base64(b64, client_pub);
+		pr_debug("servers[%d]: no peer for client key %s and no fallback", si, b64);
+		COUNT(h, INIT_NO_PEER);
+		return;
+	}
+
+	/* Replay protection: the TAI64N timestamp must grow per client key. */
+	memcpy(pk.server_pub, h->keys[si].pub, 32);
+	memcpy(pk.client_pub, client_pub, 32);
+	if (wgit_peer_get(&h->wgit, &pk, &ps) == 0 && memcmp(tai64n, ps.last_tai64n, 12) <= 0) {
+		COUNT(h, INIT_REPLAY);
+		return;
+	}
+	memcpy(ps.last_tai64n, tai64n, 12);
+	have_cookie = ps.cookie_ns && now - ps.cookie_ns < WG_COOKIE_LIFETIME_SEC * 1000000000ull;
+
+	s.client = p->src;
+	s.client_local = p->dst;
+	s.server = peer->forward_to;
+	if (h->route(h->io_ctx, &s.server, &s.server_local)) {
+		COUNT(h, SEND_ERRORS);
+		return;
+	}
+	s.server_local.port = htons(h->upstream_port);
+	s.client_origin_index = get_le32(p->data + WG_INIT_OFF_SENDER);
+	s.csvl = effective_level(peer->csvl, srv->csvl, XWGP_CSVL_DEFAULT);
+	s.ssvl = effective_level(peer->ssvl, srv->ssvl, XWGP_SSVL_DEFAULT);
+	if (p->obfs)
+		s.flags |= XWGP_SF_OBFS;
+	s.created_ns = s.last_seen_ns = now;
+
+	memcpy(meta.client_pub, client_pub, 32);
+	memcpy(meta.server_pub, h->keys[si].pub, 32);
+	memcpy(meta.client_mac1, p->data + WG_INIT_OFF_MAC1, 16);
+	meta.handshake_ns = now;
+
+	err = wgit_session_create(&h->wgit, &s, &meta);
+	if (err) {
+		if (err == -ENOSPC)
+			COUNT(h, INIT_TABLE_FULL);
+		else
+			pr_warn("creating a session failed: %s", strerror(-err));
+		return;
+	}
+	if (s.flags & XWGP_SF_XLAT_CLIENT) {
+		put_le32(p->data + WG_INIT_OFF_SENDER, s.client_proxy_index);
+		wg_macs_set(p->data, p->len, &h->keys[si].mac, have_cookie ? ps.cookie : NULL);
+		memcpy(meta.sent_mac1, p->data + WG_INIT_OFF_MAC1, 16);
+		wgit_meta_put(&h->wgit, s.client_proxy_index, &meta);
+		COUNT(h, INIT_TRANSLATED);
+	} else {
+		memcpy(meta.sent_mac1, meta.client_mac1, 16);
+		wgit_meta_put(&h->wgit, s.client_proxy_index, &meta);
+	}
+	wgit_peer_put(&h->wgit, &pk, &ps);
+	COUNT(h, INIT_FORWARDED);
+	send_or_count(h, XWGP_SIDE_SERVER, &s.server_local, &s.server, p->data, p->len);
+}
+
+/* Handshake response from a backend: register its index, translate, pass on. */
+static void handle_response(struct handler *h, struct pkt *p)
+{
+	uint32_t receiver = get_le32(p->data + WG_RESP_OFF_RECEIVER);
+	uint32_t sender = get_le32(p->data + WG_RESP_OFF_SENDER);
+	struct xwgp_session_meta meta;
+	struct wg_mac_keys client_mac;
+	struct xwgp_session s;
+	int err;
+
+	if (wgit_session_get(&h->wgit, receiver, &s) ||
+	    wgit_meta_get(&h->wgit, receiver, &meta)) {
+		COUNT(h, RESP_UNKNOWN_INDEX);
+		return;
+	}
+	if (!source_ok(s.ssvl, &s.server, &p->src)) {
+		COUNT(h, SRC_INVALID);
+		return;
+	}
+	wg_mac_keys_init(&client_mac, meta.client_pub);
+	if (wg_mac1_verify(p->data, p->len, &client_mac)) {
+		COUNT(h, RESP_BAD_MAC1);
+		return;
+	}
+	err = wgit_session_establish(&h->wgit, &s, sender);
+	if (err) {
+		if (err == -ENOSPC)
+			COUNT(h, INIT_TABLE_FULL);
+		else
+			pr_warn("registering a backend index failed: %s", strerror(-err));
+		return;
+	}
+	meta.established_ns = xwgp_now_ns();
+	wgit_meta_put(&h->wgit, receiver, &meta);
+	if (s.flags & (XWGP_SF_XLAT_CLIENT | XWGP_SF_XLAT_SERVER)) {
+		put_le32(p->data + WG_RESP_OFF_SENDER, s.server_proxy_index);
+		put_le32(p->data + WG_RESP_OFF_RECEIVER, s.client_origin_index);
+		/* We hold no cookie from the client: MAC2 zero, as WireGuard does. */
+		wg_macs_set(p->data, p->len, &client_mac, NULL);
+	}
+	COUNT(h, RESP_FORWARDED);
+	send_or_count(h, XWGP_SIDE_CLIENT, &s.client_local, &s.client, p->data, p->len);
+}
+
+/*
+ * Cookie reply from a backend (it is under load): keep the cookie for MAC2
+ * of re-sent initiations, then pass it on, re-sealed for the MAC1 the
+ * client really sent when we had changed it.
+ */
+static void handle_cookie(struct handler *h, struct pkt *p)
+{
+	uint32_t receiver = get_le32(p->data + WG_COOKIE_OFF_RECEIVER);
+	struct xwgp_session_meta meta;
+	struct xwgp_peer_state ps = {};
+	struct xwgp_peer_key pk;
+	struct wg_mac_keys server_mac;
+	struct xwgp_session s;
+	uint8_t cookie[16];
+
+	if (wgit_session_get(&h->wgit, receiver, &s) ||
+	    wgit_meta_get(&h->wgit, receiver, &meta)) {
+		COUNT(h, COOKIE_UNKNOWN_INDEX);
+		return;
+	}
+	if (!source_ok(s.ssvl, &s.server, &p->src)) {
+		COUNT(h, SRC_INVALID);
+		return;
+	}
+	wg_mac_keys_init(&server_mac, meta.server_pub);
+	if (wg_cookie_open(cookie, p->data, p->len, server_mac.cookie_key, meta.sent_mac1)) {
+		COUNT(h, COOKIE_UNDECRYPTABLE);
+		return;
+	}
+	memcpy(pk.server_pub, meta.server_pub, 32);
+	memcpy(pk.client_pub, meta.client_pub, 32);
+	wgit_peer_get(&h->wgit, &pk, &ps);
+	memcpy(ps.cookie, cookie, 16);
+	ps.cookie_ns = xwgp_now_ns();
+	wgit_peer_put(&h->wgit, &pk, &ps);
+
+	put_le32(p->data + WG_COOKIE_OFF_RECEIVER, s.client_origin_index);
+	if (memcmp(meta.sent_mac1, meta.client_mac1, 16) &&
+	    wg_cookie_seal(p->data, cookie, server_mac.cookie_key, meta.client_mac1)) {
+		COUNT(h, COOKIE_UNDECRYPTABLE);
+		sodium_memzero(cookie, sizeof(cookie));
+		return;
+	}
+	sodium_memzero(cookie, sizeof(cookie));
+	COUNT(h, COOKIE_FORWARDED);
+	send_or_count(h, XWGP_SIDE_CLIENT, &s.client_local, &s.client, p->data, p->len);
+}
+
+/* Transport that reached the agent: the same rule as XDP, via the socket. */
+static void handle_transport(struct handler *h, struct pkt *p)
+{
+	uint32_t receiver = get_le32(p->data + WG_TRANSPORT_OFF_RECEIVER);
+	struct transport_out out;
+	struct xwgp_session s;
+	int err;
+
+	if (p->side == XWGP_SIDE_CLIENT)
+		err = wgit_session_by_server_index(&h->wgit, receiver, &s);
+	else
+		err = wgit_session_get(&h->wgit, receiver, &s);
+	if (err) {
+		COUNT(h, TRANSPORT_UNKNOWN_INDEX);
+		return;
+	}
+	err = transport_forward(&s, p->side, &p->src, &p->dst, p->data, p->len, xwgp_now_ns(),
+				&out);
+	if (err) {
+		COUNT(h, TRANSPORT_DROPPED);
+		return;
+	}
+	if (out.endpoint_changed)
+		COUNT(h, ROAMED);
+	wgit_session_put(&h->wgit, &s);
+	if (p->side == XWGP_SIDE_CLIENT)
+		COUNT(h, TRANSPORT_C2S);
+	else
+		COUNT(h, TRANSPORT_S2C);
+	send_or_count(h, p->side == XWGP_SIDE_CLIENT ? XWGP_SIDE_SERVER : XWGP_SIDE_CLIENT,
+		      &out.src, &out.dst, p->data, p->len);
+}
+
+void handler_packet(struct handler *h, struct pkt *p)
+{
+	uint8_t type;
+
+	if (p->side == XWGP_SIDE_CLIENT)
+		COUNT(h, RX_CLIENT);
+	else
+		COUNT(h, RX_SERVER);
+	if (p->via_xsk)
+		COUNT(h, RX_XSK);
+	if (h->cfg->max_packet_size && p->len > h->cfg->max_packet_size) {
+		COUNT(h, TOO_BIG);
+		return;
+	}
+	if (p->len < WG_HEADER_LEN || p->data[1] || p->data[2] || p->data[3]) {
+		COUNT(h, MALFORMED);
+		return;
+	}
+	type = p->data[0];
+	switch (type) {
+	case WG_MSG_INITIATION:
+		if (p->side != XWGP_SIDE_CLIENT)
+			break; /* backends never initiate towards xwgp */
+		if (p->len != WG_INIT_LEN) {
+			COUNT(h, MALFORMED);
+			return;
+		}
+		handle_initiation(h, p);
+		return;
+	case WG_MSG_RESPONSE:
+		if (p->side != XWGP_SIDE_SERVER)
+			break;
+		if (p->len != WG_RESP_LEN) {
+			COUNT(h, MALFORMED);
+			return;
+		}
+		handle_response(h, p);
+		return;
+	case WG_MSG_COOKIE_REPLY:
+		if (p->side != XWGP_SIDE_SERVER)
+			break;
+		if (p->len != WG_COOKIE_REPLY_LEN) {
+			COUNT(h, MALFORMED);
+			return;
+		}
+		handle_cookie(h, p);
+		return;
+	case WG_MSG_TRANSPORT:
+		if (p->len < WG_TRANSPORT_MIN_LEN) {
+			COUNT(h, MALFORMED);
+			return;
+		}
+		handle_transport(h, p);
+		return;
+	}
+	COUNT(h, BAD_TYPE);
+}

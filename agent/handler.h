@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The agent's packet handler: every packet that reaches the agent (from an
+ * AF_XDP socket or a UDP socket) ends here, whichever path brought it.
+ * It is a complete implementation of every forwarding rule (DESIGN.md
+ * section 2): handshakes (WGIT, MAC recomputation, cookies) and transport
+ * (through transport_forward, the twin of the XDP rule).
+ */
+#ifndef XWGP_HANDLER_H
+#define XWGP_HANDLER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "transport.h"
+#include "wg_crypto.h"
+#include "wgit.h"
+#include "xwgp_abi.h"
+#include "xwgp_agent_stats.h"
+
+/* One UDP datagram as the handler sees it. */
+struct pkt {
+	enum xwgp_side side; /* arrived on listen (client) or upstream (server) */
+	struct xwgp_ep src; /* remote sender */
+	struct xwgp_ep dst; /* our local address it was sent to */
+	uint8_t *data; /* UDP payload; the handler rewrites it in place */
+	size_t len;
+	size_t cap; /* room in data (obfuscation may grow a packet) */
+	bool via_xsk;
+	bool obfs; /* arrived obfuscated (de-obfuscated before the handler) */
+};
+
+/* Send data from our local address `local` to `remote` on socket `side`. */
+typedef int (*handler_send_fn)(void *ctx, enum xwgp_side side, const struct xwgp_ep *local,
+			       const struct xwgp_ep *remote, const uint8_t *data, size_t len);
+/* Our local address the kernel would use to reach remote (port left 0). */
+typedef int (*handler_route_fn)(void *ctx, const struct xwgp_ep *remote, struct xwgp_ep *local);
+
+struct handler {
+	const struct xwgp_server_config *cfg;
+	struct wg_server_key *keys; /* one per cfg->servers[] */
+	struct wgit wgit;
+	uint16_t listen_port; /* host order */
+	uint16_t upstream_port;
+	handler_send_fn send;
+	handler_route_fn route;
+	void *io_ctx;
+	uint64_t stats[XWGP_AGENT_STAT__MAX];
+};
+
+/* Derive the server keys from cfg; wipe with handler_fini. */
+int handler_init(struct handler *h, const struct xwgp_server_config *cfg,
+		 const struct xwgp_maps *maps);
+void handler_fini(struct handler *h);
+
+void handler_packet(struct handler *h, struct pkt *p);
+
+/* CLOCK_BOOTTIME in ns: the clock bpf_ktime_get_boot_ns() reads. */
+uint64_t xwgp_now_ns(void);
+
+#endif

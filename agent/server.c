@@ -1,0 +1,495 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * `xwgp server CONFIG`: open -> configure -> load -> attach -> run, and on
+ * SIGTERM/SIGINT leave the program and maps pinned so transport keeps
+ * flowing while no agent runs (DESIGN.md section 7).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <net/if.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <sodium.h>
+
+#include "bpf_loader.h"
+#include "cmds.h"
+#include "config.h"
+#include "frame.h"
+#include "handler.h"
+#include "log.h"
+#include "udp_io.h"
+#include "xsk_rx.h"
+
+#define MAX_XSKS XWGP_MAX_XSKS
+#define RX_BUF 65536
+#define NSEC_PER_SEC 1000000000ull
+
+struct server {
+	struct xwgp_server_config cfg;
+	struct xwgp_loader loader;
+	struct handler h;
+	int listen_fd, upstream_fd;
+	uint16_t listen_port, upstream_port;
+	struct xsk_rx xsks[MAX_XSKS];
+	int n_xsks;
+	int epfd, sigfd, timerfd;
+	bool force_xlat, no_xsk;
+	const char *config_path;
+	uint8_t buf[RX_BUF];
+};
+
+static int io_send(void *ctx, enum xwgp_side side, const struct xwgp_ep *local,
+		   const struct xwgp_ep *remote, const uint8_t *data, size_t len)
+{
+	struct server *s = ctx;
+	int fd = side == XWGP_SIDE_CLIENT ? s->listen_fd : s->upstream_fd;
+	int err = udp_send(fd, local, remote, data, len);
+
+	if (err)
+		pr_debug("sendmsg on the %s socket failed: %s",
+			 side == XWGP_SIDE_CLIENT ? "listen" : "upstream", strerror(-err));
+	return err;
+}
+
+static int io_route(void *ctx, const struct xwgp_ep *remote, struct xwgp_ep *local)
+{
+	(void)ctx;
+	return udp_route_local(remote, local);
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: xwgp server [OPTIONS] CONFIG.json\n"
+		"\n"
+		"Serve vanilla (and mwgp-obfuscated) WireGuard clients on the config's `listen'\n"
+		"port and forward each to the backend chosen by its public key. Transport\n"
+		"packets are forwarded in XDP on the config's `interface' list; handshakes go\n"
+		"through this agent. On SIGTERM/SIGINT the XDP program and the maps stay pinned\n"
+		"under `pin_path' so forwarding continues; `xwgp down' removes them.\n"
+		"\n"
+		"Options:\n"
+		"  --force-translation  translate every index (tests MAC recomputation)\n"
+		"  --no-xsk             do not open AF_XDP sockets; punts reach the UDP socket\n"
+		"  --xdp-mode MODE      override `xdp_mode': native, skb, auto or off\n"
+		"  -v, --verbose        debug logging (same as `xwgp -v server')\n"
+		"  -h, --help           this help\n");
+}
+
+static int setup_cfg_map(struct server *s)
+{
+	struct xwgp_cfg c = {
+		.abi_version = XWGP_ABI_VERSION,
+		.punt_rate_pps = s->cfg.punt_rate_pps,
+		.punt_burst = s->cfg.punt_burst,
+		.max_packet_size = s->cfg.max_packet_size,
+	};
+	__u32 key = 0;
+
+	c.listen = s->cfg.listen;
+	c.listen.port = htons(s->listen_port);
+	c.upstream = s->cfg.upstream;
+	c.upstream.port = htons(s->upstream_port);
+	if (s->cfg.obfs) {
+		c.flags |= XWGP_CFG_OBFS;
+		crypto_hash_sha256(c.obfs_key, (const uint8_t *)s->cfg.obfs, strlen(s->cfg.obfs));
+	}
+	if (bpf_map_update_elem(s->loader.maps.cfg, &key, &c, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+static enum xwgp_attach_mode attach_mode(enum xwgp_xdp_mode m)
+{
+	switch (m) {
+	case XWGP_XDP_SKB:
+		return XWGP_ATTACH_SKB;
+	case XWGP_XDP_AUTO:
+		return XWGP_ATTACH_AUTO;
+	default:
+		return XWGP_ATTACH_NATIVE;
+	}
+}
+
+static int setup_interfaces(struct server *s)
+{
+	int err;
+
+	for (size_t i = 0; i < s->cfg.n_interfaces; i++) {
+		const char *ifname = s->cfg.interfaces[i];
+		struct bpf_devmap_val dv = {};
+		__u32 ifindex = if_nametoindex(ifname);
+		int nq;
+
+		if (!ifindex) {
+			pr_err("interface[%zu]: `%s': %s", i, ifname, strerror(errno));
+			return -ENODEV;
+		}
+		err = xwgp_loader_attach(&s->loader, ifname, attach_mode(s->cfg.xdp_mode));
+		if (err)
+			return err;
+		/* Allow redirects between our interfaces. */
+		dv.ifindex = ifindex;
+		if (bpf_map_update_elem(s->loader.maps.devmap, &ifindex, &dv, BPF_ANY))
+			pr_warn("interface `%s': adding it to the devmap failed: %s", ifname,
+				strerror(errno));
+		if (s->no_xsk)
+			continue;
+		nq = xsk_rx_queue_count(ifname);
+		if (nq > XWGP_MAX_QUEUES_PER_DEV) {
+			pr_warn("interface `%s' has %d RX queues; AF_XDP on the first %d, "
+				"the rest punt to the UDP socket",
+				ifname, nq, XWGP_MAX_QUEUES_PER_DEV);
+			nq = XWGP_MAX_QUEUES_PER_DEV;
+		}
+		for (int q = 0; q < nq && s->n_xsks < MAX_XSKS; q++) {
+			err = xsk_rx_open(&s->xsks[s->n_xsks], ifname, q, s->loader.maps.xsks,
+					  xsk_map_key(i, q));
+			if (err) {
+				pr_warn("interface `%s' queue %d: AF_XDP socket failed (%s); punts "
+					"from it reach the UDP socket instead",
+					ifname, q, strerror(-err));
+				continue;
+			}
+			s->n_xsks++;
+		}
+		/* Tell XDP which xsk slot this interface uses. */
+		{
+			__u32 slot = i;
+
+			if (bpf_map_update_elem(s->loader.maps.xsk_slot, &ifindex, &slot, BPF_ANY))
+				pr_warn("interface `%s': xsk slot: %s", ifname, strerror(errno));
+		}
+	}
+	return 0;
+}
+
+static int epoll_add(int epfd, int fd, uint64_t tag)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = tag };
+
+	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) ? -errno : 0;
+}
+
+enum { TAG_LISTEN = 1, TAG_UPSTREAM, TAG_SIGNAL, TAG_TIMER, TAG_XSK_BASE = 16 };
+
+static void drain_udp(struct server *s, int fd, enum xwgp_side side, uint16_t port)
+{
+	struct pkt p = { .side = side, .data = s->buf, .cap = sizeof(s->buf) };
+
+	for (int budget = 0; budget < 1024; budget++) {
+		int n = udp_recv(fd, s->buf, sizeof(s->buf), &p.src, &p.dst, port);
+
+		if (n == -EAGAIN)
+			return;
+		if (n < 0) {
+			if (n != -EMSGSIZE)
+				pr_debug("recvmsg: %s", strerror(-n));
+			s->h.stats[XWGP_AGENT_STAT_TOO_BIG] += n == -EMSGSIZE;
+			continue;
+		}
+		p.len = (size_t)n;
+		handler_packet(&s->h, &p);
+	}
+}
+
+static void on_xsk_frame(void *ctx, uint8_t *frame, size_t len)
+{
+	struct server *s = ctx;
+	struct frame_udp f;
+	struct pkt p = { .via_xsk = true };
+
+	if (frame_parse_udp(frame, len, &f)) {
+		s->h.stats[XWGP_AGENT_STAT_MALFORMED]++;
+		return;
+	}
+	if (ntohs(f.dst.port) == s->listen_port)
+		p.side = XWGP_SIDE_CLIENT;
+	else if (ntohs(f.dst.port) == s->upstream_port)
+		p.side = XWGP_SIDE_SERVER;
+	else
+		return;
+	p.src = f.src;
+	p.dst = f.dst;
+	p.data = f.payload;
+	p.len = f.len;
+	p.cap = f.len;
+	handler_packet(&s->h, &p);
+}
+
+/* Publish the agent's counters in the pinned map (and read them back at start). */
+static void stats_sync(struct server *s, bool load)
+{
+	for (__u32 i = 0; i < XWGP_AGENT_STAT__MAX; i++) {
+		__u64 v;
+
+		if (load) {
+			if (bpf_map_lookup_elem(s->loader.maps.agent_stats, &i, &v) == 0)
+				s->h.stats[i] = v;
+		} else {
+			v = s->h.stats[i];
+			bpf_map_update_elem(s->loader.maps.agent_stats, &i, &v, BPF_ANY);
+		}
+	}
+}
+
+static void on_timer(struct server *s)
+{
+	uint64_t ticks;
+	int n;
+
+	if (read(s->timerfd, &ticks, sizeof(ticks)) < 0)
+		return;
+	n = wgit_expire(&s->h.wgit, xwgp_now_ns(), (uint64_t)s->cfg.timeout_sec * NSEC_PER_SEC);
+	if (n > 0) {
+		s->h.stats[XWGP_AGENT_STAT_EXPIRED] += n;
+		pr_debug("expired %d idle sessions", n);
+	}
+	stats_sync(s, false);
+}
+
+static int run_loop(struct server *s)
+{
+	struct epoll_event evs[16];
+
+	for (;;) {
+		int n = epoll_wait(s->epfd, evs, 16, -1);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		for (int i = 0; i < n; i++) {
+			uint64_t tag = evs[i].data.u64;
+
+			if (tag == TAG_LISTEN) {
+				drain_udp(s, s->listen_fd, XWGP_SIDE_CLIENT, s->listen_port);
+			} else if (tag == TAG_UPSTREAM) {
+				drain_udp(s, s->upstream_fd, XWGP_SIDE_SERVER, s->upstream_port);
+			} else if (tag == TAG_TIMER) {
+				on_timer(s);
+			} else if (tag == TAG_SIGNAL) {
+				struct signalfd_siginfo si;
+
+				if (read(s->sigfd, &si, sizeof(si)) != sizeof(si))
+					continue;
+				if (si.ssi_signo == SIGHUP) {
+					pr_warn("SIGHUP: config reload is not implemented yet; "
+						"restart the agent (sessions survive a restart)");
+					continue;
+				}
+				pr_info("%s: leaving XDP and maps pinned; forwarding continues",
+					strsignal(si.ssi_signo));
+				return 0;
+			} else if (tag >= TAG_XSK_BASE) {
+				struct xsk_rx *x = &s->xsks[tag - TAG_XSK_BASE];
+
+				while (xsk_rx_poll(x, on_xsk_frame, s) > 0)
+					;
+			}
+		}
+	}
+}
+
+static int open_sockets(struct server *s)
+{
+	struct xwgp_ep up = s->cfg.upstream;
+	int fd;
+
+	fd = udp_open(&s->cfg.listen, &s->listen_port);
+	if (fd < 0) {
+		pr_err("listen: cannot bind: %s", strerror(-fd));
+		return fd;
+	}
+	s->listen_fd = fd;
+	fd = udp_open(&up, &s->upstream_port);
+	if (fd < 0) {
+		pr_err("upstream: cannot bind: %s", strerror(-fd));
+		return fd;
+	}
+	s->upstream_fd = fd;
+	if (s->upstream_port == s->listen_port) {
+		pr_err("upstream port %u equals the listen port: the two index spaces must be "
+		       "separate",
+		       s->upstream_port);
+		return -EINVAL;
+	}
+	pr_info("listening on port %u, upstream port %u", s->listen_port, s->upstream_port);
+	return 0;
+}
+
+static int setup_events(struct server *s)
+{
+	struct itimerspec its = { .it_interval = { 1, 0 }, .it_value = { 1, 0 } };
+	sigset_t mask;
+	int err;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	s->sigfd = signalfd(-1, &mask, SFD_CLOEXEC);
+	s->timerfd = timerfd_create(CLOCK_BOOTTIME, TFD_CLOEXEC);
+	s->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (s->sigfd < 0 || s->timerfd < 0 || s->epfd < 0)
+		return -errno;
+	timerfd_settime(s->timerfd, 0, &its, NULL);
+	err = epoll_add(s->epfd, s->listen_fd, TAG_LISTEN);
+	err = err ?: epoll_add(s->epfd, s->upstream_fd, TAG_UPSTREAM);
+	err = err ?: epoll_add(s->epfd, s->sigfd, TAG_SIGNAL);
+	err = err ?: epoll_add(s->epfd, s->timerfd, TAG_TIMER);
+	for (int i = 0; !err && i < s->n_xsks; i++)
+		err = epoll_add(s->epfd, xsk_rx_fd(&s->xsks[i]), TAG_XSK_BASE + i);
+	return err;
+}
+
+static int parse_args(struct server *s, int argc, char **argv, int *xdp_mode_override)
+{
+	static const struct option opts[] = {
+		{ "force-translation", no_argument, NULL, 'F' },
+		{ "no-xsk", no_argument, NULL, 'N' },
+		{ "xdp-mode", required_argument, NULL, 'm' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{},
+	};
+	int c;
+
+	while ((c = getopt_long(argc, argv, "hv", opts, NULL)) != -1) {
+		switch (c) {
+		case 'v':
+			log_level = LOG_DEBUG;
+			break;
+		case 'F':
+			s->force_xlat = true;
+			break;
+		case 'N':
+			s->no_xsk = true;
+			break;
+		case 'm':
+			if (!strcmp(optarg, "native"))
+				*xdp_mode_override = XWGP_XDP_NATIVE;
+			else if (!strcmp(optarg, "skb"))
+				*xdp_mode_override = XWGP_XDP_SKB;
+			else if (!strcmp(optarg, "auto"))
+				*xdp_mode_override = XWGP_XDP_AUTO;
+			else if (!strcmp(optarg, "off"))
+				*xdp_mode_override = XWGP_XDP_OFF;
+			else {
+				pr_err("--xdp-mode: invalid mode `%s' (native, skb, auto, off)",
+				       optarg);
+				return -EINVAL;
+			}
+			break;
+		case 'h':
+			usage(stdout);
+			return 1;
+		default:
+			usage(stderr);
+			return -EINVAL;
+		}
+	}
+	if (optind != argc - 1) {
+		usage(stderr);
+		return -EINVAL;
+	}
+	s->config_path = argv[optind];
+	return 0;
+}
+
+int cmd_server(int argc, char **argv)
+{
+	struct server *s;
+	char pin_path[256];
+	int xdp_mode = -1, err, ret = 1;
+
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return 1;
+	s->listen_fd = s->upstream_fd = s->epfd = s->sigfd = s->timerfd = -1;
+	err = parse_args(s, argc, argv, &xdp_mode);
+	if (err) {
+		free(s);
+		return err > 0 ? 0 : 2;
+	}
+	if (sodium_init() < 0 || wg_crypto_init()) {
+		pr_err("libsodium failed to initialise");
+		goto out_free;
+	}
+	if (config_load_server(s->config_path, &s->cfg))
+		goto out_free;
+	if (xdp_mode >= 0)
+		s->cfg.xdp_mode = xdp_mode;
+	if (s->cfg.obfs)
+		pr_warn("obfs: mwgp obfuscation is not implemented yet: obfuscated packets are "
+			"counted and dropped; vanilla clients are served");
+
+	snprintf(pin_path, sizeof(pin_path), "%s", s->cfg.pin_path);
+	err = xwgp_loader_load(&s->loader, pin_path, s->cfg.max_sessions);
+	if (err)
+		goto out_cfg;
+	err = open_sockets(s);
+	if (err)
+		goto out_sockets;
+	err = setup_cfg_map(s);
+	if (err) {
+		pr_err("writing the config map failed: %s", strerror(-err));
+		goto out_sockets;
+	}
+	if (s->cfg.xdp_mode != XWGP_XDP_OFF) {
+		err = setup_interfaces(s);
+		if (err)
+			goto out_xsk;
+	} else {
+		pr_info("xdp_mode off: every packet goes through the agent");
+	}
+	err = handler_init(&s->h, &s->cfg, &s->loader.maps);
+	if (err)
+		goto out_xsk;
+	s->h.wgit.force_xlat = s->force_xlat;
+	s->h.listen_port = s->listen_port;
+	s->h.upstream_port = s->upstream_port;
+	s->h.send = io_send;
+	s->h.route = io_route;
+	s->h.io_ctx = s;
+	stats_sync(s, true);
+	err = setup_events(s);
+	if (err) {
+		pr_err("event setup failed: %s", strerror(-err));
+		goto out_handler;
+	}
+	pr_info("serving %zu server(s) on %zu interface(s), %d AF_XDP socket(s)%s",
+		s->cfg.n_servers, s->cfg.xdp_mode == XWGP_XDP_OFF ? 0 : s->cfg.n_interfaces,
+		s->n_xsks, s->force_xlat ? ", forced index translation" : "");
+	err = run_loop(s);
+	stats_sync(s, false);
+	ret = err ? 1 : 0;
+
+out_handler:
+	handler_fini(&s->h);
+out_xsk:
+	for (int i = 0; i < s->n_xsks; i++)
+		xsk_rx_close(&s->xsks[i], s->loader.maps.xsks);
+out_sockets:
+	if (s->listen_fd >= 0)
+		close(s->listen_fd);
+	if (s->upstream_fd >= 0)
+		close(s->upstream_fd);
+	xwgp_loader_close(&s->loader);
+out_cfg:
+	config_free_server(&s->cfg);
+out_free:
+	free(s);
+	return ret;
+}

@@ -1,0 +1,390 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * `xwgp show`, `xwgp stats`, `xwgp down`: read (or remove) the pinned state
+ * of a running or stopped instance. Everything shown comes from the pinned
+ * maps, the same store the XDP program forwards with.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <cjson/cJSON.h>
+
+#include "addr.h"
+#include "bpf_loader.h"
+#include "cmds.h"
+#include "handler.h"
+#include "log.h"
+#include "wg_crypto.h"
+#include "xwgp_abi.h"
+#include "xwgp_agent_stats.h"
+
+static const char *const xdp_stat_names[] = {
+#define NAME(n, d) #n,
+	XWGP_STATS(NAME)
+#undef NAME
+};
+static const char *const xdp_stat_desc[] = {
+#define DESC(n, d) d,
+	XWGP_STATS(DESC)
+#undef DESC
+};
+static const char *const agent_stat_names[] = {
+#define NAME(n, d) #n,
+	XWGP_AGENT_STATS(NAME)
+#undef NAME
+};
+static const char *const agent_stat_desc[] = {
+#define DESC(n, d) d,
+	XWGP_AGENT_STATS(DESC)
+#undef DESC
+};
+
+struct target_opts {
+	const char *instance;
+	const char *pin_path;
+	bool json;
+	int watch;
+};
+
+static int parse_target(int argc, char **argv, struct target_opts *o, const char *usage_text,
+			bool allow_json, bool allow_watch)
+{
+	static const struct option opts[] = {
+		{ "instance", required_argument, NULL, 'i' },
+		{ "pin-path", required_argument, NULL, 'p' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "watch", required_argument, NULL, 'w' },
+		{ "help", no_argument, NULL, 'h' },
+		{},
+	};
+	int c;
+
+	while ((c = getopt_long(argc, argv, "i:p:jw:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'i':
+			o->instance = optarg;
+			break;
+		case 'p':
+			o->pin_path = optarg;
+			break;
+		case 'j':
+			if (!allow_json)
+				goto bad;
+			o->json = true;
+			break;
+		case 'w':
+			if (!allow_watch)
+				goto bad;
+			o->watch = atoi(optarg);
+			if (o->watch <= 0) {
+				pr_err("--watch: invalid interval `%s'", optarg);
+				return -EINVAL;
+			}
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return 1;
+		default:
+			goto bad;
+		}
+	}
+	if (optind != argc)
+		goto bad;
+	return 0;
+bad:
+	fputs(usage_text, stderr);
+	return -EINVAL;
+}
+
+static void resolve_pin_path(const struct target_opts *o, char *buf, size_t len)
+{
+	if (o->pin_path)
+		snprintf(buf, len, "%s", o->pin_path);
+	else
+		xwgp_default_pin_path(buf, len, o->instance);
+}
+
+/* Sum a per-CPU counter slot. */
+static int read_xdp_stat(int fd, __u32 slot, struct xwgp_stat_val *sum)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct xwgp_stat_val *v;
+
+	memset(sum, 0, sizeof(*sum));
+	if (ncpu <= 0)
+		return -EINVAL;
+	v = calloc(ncpu, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(fd, &slot, v)) {
+		free(v);
+		return -errno;
+	}
+	for (int c = 0; c < ncpu; c++) {
+		sum->packets += v[c].packets;
+		sum->bytes += v[c].bytes;
+	}
+	free(v);
+	return 0;
+}
+
+static cJSON *counters_json(const struct xwgp_maps *m)
+{
+	cJSON *root = cJSON_CreateObject(), *xdp = cJSON_AddObjectToObject(root, "xdp"),
+	      *agent = cJSON_AddObjectToObject(root, "agent");
+
+	for (__u32 i = 0; i < XWGP_STAT__MAX; i++) {
+		struct xwgp_stat_val v;
+		cJSON *o;
+
+		if (read_xdp_stat(m->stats, i, &v))
+			continue;
+		o = cJSON_AddObjectToObject(xdp, xdp_stat_names[i]);
+		cJSON_AddNumberToObject(o, "packets", (double)v.packets);
+		cJSON_AddNumberToObject(o, "bytes", (double)v.bytes);
+	}
+	for (__u32 i = 0; i < XWGP_AGENT_STAT__MAX; i++) {
+		__u64 v = 0;
+
+		bpf_map_lookup_elem(m->agent_stats, &i, &v);
+		cJSON_AddNumberToObject(agent, agent_stat_names[i], (double)v);
+	}
+	return root;
+}
+
+static void print_counters(const struct xwgp_maps *m, bool all)
+{
+	printf("xdp counters:\n");
+	for (__u32 i = 0; i < XWGP_STAT__MAX; i++) {
+		struct xwgp_stat_val v;
+
+		if (read_xdp_stat(m->stats, i, &v) || (!all && !v.packets))
+			continue;
+		printf("  %-22s %12llu pkts %14llu bytes  %s\n", xdp_stat_names[i],
+		       (unsigned long long)v.packets, (unsigned long long)v.bytes,
+		       xdp_stat_desc[i]);
+	}
+	printf("agent counters:\n");
+	for (__u32 i = 0; i < XWGP_AGENT_STAT__MAX; i++) {
+		__u64 v = 0;
+
+		bpf_map_lookup_elem(m->agent_stats, &i, &v);
+		if (!all && !v)
+			continue;
+		printf("  %-22s %12llu  %s\n", agent_stat_names[i], (unsigned long long)v,
+		       agent_stat_desc[i]);
+	}
+}
+
+static double ago_sec(uint64_t now, uint64_t then)
+{
+	return then && now > then ? (double)(now - then) / 1e9 : 0;
+}
+
+static void session_json(cJSON *arr, const struct xwgp_session *s,
+			 const struct xwgp_session_meta *m, bool have_meta, uint64_t now)
+{
+	cJSON *o = cJSON_CreateObject();
+	char buf[XWGP_EP_STRLEN], key[45];
+
+	if (have_meta) {
+		wg_key_to_base64(key, m->client_pub);
+		cJSON_AddStringToObject(o, "client_pubkey", key);
+		wg_key_to_base64(key, m->server_pub);
+		cJSON_AddStringToObject(o, "server_pubkey", key);
+		cJSON_AddNumberToObject(o, "handshake_age_sec", ago_sec(now, m->handshake_ns));
+		if (m->established_ns)
+			cJSON_AddNumberToObject(o, "established_age_sec",
+						ago_sec(now, m->established_ns));
+	}
+	xwgp_ep_format(buf, sizeof(buf), &s->client);
+	cJSON_AddStringToObject(o, "client_endpoint", buf);
+	xwgp_ep_format(buf, sizeof(buf), &s->client_local);
+	cJSON_AddStringToObject(o, "client_local", buf);
+	xwgp_ep_format(buf, sizeof(buf), &s->server);
+	cJSON_AddStringToObject(o, "server_endpoint", buf);
+	xwgp_ep_format(buf, sizeof(buf), &s->server_local);
+	cJSON_AddStringToObject(o, "server_local", buf);
+	cJSON_AddNumberToObject(o, "client_origin_index", s->client_origin_index);
+	cJSON_AddNumberToObject(o, "client_proxy_index", s->client_proxy_index);
+	cJSON_AddNumberToObject(o, "server_origin_index", s->server_origin_index);
+	cJSON_AddNumberToObject(o, "server_proxy_index", s->server_proxy_index);
+	cJSON_AddBoolToObject(o, "established", !!(s->flags & XWGP_SF_ESTABLISHED));
+	cJSON_AddBoolToObject(o, "obfs", !!(s->flags & XWGP_SF_OBFS));
+	cJSON_AddNumberToObject(o, "csvl", s->csvl);
+	cJSON_AddNumberToObject(o, "ssvl", s->ssvl);
+	cJSON_AddNumberToObject(o, "last_seen_age_sec", ago_sec(now, s->last_seen_ns));
+	cJSON_AddNumberToObject(o, "c2s_packets", (double)s->c2s_packets);
+	cJSON_AddNumberToObject(o, "c2s_bytes", (double)s->c2s_bytes);
+	cJSON_AddNumberToObject(o, "s2c_packets", (double)s->s2c_packets);
+	cJSON_AddNumberToObject(o, "s2c_bytes", (double)s->s2c_bytes);
+	cJSON_AddItemToArray(arr, o);
+}
+
+static void session_print(const struct xwgp_session *s, const struct xwgp_session_meta *m,
+			  bool have_meta, uint64_t now)
+{
+	char a[XWGP_EP_STRLEN], b[XWGP_EP_STRLEN], key[45];
+
+	if (have_meta) {
+		wg_key_to_base64(key, m->client_pub);
+		printf("client: %s\n", key);
+	} else {
+		printf("client: (key unknown)\n");
+	}
+	xwgp_ep_format(a, sizeof(a), &s->client);
+	xwgp_ep_format(b, sizeof(b), &s->client_local);
+	printf("  endpoint: %s (to %s)\n", a, b);
+	xwgp_ep_format(a, sizeof(a), &s->server);
+	xwgp_ep_format(b, sizeof(b), &s->server_local);
+	printf("  backend: %s (from %s)", a, b);
+	if (have_meta) {
+		wg_key_to_base64(key, m->server_pub);
+		printf(" server key %s", key);
+	}
+	printf("\n  indexes: client 0x%08x -> 0x%08x, server 0x%08x -> 0x%08x%s\n",
+	       s->client_origin_index, s->client_proxy_index, s->server_origin_index,
+	       s->server_proxy_index, s->flags & XWGP_SF_ESTABLISHED ? "" : " (awaiting response)");
+	printf("  obfs: %s, csvl %u, ssvl %u\n", s->flags & XWGP_SF_OBFS ? "on" : "off", s->csvl,
+	       s->ssvl);
+	if (have_meta)
+		printf("  latest handshake: %.0f seconds ago\n", ago_sec(now, m->handshake_ns));
+	printf("  last seen: %.1f seconds ago\n", ago_sec(now, s->last_seen_ns));
+	printf("  transfer: client->server %llu packets %llu bytes, server->client %llu packets "
+	       "%llu bytes\n",
+	       (unsigned long long)s->c2s_packets, (unsigned long long)s->c2s_bytes,
+	       (unsigned long long)s->s2c_packets, (unsigned long long)s->s2c_bytes);
+}
+
+static const char show_usage[] =
+	"Usage: xwgp show [--json] [--instance NAME | --pin-path DIR]\n"
+	"\n"
+	"Print every session (client key and endpoint, backend, indexes origin->proxy,\n"
+	"obfs, last handshake, last seen, packets and bytes each way) and the global\n"
+	"counters of the XDP program and the agent, read from the pinned maps.\n";
+
+int cmd_show(int argc, char **argv)
+{
+	struct target_opts o = {};
+	struct xwgp_maps m;
+	char pin_path[256];
+	uint32_t key, next, *prev = NULL;
+	uint64_t now = xwgp_now_ns();
+	cJSON *root = NULL, *arr = NULL;
+	int err, n = 0;
+
+	err = parse_target(argc, argv, &o, show_usage, true, false);
+	if (err)
+		return err > 0 ? 0 : 2;
+	resolve_pin_path(&o, pin_path, sizeof(pin_path));
+	if (xwgp_maps_open_pinned(&m, pin_path))
+		return 1;
+	if (o.json) {
+		root = cJSON_CreateObject();
+		cJSON_AddStringToObject(root, "pin_path", pin_path);
+		arr = cJSON_AddArrayToObject(root, "sessions");
+	}
+	while (bpf_map_get_next_key(m.sessions, prev, &next) == 0) {
+		struct xwgp_session s;
+		struct xwgp_session_meta meta;
+		bool have_meta;
+
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(m.sessions, &key, &s))
+			continue;
+		have_meta = bpf_map_lookup_elem(m.sess_meta, &key, &meta) == 0;
+		if (o.json)
+			session_json(arr, &s, &meta, have_meta, now);
+		else
+			session_print(&s, &meta, have_meta, now);
+		n++;
+	}
+	if (o.json) {
+		char *text;
+
+		cJSON_AddItemToObject(root, "counters", counters_json(&m));
+		text = cJSON_Print(root);
+		puts(text);
+		free(text);
+		cJSON_Delete(root);
+	} else {
+		printf("%d session(s)\n", n);
+		print_counters(&m, false);
+	}
+	xwgp_maps_close(&m);
+	return 0;
+}
+
+static const char stats_usage[] =
+	"Usage: xwgp stats [--json] [--watch SECS] [--instance NAME | --pin-path DIR]\n"
+	"\n"
+	"Print every counter of the XDP program (per verdict and reason, summed over\n"
+	"CPUs) and of the agent; --watch repeats every SECS seconds.\n";
+
+int cmd_stats(int argc, char **argv)
+{
+	struct target_opts o = {};
+	struct xwgp_maps m;
+	char pin_path[256];
+	int err;
+
+	err = parse_target(argc, argv, &o, stats_usage, true, true);
+	if (err)
+		return err > 0 ? 0 : 2;
+	resolve_pin_path(&o, pin_path, sizeof(pin_path));
+	if (xwgp_maps_open_pinned(&m, pin_path))
+		return 1;
+	for (;;) {
+		if (o.json) {
+			cJSON *c = counters_json(&m);
+			char *text = cJSON_PrintUnformatted(c);
+
+			puts(text);
+			free(text);
+			cJSON_Delete(c);
+		} else {
+			print_counters(&m, true);
+		}
+		fflush(stdout);
+		if (!o.watch)
+			break;
+		sleep(o.watch);
+	}
+	xwgp_maps_close(&m);
+	return 0;
+}
+
+static const char down_usage[] =
+	"Usage: xwgp down [--instance NAME | --pin-path DIR]\n"
+	"\n"
+	"Detach the instance's XDP program from every interface of this network\n"
+	"namespace and remove its pinned program and maps (all sessions are lost;\n"
+	"stop the agent first).\n";
+
+int cmd_down(int argc, char **argv)
+{
+	struct target_opts o = {};
+	char pin_path[256];
+	int n;
+
+	n = parse_target(argc, argv, &o, down_usage, false, false);
+	if (n)
+		return n > 0 ? 0 : 2;
+	resolve_pin_path(&o, pin_path, sizeof(pin_path));
+	if (access(pin_path, F_OK)) {
+		pr_err("nothing pinned at %s", pin_path);
+		return 1;
+	}
+	n = xwgp_loader_down(pin_path);
+	if (n < 0)
+		return 1;
+	pr_info("instance at %s removed (detached from %d interface(s))", pin_path, n);
+	return 0;
+}

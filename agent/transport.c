@@ -1,0 +1,150 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Slow-path transport forwarding: the rule of bpf/xwgp.bpf.c, step for step,
+ * for packets the agent receives itself. tests/bpf/test_agree.c runs both on
+ * the same inputs; keep the order of the checks identical to XDP's, since the
+ * first failing check decides the reason that is counted.
+ */
+#include <string.h>
+
+#include "transport.h"
+#include "wg_proto.h"
+
+/* Session last_seen_ns is written only when it moved by more than this (as XDP). */
+#define LAST_SEEN_GRANULARITY_NS 1000000000ULL
+
+static uint32_t get_le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static void put_le32(uint8_t *p, uint32_t v)
+{
+	p[0] = v;
+	p[1] = v >> 8;
+	p[2] = v >> 16;
+	p[3] = v >> 24;
+}
+
+/* Type byte 1..4 followed by three zero bytes. */
+static bool wg_header_plain(const uint8_t *m)
+{
+	return m[0] >= WG_MSG_INITIATION && m[0] <= WG_MSG_TRANSPORT && !m[1] && !m[2] && !m[3];
+}
+
+int transport_parse(const uint8_t *payload, size_t len, uint32_t max_packet_size,
+		    uint32_t *receiver)
+{
+	uint32_t idx;
+
+	if (max_packet_size && len > max_packet_size)
+		return -XWGP_STAT_DROP_TOO_BIG;
+	if (len < WG_HEADER_LEN || !wg_header_plain(payload))
+		return -XWGP_STAT_DROP_MALFORMED;
+	if (payload[0] != WG_MSG_TRANSPORT)
+		return -XWGP_STAT_DROP_BAD_TYPE;
+	if (len < WG_TRANSPORT_MIN_LEN)
+		return -XWGP_STAT_DROP_MALFORMED;
+	idx = get_le32(payload + WG_TRANSPORT_OFF_RECEIVER);
+	if (!idx)
+		return -XWGP_STAT_DROP_INDEX_ZERO;
+	*receiver = idx;
+	return 0;
+}
+
+/* IPv4 compares only the address word, whatever fills the mapping prefix (as XDP). */
+static bool ep_addr_eq(const struct xwgp_ep *a, const struct xwgp_ep *b)
+{
+	if (a->family != b->family)
+		return false;
+	if (a->family == XWGP_FAMILY_IPV4)
+		return a->addr[3] == b->addr[3];
+	return !memcmp(a->addr, b->addr, sizeof(a->addr));
+}
+
+/*
+ * csvl/ssvl. Returns 0 when the source is the stored one, 1 when it differs
+ * in a way the level allows (roaming), -XWGP_STAT_DROP_SRC_INVALID otherwise.
+ * Unknown levels act as IP_PORT, the strictest.
+ */
+static int check_source(const struct xwgp_ep *peer, const struct xwgp_ep *from, uint8_t level)
+{
+	bool addr_ok = ep_addr_eq(peer, from);
+	bool port_ok = peer->port == from->port;
+
+	if (level == XWGP_SVL_NONE)
+		return addr_ok && port_ok ? 0 : 1;
+	if (level == XWGP_SVL_IP) {
+		if (!addr_ok)
+			return -XWGP_STAT_DROP_SRC_INVALID;
+		return port_ok ? 0 : 1;
+	}
+	return addr_ok && port_ok ? 0 : -XWGP_STAT_DROP_SRC_INVALID;
+}
+
+/* The session key the receiver index must have led to. */
+static uint32_t session_index(const struct xwgp_session *s, enum xwgp_side side)
+{
+	return side == XWGP_SIDE_CLIENT ? s->server_proxy_index : s->client_proxy_index;
+}
+
+static void session_account(struct xwgp_session *s, enum xwgp_side side, size_t len,
+			    uint64_t now_ns)
+{
+	if (side == XWGP_SIDE_CLIENT) {
+		s->c2s_packets++;
+		s->c2s_bytes += len;
+	} else {
+		s->s2c_packets++;
+		s->s2c_bytes += len;
+	}
+	if ((int64_t)(now_ns - s->last_seen_ns) > (int64_t)LAST_SEEN_GRANULARITY_NS)
+		s->last_seen_ns = now_ns;
+}
+
+int transport_forward(struct xwgp_session *s, enum xwgp_side side, const struct xwgp_ep *from,
+		      const struct xwgp_ep *to, uint8_t *payload, size_t len, uint64_t now_ns,
+		      struct transport_out *out)
+{
+	bool c2s = side == XWGP_SIDE_CLIENT;
+	struct xwgp_ep *peer = c2s ? &s->client : &s->server;
+	struct xwgp_ep *peer_local = c2s ? &s->client_local : &s->server_local;
+	const struct xwgp_ep *dst = c2s ? &s->server : &s->client;
+	uint32_t receiver;
+	int ret;
+
+	ret = transport_parse(payload, len, 0, &receiver);
+	if (ret)
+		return ret;
+	if (receiver != session_index(s, side))
+		return -XWGP_STAT_DROP_UNKNOWN_INDEX;
+	/* XDP punts these (PUNT_NOT_ESTABLISHED); without a backend index
+	 * there is nothing to forward to, so the agent drops. */
+	if (c2s && !(s->flags & XWGP_SF_ESTABLISHED))
+		return -XWGP_STAT_DROP_UNKNOWN_INDEX;
+	ret = check_source(peer, from, c2s ? s->csvl : s->ssvl);
+	if (ret < 0)
+		return ret;
+	/* Where XDP says PUNT_FAMILY: a socket sends to any family, but not to none. */
+	if (dst->family == XWGP_FAMILY_NONE)
+		return -XWGP_STAT_DROP_UNKNOWN_INDEX;
+
+	memset(out, 0, sizeof(*out));
+	if (ret > 0) {
+		*peer = *from;
+		if (to && to->family != XWGP_FAMILY_NONE)
+			*peer_local = *to;
+		out->endpoint_changed = true;
+	}
+	if (c2s) {
+		out->src = s->server_local;
+		out->dst = s->server;
+		put_le32(payload + WG_TRANSPORT_OFF_RECEIVER, s->server_origin_index);
+	} else {
+		out->src = s->client_local;
+		out->dst = s->client;
+		put_le32(payload + WG_TRANSPORT_OFF_RECEIVER, s->client_origin_index);
+	}
+	session_account(s, side, len, now_ns);
+	return 0;
+}

@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The slow-path twin of the XDP transport rule (bpf/xwgp.bpf.c): validate and
+ * rewrite a WireGuard transport message for the agent to send through its
+ * UDP sockets. Used for transport packets that reach the agent (punted by
+ * XDP, or with XDP detached). Pure functions: no maps, no sockets, no clock.
+ *
+ * Same rules as XDP: size limit, header, length >= 32, index 0, the session
+ * lookup key, csvl/ssvl, which index is written, per-session counters. Not
+ * here because they only make sense in XDP: FIB, devmap, punting, address
+ * family (a socket can send to either family).
+ *
+ * Errors are negative enum xwgp_stat reasons (-XWGP_STAT_DROP_*), which the
+ * caller counts and drops on; never -errno.
+ */
+#ifndef XWGP_TRANSPORT_H
+#define XWGP_TRANSPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "xwgp_abi.h"
+
+enum xwgp_side {
+	XWGP_SIDE_CLIENT, /* arrived on the listen socket: client -> server */
+	XWGP_SIDE_SERVER, /* arrived on the upstream socket: server -> client */
+};
+
+struct transport_out {
+	struct xwgp_ep src;    /* our address to send from (family NONE: any) */
+	struct xwgp_ep dst;    /* where to send */
+	bool endpoint_changed; /* roaming accepted: write the session back */
+};
+
+/*
+ * First step for a UDP payload whose header says transport: check it and
+ * return in *receiver the index to look the session up by: on the client
+ * side xwgp_srv_index[receiver] gives the session key, on the server side
+ * receiver is the session key. max_packet_size 0 means no limit.
+ * Returns 0, or -XWGP_STAT_DROP_TOO_BIG, -XWGP_STAT_DROP_MALFORMED (short or
+ * not a plain WireGuard header), -XWGP_STAT_DROP_BAD_TYPE (a plain header of
+ * another type: the caller's dispatch is wrong), -XWGP_STAT_DROP_INDEX_ZERO.
+ * A missing session is the caller's -XWGP_STAT_DROP_UNKNOWN_INDEX.
+ */
+int transport_parse(const uint8_t *payload, size_t len, uint32_t max_packet_size,
+		    uint32_t *receiver);
+
+/*
+ * Validate the message (payload = UDP payload of len bytes) that arrived
+ * from `from` on our local endpoint `to` (may be NULL if unknown) against
+ * session s, found by the receiver index transport_parse() returned.
+ *
+ * Returns 0 when it must be forwarded: the receiver index in payload is
+ * rewritten (server origin index towards the server, client origin index
+ * towards the client), out->src/out->dst say where to send it, and the
+ * session's counters and last_seen_ns (now_ns, CLOCK_BOOTTIME; written only
+ * when it moved by more than a second, like XDP) are updated.
+ * Roaming the level allows (csvl/ssvl NONE: new address or port; IP: new
+ * port) updates s->client or s->server (and the local endpoint facing that
+ * peer to `to`) and sets out->endpoint_changed.
+ *
+ * Returns a negative reason when it must be dropped: the transport_parse()
+ * ones (payload is rechecked), -XWGP_STAT_DROP_UNKNOWN_INDEX when the index
+ * is not this session's or the session has no usable peer yet (client side
+ * without XWGP_SF_ESTABLISHED, or the target endpoint family is NONE),
+ * -XWGP_STAT_DROP_SRC_INVALID when the source fails validation. On any error
+ * neither payload nor s is modified.
+ */
+int transport_forward(struct xwgp_session *s, enum xwgp_side side, const struct xwgp_ep *from,
+		      const struct xwgp_ep *to, uint8_t *payload, size_t len, uint64_t now_ns,
+		      struct transport_out *out);
+
+#endif /* XWGP_TRANSPORT_H */

@@ -1,0 +1,135 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "udp_io.h"
+
+static void ep_to_sin6(const struct xwgp_ep *ep, struct sockaddr_in6 *sin6)
+{
+	memset(sin6, 0, sizeof(*sin6));
+	sin6->sin6_family = AF_INET6;
+	sin6->sin6_port = ep->port;
+	if (ep->family != XWGP_FAMILY_NONE)
+		memcpy(&sin6->sin6_addr, ep->addr, 16);
+}
+
+static void ep_from_in6(struct xwgp_ep *ep, const struct in6_addr *a, uint16_t port_be)
+{
+	memcpy(ep->addr, a, 16);
+	ep->port = port_be;
+	ep->family = IN6_IS_ADDR_V4MAPPED(a) ? XWGP_FAMILY_IPV4 : XWGP_FAMILY_IPV6;
+}
+
+int udp_open(const struct xwgp_ep *ep, uint16_t *bound_port)
+{
+	struct sockaddr_in6 sin6;
+	socklen_t slen = sizeof(sin6);
+	int fd, one = 1, zero = 0, err;
+
+	fd = socket(AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero)) ||
+	    setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof(one)))
+		goto err;
+	ep_to_sin6(ep, &sin6);
+	if (bind(fd, (struct sockaddr *)&sin6, sizeof(sin6)))
+		goto err;
+	if (getsockname(fd, (struct sockaddr *)&sin6, &slen))
+		goto err;
+	*bound_port = ntohs(sin6.sin6_port);
+	return fd;
+err:
+	err = -errno;
+	close(fd);
+	return err;
+}
+
+int udp_recv(int fd, uint8_t *buf, size_t cap, struct xwgp_ep *src, struct xwgp_ep *dst,
+	     uint16_t local_port)
+{
+	char cbuf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+	struct sockaddr_in6 from;
+	struct iovec iov = { .iov_base = buf, .iov_len = cap };
+	struct msghdr msg = {
+		.msg_name = &from,
+		.msg_namelen = sizeof(from),
+		.msg_iov = &iov,
+		.msg_iovlen = 1,
+		.msg_control = cbuf,
+		.msg_controllen = sizeof(cbuf),
+	};
+	struct cmsghdr *c;
+	ssize_t n;
+
+	n = recvmsg(fd, &msg, MSG_DONTWAIT);
+	if (n < 0)
+		return -errno;
+	if (msg.msg_flags & MSG_TRUNC)
+		return -EMSGSIZE; /* larger than any packet we accept */
+	ep_from_in6(src, &from.sin6_addr, from.sin6_port);
+	memset(dst, 0, sizeof(*dst));
+	for (c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+		if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
+			struct in6_pktinfo pi;
+
+			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+			ep_from_in6(dst, &pi.ipi6_addr, htons(local_port));
+		}
+	}
+	return (int)n;
+}
+
+int udp_send(int fd, const struct xwgp_ep *local, const struct xwgp_ep *remote,
+	     const uint8_t *data, size_t len)
+{
+	char cbuf[CMSG_SPACE(sizeof(struct in6_pktinfo))] = {};
+	struct sockaddr_in6 to;
+	struct iovec iov = { .iov_base = (void *)data, .iov_len = len };
+	struct msghdr msg = {
+		.msg_name = &to,
+		.msg_namelen = sizeof(to),
+		.msg_iov = &iov,
+		.msg_iovlen = 1,
+	};
+
+	ep_to_sin6(remote, &to);
+	if (local && local->family != XWGP_FAMILY_NONE) {
+		struct in6_pktinfo pi = {};
+		struct cmsghdr *c;
+
+		memcpy(&pi.ipi6_addr, local->addr, 16);
+		msg.msg_control = cbuf;
+		msg.msg_controllen = sizeof(cbuf);
+		c = CMSG_FIRSTHDR(&msg);
+		c->cmsg_level = IPPROTO_IPV6;
+		c->cmsg_type = IPV6_PKTINFO;
+		c->cmsg_len = CMSG_LEN(sizeof(pi));
+		memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+	}
+	return sendmsg(fd, &msg, 0) < 0 ? -errno : 0;
+}
+
+int udp_route_local(const struct xwgp_ep *remote, struct xwgp_ep *local)
+{
+	struct sockaddr_in6 sin6;
+	socklen_t slen = sizeof(sin6);
+	int fd, zero = 0, err = 0;
+
+	fd = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
+	ep_to_sin6(remote, &sin6);
+	/* connect() on UDP only does the route lookup; nothing is sent. */
+	if (connect(fd, (struct sockaddr *)&sin6, sizeof(sin6)) ||
+	    getsockname(fd, (struct sockaddr *)&sin6, &slen))
+		err = -errno;
+	else
+		ep_from_in6(local, &sin6.sin6_addr, 0);
+	close(fd);
+	return err;
+}

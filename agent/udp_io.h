@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The agent's UDP sockets. Always AF_INET6 and dual-stack: struct xwgp_ep
+ * stores IPv4 as ::ffff:a.b.c.d, which is exactly how a dual-stack socket
+ * names IPv4 peers, so no family juggling is needed. IPV6_PKTINFO gives the
+ * local address a datagram was sent to and picks our source address when
+ * sending (the address the client used, DESIGN.md section 3).
+ */
+#ifndef XWGP_UDP_IO_H
+#define XWGP_UDP_IO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "xwgp_abi.h"
+
+/* Bind a non-blocking UDP socket on ep (family NONE: any address). */
+int udp_open(const struct xwgp_ep *ep, uint16_t *bound_port);
+
+/*
+ * Receive one datagram into buf; fills src (remote) and dst (local address,
+ * with the socket's port). Returns the length, -EAGAIN when empty, -errno.
+ */
+int udp_recv(int fd, uint8_t *buf, size_t cap, struct xwgp_ep *src, struct xwgp_ep *dst,
+	     uint16_t local_port);
+
+/* Send from local (address only; the socket gives the port) to remote. */
+int udp_send(int fd, const struct xwgp_ep *local, const struct xwgp_ep *remote,
+	     const uint8_t *data, size_t len);
+
+/* The local address the kernel picks to reach remote (port 0). */
+int udp_route_local(const struct xwgp_ep *remote, struct xwgp_ep *local);
+
+#endif

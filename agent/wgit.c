@@ -1,0 +1,187 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <string.h>
+
+#include <bpf/bpf.h>
+#include <sodium.h>
+
+#include "log.h"
+#include "wgit.h"
+
+/* Collisions are rare (2^-32 per pair); a few tries suffice unless full. */
+#define WGIT_INDEX_TRIES 16
+
+uint32_t wgit_random_index(void)
+{
+	uint32_t v;
+
+	do
+		v = randombytes_random();
+	while (v == 0);
+	return v;
+}
+
+int wgit_session_create(struct wgit *w, struct xwgp_session *s, const struct xwgp_session_meta *m)
+{
+	/* Index 0 is never valid on the fast path: translate it too. */
+	bool xlat = w->force_xlat || !s->client_origin_index;
+	uint32_t idx = xlat ? wgit_random_index() : s->client_origin_index;
+	int err = -EEXIST;
+
+	for (int i = 0; i < WGIT_INDEX_TRIES; i++) {
+		if (idx == s->client_origin_index && xlat)
+			idx = wgit_random_index();
+		s->client_proxy_index = idx;
+		if (idx != s->client_origin_index)
+			s->flags |= XWGP_SF_XLAT_CLIENT;
+		else
+			s->flags &= ~XWGP_SF_XLAT_CLIENT;
+		if (bpf_map_update_elem(w->maps->sessions, &idx, s, BPF_NOEXIST) == 0) {
+			err = 0;
+			break;
+		}
+		err = -errno;
+		if (err != -EEXIST)
+			break;
+		idx = wgit_random_index();
+	}
+	if (err)
+		return err == -E2BIG ? -ENOSPC : err;
+	if (bpf_map_update_elem(w->maps->sess_meta, &idx, m, BPF_ANY)) {
+		err = -errno;
+		bpf_map_delete_elem(w->maps->sessions, &idx);
+		return err == -E2BIG ? -ENOSPC : err;
+	}
+	return 0;
+}
+
+int wgit_session_establish(struct wgit *w, struct xwgp_session *s, uint32_t server_origin)
+{
+	bool xlat = w->force_xlat || !server_origin;
+	uint32_t idx = xlat ? wgit_random_index() : server_origin;
+	int err = -EEXIST;
+
+	/* A repeated response for the same session: drop its old index first. */
+	if (s->flags & XWGP_SF_ESTABLISHED)
+		bpf_map_delete_elem(w->maps->srv_index, &s->server_proxy_index);
+	for (int i = 0; i < WGIT_INDEX_TRIES; i++) {
+		if (idx == server_origin && xlat)
+			idx = wgit_random_index();
+		if (bpf_map_update_elem(w->maps->srv_index, &idx, &s->client_proxy_index,
+					BPF_NOEXIST) == 0) {
+			err = 0;
+			break;
+		}
+		err = -errno;
+		if (err != -EEXIST)
+			break;
+		idx = wgit_random_index();
+	}
+	if (err)
+		return err == -E2BIG ? -ENOSPC : err;
+	s->server_origin_index = server_origin;
+	s->server_proxy_index = idx;
+	s->flags |= XWGP_SF_ESTABLISHED;
+	if (idx != server_origin)
+		s->flags |= XWGP_SF_XLAT_SERVER;
+	else
+		s->flags &= ~XWGP_SF_XLAT_SERVER;
+	err = wgit_session_put(w, s);
+	if (err)
+		bpf_map_delete_elem(w->maps->srv_index, &idx);
+	return err;
+}
+
+static int lookup(int fd, const void *key, void *val)
+{
+	return bpf_map_lookup_elem(fd, key, val) ? -errno : 0;
+}
+
+int wgit_session_get(const struct wgit *w, uint32_t client_proxy, struct xwgp_session *s)
+{
+	return lookup(w->maps->sessions, &client_proxy, s);
+}
+
+int wgit_session_by_server_index(const struct wgit *w, uint32_t server_proxy,
+				 struct xwgp_session *s)
+{
+	uint32_t client_proxy;
+	int err = lookup(w->maps->srv_index, &server_proxy, &client_proxy);
+
+	return err ? err : wgit_session_get(w, client_proxy, s);
+}
+
+int wgit_session_put(const struct wgit *w, const struct xwgp_session *s)
+{
+	/* BPF_EXIST: never resurrect a session that expiry just removed. */
+	return bpf_map_update_elem(w->maps->sessions, &s->client_proxy_index, s, BPF_EXIST) ?
+		       -errno :
+		       0;
+}
+
+int wgit_meta_get(const struct wgit *w, uint32_t client_proxy, struct xwgp_session_meta *m)
+{
+	return lookup(w->maps->sess_meta, &client_proxy, m);
+}
+
+int wgit_meta_put(const struct wgit *w, uint32_t client_proxy, const struct xwgp_session_meta *m)
+{
+	return bpf_map_update_elem(w->maps->sess_meta, &client_proxy, m, BPF_ANY) ? -errno : 0;
+}
+
+int wgit_session_delete(const struct wgit *w, uint32_t client_proxy)
+{
+	struct xwgp_session s;
+
+	if (wgit_session_get(w, client_proxy, &s) == 0 && (s.flags & XWGP_SF_ESTABLISHED)) {
+		uint32_t owner;
+
+		/* Only remove the server index if it still points at us. */
+		if (lookup(w->maps->srv_index, &s.server_proxy_index, &owner) == 0 &&
+		    owner == client_proxy)
+			bpf_map_delete_elem(w->maps->srv_index, &s.server_proxy_index);
+	}
+	bpf_map_delete_elem(w->maps->sess_meta, &client_proxy);
+	return bpf_map_delete_elem(w->maps->sessions, &client_proxy) ? -errno : 0;
+}
+
+int wgit_expire(const struct wgit *w, uint64_t now_ns, uint64_t timeout_ns)
+{
+	uint32_t key, next, *prev = NULL;
+	uint32_t doomed[256];
+	int n = 0, total = 0;
+	struct xwgp_session s;
+
+	/*
+	 * Collect, then delete: deleting while walking a hash map with
+	 * get_next_key restarts the walk. Repeat until a pass finds nothing.
+	 */
+	do {
+		n = 0;
+		prev = NULL;
+		while (n < (int)(sizeof(doomed) / sizeof(doomed[0])) &&
+		       bpf_map_get_next_key(w->maps->sessions, prev, &next) == 0) {
+			key = next;
+			prev = &key;
+			if (lookup(w->maps->sessions, &key, &s))
+				continue;
+			if (now_ns > s.last_seen_ns && now_ns - s.last_seen_ns > timeout_ns)
+				doomed[n++] = key;
+		}
+		for (int i = 0; i < n; i++)
+			if (wgit_session_delete(w, doomed[i]) == 0)
+				total++;
+	} while (n == (int)(sizeof(doomed) / sizeof(doomed[0])));
+	return total;
+}
+
+int wgit_peer_get(const struct wgit *w, const struct xwgp_peer_key *k, struct xwgp_peer_state *st)
+{
+	return lookup(w->maps->peer_state, k, st);
+}
+
+int wgit_peer_put(const struct wgit *w, const struct xwgp_peer_key *k,
+		  const struct xwgp_peer_state *st)
+{
+	return bpf_map_update_elem(w->maps->peer_state, k, st, BPF_ANY) ? -errno : 0;
+}

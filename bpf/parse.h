@@ -1,0 +1,221 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Packet parsing over a cursor: Ethernet (+ one 802.1Q/802.1AD tag), IPv4
+ * (with options), IPv6 (no extension headers), UDP. Every header is bounds
+ * checked against data_end before its first read. Nothing here loops, so no
+ * loop caps are needed: IPv4 options are skipped by IHL, and IPv6 extension
+ * headers are not walked at all (they are passed to the stack).
+ *
+ * Functions returning __u32 give 0 when parsing may go on, else the
+ * XWGP_STAT_* reason of the verdict; XWGP_STAT_RX is 0 and never a verdict.
+ */
+#ifndef XWGP_BPF_PARSE_H
+#define XWGP_BPF_PARSE_H
+
+#include "consts.h"
+#include "xwgp_abi.h"
+
+_Static_assert(XWGP_STAT_RX == 0, "0 means 'no verdict yet' in the parsers");
+
+enum pkt_side {
+	SIDE_CLIENT, /* arrived on the listen port: client -> server */
+	SIDE_SERVER, /* arrived on the upstream port: server -> client */
+};
+
+struct hdr_cursor {
+	void *pos;
+	void *end;
+};
+
+struct vlan_tag {
+	__be16 tci;
+	__be16 encap_proto;
+};
+
+/* What the parsers learnt about one packet. */
+struct pkt {
+	void *data_end;
+	struct ethhdr *eth;
+	struct iphdr *iph;    /* IPv4 only */
+	struct ipv6hdr *ip6h; /* IPv6 only */
+	struct udphdr *udp;
+	__u8 *msg;	 /* UDP payload: the WireGuard message */
+	__u32 frame_len; /* bytes from data to data_end */
+	__u32 msg_len;	 /* UDP payload length, from the UDP header */
+	__u32 receiver;	 /* receiver index of a transport message */
+	__u32 saddr[4];	 /* IPv4-mapped for IPv4, like struct xwgp_ep */
+	__u32 daddr[4];
+	__be16 sport;
+	__be16 dport;
+	__u16 l3_off;  /* offset of the IP header */
+	__u16 ip_hlen; /* IP header length (IPv4 with options; 40 for IPv6) */
+	__u16 ip_len;  /* IP header + UDP datagram, from the IP header */
+	__u8 family;   /* XWGP_FAMILY_* */
+	__u8 vlan;     /* one VLAN tag present */
+	__u8 type;     /* WireGuard message type */
+	__u8 side;     /* enum pkt_side */
+};
+
+/* WireGuard integers are little-endian on the wire. */
+static __always_inline __u32 get_le32(const __u8 *p)
+{
+	return (__u32)p[0] | (__u32)p[1] << 8 | (__u32)p[2] << 16 | (__u32)p[3] << 24;
+}
+
+static __always_inline void put_le32(__u8 *p, __u32 v)
+{
+	p[0] = v;
+	p[1] = v >> 8;
+	p[2] = v >> 16;
+	p[3] = v >> 24;
+}
+
+/* A 32-bit word in raw memory order (for checksums), alignment-agnostic. */
+static __always_inline __u32 load_raw32(const void *p)
+{
+	__u32 v;
+
+	__builtin_memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+static __always_inline int parse_eth(struct hdr_cursor *c, struct pkt *p, __be16 *proto)
+{
+	struct ethhdr *eth = c->pos;
+	struct vlan_tag *tag;
+	__be16 h_proto;
+
+	if ((void *)(eth + 1) > c->end)
+		return -1;
+	c->pos = eth + 1;
+	p->eth = eth;
+	h_proto = eth->h_proto;
+	if (h_proto == bpf_htons(ETH_P_8021Q) || h_proto == bpf_htons(ETH_P_8021AD)) {
+		tag = c->pos;
+		if ((void *)(tag + 1) > c->end)
+			return -1;
+		c->pos = tag + 1;
+		h_proto = tag->encap_proto;
+		p->vlan = 1;
+	}
+	p->l3_off = p->vlan ? sizeof(*eth) + sizeof(*tag) : sizeof(*eth);
+	*proto = h_proto;
+	return 0;
+}
+
+static __always_inline void addr_map_v4(__u32 out[4], __be32 a)
+{
+	out[0] = 0;
+	out[1] = 0;
+	out[2] = bpf_htonl(0xffff);
+	out[3] = a;
+}
+
+static __always_inline __u32 parse_ipv4(struct hdr_cursor *c, struct pkt *p)
+{
+	struct iphdr *iph = c->pos;
+	__u32 hlen;
+
+	if ((void *)(iph + 1) > c->end)
+		return XWGP_STAT_PASS_NOT_OURS;
+	if (iph->version != 4 || iph->ihl < 5)
+		return XWGP_STAT_PASS_NOT_OURS;
+	hlen = iph->ihl * 4;
+	if (c->pos + hlen > c->end)
+		return XWGP_STAT_PASS_NOT_OURS;
+	if (iph->protocol != IPPROTO_UDP)
+		return XWGP_STAT_PASS_NOT_OURS;
+	/* Only a first fragment has a UDP header, none has the whole message. */
+	if (iph->frag_off & bpf_htons(IP_MF | IP_OFFSET))
+		return XWGP_STAT_PASS_FRAGMENT;
+	c->pos += hlen;
+	p->iph = iph;
+	p->family = XWGP_FAMILY_IPV4;
+	p->ip_hlen = hlen;
+	p->ip_len = bpf_ntohs(iph->tot_len);
+	addr_map_v4(p->saddr, iph->saddr);
+	addr_map_v4(p->daddr, iph->daddr);
+	return 0;
+}
+
+/* IANA "IPv6 Extension Header Types". */
+static __always_inline bool ipv6_is_exthdr(__u8 nexthdr)
+{
+	switch (nexthdr) {
+	case NEXTHDR_HOP:
+	case NEXTHDR_ROUTING:
+	case NEXTHDR_FRAGMENT:
+	case NEXTHDR_ESP:
+	case NEXTHDR_AUTH:
+	case NEXTHDR_DEST:
+	case NEXTHDR_MOBILITY:
+	case NEXTHDR_HIP:
+	case NEXTHDR_SHIM6:
+	case NEXTHDR_EXP1:
+	case NEXTHDR_EXP2:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static __always_inline __u32 parse_ipv6(struct hdr_cursor *c, struct pkt *p)
+{
+	struct ipv6hdr *ip6h = c->pos;
+	int i;
+
+	if ((void *)(ip6h + 1) > c->end)
+		return XWGP_STAT_PASS_NOT_OURS;
+	if (ip6h->version != 6)
+		return XWGP_STAT_PASS_NOT_OURS;
+	if (ip6h->nexthdr != IPPROTO_UDP)
+		return ipv6_is_exthdr(ip6h->nexthdr) ? XWGP_STAT_PASS_IPV6_EXTHDR
+						     : XWGP_STAT_PASS_NOT_OURS;
+	c->pos = ip6h + 1;
+	p->ip6h = ip6h;
+	p->family = XWGP_FAMILY_IPV6;
+	p->ip_hlen = sizeof(*ip6h);
+	p->ip_len = sizeof(*ip6h) + bpf_ntohs(ip6h->payload_len);
+	for (i = 0; i < 4; i++) {
+		p->saddr[i] = ip6h->saddr.in6_u.u6_addr32[i];
+		p->daddr[i] = ip6h->daddr.in6_u.u6_addr32[i];
+	}
+	return 0;
+}
+
+static __always_inline int parse_udp(struct hdr_cursor *c, struct pkt *p)
+{
+	struct udphdr *udp = c->pos;
+
+	if ((void *)(udp + 1) > c->end)
+		return -1;
+	c->pos = udp + 1;
+	p->udp = udp;
+	p->sport = udp->source;
+	p->dport = udp->dest;
+	return 0;
+}
+
+/*
+ * For a packet known to be ours: the IP length must cover exactly the IP
+ * header and the UDP datagram, and all of it must be in the frame (bytes
+ * after it are link padding). IPv6 forbids a zero UDP checksum (RFC 8200).
+ */
+static __always_inline __u32 check_lengths(struct pkt *p)
+{
+	__u32 ulen = bpf_ntohs(p->udp->len);
+
+	if (ulen < sizeof(struct udphdr))
+		return XWGP_STAT_DROP_MALFORMED;
+	if (p->ip_len != p->ip_hlen + ulen)
+		return XWGP_STAT_DROP_MALFORMED;
+	if ((__u32)p->l3_off + p->ip_len > p->frame_len)
+		return XWGP_STAT_DROP_MALFORMED;
+	if (p->family == XWGP_FAMILY_IPV6 && !p->udp->check)
+		return XWGP_STAT_DROP_MALFORMED;
+	p->msg = (__u8 *)(p->udp + 1);
+	p->msg_len = ulen - sizeof(struct udphdr);
+	return 0;
+}
+
+#endif /* XWGP_BPF_PARSE_H */

@@ -1,0 +1,191 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The ABI between the XDP program (bpf/) and the agent (agent/): map keys and
+ * values, counters, constants. One definition for both sides: fixed-width
+ * types, explicit padding, sizes pinned with _Static_assert, because pinned
+ * maps outlive the agent that created them (DESIGN.md section 7) and a new
+ * agent must read them bit for bit.
+ */
+#ifndef XWGP_ABI_H
+#define XWGP_ABI_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+/* Bump whenever any struct below changes layout; stored in the cfg map. */
+#define XWGP_ABI_VERSION 1
+
+/* Address families as stored in struct xwgp_ep (not AF_*: stable on disk). */
+#define XWGP_FAMILY_NONE 0 /* unset / wildcard */
+#define XWGP_FAMILY_IPV4 4
+#define XWGP_FAMILY_IPV6 6
+
+/*
+ * An IP endpoint. IPv4 addresses are stored IPv4-mapped (::ffff:a.b.c.d) so
+ * one layout serves both families; addr and port are in network byte order.
+ */
+struct xwgp_ep {
+	__u32 addr[4];
+	__be16 port;
+	__u16 family; /* XWGP_FAMILY_* */
+};
+_Static_assert(sizeof(struct xwgp_ep) == 20, "xwgp_ep layout");
+
+/* Source validation levels (mwgp csvl/ssvl). 0 in config means "inherit". */
+#define XWGP_SVL_INHERIT 0
+#define XWGP_SVL_NONE 1 /* accept any source; clients: follow roaming */
+#define XWGP_SVL_IP 2 /* source IP must match */
+#define XWGP_SVL_IP_PORT 3 /* source IP and port must match */
+#define XWGP_CSVL_DEFAULT XWGP_SVL_NONE
+#define XWGP_SSVL_DEFAULT XWGP_SVL_IP_PORT
+
+/* struct xwgp_session.flags */
+#define XWGP_SF_ESTABLISHED (1u << 0) /* backend response seen: server index known */
+#define XWGP_SF_OBFS (1u << 1) /* client speaks mwgp obfuscation */
+#define XWGP_SF_XLAT_CLIENT (1u << 2) /* client index translated */
+#define XWGP_SF_XLAT_SERVER (1u << 3) /* server index translated */
+
+/*
+ * One WGIT session (mwgp calls it a peer), keyed by client proxy index in
+ * xwgp_sessions. Client->server transport finds it through xwgp_srv_index
+ * (server proxy index -> client proxy index), so every fact lives once.
+ */
+struct xwgp_session {
+	struct xwgp_ep client; /* client address as last seen */
+	struct xwgp_ep client_local; /* our address the client sends to */
+	struct xwgp_ep server; /* backend address */
+	struct xwgp_ep server_local; /* our upstream address facing the backend */
+	__u32 client_origin_index; /* client's sender index */
+	__u32 client_proxy_index; /* what the backend knows the client as (key) */
+	__u32 server_origin_index; /* backend's sender index (0 until response) */
+	__u32 server_proxy_index; /* what the client knows the backend as */
+	__u8 csvl; /* resolved level, never INHERIT */
+	__u8 ssvl;
+	__u8 flags; /* XWGP_SF_* */
+	__u8 _pad0;
+	__u32 _pad1;
+	__u64 created_ns; /* CLOCK_BOOTTIME / bpf_ktime_get_boot_ns */
+	__u64 last_seen_ns; /* refreshed by both paths, at most ~once a second */
+	__u64 c2s_packets; /* client->server transport forwarded */
+	__u64 c2s_bytes; /* UDP payload bytes */
+	__u64 s2c_packets;
+	__u64 s2c_bytes;
+};
+_Static_assert(sizeof(struct xwgp_session) == 152, "xwgp_session layout");
+
+/*
+ * Handshake state the agent keeps per session, pinned so a restarted agent
+ * can translate cookie replies and show keys (never read by XDP).
+ */
+struct xwgp_session_meta {
+	__u8 client_pub[32];
+	__u8 server_pub[32];
+	__u8 sent_mac1[16]; /* MAC1 of the initiation as sent to the backend */
+	__u8 client_mac1[16]; /* MAC1 of the client's own initiation */
+	__u64 handshake_ns; /* initiation forwarded */
+	__u64 established_ns; /* response forwarded (0: not yet) */
+};
+_Static_assert(sizeof(struct xwgp_session_meta) == 112, "xwgp_session_meta layout");
+
+/* Per (server key, client key): replay protection and the backend's cookie. */
+struct xwgp_peer_key {
+	__u8 server_pub[32];
+	__u8 client_pub[32];
+};
+_Static_assert(sizeof(struct xwgp_peer_key) == 64, "xwgp_peer_key layout");
+
+struct xwgp_peer_state {
+	__u8 last_tai64n[12]; /* greatest timestamp accepted from this client */
+	__u32 _pad0;
+	__u8 cookie[16]; /* from the backend's last cookie reply */
+	__u64 cookie_ns; /* when it arrived; 0: none */
+};
+_Static_assert(sizeof(struct xwgp_peer_state) == 40, "xwgp_peer_state layout");
+
+/* struct xwgp_cfg.flags */
+#define XWGP_CFG_OBFS (1u << 0) /* obfuscation password set */
+#define XWGP_CFG_AGENT_ONLY (1u << 1) /* punt every packet of ours (tests/bench) */
+
+/* The single entry (key 0) of xwgp_cfg: run-time knobs the agent sets. */
+struct xwgp_cfg {
+	__u32 abi_version; /* XWGP_ABI_VERSION of the agent that wrote it */
+	__u32 flags; /* XWGP_CFG_* */
+	struct xwgp_ep listen; /* family NONE: any local address */
+	struct xwgp_ep upstream; /* family NONE: any local address */
+	__u32 punt_rate_pps; /* handshake punts per source per second; 0: no limit */
+	__u32 punt_burst; /* bucket depth, packets */
+	__u32 max_packet_size; /* max UDP payload accepted; 0: no limit */
+	__u32 _pad0;
+	__u8 obfs_key[32]; /* SHA-256(obfs password) */
+};
+_Static_assert(sizeof(struct xwgp_cfg) == 96, "xwgp_cfg layout");
+
+/* Rate limiter for punts, per source address (GCRA: theoretical arrival time). */
+struct xwgp_rl_key {
+	__u32 addr[4];
+};
+struct xwgp_rl_val {
+	__u64 tat_ns;
+};
+
+/*
+ * Counters, per CPU, one slot per verdict/reason. X(name, description);
+ * the agent prints them by name, so the order here is the ABI.
+ */
+#define XWGP_STATS(X)                                                                     \
+	X(RX, "packets seen by the XDP program")                                          \
+	X(PASS_NOT_OURS, "not UDP to our listen/upstream port: passed untouched")        \
+	X(PASS_FRAGMENT, "IP fragment: passed to the stack, never rewritten")            \
+	X(PASS_IPV6_EXTHDR, "IPv6 with extension headers: passed to the stack")          \
+	X(C2S_TX, "client->server transport forwarded with XDP_TX")                      \
+	X(C2S_REDIRECT, "client->server transport redirected to another device")         \
+	X(S2C_TX, "server->client transport forwarded with XDP_TX")                      \
+	X(S2C_REDIRECT, "server->client transport redirected to another device")         \
+	X(PUNT_HANDSHAKE, "handshake/cookie message punted to the agent")                \
+	X(PUNT_NO_ROUTE, "transport punted: no FIB route")                               \
+	X(PUNT_NO_NEIGH, "transport punted: no neighbour entry for the next hop")        \
+	X(PUNT_NO_DEVMAP, "transport punted: egress device not in the devmap")           \
+	X(PUNT_FAMILY, "transport punted: client and backend families differ")           \
+	X(PUNT_ROAM, "transport punted: client address changed (roaming)")              \
+	X(PUNT_NOT_ESTABLISHED, "transport punted: session has no backend index yet")    \
+	X(PUNT_OBFS, "transport punted: obfuscation case the XDP path cannot do")        \
+	X(PUNT_AGENT_ONLY, "punted: agent-only mode")                                    \
+	X(PUNT_XSK, "punt delivered to an AF_XDP socket")                                \
+	X(PUNT_STACK, "punt delivered to the stack (no AF_XDP socket on the queue)")     \
+	X(DROP_MALFORMED, "dropped: truncated or malformed WireGuard message")           \
+	X(DROP_BAD_TYPE, "dropped: unknown message type or direction")                   \
+	X(DROP_INDEX_ZERO, "dropped: receiver index 0")                                  \
+	X(DROP_UNKNOWN_INDEX, "dropped: transport with unknown receiver index")          \
+	X(DROP_SRC_INVALID, "dropped: source failed csvl/ssvl validation")               \
+	X(DROP_RATE_LIMITED, "dropped: punt rate limit for the source exceeded")         \
+	X(DROP_TOO_BIG, "dropped: larger than max_packet_size")                          \
+	X(DROP_OBFS_UNDECODABLE, "dropped: not decodable with the obfuscation key")
+
+enum xwgp_stat {
+#define XWGP_STAT_ENUM(name, desc) XWGP_STAT_##name,
+	XWGP_STATS(XWGP_STAT_ENUM)
+#undef XWGP_STAT_ENUM
+	XWGP_STAT__MAX
+};
+
+struct xwgp_stat_val {
+	__u64 packets;
+	__u64 bytes;
+};
+
+/* Default capacities (the agent may size maps from config before load). */
+#define XWGP_MAX_SESSIONS_DEFAULT 65536
+#define XWGP_MAX_PEERS_DEFAULT 65536
+#define XWGP_MAX_XSKS 64 /* xwgp_xsks: XWGP_MAX_QUEUES_PER_DEV slots per interface */
+#define XWGP_MAX_QUEUES_PER_DEV 16
+#define XWGP_MAX_DEVS 64
+#define XWGP_RL_ENTRIES 16384
+
+/* Defaults mirrored from mwgp. */
+#define XWGP_TIMEOUT_DEFAULT_SEC 60
+#define XWGP_MAX_PACKET_SIZE_DEFAULT 1500
+#define XWGP_PUNT_RATE_DEFAULT_PPS 1000
+#define XWGP_PUNT_BURST_DEFAULT 200
+
+#endif /* XWGP_ABI_H */

@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Counters of the agent (slow path), kept in the pinned ARRAY map
+ * xwgp_agent_st (one __u64 per slot) so `xwgp show`/`xwgp stats` in another
+ * process read them and a restarted agent continues them. The order is ABI.
+ */
+#ifndef XWGP_AGENT_STATS_H
+#define XWGP_AGENT_STATS_H
+
+#define XWGP_AGENT_STATS(X)                                                                      \
+	X(RX_CLIENT, "packets received from clients (socket or AF_XDP)")                        \
+	X(RX_SERVER, "packets received from backends (socket or AF_XDP)")                       \
+	X(RX_XSK, "packets received through AF_XDP")                                            \
+	X(INIT_FORWARDED, "handshake initiations forwarded to a backend")                       \
+	X(INIT_TRANSLATED, "... of which had their sender index translated")                    \
+	X(INIT_NO_SERVER, "initiations whose MAC1 matches no configured server")                \
+	X(INIT_DECRYPT_FAILED, "initiations that failed to decrypt (static or timestamp)")      \
+	X(INIT_NO_PEER, "initiations from a client key with no peer and no fallback")          \
+	X(INIT_REPLAY, "initiations whose timestamp is not newer than the last one (replay)")   \
+	X(INIT_TABLE_FULL, "initiations dropped: session table full")                           \
+	X(RESP_FORWARDED, "handshake responses forwarded to a client")                          \
+	X(RESP_UNKNOWN_INDEX, "responses for an unknown session")                               \
+	X(RESP_BAD_MAC1, "responses whose MAC1 does not match the client key")                  \
+	X(COOKIE_FORWARDED, "cookie replies passed on to a client")                             \
+	X(COOKIE_UNKNOWN_INDEX, "cookie replies for an unknown session")                        \
+	X(COOKIE_UNDECRYPTABLE, "cookie replies that did not decrypt")                          \
+	X(SRC_INVALID, "handshake/cookie messages from a source failing ssvl/csvl")             \
+	X(TRANSPORT_C2S, "transport packets forwarded client->server by the agent")             \
+	X(TRANSPORT_S2C, "transport packets forwarded server->client by the agent")             \
+	X(TRANSPORT_UNKNOWN_INDEX, "transport packets with an unknown receiver index")          \
+	X(TRANSPORT_DROPPED, "transport packets refused (source validation, malformed, ...)")   \
+	X(ROAMED, "client/server endpoint updates (roaming)")                                   \
+	X(MALFORMED, "truncated/malformed messages or wrong sizes")                             \
+	X(BAD_TYPE, "unknown message type, or a type not valid from that side")                 \
+	X(TOO_BIG, "packets larger than max_packet_size")                                       \
+	X(OBFS_UNDECODABLE, "packets that did not decode with the obfuscation key")             \
+	X(SEND_ERRORS, "sendmsg failures")                                                      \
+	X(EXPIRED, "sessions removed after `timeout' idle seconds")
+
+enum xwgp_agent_stat {
+#define XWGP_AGENT_STAT_ENUM(name, desc) XWGP_AGENT_STAT_##name,
+	XWGP_AGENT_STATS(XWGP_AGENT_STAT_ENUM)
+#undef XWGP_AGENT_STAT_ENUM
+	XWGP_AGENT_STAT__MAX
+};
+
+#endif

@@ -1,0 +1,1180 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The XDP program (bpf/xwgp.bpf.c) under BPF_PROG_TEST_RUN, table-driven like
+ * the kernel selftests: each case is a description, an input frame, the
+ * expected action and reason counter, and the expected output frame (the
+ * input itself when the packet must leave untouched).
+ *
+ * Expected frames are built from scratch by build() with checksums computed
+ * over the whole header/datagram, never by replaying the program's
+ * incremental updates; forwarded output is also re-verified by a full
+ * checksum recomputation. Every case asserts the complete change of the
+ * stats map (RX + exactly one reason, + PUNT_STACK/PUNT_XSK for punts) and
+ * of the session counters.
+ *
+ * The test runs in its own network namespace (unshare at first use) with
+ * veth devices, addresses and permanent neighbour entries, so
+ * bpf_fib_lookup() has real answers:
+ *   xv0 02:00:00:00:00:01  192.0.2.1/24, 2001:db8:1::1/64  (clients, backend A, in devmap)
+ *       neighbours: 192.0.2.10/.11 and 2001:db8:1::10 (clients), 192.0.2.20 and
+ *       2001:db8:1::20 (backend A); 192.0.2.30 has none
+ *   xv2 02:00:00:00:00:02  198.51.100.1/24  backend B 198.51.100.20 (in devmap)
+ *   xv4 02:00:00:00:00:04  203.0.113.1/25   backend D 203.0.113.20 (not in devmap);
+ *       203.0.113.200 has no route
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if_xdp.h>
+#include <net/if.h>
+#include <sched.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <xdp/xsk.h>
+
+#include "test.h"
+#include "wg_proto.h"
+#include "xwgp.skel.h"
+#include "xwgp_abi.h"
+
+/*
+ * The frame macros below (C2S_IN etc.) take designated initializers that
+ * override their defaults, the way kernel tables do.
+ */
+#pragma GCC diagnostic ignored "-Woverride-init"
+/* Case tables list their fields in order and leave trailing knobs zero. */
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+
+#define LISTEN_PORT   51820
+#define UPSTREAM_PORT 40000
+#define BACKEND_PORT  51821
+#define IN_TTL	      17 /* any value but 64, so the TTL rewrite shows */
+#define OUT_TTL	      64
+#define OUT_CAP	      2048
+#define ULL(x)	      ((unsigned long long)(x))
+
+#define MAC_XV0	    "02:00:00:00:00:01"
+#define MAC_XV2	    "02:00:00:00:00:02"
+#define MAC_XV4	    "02:00:00:00:00:04"
+#define MAC_CLIENT  "02:00:00:00:0c:01"
+#define MAC_CLIENT2 "02:00:00:00:0c:02"
+#define MAC_A	    "02:00:00:00:0a:01"
+#define MAC_B	    "02:00:00:00:0b:01"
+#define MAC_D	    "02:00:00:00:0d:01"
+
+/* Index numbering of test session n: origin and (translated) proxy indexes. */
+#define CO(n) (0x0c000000u | (n)) /* client origin */
+#define CP(n) (0x1c000000u | (n)) /* client proxy: the session key */
+#define SO(n) (0x0a000000u | (n)) /* server origin */
+#define SP(n) (0x1a000000u | (n)) /* server proxy */
+
+/* ---- frames ---------------------------------------------------------------- */
+
+struct spec {
+	const char *smac, *dmac;
+	const char *src, *dst; /* IP literals; a ':' makes it IPv6 */
+	uint16_t sport, dport;
+	uint16_t vlan_tpid, vlan_tci; /* one tag when tpid is set */
+	uint16_t ethertype;	      /* override (e.g. ARP) */
+	uint8_t ttl;		      /* 0: IN_TTL */
+	uint8_t proto;		      /* 0: UDP */
+	uint8_t ipopt;		      /* IPv4 option bytes, multiple of 4 */
+	uint16_t frag;		      /* IPv4 frag_off (host order); 0: DF */
+	bool exthdr;		      /* IPv6: a destination options header before the UDP header */
+	bool no_csum;		      /* UDP checksum 0 */
+	uint8_t type;		      /* WireGuard message type byte */
+	uint8_t reserved;	      /* value of byte 1 (must be 0) */
+	uint32_t receiver;	      /* LE u32 at offset 4 */
+	uint16_t len;		      /* message length; 0: the type's size (transport 96) */
+	bool empty;		      /* no UDP payload at all */
+	uint8_t seed;		      /* body pattern */
+	int udp_len_delta;	      /* damage: added to the UDP length field */
+	size_t truncate;	      /* damage: cut the frame to this many bytes */
+};
+
+struct frame {
+	uint8_t b[OUT_CAP];
+	size_t len;
+};
+
+static void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = v >> 8;
+	p[1] = v;
+}
+
+static void put_le32(uint8_t *p, uint32_t v)
+{
+	p[0] = v;
+	p[1] = v >> 8;
+	p[2] = v >> 16;
+	p[3] = v >> 24;
+}
+
+static void parse_mac(uint8_t *out, const char *s)
+{
+	unsigned int m[6] = { 0 };
+
+	sscanf(s ? s : "02:00:00:00:ff:ff", "%x:%x:%x:%x:%x:%x", &m[0], &m[1], &m[2], &m[3], &m[4],
+	       &m[5]);
+	for (int i = 0; i < 6; i++)
+		out[i] = m[i];
+}
+
+/* RFC 1071 sum of big-endian 16-bit words. */
+static uint32_t sum16(const uint8_t *p, size_t n, uint32_t sum)
+{
+	for (size_t i = 0; i + 1 < n; i += 2)
+		sum += (uint32_t)p[i] << 8 | p[i + 1];
+	if (n & 1)
+		sum += (uint32_t)p[n - 1] << 8;
+	return sum;
+}
+
+static uint16_t fold(uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return sum;
+}
+
+/* One's complement sum of the UDP pseudo-header (RFC 768 / RFC 8200 8.1). */
+static uint32_t pseudo_sum(const uint8_t *ip, bool v6, uint16_t udp_len)
+{
+	uint8_t tail[4] = { 0, IPPROTO_UDP, udp_len >> 8, udp_len };
+
+	if (v6)
+		return sum16(ip + 8, 32, udp_len + IPPROTO_UDP);
+	return sum16(tail, 4, sum16(ip + 12, 8, 0));
+}
+
+static uint16_t default_len(uint8_t type)
+{
+	switch (type) {
+	case WG_MSG_INITIATION:
+		return WG_INIT_LEN;
+	case WG_MSG_RESPONSE:
+		return WG_RESP_LEN;
+	case WG_MSG_COOKIE_REPLY:
+		return WG_COOKIE_REPLY_LEN;
+	default:
+		return 96;
+	}
+}
+
+static void build_msg(uint8_t *m, const struct spec *s, uint16_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		m[i] = (uint8_t)(i * 31 + s->seed + 7);
+	if (len > 0)
+		m[0] = s->type;
+	if (len > 3)
+		m[1] = s->reserved, m[2] = 0, m[3] = 0;
+	if (len >= 8)
+		put_le32(m + 4, s->receiver);
+}
+
+/* Build a complete frame with all lengths and checksums computed in full. */
+static void build(struct frame *f, const struct spec *s)
+{
+	bool v6 = strchr(s->src, ':');
+	uint16_t mlen = s->empty ? 0 : s->len ? s->len : default_len(s->type);
+	uint16_t ulen = 8 + mlen;
+	uint8_t proto = s->proto ? s->proto : IPPROTO_UDP;
+	uint8_t *p = f->b, *ip, *udp;
+	size_t off = 12, l4;
+
+	memset(f, 0, sizeof(*f));
+	parse_mac(p, s->dmac);
+	parse_mac(p + 6, s->smac);
+	if (s->vlan_tpid) {
+		put16(p + 12, s->vlan_tpid);
+		put16(p + 14, s->vlan_tci);
+		off = 16;
+	}
+	put16(p + off, s->ethertype ? s->ethertype : v6 ? 0x86dd : 0x0800);
+	ip = p + off + 2;
+	if (!v6) {
+		uint8_t ihl = 5 + s->ipopt / 4;
+
+		ip[0] = 0x40 | ihl;
+		ip[1] = 0x28; /* TOS, carried into the FIB lookup */
+		put16(ip + 2, ihl * 4 + ulen);
+		put16(ip + 4, 0x1234);
+		put16(ip + 6, s->frag ? s->frag : 0x4000);
+		ip[8] = s->ttl ? s->ttl : IN_TTL;
+		ip[9] = proto;
+		inet_pton(AF_INET, s->src, ip + 12);
+		inet_pton(AF_INET, s->dst, ip + 16);
+		memset(ip + 20, 1, s->ipopt); /* NOP options */
+		put16(ip + 10, ~fold(sum16(ip, ihl * 4, 0)));
+		l4 = ihl * 4;
+	} else {
+		ip[0] = 0x60;
+		ip[1] = 0x01; /* flow label 0x12345 */
+		ip[2] = 0x23;
+		ip[3] = 0x45;
+		put16(ip + 4, ulen + (s->exthdr ? 8 : 0));
+		ip[6] = s->exthdr ? 60 : proto;
+		ip[7] = s->ttl ? s->ttl : IN_TTL;
+		inet_pton(AF_INET6, s->src, ip + 8);
+		inet_pton(AF_INET6, s->dst, ip + 24);
+		l4 = 40;
+		if (s->exthdr) {
+			uint8_t dopt[8] = { proto, 0, 1, 4, 0, 0, 0, 0 }; /* PadN */
+
+			memcpy(ip + 40, dopt, 8);
+			l4 += 8;
+		}
+	}
+	udp = ip + l4;
+	put16(udp, s->sport);
+	put16(udp + 2, s->dport);
+	put16(udp + 4, ulen);
+	build_msg(udp + 8, s, mlen);
+	if (proto == IPPROTO_UDP && !s->no_csum && !s->exthdr) {
+		uint16_t c = ~fold(sum16(udp, ulen, pseudo_sum(ip, v6, ulen)));
+
+		put16(udp + 6, c ? c : 0xffff);
+	}
+	f->len = (size_t)(udp - p) + ulen;
+	if (s->udp_len_delta)
+		put16(udp + 4, ulen + s->udp_len_delta);
+	if (s->truncate)
+		f->len = s->truncate;
+}
+
+/* Full recomputation of the IPv4 header and UDP checksums of a frame. */
+static int verify_csums(const uint8_t *f, size_t len, char *why, size_t why_len)
+{
+	size_t off = (f[12] == 0x81 || f[12] == 0x88) ? 18 : 14;
+	bool v6 = f[off - 2] == 0x86;
+	const uint8_t *ip = f + off, *udp;
+	uint16_t ulen;
+
+	if (!v6) {
+		if (fold(sum16(ip, (ip[0] & 15) * 4, 0)) != 0xffff)
+			return snprintf(why, why_len, "bad IPv4 header checksum"), -1;
+		udp = ip + (ip[0] & 15) * 4;
+	} else {
+		udp = ip + 40;
+	}
+	ulen = udp[4] << 8 | udp[5];
+	if ((size_t)(udp - f) + ulen > len)
+		return snprintf(why, why_len, "UDP length beyond the frame"), -1;
+	if (!v6 && !udp[6] && !udp[7])
+		return 0;
+	if (fold(sum16(udp, ulen, pseudo_sum(ip, v6, ulen))) != 0xffff)
+		return snprintf(why, why_len, "bad UDP checksum"), -1;
+	return 0;
+}
+
+/* ---- environment --------------------------------------------------------- */
+
+enum dev { DEV_XV0, DEV_XV2, DEV_XV4, DEV__MAX };
+static const char *const dev_names[DEV__MAX] = { "xv0", "xv2", "xv4" };
+
+enum env_state { ENV_NEW, ENV_READY, ENV_SKIP, ENV_BROKEN };
+
+static struct {
+	enum env_state state;
+	char why[512];
+	struct xwgp_bpf *skel;
+	int prog, cfg, sessions, srv_index, devmap, stats, punt_rl, xsks;
+	int ifindex[DEV__MAX];
+	struct xwgp_cfg base_cfg;
+	int ncpus;
+} env;
+
+static int sh(const char *cmd)
+{
+	char full[512];
+	int rc;
+
+	snprintf(full, sizeof(full), "%s >/dev/null", cmd);
+	rc = system(full);
+	if (rc) {
+		snprintf(env.why, sizeof(env.why), "`%s' failed (status %d)", cmd, rc);
+		return -1;
+	}
+	return 0;
+}
+
+static int write_file(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, val, strlen(val));
+	close(fd);
+	return n == (ssize_t)strlen(val) ? 0 : -EIO;
+}
+
+static const char *const topo_cmds[] = {
+	"ip link add xv0 address " MAC_XV0 " type veth peer name xv1",
+	"ip link add xv2 address " MAC_XV2 " type veth peer name xv3",
+	"ip link add xv4 address " MAC_XV4 " type veth peer name xv5",
+	"for d in lo xv0 xv1 xv2 xv3 xv4 xv5; do ip link set $d up || exit 1; done",
+	"ip addr add 192.0.2.1/24 dev xv0",
+	"ip -6 addr add 2001:db8:1::1/64 dev xv0 nodad",
+	"ip addr add 198.51.100.1/24 dev xv2",
+	"ip addr add 203.0.113.1/25 dev xv4",
+	"ip neigh add 192.0.2.10 lladdr " MAC_CLIENT " dev xv0 nud permanent",
+	"ip neigh add 192.0.2.11 lladdr " MAC_CLIENT2 " dev xv0 nud permanent",
+	"ip neigh add 192.0.2.20 lladdr " MAC_A " dev xv0 nud permanent",
+	"ip -6 neigh add 2001:db8:1::10 lladdr " MAC_CLIENT " dev xv0 nud permanent",
+	"ip -6 neigh add 2001:db8:1::20 lladdr " MAC_A " dev xv0 nud permanent",
+	"ip neigh add 198.51.100.20 lladdr " MAC_B " dev xv2 nud permanent",
+	"ip neigh add 203.0.113.20 lladdr " MAC_D " dev xv4 nud permanent",
+};
+
+static int topo_up(void)
+{
+	static const char *const sysctls[] = {
+		"/proc/sys/net/ipv4/ip_forward",
+		"/proc/sys/net/ipv6/conf/all/forwarding",
+		"/proc/sys/net/ipv6/conf/default/forwarding",
+	};
+
+	for (size_t i = 0; i < sizeof(topo_cmds) / sizeof(topo_cmds[0]); i++)
+		if (sh(topo_cmds[i]))
+			return -1;
+	for (size_t i = 0; i < sizeof(sysctls) / sizeof(sysctls[0]); i++) {
+		int err = write_file(sysctls[i], "1");
+
+		if (err) {
+			snprintf(env.why, sizeof(env.why), "%s: %s", sysctls[i], strerror(-err));
+			return -1;
+		}
+	}
+	for (int d = 0; d < DEV__MAX; d++) {
+		env.ifindex[d] = if_nametoindex(dev_names[d]);
+		if (!env.ifindex[d]) {
+			snprintf(env.why, sizeof(env.why), "no ifindex for %s", dev_names[d]);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static struct xwgp_ep ep(const char *ip, uint16_t port)
+{
+	struct xwgp_ep e = { .port = htons(port) };
+
+	if (!ip)
+		return e;
+	if (strchr(ip, ':')) {
+		inet_pton(AF_INET6, ip, e.addr);
+		e.family = XWGP_FAMILY_IPV6;
+	} else {
+		e.addr[2] = htonl(0xffff);
+		inet_pton(AF_INET, ip, &e.addr[3]);
+		e.family = XWGP_FAMILY_IPV4;
+	}
+	return e;
+}
+
+/* Test sessions, numbered; see CO/CP/SO/SP for their indexes. */
+enum {
+	S_V4 = 1,  /* client 192.0.2.10:1111 (csvl 1) <-> backend A (ssvl 3), both on xv0 */
+	S_V6,	   /* same over IPv6 */
+	S_CSVL3,   /* client 192.0.2.10:2222, csvl 3 */
+	S_CSVL2,   /* client 192.0.2.10:3333, csvl 2 */
+	S_REDIR,   /* client on xv0 <-> backend B on xv2 (devmap) */
+	S_NODEV,   /* backend D on xv4, not in the devmap */
+	S_NONEIGH, /* backend 192.0.2.30: no neighbour entry */
+	S_NOROUTE, /* backend 203.0.113.200: no route */
+	S_UNEST,   /* no backend response yet */
+	S_FAMILY,  /* IPv4 client, IPv6 backend */
+	S_NOLOCAL, /* no local address towards the backend */
+	S__MAX
+};
+
+struct sess_def {
+	const char *client;
+	uint16_t cport;
+	const char *client_local;
+	const char *server;
+	const char *server_local;
+	uint8_t csvl, ssvl, flags;
+};
+
+static const struct sess_def sess_defs[S__MAX] = {
+	[S_V4] = { "192.0.2.10", 1111, "192.0.2.1", "192.0.2.20", "192.0.2.1", 1, 3, 1 },
+	[S_V6] = { "2001:db8:1::10", 1111, "2001:db8:1::1", "2001:db8:1::20", "2001:db8:1::1", 1, 3,
+		   1 },
+	[S_CSVL3] = { "192.0.2.10", 2222, "192.0.2.1", "192.0.2.20", "192.0.2.1", 3, 3, 1 },
+	[S_CSVL2] = { "192.0.2.10", 3333, "192.0.2.1", "192.0.2.20", "192.0.2.1", 2, 3, 1 },
+	[S_REDIR] = { "192.0.2.10", 4444, "192.0.2.1", "198.51.100.20", "198.51.100.1", 1, 3, 1 },
+	[S_NODEV] = { "192.0.2.10", 5555, "192.0.2.1", "203.0.113.20", "203.0.113.1", 1, 3, 1 },
+	[S_NONEIGH] = { "192.0.2.10", 6666, "192.0.2.1", "192.0.2.30", "192.0.2.1", 1, 3, 1 },
+	[S_NOROUTE] = { "192.0.2.10", 7777, "192.0.2.1", "203.0.113.200", "203.0.113.1", 1, 3, 1 },
+	[S_UNEST] = { "192.0.2.10", 8888, "192.0.2.1", "192.0.2.20", "192.0.2.1", 1, 3, 0 },
+	[S_FAMILY] = { "192.0.2.10", 9999, "192.0.2.1", "2001:db8:1::20", "2001:db8:1::1", 1, 3,
+		       1 },
+	[S_NOLOCAL] = { "192.0.2.10", 1234, "192.0.2.1", "192.0.2.20", NULL, 1, 3, 1 },
+};
+
+static struct xwgp_session sess_make(int n)
+{
+	const struct sess_def *d = &sess_defs[n];
+	struct xwgp_session s = {
+		.client = ep(d->client, d->cport),
+		.client_local = ep(d->client_local, LISTEN_PORT),
+		.server = ep(d->server, BACKEND_PORT),
+		.server_local = ep(d->server_local, UPSTREAM_PORT),
+		.client_origin_index = CO(n),
+		.client_proxy_index = CP(n),
+		.server_origin_index = d->flags ? SO(n) : 0,
+		.server_proxy_index = SP(n),
+		.csvl = d->csvl,
+		.ssvl = d->ssvl,
+		.flags = d->flags ? XWGP_SF_ESTABLISHED | XWGP_SF_XLAT_CLIENT | XWGP_SF_XLAT_SERVER
+				  : 0,
+	};
+
+	return s;
+}
+
+static int maps_fill(void)
+{
+	struct bpf_devmap_val dv = { 0 };
+	uint32_t k = 0, dangling_sp = SP(0x7f), dangling_cp = CP(0x7f);
+	int err = 0;
+
+	env.base_cfg = (struct xwgp_cfg){
+		.abi_version = XWGP_ABI_VERSION,
+		.listen = { .port = htons(LISTEN_PORT) },
+		.upstream = { .port = htons(UPSTREAM_PORT) },
+		.max_packet_size = XWGP_MAX_PACKET_SIZE_DEFAULT,
+	};
+	err = err ?: bpf_map_update_elem(env.cfg, &k, &env.base_cfg, BPF_ANY);
+	for (int n = 1; n < S__MAX && !err; n++) {
+		struct xwgp_session s = sess_make(n);
+		uint32_t cp = CP(n), sp = SP(n);
+
+		err = bpf_map_update_elem(env.sessions, &cp, &s, BPF_NOEXIST);
+		err = err ?: bpf_map_update_elem(env.srv_index, &sp, &cp, BPF_NOEXIST);
+	}
+	/* An index entry whose session is gone (expiry race). */
+	err = err ?: bpf_map_update_elem(env.srv_index, &dangling_sp, &dangling_cp, BPF_NOEXIST);
+	dv.ifindex = env.ifindex[DEV_XV0];
+	err = err ?: bpf_map_update_elem(env.devmap, &dv.ifindex, &dv, BPF_NOEXIST);
+	dv.ifindex = env.ifindex[DEV_XV2];
+	err = err ?: bpf_map_update_elem(env.devmap, &dv.ifindex, &dv, BPF_NOEXIST);
+	if (err)
+		snprintf(env.why, sizeof(env.why), "map update: %s", strerror(errno));
+	return err ? -1 : 0;
+}
+
+static int skel_up(void)
+{
+	env.skel = xwgp_bpf__open_and_load();
+	if (!env.skel) {
+		snprintf(env.why, sizeof(env.why), "xwgp_bpf__open_and_load: %s", strerror(errno));
+		return -1;
+	}
+	env.prog = bpf_program__fd(env.skel->progs.xwgp_xdp);
+	env.cfg = bpf_map__fd(env.skel->maps.xwgp_cfg);
+	env.sessions = bpf_map__fd(env.skel->maps.xwgp_sessions);
+	env.srv_index = bpf_map__fd(env.skel->maps.xwgp_srv_index);
+	env.devmap = bpf_map__fd(env.skel->maps.xwgp_devmap);
+	env.stats = bpf_map__fd(env.skel->maps.xwgp_stats);
+	env.punt_rl = bpf_map__fd(env.skel->maps.xwgp_punt_rl);
+	env.xsks = bpf_map__fd(env.skel->maps.xwgp_xsks);
+	env.ncpus = libbpf_num_possible_cpus();
+	return maps_fill();
+}
+
+/* Set up once; environment problems skip, program problems fail. */
+static enum env_state env_up(void)
+{
+	if (env.state != ENV_NEW)
+		return env.state;
+	if (geteuid() != 0) {
+		snprintf(env.why, sizeof(env.why), "needs root (netns, BPF)");
+		return env.state = ENV_SKIP;
+	}
+	if (unshare(CLONE_NEWNET)) {
+		snprintf(env.why, sizeof(env.why), "unshare(CLONE_NEWNET): %s", strerror(errno));
+		return env.state = ENV_SKIP;
+	}
+	if (topo_up())
+		return env.state = ENV_SKIP;
+	if (skel_up())
+		return env.state = ENV_BROKEN;
+	return env.state = ENV_READY;
+}
+
+#define ENV_REQUIRE()                                                                              \
+	do {                                                                                       \
+		enum env_state st__ = env_up();                                                    \
+		if (st__ == ENV_SKIP)                                                              \
+			SKIP("%s", env.why);                                                       \
+		CHECK(st__ == ENV_READY, "%s", env.why);                                           \
+	} while (0)
+
+/* ---- running one case ---------------------------------------------------- */
+
+static const char *const stat_names[XWGP_STAT__MAX] = {
+#define STAT_NAME(name, desc) #name,
+	XWGP_STATS(STAT_NAME)
+#undef STAT_NAME
+};
+
+static const char *act_name(uint32_t act)
+{
+	static const char *const names[] = { "ABORTED", "DROP", "PASS", "TX", "REDIRECT" };
+
+	return act < 5 ? names[act] : "?";
+}
+
+static bool is_punt(enum xwgp_stat r)
+{
+	return !strncmp(stat_names[r], "PUNT_", 5);
+}
+
+struct xdp_case {
+	const char *desc;
+	enum dev dev; /* ingress device */
+	struct spec in;
+	uint32_t act;	       /* expected XDP action */
+	enum xwgp_stat reason; /* expected reason counter */
+	bool fwd;	       /* forwarded: output must equal .out, session .sess credited */
+	struct spec out;
+	int sess;
+	/* cfg overrides */
+	uint32_t cfg_flags;
+	uint32_t max_size;
+	bool listen_v4; /* listen on 192.0.2.1 only */
+	uint32_t punt_rate, punt_burst;
+	bool xsk; /* punts go to an AF_XDP socket */
+};
+
+static void stats_read(struct xwgp_stat_val *sum)
+{
+	struct xwgp_stat_val v[env.ncpus];
+
+	for (uint32_t k = 0; k < XWGP_STAT__MAX; k++) {
+		sum[k] = (struct xwgp_stat_val){ 0 };
+		if (bpf_map_lookup_elem(env.stats, &k, v))
+			continue;
+		for (int c = 0; c < env.ncpus; c++) {
+			sum[k].packets += v[c].packets;
+			sum[k].bytes += v[c].bytes;
+		}
+	}
+}
+
+/* Packets credited to all sessions, both directions. */
+static uint64_t sessions_packets(void)
+{
+	uint64_t total = 0;
+
+	for (int n = 1; n < S__MAX; n++) {
+		struct xwgp_session s;
+		uint32_t k = CP(n);
+
+		if (!bpf_map_lookup_elem(env.sessions, &k, &s))
+			total += s.c2s_packets + s.s2c_packets;
+	}
+	return total;
+}
+
+static int cfg_set(const struct xdp_case *c)
+{
+	struct xwgp_cfg cfg = env.base_cfg;
+	uint32_t k = 0;
+
+	cfg.flags |= c->cfg_flags;
+	if (c->max_size)
+		cfg.max_packet_size = c->max_size;
+	if (c->listen_v4)
+		cfg.listen = ep("192.0.2.1", LISTEN_PORT);
+	cfg.punt_rate_pps = c->punt_rate;
+	cfg.punt_burst = c->punt_burst;
+	return bpf_map_update_elem(env.cfg, &k, &cfg, BPF_ANY);
+}
+
+static void cfg_reset(void)
+{
+	uint32_t k = 0;
+
+	bpf_map_update_elem(env.cfg, &k, &env.base_cfg, BPF_ANY);
+}
+
+static int test_run(enum dev dev, const struct frame *in, struct frame *out, uint32_t *act)
+{
+	struct xdp_md ctx = {
+		.data_end = in->len,
+		.ingress_ifindex = env.ifindex[dev],
+		.rx_queue_index = 0,
+	};
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = in->b, .data_size_in = in->len,
+		    .data_out = out->b, .data_size_out = sizeof(out->b), .ctx_in = &ctx,
+		    .ctx_size_in = sizeof(ctx), .repeat = 1);
+	int err = bpf_prog_test_run_opts(env.prog, &o);
+
+	out->len = o.data_size_out;
+	*act = o.retval;
+	return err ? -errno : 0;
+}
+
+static uint64_t boottime_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+static void check_stats(const struct xdp_case *c, const struct xwgp_stat_val *before,
+			const struct xwgp_stat_val *after, uint64_t len)
+{
+	for (int k = 0; k < XWGP_STAT__MAX; k++) {
+		uint64_t want = k == XWGP_STAT_RX || k == (int)c->reason;
+		uint64_t dp = after[k].packets - before[k].packets;
+		uint64_t db = after[k].bytes - before[k].bytes;
+
+		if (is_punt(c->reason) && k == (c->xsk ? XWGP_STAT_PUNT_XSK : XWGP_STAT_PUNT_STACK))
+			want = 1;
+		CHECK(dp == want && db == want * len,
+		      "%s: counter %s moved by %llu packets/%llu bytes, want %llu/%llu", c->desc,
+		      stat_names[k], ULL(dp), ULL(db), ULL(want), ULL(want * len));
+	}
+}
+
+static void check_session(const struct xdp_case *c, const struct xwgp_session *b,
+			  const struct xwgp_session *a, uint64_t t0)
+{
+	bool c2s = c->reason == XWGP_STAT_C2S_TX || c->reason == XWGP_STAT_C2S_REDIRECT;
+	uint16_t mlen = c->in.len ? c->in.len : default_len(c->in.type);
+
+	CHECK(a->c2s_packets - b->c2s_packets == c2s && a->s2c_packets - b->s2c_packets == !c2s,
+	      "%s: session packets c2s +%llu s2c +%llu", c->desc,
+	      ULL(a->c2s_packets - b->c2s_packets), ULL(a->s2c_packets - b->s2c_packets));
+	CHECK(a->c2s_bytes - b->c2s_bytes == (c2s ? mlen : 0) &&
+		      a->s2c_bytes - b->s2c_bytes == (c2s ? 0 : mlen),
+	      "%s: session bytes c2s +%llu s2c +%llu, want +%u", c->desc,
+	      ULL(a->c2s_bytes - b->c2s_bytes), ULL(a->s2c_bytes - b->s2c_bytes), mlen);
+	/* Written when it moved by more than a second: stale, or refreshed now. */
+	CHECK(a->last_seen_ns + 1000000000ull >= t0 && a->last_seen_ns <= boottime_ns(),
+	      "%s: last_seen_ns %llu not refreshed (now %llu)", c->desc, ULL(a->last_seen_ns),
+	      ULL(t0));
+}
+
+static void check_output(const struct xdp_case *c, const struct frame *want,
+			 const struct frame *out)
+{
+	char why[64];
+	size_t i;
+
+	CHECK(out->len == want->len, "%s: output %zu bytes, want %zu", c->desc, out->len,
+	      want->len);
+	for (i = 0; i < want->len && out->b[i] == want->b[i]; i++)
+		;
+	CHECK(i == want->len, "%s: output differs at byte %zu: %02x, want %02x", c->desc, i,
+	      out->b[i], want->b[i]);
+	if (c->fwd)
+		CHECK(!verify_csums(out->b, out->len, why, sizeof(why)), "%s: %s", c->desc, why);
+}
+
+static void run_case(const struct xdp_case *c)
+{
+	struct xwgp_stat_val before[XWGP_STAT__MAX], after[XWGP_STAT__MAX];
+	struct xwgp_session sb = { 0 }, sa = { 0 };
+	uint32_t key = CP(c->sess), act;
+	struct frame in, want, out;
+	uint64_t pk_before, t0;
+	int err;
+
+	build(&in, &c->in);
+	if (c->fwd)
+		build(&want, &c->out);
+	else
+		want = in;
+	CHECK(!cfg_set(c), "%s: cfg update: %s", c->desc, strerror(errno));
+	if (c->fwd)
+		CHECK(!bpf_map_lookup_elem(env.sessions, &key, &sb), "%s: no session %d", c->desc,
+		      c->sess);
+	pk_before = sessions_packets();
+	stats_read(before);
+	t0 = boottime_ns();
+	err = test_run(c->dev, &in, &out, &act);
+	stats_read(after);
+	cfg_reset();
+	CHECK(!err, "%s: test run: %s", c->desc, strerror(-err));
+	CHECK(act == c->act, "%s: action %s, want %s", c->desc, act_name(act), act_name(c->act));
+	check_output(c, &want, &out);
+	if (test_state__ != TEST_RUNNING)
+		return;
+	check_stats(c, before, after, in.len);
+	if (test_state__ != TEST_RUNNING)
+		return;
+	CHECK(sessions_packets() - pk_before == c->fwd, "%s: sessions credited %llu packets",
+	      c->desc, ULL(sessions_packets() - pk_before));
+	if (c->fwd) {
+		CHECK(!bpf_map_lookup_elem(env.sessions, &key, &sa), "%s: session %d gone", c->desc,
+		      c->sess);
+		check_session(c, &sb, &sa, t0);
+	}
+}
+
+static void run_table(const struct xdp_case *t, size_t n)
+{
+	for (size_t i = 0; i < n && test_state__ == TEST_RUNNING; i++)
+		run_case(&t[i]);
+}
+
+#define RUN_TABLE(t) run_table(t, sizeof(t) / sizeof((t)[0]))
+
+/* ---- frames of the test sessions ----------------------------------------- */
+
+/* Transport from session n's client to us, and what XDP must turn it into. */
+#define C2S_IN(n, ...)                                                                             \
+	{                                                                                          \
+		.smac = MAC_CLIENT, .dmac = MAC_XV0, .src = "192.0.2.10", .dst = "192.0.2.1",      \
+		.sport = sess_port(n), .dport = LISTEN_PORT, .type = 4, .receiver = SP(n),         \
+		__VA_ARGS__                                                                        \
+	}
+#define C2S_OUT(n, ...)                                                                            \
+	{                                                                                          \
+		.smac = MAC_XV0, .dmac = MAC_A, .src = "192.0.2.1", .dst = "192.0.2.20",           \
+		.sport = UPSTREAM_PORT, .dport = BACKEND_PORT, .ttl = OUT_TTL, .type = 4,          \
+		.receiver = SO(n), __VA_ARGS__                                                     \
+	}
+#define S2C_IN(n, ...)                                                                             \
+	{                                                                                          \
+		.smac = MAC_A, .dmac = MAC_XV0, .src = "192.0.2.20", .dst = "192.0.2.1",           \
+		.sport = BACKEND_PORT, .dport = UPSTREAM_PORT, .type = 4, .receiver = CP(n),       \
+		__VA_ARGS__                                                                        \
+	}
+#define S2C_OUT(n, ...)                                                                            \
+	{                                                                                          \
+		.smac = MAC_XV0, .dmac = MAC_CLIENT, .src = "192.0.2.1", .dst = "192.0.2.10",      \
+		.sport = LISTEN_PORT, .dport = sess_port(n), .ttl = OUT_TTL, .type = 4,            \
+		.receiver = CO(n), __VA_ARGS__                                                     \
+	}
+
+#define sess_port(n)                                                                               \
+	((n) == S_V4 || (n) == S_V6 ? 1111                                                         \
+	 : (n) == S_CSVL3	    ? 2222                                                         \
+	 : (n) == S_CSVL2	    ? 3333                                                         \
+	 : (n) == S_REDIR	    ? 4444                                                         \
+	 : (n) == S_NODEV	    ? 5555                                                         \
+	 : (n) == S_NONEIGH	    ? 6666                                                         \
+	 : (n) == S_NOROUTE	    ? 7777                                                         \
+	 : (n) == S_UNEST	    ? 8888                                                         \
+	 : (n) == S_FAMILY	    ? 9999                                                         \
+				    : 1234)
+
+#define V6_C2S	   .src = "2001:db8:1::10", .dst = "2001:db8:1::1"
+#define V6_C2S_OUT .src = "2001:db8:1::1", .dst = "2001:db8:1::20"
+#define V6_S2C	   .src = "2001:db8:1::20", .dst = "2001:db8:1::1"
+#define V6_S2C_OUT .src = "2001:db8:1::1", .dst = "2001:db8:1::10"
+
+#define PASS_AS(r) .act = XDP_PASS, .reason = XWGP_STAT_##r
+#define DROP_AS(r) .act = XDP_DROP, .reason = XWGP_STAT_##r
+#define PUNT_AS(r) .act = XDP_PASS, .reason = XWGP_STAT_##r /* no XSK bound: the stack */
+
+/* ---- tests --------------------------------------------------------------- */
+
+TEST(forward_rewrites)
+{
+	static const struct xdp_case t[] = {
+		{ "IPv4 client->server, XDP_TX", DEV_XV0, C2S_IN(S_V4), XDP_TX, XWGP_STAT_C2S_TX,
+		  true, C2S_OUT(S_V4), S_V4 },
+		{ "IPv4 server->client, XDP_TX", DEV_XV0, S2C_IN(S_V4), XDP_TX, XWGP_STAT_S2C_TX,
+		  true, S2C_OUT(S_V4), S_V4 },
+		{ "IPv6 client->server, XDP_TX", DEV_XV0, C2S_IN(S_V6, V6_C2S), XDP_TX,
+		  XWGP_STAT_C2S_TX, true, C2S_OUT(S_V6, V6_C2S_OUT), S_V6 },
+		{ "IPv6 server->client, XDP_TX", DEV_XV0, S2C_IN(S_V6, V6_S2C), XDP_TX,
+		  XWGP_STAT_S2C_TX, true, S2C_OUT(S_V6, V6_S2C_OUT), S_V6 },
+		{ "IPv4 keepalive (32 bytes)", DEV_XV0, C2S_IN(S_V4, .len = 32), XDP_TX,
+		  XWGP_STAT_C2S_TX, true, C2S_OUT(S_V4, .len = 32), S_V4 },
+		{ "IPv4 large transport, odd length", DEV_XV0, C2S_IN(S_V4, .len = 1401, .seed = 9),
+		  XDP_TX, XWGP_STAT_C2S_TX, true, C2S_OUT(S_V4, .len = 1401, .seed = 9), S_V4 },
+		{ "IPv4 with options", DEV_XV0, C2S_IN(S_V4, .ipopt = 8), XDP_TX, XWGP_STAT_C2S_TX,
+		  true, C2S_OUT(S_V4, .ipopt = 8), S_V4 },
+		{ "IPv4 UDP checksum 0 stays 0", DEV_XV0, S2C_IN(S_V4, .no_csum = true), XDP_TX,
+		  XWGP_STAT_S2C_TX, true, S2C_OUT(S_V4, .no_csum = true), S_V4 },
+		{ "802.1Q tagged IPv4 leaves untagged", DEV_XV0,
+		  C2S_IN(S_V4, .vlan_tpid = 0x8100, .vlan_tci = 100), XDP_TX, XWGP_STAT_C2S_TX,
+		  true, C2S_OUT(S_V4), S_V4 },
+		{ "802.1ad tagged IPv6 leaves untagged", DEV_XV0,
+		  S2C_IN(S_V6, V6_S2C, .vlan_tpid = 0x88a8, .vlan_tci = 7), XDP_TX,
+		  XWGP_STAT_S2C_TX, true, S2C_OUT(S_V6, V6_S2C_OUT), S_V6 },
+		{ "listen address configured and matching", DEV_XV0, C2S_IN(S_V4), XDP_TX,
+		  XWGP_STAT_C2S_TX, true, C2S_OUT(S_V4), S_V4, .listen_v4 = true },
+		{ "max_packet_size exactly reached", DEV_XV0, C2S_IN(S_V4, .len = 100), XDP_TX,
+		  XWGP_STAT_C2S_TX, true, C2S_OUT(S_V4, .len = 100), S_V4, .max_size = 100 },
+		{ "server->client without ESTABLISHED still forwards", DEV_XV0, S2C_IN(S_UNEST),
+		  XDP_TX, XWGP_STAT_S2C_TX, true, S2C_OUT(S_UNEST), S_UNEST },
+		{ "egress on another device in the devmap: client->server", DEV_XV0,
+		  C2S_IN(S_REDIR), XDP_REDIRECT, XWGP_STAT_C2S_REDIRECT, true,
+		  C2S_OUT(S_REDIR, .smac = MAC_XV2, .dmac = MAC_B, .src = "198.51.100.1",
+			  .dst = "198.51.100.20"),
+		  S_REDIR },
+		{ "egress on another device in the devmap: server->client", DEV_XV2,
+		  S2C_IN(S_REDIR, .smac = MAC_B, .dmac = MAC_XV2, .src = "198.51.100.20",
+			 .dst = "198.51.100.1"),
+		  XDP_REDIRECT, XWGP_STAT_S2C_REDIRECT, true, S2C_OUT(S_REDIR), S_REDIR },
+	};
+
+	ENV_REQUIRE();
+	RUN_TABLE(t);
+}
+
+TEST(pass_untouched)
+{
+	static const struct xdp_case t[] = {
+		{ "UDP to another port", DEV_XV0, C2S_IN(S_V4, .dport = 53),
+		  PASS_AS(PASS_NOT_OURS) },
+		{ "UDP from our port to another port", DEV_XV0,
+		  C2S_IN(S_V4, .sport = LISTEN_PORT, .dport = 4500), PASS_AS(PASS_NOT_OURS) },
+		{ "TCP to the listen port", DEV_XV0, C2S_IN(S_V4, .proto = IPPROTO_TCP),
+		  PASS_AS(PASS_NOT_OURS) },
+		{ "IPv6 TCP to the upstream port", DEV_XV0,
+		  S2C_IN(S_V6, V6_S2C, .proto = IPPROTO_TCP), PASS_AS(PASS_NOT_OURS) },
+		{ "ARP", DEV_XV0, C2S_IN(S_V4, .ethertype = 0x0806), PASS_AS(PASS_NOT_OURS) },
+		{ "two VLAN tags", DEV_XV0,
+		  C2S_IN(S_V4, .vlan_tpid = 0x88a8, .vlan_tci = 1, .ethertype = 0x8100),
+		  PASS_AS(PASS_NOT_OURS) },
+		{ "listen address configured, other local address", DEV_XV0,
+		  C2S_IN(S_V4, .dst = "192.0.2.2"), PASS_AS(PASS_NOT_OURS), .listen_v4 = true },
+		{ "listen address IPv4, packet IPv6", DEV_XV0, C2S_IN(S_V6, V6_C2S),
+		  PASS_AS(PASS_NOT_OURS), .listen_v4 = true },
+		{ "IPv4 first fragment", DEV_XV0, C2S_IN(S_V4, .frag = 0x2000),
+		  PASS_AS(PASS_FRAGMENT) },
+		{ "IPv4 later fragment", DEV_XV0, C2S_IN(S_V4, .frag = 0x0010),
+		  PASS_AS(PASS_FRAGMENT) },
+		{ "IPv4 last fragment", DEV_XV0, S2C_IN(S_V4, .frag = 0x0100),
+		  PASS_AS(PASS_FRAGMENT) },
+		{ "IPv6 with a destination options header", DEV_XV0,
+		  C2S_IN(S_V6, V6_C2S, .exthdr = true), PASS_AS(PASS_IPV6_EXTHDR) },
+	};
+
+	ENV_REQUIRE();
+	RUN_TABLE(t);
+}
+
+TEST(truncated)
+{
+	static const struct xdp_case t[] = {
+		{ "Ethernet header only", DEV_XV0, C2S_IN(S_V4, .truncate = 14),
+		  PASS_AS(PASS_NOT_OURS) },
+		{ "VLAN tag without protocol", DEV_XV0,
+		  C2S_IN(S_V4, .vlan_tpid = 0x8100, .truncate = 16), PASS_AS(PASS_NOT_OURS) },
+		{ "VLAN tag only", DEV_XV0, C2S_IN(S_V4, .vlan_tpid = 0x8100, .truncate = 18),
+		  PASS_AS(PASS_NOT_OURS) },
+		{ "IPv4 header cut", DEV_XV0, C2S_IN(S_V4, .truncate = 14 + 19),
+		  PASS_AS(PASS_NOT_OURS) },
+		{ "IPv4 options cut", DEV_XV0, C2S_IN(S_V4, .ipopt = 8, .truncate = 14 + 24),
+		  PASS_AS(PASS_NOT_OURS) },
+		{ "IPv6 header cut", DEV_XV0, C2S_IN(S_V6, V6_C2S, .truncate = 14 + 39),
+		  PASS_AS(PASS_NOT_OURS) },
+		{ "UDP header cut", DEV_XV0, C2S_IN(S_V4, .truncate = 14 + 20 + 7),
+		  PASS_AS(PASS_NOT_OURS) },
+		{ "VLAN + IPv6 UDP header cut", DEV_XV0,
+		  S2C_IN(S_V6, V6_S2C, .vlan_tpid = 0x8100, .truncate = 18 + 40 + 7),
+		  PASS_AS(PASS_NOT_OURS) },
+		{ "datagram cut after the UDP header", DEV_XV0,
+		  C2S_IN(S_V4, .truncate = 14 + 20 + 8), DROP_AS(DROP_MALFORMED) },
+		{ "WireGuard header cut", DEV_XV0, C2S_IN(S_V4, .truncate = 14 + 20 + 8 + 3),
+		  DROP_AS(DROP_MALFORMED) },
+		{ "transport cut inside its header", DEV_XV0,
+		  S2C_IN(S_V4, .truncate = 14 + 20 + 8 + 12), DROP_AS(DROP_MALFORMED) },
+		{ "transport cut before the tag", DEV_XV0,
+		  C2S_IN(S_V6, V6_C2S, .truncate = 14 + 40 + 8 + 60), DROP_AS(DROP_MALFORMED) },
+		{ "UDP payload of 3 bytes", DEV_XV0, C2S_IN(S_V4, .len = 3),
+		  DROP_AS(DROP_MALFORMED) },
+		{ "UDP payload of 0 bytes", DEV_XV0, C2S_IN(S_V4, .empty = true),
+		  DROP_AS(DROP_MALFORMED) },
+		{ "transport of 31 bytes", DEV_XV0, C2S_IN(S_V4, .len = 31),
+		  DROP_AS(DROP_MALFORMED) },
+		{ "UDP length beyond the IP length", DEV_XV0, C2S_IN(S_V4, .udp_len_delta = 2),
+		  DROP_AS(DROP_MALFORMED) },
+		{ "UDP length short of the IP length", DEV_XV0,
+		  S2C_IN(S_V6, V6_S2C, .udp_len_delta = -2), DROP_AS(DROP_MALFORMED) },
+		{ "UDP length below the UDP header", DEV_XV0,
+		  C2S_IN(S_V4, .udp_len_delta = -(96 + 8) + 7), DROP_AS(DROP_MALFORMED) },
+		{ "IPv6 UDP checksum 0", DEV_XV0, C2S_IN(S_V6, V6_C2S, .no_csum = true),
+		  DROP_AS(DROP_MALFORMED) },
+	};
+
+	ENV_REQUIRE();
+	RUN_TABLE(t);
+}
+
+TEST(bad_messages)
+{
+	static const struct xdp_case t[] = {
+		{ "initiation of 147 bytes", DEV_XV0, C2S_IN(S_V4, .type = 1, .len = 147),
+		  DROP_AS(DROP_MALFORMED) },
+		{ "initiation of 149 bytes", DEV_XV0, C2S_IN(S_V4, .type = 1, .len = 149),
+		  DROP_AS(DROP_MALFORMED) },
+		{ "response of 91 bytes", DEV_XV0, S2C_IN(S_V4, .type = 2, .len = 91),
+		  DROP_AS(DROP_MALFORMED) },
+		{ "cookie reply of 65 bytes", DEV_XV0, S2C_IN(S_V4, .type = 3, .len = 65),
+		  DROP_AS(DROP_MALFORMED) },
+		{ "initiation on the server side", DEV_XV0, S2C_IN(S_V4, .type = 1),
+		  DROP_AS(DROP_BAD_TYPE) },
+		{ "response on the client side", DEV_XV0, C2S_IN(S_V4, .type = 2),
+		  DROP_AS(DROP_BAD_TYPE) },
+		{ "cookie reply on the client side", DEV_XV0, C2S_IN(S_V6, V6_C2S, .type = 3),
+		  DROP_AS(DROP_BAD_TYPE) },
+		{ "type 0", DEV_XV0, C2S_IN(S_V4, .type = 0), DROP_AS(DROP_MALFORMED) },
+		{ "type 5", DEV_XV0, C2S_IN(S_V4, .type = 5), DROP_AS(DROP_MALFORMED) },
+		{ "reserved byte set", DEV_XV0, C2S_IN(S_V4, .reserved = 1),
+		  DROP_AS(DROP_MALFORMED) },
+		{ "obfs: non-WireGuard header from a client", DEV_XV0, C2S_IN(S_V4, .type = 0x9c),
+		  PUNT_AS(PUNT_OBFS), .cfg_flags = XWGP_CFG_OBFS },
+		{ "obfs: reserved byte set from a client", DEV_XV0,
+		  C2S_IN(S_V6, V6_C2S, .reserved = 0x40), PUNT_AS(PUNT_OBFS),
+		  .cfg_flags = XWGP_CFG_OBFS },
+		{ "obfs: non-WireGuard header from a backend", DEV_XV0, S2C_IN(S_V4, .type = 0x9c),
+		  DROP_AS(DROP_MALFORMED), .cfg_flags = XWGP_CFG_OBFS },
+		{ "receiver 0 from a client", DEV_XV0, C2S_IN(S_V4, .receiver = 0),
+		  DROP_AS(DROP_INDEX_ZERO) },
+		{ "receiver 0 from a backend", DEV_XV0, S2C_IN(S_V6, V6_S2C, .receiver = 0),
+		  DROP_AS(DROP_INDEX_ZERO) },
+		{ "over max_packet_size", DEV_XV0, C2S_IN(S_V4, .len = 101), DROP_AS(DROP_TOO_BIG),
+		  .max_size = 100 },
+		{ "handshake over max_packet_size", DEV_XV0, C2S_IN(S_V4, .type = 1),
+		  DROP_AS(DROP_TOO_BIG), .max_size = 100 },
+		{ "unknown server proxy index", DEV_XV0, C2S_IN(S_V4, .receiver = SP(0x70)),
+		  DROP_AS(DROP_UNKNOWN_INDEX) },
+		{ "a client proxy index sent by a client", DEV_XV0, C2S_IN(S_V4, .receiver = CP(1)),
+		  DROP_AS(DROP_UNKNOWN_INDEX) },
+		{ "index entry without session", DEV_XV0, C2S_IN(S_V4, .receiver = SP(0x7f)),
+		  DROP_AS(DROP_UNKNOWN_INDEX) },
+		{ "unknown client proxy index", DEV_XV0, S2C_IN(S_V4, .receiver = CP(0x70)),
+		  DROP_AS(DROP_UNKNOWN_INDEX) },
+	};
+
+	ENV_REQUIRE();
+	RUN_TABLE(t);
+}
+
+TEST(handshakes_punted)
+{
+	static const struct xdp_case t[] = {
+		{ "initiation from a client", DEV_XV0, C2S_IN(S_V4, .type = 1, .receiver = 77),
+		  PUNT_AS(PUNT_HANDSHAKE) },
+		{ "IPv6 initiation from a client", DEV_XV0, C2S_IN(S_V6, V6_C2S, .type = 1),
+		  PUNT_AS(PUNT_HANDSHAKE) },
+		{ "response from a backend", DEV_XV0, S2C_IN(S_V4, .type = 2),
+		  PUNT_AS(PUNT_HANDSHAKE) },
+		{ "cookie reply from a backend", DEV_XV0, S2C_IN(S_V6, V6_S2C, .type = 3),
+		  PUNT_AS(PUNT_HANDSHAKE) },
+		{ "obfs on: plain initiation", DEV_XV0, C2S_IN(S_V4, .type = 1),
+		  PUNT_AS(PUNT_HANDSHAKE), .cfg_flags = XWGP_CFG_OBFS },
+		{ "VLAN tagged initiation, unmodified", DEV_XV0,
+		  C2S_IN(S_V4, .type = 1, .vlan_tpid = 0x8100, .vlan_tci = 5),
+		  PUNT_AS(PUNT_HANDSHAKE) },
+	};
+
+	ENV_REQUIRE();
+	RUN_TABLE(t);
+}
+
+TEST(source_validation)
+{
+	static const struct xdp_case t[] = {
+		{ "csvl 3: exact source forwards", DEV_XV0, C2S_IN(S_CSVL3), XDP_TX,
+		  XWGP_STAT_C2S_TX, true, C2S_OUT(S_CSVL3), S_CSVL3 },
+		{ "csvl 3: wrong port", DEV_XV0, C2S_IN(S_CSVL3, .sport = 2223),
+		  DROP_AS(DROP_SRC_INVALID) },
+		{ "csvl 3: wrong address", DEV_XV0, C2S_IN(S_CSVL3, .src = "192.0.2.11"),
+		  DROP_AS(DROP_SRC_INVALID) },
+		{ "csvl 2: new port is roaming", DEV_XV0, C2S_IN(S_CSVL2, .sport = 3334),
+		  PUNT_AS(PUNT_ROAM) },
+		{ "csvl 2: wrong address", DEV_XV0, C2S_IN(S_CSVL2, .src = "192.0.2.11"),
+		  DROP_AS(DROP_SRC_INVALID) },
+		{ "csvl 2: exact source forwards", DEV_XV0, C2S_IN(S_CSVL2), XDP_TX,
+		  XWGP_STAT_C2S_TX, true, C2S_OUT(S_CSVL2), S_CSVL2 },
+		{ "csvl 1: new address is roaming", DEV_XV0, C2S_IN(S_V4, .src = "192.0.2.11"),
+		  PUNT_AS(PUNT_ROAM) },
+		{ "csvl 1: new port is roaming", DEV_XV0, C2S_IN(S_V4, .sport = 1112),
+		  PUNT_AS(PUNT_ROAM) },
+		{ "csvl 1: IPv6 source for an IPv4 client is roaming", DEV_XV0,
+		  C2S_IN(S_V4, V6_C2S), PUNT_AS(PUNT_ROAM) },
+		{ "ssvl 3: forged backend address", DEV_XV0, S2C_IN(S_V4, .src = "192.0.2.21"),
+		  DROP_AS(DROP_SRC_INVALID) },
+		{ "ssvl 3: forged backend port", DEV_XV0, S2C_IN(S_V4, .sport = 51822),
+		  DROP_AS(DROP_SRC_INVALID) },
+		{ "ssvl 3: IPv6 backend, forged address", DEV_XV0,
+		  S2C_IN(S_V6, V6_S2C, .src = "2001:db8:1::21"), DROP_AS(DROP_SRC_INVALID) },
+	};
+
+	ENV_REQUIRE();
+	RUN_TABLE(t);
+}
+
+TEST(punted_to_agent)
+{
+	static const struct xdp_case t[] = {
+		{ "session not established", DEV_XV0, C2S_IN(S_UNEST),
+		  PUNT_AS(PUNT_NOT_ESTABLISHED) },
+		{ "IPv4 client, IPv6 backend", DEV_XV0, C2S_IN(S_FAMILY), PUNT_AS(PUNT_FAMILY) },
+		{ "IPv6 backend reply to an IPv4 client", DEV_XV0, S2C_IN(S_FAMILY, V6_S2C),
+		  PUNT_AS(PUNT_FAMILY) },
+		{ "no local address towards the backend", DEV_XV0, C2S_IN(S_NOLOCAL),
+		  PUNT_AS(PUNT_FAMILY) },
+		{ "no neighbour entry", DEV_XV0, C2S_IN(S_NONEIGH), PUNT_AS(PUNT_NO_NEIGH) },
+		{ "no route", DEV_XV0, C2S_IN(S_NOROUTE), PUNT_AS(PUNT_NO_ROUTE) },
+		{ "egress device not in the devmap", DEV_XV0, C2S_IN(S_NODEV),
+		  PUNT_AS(PUNT_NO_DEVMAP) },
+		{ "agent-only: forwardable transport", DEV_XV0, C2S_IN(S_V4),
+		  PUNT_AS(PUNT_AGENT_ONLY), .cfg_flags = XWGP_CFG_AGENT_ONLY },
+		{ "agent-only: initiation", DEV_XV0, C2S_IN(S_V4, .type = 1),
+		  PUNT_AS(PUNT_AGENT_ONLY), .cfg_flags = XWGP_CFG_AGENT_ONLY },
+		{ "agent-only: unknown index", DEV_XV0, S2C_IN(S_V4, .receiver = CP(0x70)),
+		  PUNT_AS(PUNT_AGENT_ONLY), .cfg_flags = XWGP_CFG_AGENT_ONLY },
+		{ "agent-only: malformed still dropped", DEV_XV0, C2S_IN(S_V4, .len = 20),
+		  DROP_AS(DROP_MALFORMED), .cfg_flags = XWGP_CFG_AGENT_ONLY },
+		{ "agent-only: receiver 0 still dropped", DEV_XV0, C2S_IN(S_V4, .receiver = 0),
+		  DROP_AS(DROP_INDEX_ZERO), .cfg_flags = XWGP_CFG_AGENT_ONLY },
+		{ "agent-only: not ours still passed", DEV_XV0, C2S_IN(S_V4, .dport = 53),
+		  PASS_AS(PASS_NOT_OURS), .cfg_flags = XWGP_CFG_AGENT_ONLY },
+	};
+
+	ENV_REQUIRE();
+	RUN_TABLE(t);
+}
+
+static void rl_clear(void)
+{
+	struct xwgp_rl_key k;
+
+	while (!bpf_map_get_next_key(env.punt_rl, NULL, &k))
+		if (bpf_map_delete_elem(env.punt_rl, &k))
+			break;
+}
+
+#define RL .punt_rate = 5, .punt_burst = 3 /* 200 ms apart, 3 at once */
+
+TEST(rate_limit)
+{
+	static const struct xdp_case burst = { "initiation within the burst", DEV_XV0,
+					       C2S_IN(S_V4, .type = 1), PUNT_AS(PUNT_HANDSHAKE),
+					       RL };
+	static const struct xdp_case over = { "initiation over the burst", DEV_XV0,
+					      C2S_IN(S_V4, .type = 1), DROP_AS(DROP_RATE_LIMITED),
+					      RL };
+	static const struct xdp_case t[] = {
+		{ "initiation from another source", DEV_XV0,
+		  C2S_IN(S_V4, .type = 1, .src = "192.0.2.11"), PUNT_AS(PUNT_HANDSHAKE), RL },
+		{ "response from a backend", DEV_XV0, S2C_IN(S_V4, .type = 2),
+		  PUNT_AS(PUNT_HANDSHAKE), RL },
+		{ "transport is never rate limited", DEV_XV0, C2S_IN(S_V4), XDP_TX,
+		  XWGP_STAT_C2S_TX, true, C2S_OUT(S_V4), S_V4, RL },
+		{ "limit 0: unlimited", DEV_XV0, C2S_IN(S_V4, .type = 1), PUNT_AS(PUNT_HANDSHAKE) },
+	};
+
+	ENV_REQUIRE();
+	rl_clear();
+	/* The fourth initiation within 200 ms is refused; the bucket refills
+	 * in burst * interval = 600 ms, then takes three again. */
+	for (int round = 0; round < 2 && test_state__ == TEST_RUNNING; round++) {
+		if (round)
+			usleep(700 * 1000);
+		for (int i = 0; i < 3 && test_state__ == TEST_RUNNING; i++)
+			run_case(&burst);
+		if (test_state__ == TEST_RUNNING)
+			run_case(&over);
+	}
+	RUN_TABLE(t);
+	rl_clear();
+}
+
+TEST(punt_to_xsk)
+{
+	static const struct xdp_case t[] = {
+		{ "initiation punted to the AF_XDP socket", DEV_XV0, C2S_IN(S_V4, .type = 1),
+		  XDP_REDIRECT, XWGP_STAT_PUNT_HANDSHAKE, .xsk = true },
+		{ "roaming punted to the AF_XDP socket", DEV_XV0, C2S_IN(S_V4, .sport = 1),
+		  XDP_REDIRECT, XWGP_STAT_PUNT_ROAM, .xsk = true },
+	};
+	const size_t umem_size = 64 * XSK_UMEM__DEFAULT_FRAME_SIZE;
+	struct xsk_socket_config xcfg = {
+		.rx_size = XSK_RING_CONS__DEFAULT_NUM_DESCS,
+		.tx_size = XSK_RING_PROD__DEFAULT_NUM_DESCS,
+		.libxdp_flags = XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD,
+		.bind_flags = XDP_COPY,
+	};
+	struct xsk_ring_prod fq, tx;
+	struct xsk_ring_cons cq, rx;
+	struct xsk_umem *umem = NULL;
+	struct xsk_socket *xsk = NULL;
+	uint32_t q = 0, key, ifindex;
+	void *area;
+	int err, fd, slots;
+
+	ENV_REQUIRE();
+	slots = bpf_map__fd(env.skel->maps.xwgp_xsk_slot);
+	area = mmap(NULL, umem_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	CHECK(area != MAP_FAILED, "mmap: %s", strerror(errno));
+	err = xsk_umem__create(&umem, area, umem_size, &fq, &cq, NULL);
+	if (!err)
+		err = xsk_socket__create(&xsk, "xv0", 0, umem, &rx, &tx, &xcfg);
+	if (err) {
+		if (umem)
+			xsk_umem__delete(umem);
+		munmap(area, umem_size);
+		SKIP("AF_XDP socket on veth: %s", strerror(-err));
+	}
+	fd = xsk_socket__fd(xsk);
+	/* Slot 3 for xv0: the key must be slot * XWGP_MAX_QUEUES_PER_DEV + queue. */
+	key = 3 * XWGP_MAX_QUEUES_PER_DEV + q;
+	ifindex = env.ifindex[DEV_XV0];
+	err = bpf_map_update_elem(env.xsks, &key, &fd, BPF_ANY);
+	if (!err)
+		err = bpf_map_update_elem(slots, &ifindex, &(uint32_t){ 3 }, BPF_ANY);
+	if (!err)
+		RUN_TABLE(t);
+	bpf_map_delete_elem(slots, &ifindex);
+	bpf_map_delete_elem(env.xsks, &key);
+	xsk_socket__delete(xsk);
+	xsk_umem__delete(umem);
+	munmap(area, umem_size);
+	CHECK(!err, "xsks map update: %s", strerror(errno));
+}
+
+TEST(stats_not_ours_counted_once)
+{
+	/* Many packets in one run: RX and the reason both count each one. */
+	struct spec s = C2S_IN(S_V4, .dport = 53);
+	struct xwgp_stat_val before[XWGP_STAT__MAX], after[XWGP_STAT__MAX];
+	struct frame in, out;
+	struct xdp_md ctx = { 0 };
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_out = out.b, .data_size_out = sizeof(out.b),
+		    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .repeat = 50);
+
+	ENV_REQUIRE();
+	build(&in, &s);
+	ctx.data_end = in.len;
+	ctx.ingress_ifindex = env.ifindex[DEV_XV0];
+	o.data_in = in.b;
+	o.data_size_in = in.len;
+	stats_read(before);
+	CHECK(!bpf_prog_test_run_opts(env.prog, &o), "test run: %s", strerror(errno));
+	stats_read(after);
+	CHECK(o.retval == XDP_PASS, "action %s", act_name(o.retval));
+	CHECK(after[XWGP_STAT_RX].packets - before[XWGP_STAT_RX].packets == 50, "RX moved by %llu",
+	      ULL(after[XWGP_STAT_RX].packets - before[XWGP_STAT_RX].packets));
+	CHECK(after[XWGP_STAT_PASS_NOT_OURS].bytes - before[XWGP_STAT_PASS_NOT_OURS].bytes ==
+		      50 * in.len,
+	      "PASS_NOT_OURS bytes moved by %llu",
+	      ULL(after[XWGP_STAT_PASS_NOT_OURS].bytes - before[XWGP_STAT_PASS_NOT_OURS].bytes));
+}
+
+TEST_MAIN()
