@@ -59,6 +59,9 @@ TOOL_SRCS := $(wildcard tests/tools/*.c)
 TOOL_BINS := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(TOOL_SRCS))
 
 .DELETE_ON_ERROR:
+# Keep generated skeletons: they are intermediates, and make would delete
+# them after the build (printing after the test summary).
+.SECONDARY:
 .PHONY: all deps check demo bench vmlinux clean install format fuzz
 
 all: $(XWGP) $(BPF_OBJS) $(TEST_BINS) $(TOOL_BINS)

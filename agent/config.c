@@ -238,11 +238,16 @@ static void report_syntax_error(struct cfg_ctx *ctx, const char *text, size_t of
 
 static int json_parse(struct cfg_ctx *ctx, const char *text, cJSON **root)
 {
-	size_t len = strlen(text), off = 0, i;
+	size_t len, off = 0, i;
 	const char *end = NULL;
 	char *buf;
 
 	*root = NULL;
+	if (!text) {
+		cfg_err(ctx, -EINVAL, "no config text");
+		return -EINVAL;
+	}
+	len = strlen(text);
 	buf = malloc(len + 1);
 	if (!buf) {
 		cfg_err(ctx, -ENOMEM, "out of memory");

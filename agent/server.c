@@ -447,6 +447,11 @@ int cmd_server(int argc, char **argv)
 		pr_err("writing the config map failed: %s", strerror(-err));
 		goto out_sockets;
 	}
+	if (s->cfg.xdp_mode != XWGP_XDP_OFF && !s->cfg.n_interfaces) {
+		pr_warn("no `interface' configured: XDP is not attached and every packet goes "
+			"through the agent (set `interface' to use the XDP fast path)");
+		s->cfg.xdp_mode = XWGP_XDP_OFF;
+	}
 	if (s->cfg.xdp_mode != XWGP_XDP_OFF) {
 		err = setup_interfaces(s);
 		if (err)
