@@ -110,7 +110,7 @@ out:
 	return err;
 }
 
-static void maps_from_skel(struct xwgp_maps *m, struct xwgp_bpf *s)
+void xwgp_maps_from_skel(struct xwgp_maps *m, struct xwgp_bpf *s)
 {
 	m->sessions = bpf_map__fd(s->maps.xwgp_sessions);
 	m->srv_index = bpf_map__fd(s->maps.xwgp_srv_index);
@@ -184,7 +184,7 @@ int xwgp_loader_load(struct xwgp_loader *l, const char *pin_path, uint32_t max_s
 		goto err_destroy;
 	}
 	l->prog_fd = bpf_program__fd(l->skel->progs.xwgp_xdp);
-	maps_from_skel(&l->maps, l->skel);
+	xwgp_maps_from_skel(&l->maps, l->skel);
 	if (l->reused)
 		pr_info("reusing the maps pinned under %s", pin_path);
 	return 0;

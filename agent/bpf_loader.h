@@ -64,6 +64,9 @@ int xwgp_loader_attach(struct xwgp_loader *l, const char *ifname, enum xwgp_atta
 /* Close fds; pins and attachments stay (restart survival). */
 void xwgp_loader_close(struct xwgp_loader *l);
 
+/* The map fds of a loaded skeleton (tests load one without pinning). */
+void xwgp_maps_from_skel(struct xwgp_maps *m, struct xwgp_bpf *s);
+
 /* Open the maps pinned under pin_path (for show/stats/down). */
 int xwgp_maps_open_pinned(struct xwgp_maps *m, const char *pin_path);
 void xwgp_maps_close(struct xwgp_maps *m);

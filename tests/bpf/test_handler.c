@@ -1,0 +1,450 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The agent's packet handler (agent/handler.c) against real BPF maps with a
+ * mock network: WGIT for initiations, responses and cookie replies (index
+ * translation, MAC1/MAC2 recomputation, cookie re-sealing), source
+ * validation, replay refusal, fallback peers, agent-forwarded transport and
+ * expiry. Every message the handler sends is checked with the crypto a real
+ * WireGuard peer would apply.
+ */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <sodium.h>
+
+#include "addr.h"
+#include "bpf_loader.h"
+#include "config.h"
+#include "handler.h"
+#include "test.h"
+#include "wg_crypto.h"
+#include "wg_proto.h"
+#include "xwgp.skel.h"
+
+/* What the handler sent last. */
+struct sent {
+	int count;
+	enum xwgp_side side;
+	struct xwgp_ep local, remote;
+	uint8_t data[256];
+	size_t len;
+};
+
+static struct env {
+	bool ready;
+	struct xwgp_bpf *skel;
+	struct xwgp_maps maps;
+	struct xwgp_server_config cfg;
+	struct handler h;
+	struct sent sent;
+	uint8_t srv_priv[32], srv_pub[32]; /* servers[0] */
+	uint8_t other_priv[32], other_pub[32]; /* not configured */
+	uint8_t cli_priv[32], cli_pub[32]; /* configured peer */
+	uint8_t stranger_priv[32], stranger_pub[32]; /* caught by the fallback */
+	struct wg_mac_keys srv_mac, cli_mac;
+	uint8_t tai[12];
+} env;
+
+static int mock_send(void *ctx, enum xwgp_side side, const struct xwgp_ep *local,
+		     const struct xwgp_ep *remote, const uint8_t *data, size_t len)
+{
+	struct sent *s = ctx;
+
+	s->count++;
+	s->side = side;
+	s->local = *local;
+	s->remote = *remote;
+	s->len = len < sizeof(s->data) ? len : sizeof(s->data);
+	memcpy(s->data, data, s->len);
+	return 0;
+}
+
+static void ep4(struct xwgp_ep *ep, const char *ip, uint16_t port)
+{
+	memset(ep, 0, sizeof(*ep));
+	ep->addr[2] = htonl(0xffff);
+	inet_pton(AF_INET, ip, &ep->addr[3]);
+	ep->port = htons(port);
+	ep->family = XWGP_FAMILY_IPV4;
+}
+
+static int mock_route(void *ctx, const struct xwgp_ep *remote, struct xwgp_ep *local)
+{
+	(void)ctx;
+	(void)remote;
+	ep4(local, "198.51.100.1", 0);
+	return 0;
+}
+
+static void keypair(uint8_t priv[32], uint8_t pub[32])
+{
+	randombytes_buf(priv, 32);
+	wg_pubkey(pub, priv);
+}
+
+static void b64(char out[45], const uint8_t k[32])
+{
+	wg_key_to_base64(out, k);
+}
+
+/* Later TAI64N each call: a real client's clock moves forward. */
+static void next_tai(uint8_t out[12])
+{
+	for (int i = 11; i >= 0 && ++env.tai[i] == 0; i--)
+		;
+	memcpy(out, env.tai, 12);
+}
+
+static int env_setup(void)
+{
+	char cfgtext[2048], sp[45], cp[45];
+
+	if (wg_crypto_init())
+		return -1;
+	env.skel = xwgp_bpf__open_and_load();
+	if (!env.skel)
+		return -1;
+	xwgp_maps_from_skel(&env.maps, env.skel);
+	keypair(env.srv_priv, env.srv_pub);
+	keypair(env.other_priv, env.other_pub);
+	keypair(env.cli_priv, env.cli_pub);
+	keypair(env.stranger_priv, env.stranger_pub);
+	wg_mac_keys_init(&env.srv_mac, env.srv_pub);
+	wg_mac_keys_init(&env.cli_mac, env.cli_pub);
+	wg_tai64n_now(env.tai);
+	b64(sp, env.srv_priv);
+	b64(cp, env.cli_pub);
+	snprintf(cfgtext, sizeof(cfgtext),
+		 "{ \"listen\": \"192.0.2.1:51820\", \"servers\": [ { \"privkey\": \"%s\","
+		 " \"address\": \"198.51.100.2\", \"ssvl\": 3, \"peers\": ["
+		 " { \"pubkey\": \"%s\", \"forward_to\": \":51820\" },"
+		 " { \"forward_to\": \":51821\" } ] } ] }",
+		 sp, cp);
+	if (config_parse_server(cfgtext, "<test>", &env.cfg))
+		return -1;
+	sodium_memzero(cfgtext, sizeof(cfgtext));
+	if (handler_init(&env.h, &env.cfg, &env.maps))
+		return -1;
+	env.h.listen_port = 51820;
+	env.h.upstream_port = 51900;
+	env.h.send = mock_send;
+	env.h.route = mock_route;
+	env.h.io_ctx = &env.sent;
+	env.ready = true;
+	return 0;
+}
+
+#define ENV()                                                                                      \
+	do {                                                                                       \
+		if (!env.ready && env_setup())                                                     \
+			SKIP("cannot load the BPF object or set up (needs root): %s",              \
+			     strerror(errno));                                                     \
+		memset(&env.sent, 0, sizeof(env.sent));                                            \
+		memset(env.h.stats, 0, sizeof(env.h.stats));                                       \
+	} while (0)
+
+static uint32_t le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static void put_le32(uint8_t *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = v >> (8 * i);
+}
+
+/* A client's initiation arriving at the listen socket; msg gets the client's bytes. */
+static void send_initiation(const uint8_t cli_priv[32], const uint8_t srv_pub[32], uint32_t sender,
+			    uint8_t msg[148], uint16_t sport)
+{
+	uint8_t eph[32], tai[12], wire[148];
+	struct pkt p = { .side = XWGP_SIDE_CLIENT, .data = wire, .len = 148, .cap = 148 };
+
+	randombytes_buf(eph, 32);
+	next_tai(tai);
+	wg_create_initiation(msg, cli_priv, srv_pub, sender, eph, tai, NULL);
+	/* The handler rewrites in place: msg stays what the client sent. */
+	memcpy(wire, msg, sizeof(wire));
+	ep4(&p.src, "192.0.2.11", sport);
+	ep4(&p.dst, "192.0.2.1", 51820);
+	handler_packet(&env.h, &p);
+}
+
+/* The backend's response to the initiation the handler forwarded. */
+static void send_response(uint32_t sender, uint32_t receiver, uint16_t sport)
+{
+	uint8_t msg[WG_RESP_LEN];
+	struct pkt p = { .side = XWGP_SIDE_SERVER, .data = msg, .len = sizeof(msg), .cap = sizeof(msg) };
+
+	randombytes_buf(msg, sizeof(msg));
+	memset(msg, 0, 4);
+	msg[0] = WG_MSG_RESPONSE;
+	put_le32(msg + WG_RESP_OFF_SENDER, sender);
+	put_le32(msg + WG_RESP_OFF_RECEIVER, receiver);
+	/* The backend computes MAC1 with the initiator's (client's) key. */
+	wg_macs_set(msg, sizeof(msg), &env.cli_mac, NULL);
+	ep4(&p.src, "198.51.100.2", sport);
+	ep4(&p.dst, "198.51.100.1", 51900);
+	handler_packet(&env.h, &p);
+}
+
+static void clear_maps(void)
+{
+	wgit_expire(&env.h.wgit, UINT64_MAX / 2, 0);
+}
+
+TEST(initiation_forwarded_unchanged_when_index_free)
+{
+	uint8_t msg[148], orig[148], pub[32], tai[12];
+	struct xwgp_session s;
+	struct xwgp_session_meta m;
+	struct xwgp_ep backend;
+
+	ENV();
+	env.h.wgit.force_xlat = false;
+	send_initiation(env.cli_priv, env.srv_pub, 0x11111111, msg, 40000);
+	memcpy(orig, msg, sizeof(orig));
+	CHECK(env.sent.count == 1, "sent %d", env.sent.count);
+	CHECK(env.sent.side == XWGP_SIDE_SERVER);
+	ep4(&backend, "198.51.100.2", 51820);
+	CHECK(xwgp_ep_equal(&env.sent.remote, &backend), "sent to the configured backend");
+	CHECK(env.sent.len == 148);
+	CHECK_MEM(env.sent.data, orig, 148);
+	CHECK(env.h.stats[XWGP_AGENT_STAT_INIT_FORWARDED] == 1);
+	CHECK(bpf_map_lookup_elem(env.maps.sessions, &(uint32_t){ 0x11111111 }, &s) == 0,
+	      "session keyed by the origin index");
+	CHECK(!(s.flags & XWGP_SF_XLAT_CLIENT) && s.csvl == 1 && s.ssvl == 3, "flags %x", s.flags);
+	CHECK(bpf_map_lookup_elem(env.maps.sess_meta, &(uint32_t){ 0x11111111 }, &m) == 0);
+	CHECK_MEM(m.client_pub, env.cli_pub, 32);
+	/* What the backend gets still decrypts to the client's key. */
+	{
+		struct wg_server_key k;
+
+		wg_server_key_init(&k, env.srv_priv);
+		CHECK(wg_consume_initiation(&k, env.sent.data, 148, pub, tai) == WG_INIT_OK);
+		wg_server_key_wipe(&k);
+	}
+	CHECK_MEM(pub, env.cli_pub, 32);
+	clear_maps();
+}
+
+TEST(translated_handshake_round_trip)
+{
+	uint8_t msg[148], pub[32], tai[12];
+	uint32_t proxy, server_proxy;
+	struct xwgp_session s;
+	struct wg_server_key k;
+
+	ENV();
+	env.h.wgit.force_xlat = true;
+	send_initiation(env.cli_priv, env.srv_pub, 0x22222222, msg, 40000);
+	CHECK(env.sent.count == 1);
+	proxy = le32(env.sent.data + WG_INIT_OFF_SENDER);
+	CHECK(proxy != 0x22222222 && proxy != 0, "sender translated (0x%08x)", proxy);
+	CHECK(env.h.stats[XWGP_AGENT_STAT_INIT_TRANSLATED] == 1);
+	CHECK(wg_mac1_verify(env.sent.data, 148, &env.srv_mac) == 0, "MAC1 recomputed");
+	wg_server_key_init(&k, env.srv_priv);
+	CHECK(wg_consume_initiation(&k, env.sent.data, 148, pub, tai) == WG_INIT_OK,
+	      "a real responder accepts the translated initiation");
+	wg_server_key_wipe(&k);
+
+	/* Backend answers the proxy index; the client must see its own index. */
+	memset(&env.sent, 0, sizeof(env.sent));
+	send_response(0x33333333, proxy, 51820);
+	CHECK(env.sent.count == 1, "response forwarded");
+	CHECK(env.sent.side == XWGP_SIDE_CLIENT);
+	CHECK(le32(env.sent.data + WG_RESP_OFF_RECEIVER) == 0x22222222, "receiver = client origin");
+	server_proxy = le32(env.sent.data + WG_RESP_OFF_SENDER);
+	CHECK(server_proxy != 0x33333333, "server index translated");
+	CHECK(wg_mac1_verify(env.sent.data, WG_RESP_LEN, &env.cli_mac) == 0,
+	      "response MAC1 recomputed with the client's key");
+	CHECK(bpf_map_lookup_elem(env.maps.sessions, &proxy, &s) == 0);
+	CHECK(s.flags & XWGP_SF_ESTABLISHED);
+	CHECK(s.server_origin_index == 0x33333333 && s.server_proxy_index == server_proxy);
+	{
+		uint32_t owner;
+
+		CHECK(bpf_map_lookup_elem(env.maps.srv_index, &server_proxy, &owner) == 0 &&
+			      owner == proxy,
+		      "server index registered");
+	}
+
+	/* Transport both ways through the agent, indexes mapped back. */
+	{
+		uint8_t t[64] = { WG_MSG_TRANSPORT };
+		struct pkt p = { .side = XWGP_SIDE_CLIENT, .data = t, .len = sizeof(t), .cap = sizeof(t) };
+
+		put_le32(t + 4, server_proxy);
+		ep4(&p.src, "192.0.2.11", 40000);
+		ep4(&p.dst, "192.0.2.1", 51820);
+		memset(&env.sent, 0, sizeof(env.sent));
+		handler_packet(&env.h, &p);
+		CHECK(env.sent.count == 1 && env.sent.side == XWGP_SIDE_SERVER);
+		CHECK(le32(env.sent.data + 4) == 0x33333333, "c2s receiver = backend origin");
+
+		memset(t, 0, sizeof(t));
+		t[0] = WG_MSG_TRANSPORT;
+		put_le32(t + 4, proxy);
+		p.side = XWGP_SIDE_SERVER;
+		p.len = sizeof(t);
+		ep4(&p.src, "198.51.100.2", 51820);
+		ep4(&p.dst, "198.51.100.1", 51900);
+		memset(&env.sent, 0, sizeof(env.sent));
+		handler_packet(&env.h, &p);
+		CHECK(env.sent.count == 1 && env.sent.side == XWGP_SIDE_CLIENT);
+		CHECK(le32(env.sent.data + 4) == 0x22222222, "s2c receiver = client origin");
+		CHECK(env.h.stats[XWGP_AGENT_STAT_TRANSPORT_C2S] == 1 &&
+		      env.h.stats[XWGP_AGENT_STAT_TRANSPORT_S2C] == 1);
+	}
+	clear_maps();
+}
+
+TEST(response_from_wrong_source_refused_at_ssvl3)
+{
+	uint8_t msg[148];
+	uint32_t proxy;
+
+	ENV();
+	env.h.wgit.force_xlat = false;
+	send_initiation(env.cli_priv, env.srv_pub, 0x44444444, msg, 40000);
+	proxy = le32(env.sent.data + WG_INIT_OFF_SENDER);
+	memset(&env.sent, 0, sizeof(env.sent));
+	send_response(0x55555555, proxy, 51999); /* right IP, wrong port */
+	CHECK(env.sent.count == 0, "nothing forwarded");
+	CHECK(env.h.stats[XWGP_AGENT_STAT_SRC_INVALID] == 1);
+	clear_maps();
+}
+
+TEST(cookie_reply_resealed_and_used_for_mac2)
+{
+	uint8_t msg[148], client_mac1[16], cookie[16], got[16], reply[WG_COOKIE_REPLY_LEN];
+	uint32_t proxy;
+	struct pkt p = { .side = XWGP_SIDE_SERVER, .data = reply, .len = sizeof(reply),
+			 .cap = sizeof(reply) };
+
+	ENV();
+	env.h.wgit.force_xlat = true;
+	send_initiation(env.cli_priv, env.srv_pub, 0x66666666, msg, 40000);
+	memcpy(client_mac1, msg + WG_INIT_OFF_MAC1, 16);
+	proxy = le32(env.sent.data + WG_INIT_OFF_SENDER);
+
+	/* The backend, under load, answers with a cookie bound to the MAC1 it saw. */
+	randombytes_buf(cookie, sizeof(cookie));
+	memset(reply, 0, sizeof(reply));
+	reply[0] = WG_MSG_COOKIE_REPLY;
+	put_le32(reply + WG_COOKIE_OFF_RECEIVER, proxy);
+	randombytes_buf(reply + WG_COOKIE_OFF_NONCE, WG_COOKIE_NONCE_LEN);
+	CHECK(wg_cookie_seal(reply, cookie, env.srv_mac.cookie_key,
+			     env.sent.data + WG_INIT_OFF_MAC1) == 0);
+	ep4(&p.src, "198.51.100.2", 51820);
+	ep4(&p.dst, "198.51.100.1", 51900);
+	memset(&env.sent, 0, sizeof(env.sent));
+	handler_packet(&env.h, &p);
+	CHECK(env.sent.count == 1 && env.sent.side == XWGP_SIDE_CLIENT, "cookie passed on");
+	CHECK(le32(env.sent.data + WG_COOKIE_OFF_RECEIVER) == 0x66666666, "receiver translated");
+	CHECK(wg_cookie_open(got, env.sent.data, env.sent.len, env.srv_mac.cookie_key,
+			     client_mac1) == 0,
+	      "the client opens it with the MAC1 it sent");
+	CHECK_MEM(got, cookie, 16);
+
+	/* The next (translated) initiation carries MAC2 made with that cookie. */
+	memset(&env.sent, 0, sizeof(env.sent));
+	send_initiation(env.cli_priv, env.srv_pub, 0x77777777, msg, 40000);
+	CHECK(env.sent.count == 1);
+	CHECK(wg_mac2_verify(env.sent.data, 148, cookie) == 0, "MAC2 from the backend's cookie");
+	clear_maps();
+}
+
+TEST(replayed_initiation_refused)
+{
+	uint8_t msg[148];
+	struct pkt p = { .side = XWGP_SIDE_CLIENT, .data = msg, .len = 148, .cap = 148 };
+	struct xwgp_session s;
+
+	ENV();
+	env.h.wgit.force_xlat = false;
+	send_initiation(env.cli_priv, env.srv_pub, 0x12121212, msg, 40000);
+	CHECK(env.sent.count == 1);
+	bpf_map_delete_elem(env.maps.sessions, &(uint32_t){ 0x12121212 });
+	/* The same bytes again, from another address: must not create a session. */
+	ep4(&p.src, "192.0.2.66", 40001);
+	ep4(&p.dst, "192.0.2.1", 51820);
+	handler_packet(&env.h, &p);
+	CHECK(env.sent.count == 1, "replay not forwarded");
+	CHECK(env.h.stats[XWGP_AGENT_STAT_INIT_REPLAY] == 1);
+	CHECK(bpf_map_lookup_elem(env.maps.sessions, &(uint32_t){ 0x12121212 }, &s) != 0);
+	clear_maps();
+}
+
+TEST(unknown_server_and_fallback_peer)
+{
+	uint8_t msg[148];
+	struct xwgp_ep fallback;
+
+	ENV();
+	env.h.wgit.force_xlat = false;
+	send_initiation(env.cli_priv, env.other_pub, 0x01010101, msg, 40000);
+	CHECK(env.sent.count == 0 && env.h.stats[XWGP_AGENT_STAT_INIT_NO_SERVER] == 1,
+	      "MAC1 for an unconfigured server is refused before any DH");
+	send_initiation(env.stranger_priv, env.srv_pub, 0x02020202, msg, 40000);
+	CHECK(env.sent.count == 1, "unknown client key goes to the fallback");
+	ep4(&fallback, "198.51.100.2", 51821);
+	CHECK(xwgp_ep_equal(&env.sent.remote, &fallback));
+	clear_maps();
+}
+
+TEST(malformed_and_wrong_direction_counted)
+{
+	uint8_t buf[200] = { 0 };
+	struct pkt p = { .data = buf, .cap = sizeof(buf) };
+
+	ENV();
+	ep4(&p.src, "192.0.2.11", 40000);
+	ep4(&p.dst, "192.0.2.1", 51820);
+	p.side = XWGP_SIDE_CLIENT;
+	buf[0] = WG_MSG_INITIATION;
+	p.len = 147;
+	handler_packet(&env.h, &p);
+	buf[0] = WG_MSG_RESPONSE; /* responses never come from clients */
+	p.len = WG_RESP_LEN;
+	handler_packet(&env.h, &p);
+	buf[0] = WG_MSG_TRANSPORT;
+	buf[2] = 1; /* reserved byte set */
+	p.len = 64;
+	handler_packet(&env.h, &p);
+	CHECK(env.sent.count == 0);
+	CHECK(env.h.stats[XWGP_AGENT_STAT_MALFORMED] == 2, "%llu",
+	      (unsigned long long)env.h.stats[XWGP_AGENT_STAT_MALFORMED]);
+	CHECK(env.h.stats[XWGP_AGENT_STAT_BAD_TYPE] == 1);
+}
+
+TEST(idle_sessions_expire_with_their_indexes)
+{
+	uint8_t msg[148];
+	uint32_t proxy, server_proxy, k, n = 0;
+	uint32_t *prev = NULL;
+
+	ENV();
+	env.h.wgit.force_xlat = true;
+	send_initiation(env.cli_priv, env.srv_pub, 0x0a0a0a0a, msg, 40000);
+	proxy = le32(env.sent.data + WG_INIT_OFF_SENDER);
+	send_response(0x0b0b0b0b, proxy, 51820);
+	server_proxy = le32(env.sent.data + WG_RESP_OFF_SENDER);
+	CHECK(wgit_expire(&env.h.wgit, xwgp_now_ns(), 60ull * 1000000000) == 0, "fresh: kept");
+	CHECK(wgit_expire(&env.h.wgit, xwgp_now_ns() + 61ull * 1000000000,
+			  60ull * 1000000000) == 1,
+	      "idle past the timeout: removed");
+	CHECK(bpf_map_lookup_elem(env.maps.srv_index, &server_proxy, &k) != 0, "server index gone");
+	CHECK(bpf_map_lookup_elem(env.maps.sess_meta, &proxy, msg) != 0, "meta gone");
+	while (bpf_map_get_next_key(env.maps.sessions, prev, &k) == 0) {
+		n++;
+		prev = &k;
+	}
+	CHECK(n == 0, "%u sessions left", n);
+}
+
+TEST_MAIN()
