@@ -2,8 +2,10 @@
 # shellcheck shell=bash
 #
 # The server end-to-end suite, sourced by tests/e2e/test_server_*.sh with
-#   SUITE_MODE = xdp | xlat | agent   (XDP path / XDP + forced index translation /
-#                                      XDP program not attached: agent-only)
+#   SUITE_MODE = xdp | xlat | noxsk | agent
+#                (XDP path, handshakes over AF_XDP / XDP + forced index translation /
+#                 XDP path without AF_XDP sockets: punts reach the UDP socket /
+#                 XDP program not attached: agent-only)
 #   TOPO_FAMILY = 4 | 6               (outer addresses)
 # Real wireguard-go clients and backends (tests/lib/topo.sh); asserts
 # handshakes, ping and a 20 MiB transfer with intact content through every
@@ -27,6 +29,7 @@ args=()
 case "$SUITE_MODE" in
 xdp) ;;
 xlat) args+=(--force-translation) ;;
+noxsk) args+=(--no-xsk) ;;
 agent) args+=(--xdp-mode off) ;;
 *) fail mode "unknown SUITE_MODE $SUITE_MODE"; exit 1 ;;
 esac
@@ -81,8 +84,28 @@ fi
 
 # 4 x 20 MiB is > 50,000 transport packets.
 min_pkts=$((BULK_MB * 4 * 1048576 / 1500))
+# Which way the punted handshakes reached the agent.
+punt_xsk=$(xdp_counter PUNT_XSK)
+punt_stack=$(xdp_counter PUNT_STACK)
 case "$SUITE_MODE" in
 xdp | xlat)
+	if [ "$punt_xsk" -ge 6 ] && [ "$(agent_counter RX_XSK)" -ge 6 ]; then
+		pass handshakes-via-af-xdp
+	else
+		fail handshakes-via-af-xdp "PUNT_XSK=$punt_xsk RX_XSK=$(agent_counter RX_XSK) (want >= 6)"
+	fi
+	;;
+noxsk)
+	if [ "$punt_xsk" -eq 0 ] && [ "$punt_stack" -ge 6 ] && [ "$(agent_counter RX_XSK)" -eq 0 ]; then
+		pass handshakes-via-udp-socket
+	else
+		fail handshakes-via-udp-socket "PUNT_XSK=$punt_xsk PUNT_STACK=$punt_stack (want 0 and >= 6)"
+	fi
+	;;
+esac
+
+case "$SUITE_MODE" in
+xdp | xlat | noxsk)
 	if [ "$xdp_fwd" -ge "$min_pkts" ]; then
 		pass transport-via-xdp
 	else
