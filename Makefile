@@ -13,6 +13,10 @@ CC ?= gcc
 CLANG ?= clang
 BPFTOOL ?= bpftool
 PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+SYSCONFDIR ?= /etc
+# systemd reads units from /usr/local/lib/systemd/system too (systemd.unit(5)).
+SYSTEMD_UNITDIR ?= $(PREFIX)/lib/systemd/system
 
 ifeq ($(SANITIZE),1)
 BUILD ?= build-san
@@ -20,6 +24,13 @@ SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-
 else
 BUILD ?= build
 SAN_FLAGS :=
+endif
+# make check SANITIZE=1: every sanitizer report (also of agents running in the
+# background of e2e tests) goes to a file; tests/run.sh counts each as a failure.
+ifeq ($(SANITIZE),1)
+SAN_LOGS = $(abspath $(BUILD))/sanitizer
+SAN_ENV = XWGP_SANITIZER_LOG_DIR=$(SAN_LOGS) ASAN_OPTIONS=log_path=$(SAN_LOGS)/asan \
+	  UBSAN_OPTIONS=log_path=$(SAN_LOGS)/ubsan:print_stacktrace=1
 endif
 
 ifeq ($(V),1)
@@ -57,6 +68,12 @@ TEST_BINS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
 # Helper tools used by the end-to-end tests and benchmarks.
 TOOL_SRCS := $(wildcard tests/tools/*.c)
 TOOL_BINS := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(TOOL_SRCS))
+# Benchmarks (make bench only): tests/bench/<name>.bpf.c -> $(BUILD)/bench/<name>.bpf.o
+# + <name>.skel.h; tests/bench/bench_*.c -> $(BUILD)/bench/bench_* (agent library linked).
+BENCH_BPF_SRCS := $(wildcard tests/bench/*.bpf.c)
+BENCH_SKELS := $(patsubst tests/bench/%.bpf.c,$(BUILD)/bench/%.skel.h,$(BENCH_BPF_SRCS))
+BENCH_SRCS := $(filter-out %.bpf.c,$(wildcard tests/bench/bench_*.c))
+BENCH_BINS := $(patsubst tests/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
 
 .DELETE_ON_ERROR:
 # Keep generated skeletons: they are intermediates, and make would delete
@@ -103,14 +120,34 @@ $(BUILD)/tools/%: tests/tools/%.c $(AGENT_LIB) | $(BPF_SKELS)
 $(BUILD) $(BUILD)/agent:
 	$(Q)mkdir -p $@
 
+$(BUILD)/bench/%.bpf.o: tests/bench/%.bpf.c $(BPF_HDRS) | $(BUILD)/bench
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/bench/%.skel.h: $(BUILD)/bench/%.bpf.o
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< > $@
+
+# The skeletons embed the BPF objects: a changed program relinks its driver.
+$(BENCH_BINS): $(BUILD)/bench/%: tests/bench/%.c $(wildcard tests/bench/*.h) $(AGENT_LIB) \
+		$(BPF_SKELS) $(BENCH_SKELS)
+	$(call msg,BENCH,$@)
+	$(Q)$(CC) $(CFLAGS) -I$(BUILD)/bench -Itests/bench $(LDFLAGS) $< $(AGENT_LIB) $(LDLIBS) -o $@
+
+$(BUILD)/bench:
+	$(Q)mkdir -p $@
+
+-include $(BENCH_BINS:=.d)
+
 check: deps all
-	$(Q)BUILD=$(BUILD) tests/run.sh
+	$(Q)$(SAN_ENV) BUILD=$(BUILD) tests/run.sh
 
 demo: deps all
 	$(Q)BUILD=$(BUILD) tests/e2e/demo.sh
 
-bench: deps all
-	$(Q)BUILD=$(BUILD) tests/bench/run.sh
+# BENCH_ARGS: e.g. "--json results.json" or "--only fastpath,memory" (tests/bench/run.sh -h).
+bench: deps all $(BENCH_BINS)
+	$(Q)BUILD=$(BUILD) tests/bench/run.sh $(BENCH_ARGS)
 
 vmlinux:
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > vmlinux/vmlinux.h
@@ -118,11 +155,28 @@ vmlinux:
 format:
 	clang-format -i $(wildcard agent/*.[ch] bpf/*.[ch] include/*.h tests/*/*.[ch])
 
-install: all
-	install -D -m 0755 $(XWGP) $(DESTDIR)$(PREFIX)/bin/xwgp
+# make install [DESTDIR=...] [PREFIX=/usr/local]: the binary, the BPF object
+# (for inspection: the binary embeds it), the systemd units (ExecStart= points
+# at $(BINDIR)), and example configs in $(SYSCONFDIR)/xwgp/ only where absent.
+install: $(XWGP) $(BPF_OBJS)
+	install -D -m 0755 $(XWGP) $(DESTDIR)$(BINDIR)/xwgp
 	install -D -m 0644 $(BUILD)/xwgp.bpf.o $(DESTDIR)$(PREFIX)/lib/xwgp/xwgp.bpf.o
+	install -d -m 0755 $(DESTDIR)$(SYSTEMD_UNITDIR)
+	for u in dist/systemd/*.service; do \
+		sed 's|@BINDIR@|$(BINDIR)|g' "$$u" >"$(DESTDIR)$(SYSTEMD_UNITDIR)/$${u##*/}.tmp" && \
+		chmod 0644 "$(DESTDIR)$(SYSTEMD_UNITDIR)/$${u##*/}.tmp" && \
+		mv "$(DESTDIR)$(SYSTEMD_UNITDIR)/$${u##*/}.tmp" "$(DESTDIR)$(SYSTEMD_UNITDIR)/$${u##*/}" || exit 1; \
+	done
+	install -d -m 0700 $(DESTDIR)$(SYSCONFDIR)/xwgp
+	for c in server client; do \
+		f="$(DESTDIR)$(SYSCONFDIR)/xwgp/example-$$c.json"; \
+		[ -e "$$f" ] || install -m 0600 "examples/$$c.json" "$$f" || exit 1; \
+	done
 
 clean:
 	rm -rf build build-san
 
 -include $(AGENT_OBJS:.o=.d) $(BUILD)/agent/main.d
+
+# Fuzz harnesses: `make fuzz', and their corpus replays in every build.
+include tests/fuzz/fuzz.mk

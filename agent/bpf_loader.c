@@ -85,6 +85,15 @@ static int check_pinned_map(struct bpf_map *map, const char *path)
 		err = -errno;
 		goto out;
 	}
+	/*
+	 * The kernel adds BPF_F_RDONLY_PROG to every devmap it creates (and
+	 * refuses it at creation): expect it on the pinned one, or libbpf
+	 * sees different flags and will not reuse the map (agent restart).
+	 */
+	if ((info.type == BPF_MAP_TYPE_DEVMAP || info.type == BPF_MAP_TYPE_DEVMAP_HASH) &&
+	    info.type == bpf_map__type(map) &&
+	    info.map_flags == (bpf_map__map_flags(map) | BPF_F_RDONLY_PROG))
+		bpf_map__set_map_flags(map, info.map_flags);
 	if (info.type != bpf_map__type(map)) {
 		pr_err("pinned map %s: type %u, this xwgp uses type %u", path, info.type,
 		       bpf_map__type(map));
@@ -96,6 +105,10 @@ static int check_pinned_map(struct bpf_map *map, const char *path)
 	} else if (info.value_size != bpf_map__value_size(map)) {
 		pr_err("pinned map %s: value size %u, this xwgp uses %u", path, info.value_size,
 		       bpf_map__value_size(map));
+		err = -EINVAL;
+	} else if (info.map_flags != bpf_map__map_flags(map)) {
+		pr_err("pinned map %s: flags %#x, this xwgp uses %#x", path, info.map_flags,
+		       bpf_map__map_flags(map));
 		err = -EINVAL;
 	} else if (info.max_entries != bpf_map__max_entries(map)) {
 		pr_warn("pinned map %s holds %u entries, config asks %u: keeping %u (run `xwgp down' to resize)",
@@ -226,27 +239,63 @@ static int attach_flags(enum xwgp_attach_mode mode)
 	}
 }
 
+/* The kernel id of the map behind fd. */
+static int obj_id(int fd, __u32 *id)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -errno;
+	*id = info.id;
+	return 0;
+}
+
+/*
+ * Whether program prog_fd uses map map_id: a program forwarding with this
+ * instance's session map is this instance's (the previous agent's, or ours
+ * attached moments ago to another interface), whatever the pin says.
+ */
+static bool prog_uses_map(int prog_fd, __u32 map_id)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info), ids[64];
+
+	info.nr_map_ids = sizeof(ids) / sizeof(ids[0]);
+	info.map_ids = (__u64)(unsigned long)ids;
+	if (bpf_obj_get_info_by_fd(prog_fd, &info, &len))
+		return false;
+	for (__u32 i = 0; i < info.nr_map_ids && i < sizeof(ids) / sizeof(ids[0]); i++)
+		if (ids[i] == map_id)
+			return true;
+	return false;
+}
+
 int xwgp_loader_attach(struct xwgp_loader *l, const char *ifname, enum xwgp_attach_mode mode)
 {
 	LIBBPF_OPTS(bpf_xdp_attach_opts, opts);
 	unsigned int ifindex = if_nametoindex(ifname);
-	__u32 cur_id = 0, ours_id = 0;
-	int old_fd, flags, err;
+	__u32 cur_id = 0, sessions_id = 0;
+	int old_fd = -1, flags, err;
 
 	if (!ifindex) {
 		pr_err("interface `%s': %s", ifname, strerror(errno));
 		return -ENODEV;
 	}
-	old_fd = pinned_prog_id(l->pin_path, &ours_id);
 	err = bpf_xdp_query_id(ifindex, 0, &cur_id);
 	if (err)
 		cur_id = 0;
-	if (cur_id && cur_id != ours_id) {
-		pr_err("interface `%s' already has XDP program id %u that is not xwgp's (pinned under %s); "
-		       "refusing to replace it",
-		       ifname, cur_id, l->pin_path);
-		err = -EBUSY;
-		goto out;
+	if (cur_id) {
+		old_fd = bpf_prog_get_fd_by_id(cur_id);
+		if (old_fd < 0 || obj_id(l->maps.sessions, &sessions_id) ||
+		    !prog_uses_map(old_fd, sessions_id)) {
+			pr_err("interface `%s' already has XDP program id %u that is not this xwgp "
+			       "instance's (it does not use the maps pinned under %s); refusing to "
+			       "replace it",
+			       ifname, cur_id, l->pin_path);
+			err = -EBUSY;
+			goto out;
+		}
 	}
 	flags = attach_flags(mode);
 	if (cur_id) {
@@ -283,8 +332,7 @@ int xwgp_loader_attach(struct xwgp_loader *l, const char *ifname, enum xwgp_atta
 		char path[512];
 
 		snprintf(path, sizeof(path), "%s/" XWGP_PROG_PIN_NAME, l->pin_path);
-		if (old_fd >= 0 || access(path, F_OK) == 0)
-			unlink(path);
+		unlink(path);
 		err = bpf_program__pin(l->skel->progs.xwgp_xdp, path);
 		if (err)
 			pr_err("pinning the program at %s failed: %s", path, strerror(-err));
@@ -341,21 +389,45 @@ void xwgp_maps_close(struct xwgp_maps *m)
 			close(fds[i]);
 }
 
+/* Program cur_id is ours: the pinned one, or one using our session map. */
+static bool prog_is_instance(__u32 cur_id, __u32 pinned_id, __u32 sessions_id)
+{
+	bool ours = cur_id == pinned_id;
+	int fd;
+
+	if (!ours && sessions_id) {
+		fd = bpf_prog_get_fd_by_id(cur_id);
+		if (fd >= 0) {
+			ours = prog_uses_map(fd, sessions_id);
+			close(fd);
+		}
+	}
+	return ours;
+}
+
 int xwgp_loader_down(const char *pin_path)
 {
 	struct if_nameindex *ifs, *it;
-	__u32 ours = 0, cur;
+	__u32 ours = 0, cur, sessions_id = 0;
 	char path[512];
-	int fd, detached = 0;
+	int fd, sfd, detached = 0;
 
+	/* An agent killed between two interfaces' attachments leaves two programs. */
+	snprintf(path, sizeof(path), "%s/xwgp_sessions", pin_path);
+	sfd = bpf_obj_get(path);
+	if (sfd >= 0) {
+		obj_id(sfd, &sessions_id);
+		close(sfd);
+	}
 	fd = pinned_prog_id(pin_path, &ours);
-	if (fd >= 0) {
+	if (fd >= 0 || sessions_id) {
 		ifs = if_nameindex();
 		for (it = ifs; it && it->if_index; it++) {
 			for (int mode = 0; mode < 2; mode++) {
 				int fl = mode ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
 
-				if (bpf_xdp_query_id(it->if_index, fl, &cur) || cur != ours)
+				if (bpf_xdp_query_id(it->if_index, fl, &cur) || !cur ||
+				    !prog_is_instance(cur, ours, sessions_id))
 					continue;
 				if (bpf_xdp_detach(it->if_index, fl, NULL) == 0) {
 					pr_info("detached XDP from %s", it->if_name);
@@ -365,7 +437,8 @@ int xwgp_loader_down(const char *pin_path)
 		}
 		if (ifs)
 			if_freenameindex(ifs);
-		close(fd);
+		if (fd >= 0)
+			close(fd);
 	}
 	snprintf(path, sizeof(path), "%s/" XWGP_PROG_PIN_NAME, pin_path);
 	unlink(path);

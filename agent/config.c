@@ -447,12 +447,16 @@ static void key_b64(char out[static KEY_B64_LEN], const uint8_t key[static XWGP_
 	sodium_bin2base64(out, KEY_B64_LEN, key, XWGP_KEY_LEN, sodium_base64_VARIANT_ORIGINAL);
 }
 
-/* Read up to max-1 bytes; -EFBIG if the file holds more. */
+/*
+ * Read up to max-1 bytes; -EFBIG if the file holds more. *len is what was
+ * read even on error, so the caller can wipe it (it may hold keys).
+ */
 static int read_fd(int fd, char *buf, size_t max, size_t *len)
 {
 	size_t n = 0;
 	ssize_t r;
 
+	*len = 0;
 	for (;;) {
 		r = read(fd, buf + n, max - n);
 		if (r < 0 && errno == EINTR)
@@ -462,10 +466,10 @@ static int read_fd(int fd, char *buf, size_t max, size_t *len)
 		if (r == 0)
 			break;
 		n += (size_t)r;
+		*len = n;
 		if (n == max)
 			return -EFBIG;
 	}
-	*len = n;
 	return 0;
 }
 

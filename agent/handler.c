@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -56,6 +57,28 @@ int handler_init(struct handler *h, const struct xwgp_server_config *cfg,
 			return err;
 		}
 	}
+	err = handler_set_obfs(h, cfg->obfs);
+	if (err)
+		handler_fini(h);
+	return err;
+}
+
+int handler_set_obfs(struct handler *h, const char *password)
+{
+	if (!password) {
+		obfs_key_wipe(&h->obfs_key);
+		free(h->obfs_buf);
+		h->obfs_buf = NULL;
+		h->obfs = false;
+		return 0;
+	}
+	if (!h->obfs_buf) {
+		h->obfs_buf = malloc(HANDLER_OBFS_BUF_LEN);
+		if (!h->obfs_buf)
+			return -ENOMEM;
+	}
+	obfs_key_init(&h->obfs_key, password);
+	h->obfs = true;
 	return 0;
 }
 
@@ -64,6 +87,7 @@ void handler_fini(struct handler *h)
 	if (h->keys)
 		sodium_free(h->keys); /* sodium_free wipes */
 	h->keys = NULL;
+	handler_set_obfs(h, NULL);
 }
 
 /* csvl/ssvl check of a handshake/cookie source against the stored endpoint. */
@@ -103,6 +127,54 @@ static void send_or_count(struct handler *h, enum xwgp_side side, const struct x
 {
 	if (h->send(h->io_ctx, side, local, remote, data, len) < 0)
 		COUNT(h, SEND_ERRORS);
+}
+
+/*
+ * Everything sent to a client of an obfuscating session is obfuscated,
+ * in the handler's own buffer: p->data may have no room to grow.
+ */
+static void send_to_client(struct handler *h, const struct xwgp_session *s,
+			   const struct xwgp_ep *local, const struct xwgp_ep *remote,
+			   const uint8_t *data, size_t len)
+{
+	int n;
+
+	if (!(s->flags & XWGP_SF_OBFS) || !h->obfs) {
+		send_or_count(h, XWGP_SIDE_CLIENT, local, remote, data, len);
+		return;
+	}
+	if (len > HANDLER_OBFS_BUF_LEN - OBFS_MAX_OVERHEAD) {
+		COUNT(h, TOO_BIG);
+		return;
+	}
+	memcpy(h->obfs_buf, data, len);
+	n = obfs_encode(&h->obfs_key, h->obfs_buf, len, HANDLER_OBFS_BUF_LEN, NULL, NULL);
+	if (n < 0) {
+		pr_debug("obfuscating a %zu-byte message of type %u: %s", len, data[0],
+			 strerror(-n));
+		COUNT(h, SEND_ERRORS);
+		return;
+	}
+	send_or_count(h, XWGP_SIDE_CLIENT, local, remote, h->obfs_buf, n);
+}
+
+/*
+ * A client packet that is not plain WireGuard: de-obfuscate it in place
+ * (it only shrinks). Returns false when it must be dropped.
+ */
+static bool client_deobfuscate(struct handler *h, struct pkt *p)
+{
+	bool decoded;
+	int n;
+
+	n = obfs_decode(&h->obfs_key, p->data, p->len, &decoded);
+	if (n < 0 || !decoded) {
+		COUNT(h, OBFS_UNDECODABLE);
+		return false;
+	}
+	p->len = (size_t)n;
+	p->obfs = true;
+	return true;
 }
 
 /*
@@ -239,7 +311,7 @@ static void handle_response(struct handler *h, struct pkt *p)
 		wg_macs_set(p->data, p->len, &client_mac, NULL);
 	}
 	COUNT(h, RESP_FORWARDED);
-	send_or_count(h, XWGP_SIDE_CLIENT, &s.client_local, &s.client, p->data, p->len);
+	send_to_client(h, &s, &s.client_local, &s.client, p->data, p->len);
 }
 
 /*
@@ -287,7 +359,7 @@ static void handle_cookie(struct handler *h, struct pkt *p)
 	}
 	sodium_memzero(cookie, sizeof(cookie));
 	COUNT(h, COOKIE_FORWARDED);
-	send_or_count(h, XWGP_SIDE_CLIENT, &s.client_local, &s.client, p->data, p->len);
+	send_to_client(h, &s, &s.client_local, &s.client, p->data, p->len);
 }
 
 /* Transport that reached the agent: the same rule as XDP, via the socket. */
@@ -314,13 +386,15 @@ static void handle_transport(struct handler *h, struct pkt *p)
 	}
 	if (out.endpoint_changed)
 		COUNT(h, ROAMED);
-	wgit_session_put(&h->wgit, &s);
-	if (p->side == XWGP_SIDE_CLIENT)
+	wgit_transport_commit(&h->wgit, &s, p->side == XWGP_SIDE_CLIENT, p->len, xwgp_now_ns(),
+			      out.endpoint_changed);
+	if (p->side == XWGP_SIDE_CLIENT) {
 		COUNT(h, TRANSPORT_C2S);
-	else
+		send_or_count(h, XWGP_SIDE_SERVER, &out.src, &out.dst, p->data, p->len);
+	} else {
 		COUNT(h, TRANSPORT_S2C);
-	send_or_count(h, p->side == XWGP_SIDE_CLIENT ? XWGP_SIDE_SERVER : XWGP_SIDE_CLIENT,
-		      &out.src, &out.dst, p->data, p->len);
+		send_to_client(h, &s, &out.src, &out.dst, p->data, p->len);
+	}
 }
 
 void handler_packet(struct handler *h, struct pkt *p)
@@ -337,6 +411,18 @@ void handler_packet(struct handler *h, struct pkt *p)
 		COUNT(h, TOO_BIG);
 		return;
 	}
+	/*
+	 * Source port 0 or an unspecified address (forged: no stack sends from
+	 * them) cannot be answered; a session must never learn such an endpoint.
+	 */
+	if (!p->src.port || xwgp_ep_is_unspecified(&p->src)) {
+		COUNT(h, MALFORMED);
+		return;
+	}
+	/* Backends are vanilla WireGuard; obfuscated runts are malformed below. */
+	if (h->obfs && p->side == XWGP_SIDE_CLIENT && p->len >= WG_TRANSPORT_MIN_LEN &&
+	    !obfs_is_plain(p->data, p->len) && !client_deobfuscate(h, p))
+		return;
 	if (p->len < WG_HEADER_LEN || p->data[1] || p->data[2] || p->data[3]) {
 		COUNT(h, MALFORMED);
 		return;

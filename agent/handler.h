@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "obfs.h"
 #include "transport.h"
 #include "wg_crypto.h"
 #include "wgit.h"
@@ -48,12 +49,24 @@ struct handler {
 	handler_route_fn route;
 	void *io_ctx;
 	uint64_t stats[XWGP_AGENT_STAT__MAX];
+	/* Obfuscation (cfg->obfs set): the key, and where replies to obfs clients are encoded. */
+	bool obfs;
+	struct obfs_key obfs_key;
+	uint8_t *obfs_buf; /* HANDLER_OBFS_BUF_LEN bytes */
 };
 
-/* Derive the server keys from cfg; wipe with handler_fini. */
+/* Largest UDP payload plus what obfuscation may add to it. */
+#define HANDLER_OBFS_BUF_LEN (65535 + OBFS_MAX_OVERHEAD)
+
+/* Derive the server keys (and the obfs key) from cfg; wipe with handler_fini. */
 int handler_init(struct handler *h, const struct xwgp_server_config *cfg,
 		 const struct xwgp_maps *maps);
 void handler_fini(struct handler *h);
+/*
+ * Obfuscation password (NULL: off), e.g. after a config reload; the XDP
+ * side reads the key from the cfg map. 0 or -ENOMEM (then unchanged).
+ */
+int handler_set_obfs(struct handler *h, const char *password);
 
 void handler_packet(struct handler *h, struct pkt *p);
 

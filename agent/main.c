@@ -17,6 +17,7 @@ struct command {
 
 static const struct command commands[] = {
 	{ "server", cmd_server, "run the proxy: XDP fast path + handshake agent" },
+	{ "client", cmd_client, "run the mwgp client: local WireGuard -> (obfuscated) server" },
 	{ "show", cmd_show, "print sessions and counters of a running instance" },
 	{ "stats", cmd_stats, "print the counters (optionally every N seconds)" },
 	{ "down", cmd_down, "detach XDP and remove an instance's pinned maps" },

@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <net/if.h>
 #include <signal.h>
 #include <stdio.h>
@@ -21,11 +22,13 @@
 #include <sodium.h>
 
 #include "bpf_loader.h"
+#include "cache.h"
 #include "cmds.h"
 #include "config.h"
 #include "frame.h"
 #include "handler.h"
 #include "log.h"
+#include "reload.h"
 #include "udp_io.h"
 #include "xsk_rx.h"
 
@@ -43,7 +46,15 @@ struct server {
 	int n_xsks;
 	int epfd, sigfd, timerfd;
 	bool force_xlat, no_xsk;
+	int xdp_mode_override; /* -1: none */
 	const char *config_path;
+	const char *cache_opt; /* --cache-file */
+	char cache_path[PATH_MAX];
+	/* Agent counters as last written to the pinned map. */
+	uint64_t stats_synced[XWGP_AGENT_STAT__MAX];
+	/* Counters that move when the table changes, as of the last cache write. */
+	uint64_t cache_marks[5];
+	bool cache_dirty;
 	uint8_t buf[RX_BUF];
 };
 
@@ -76,8 +87,16 @@ static void usage(FILE *out)
 		"packets are forwarded in XDP on the config's `interface' list; handshakes go\n"
 		"through this agent. On SIGTERM/SIGINT the XDP program and the maps stay pinned\n"
 		"under `pin_path' so forwarding continues; `xwgp down' removes them.\n"
+		"SIGHUP reloads CONFIG.json, keeping the sessions it still serves.\n"
+		"\n"
+		"The session table is also saved to a cache file (after changes, at most once\n"
+		"a second, and on exit) and restored from it when the pinned maps are empty\n"
+		"(after a reboot or `xwgp down'). Its path: --cache-file, else $XWGP_CACHE_FILE,\n"
+		"else the config's `cache_file_path', else /var/cache/xwgp/<instance>.json\n"
+		"for root ($XDG_CACHE_HOME/xwgp/ or ~/.cache/xwgp/ for other users).\n"
 		"\n"
 		"Options:\n"
+		"  --cache-file PATH    the session cache file (see above)\n"
 		"  --force-translation  translate every index (tests MAC recomputation)\n"
 		"  --no-xsk             do not open AF_XDP sockets; punts reach the UDP socket\n"
 		"  --xdp-mode MODE      override `xdp_mode': native, skb, auto or off\n"
@@ -226,20 +245,70 @@ static void on_xsk_frame(void *ctx, uint8_t *frame, size_t len)
 	handler_packet(&s->h, &p);
 }
 
-/* Publish the agent's counters in the pinned map (and read them back at start). */
-static void stats_sync(struct server *s, bool load)
+/* Continue the counters of the previous agent (they live in the pinned map). */
+static void stats_load(struct server *s)
 {
 	for (__u32 i = 0; i < XWGP_AGENT_STAT__MAX; i++) {
 		__u64 v;
 
-		if (load) {
-			if (bpf_map_lookup_elem(s->loader.maps.agent_stats, &i, &v) == 0)
-				s->h.stats[i] = v;
-		} else {
-			v = s->h.stats[i];
-			bpf_map_update_elem(s->loader.maps.agent_stats, &i, &v, BPF_ANY);
-		}
+		if (bpf_map_lookup_elem(s->loader.maps.agent_stats, &i, &v) == 0)
+			s->h.stats[i] = s->stats_synced[i] = v;
 	}
+}
+
+/*
+ * Publish the counters that moved in the pinned map. Called after every
+ * batch of events, so even a SIGKILLed agent leaves them complete for its
+ * successor, at one syscall per changed counter.
+ */
+static void stats_publish(struct server *s)
+{
+	for (__u32 i = 0; i < XWGP_AGENT_STAT__MAX; i++) {
+		__u64 v = s->h.stats[i];
+
+		if (v == s->stats_synced[i])
+			continue;
+		if (bpf_map_update_elem(s->loader.maps.agent_stats, &i, &v, BPF_ANY) == 0)
+			s->stats_synced[i] = v;
+	}
+}
+
+/*
+ * The session table changes exactly when one of these counters moves
+ * (sessions and peer states created, established, given a cookie, roamed,
+ * expired), so they tell whether the cache file is stale without the
+ * handler tracking it. Counter and packet churn alone does not rewrite it.
+ */
+static const enum xwgp_agent_stat cache_mark_stats[] = {
+	XWGP_AGENT_STAT_INIT_FORWARDED, XWGP_AGENT_STAT_RESP_FORWARDED,
+	XWGP_AGENT_STAT_COOKIE_FORWARDED, XWGP_AGENT_STAT_ROAMED, XWGP_AGENT_STAT_EXPIRED,
+};
+_Static_assert(sizeof(cache_mark_stats) / sizeof(cache_mark_stats[0]) ==
+		       sizeof(((struct server *)0)->cache_marks) /
+			       sizeof(((struct server *)0)->cache_marks[0]),
+	       "one mark per counter");
+
+static void cache_marks_take(struct server *s)
+{
+	for (size_t i = 0; i < sizeof(cache_mark_stats) / sizeof(cache_mark_stats[0]); i++)
+		s->cache_marks[i] = s->h.stats[cache_mark_stats[i]];
+}
+
+/* Write the cache file if the table changed since the last write (or always). */
+static void cache_sync(struct server *s, bool always)
+{
+	bool changed = s->cache_dirty;
+
+	if (!s->cache_path[0])
+		return;
+	for (size_t i = 0; i < sizeof(cache_mark_stats) / sizeof(cache_mark_stats[0]); i++)
+		changed |= s->cache_marks[i] != s->h.stats[cache_mark_stats[i]];
+	if (!changed && !always)
+		return;
+	/* On failure (logged) the next change retries: no warning every second. */
+	cache_save(&s->h.wgit, s->cache_path, s->upstream_port);
+	cache_marks_take(s);
+	s->cache_dirty = false;
 }
 
 static void on_timer(struct server *s)
@@ -254,7 +323,47 @@ static void on_timer(struct server *s)
 		s->h.stats[XWGP_AGENT_STAT_EXPIRED] += n;
 		pr_debug("expired %d idle sessions", n);
 	}
-	stats_sync(s, false);
+	/* Debounced: at most one cache write a second. */
+	cache_sync(s, false);
+}
+
+static int setup_cfg_map(struct server *s);
+
+/* SIGHUP: the same config file again; see reload.h for what may change. */
+static void reload(struct server *s)
+{
+	struct xwgp_server_config next = {};
+	int err, n;
+
+	pr_info("SIGHUP: reloading %s", s->config_path);
+	if (config_load_server(s->config_path, &next)) {
+		pr_err("reload: %s has errors (above); keeping the running config",
+		       s->config_path);
+		return;
+	}
+	if (s->xdp_mode_override >= 0)
+		next.xdp_mode = s->xdp_mode_override;
+	if (!next.n_interfaces)
+		next.xdp_mode = XWGP_XDP_OFF; /* as at start: nothing to attach to */
+	reload_keep_restart_only(&s->cfg, &next);
+	err = reload_apply(&s->h, &s->cfg, &next);
+	config_free_server(&next); /* the old config, or the refused new one */
+	if (err) {
+		pr_err("reload: %s; keeping the running config", strerror(-err));
+		return;
+	}
+	err = setup_cfg_map(s);
+	if (err)
+		pr_warn("reload: updating the config map failed: %s", strerror(-err));
+	n = reload_prune(&s->h.wgit, &s->cfg);
+	if (n < 0) {
+		pr_warn("reload: pruning sessions failed: %s", strerror(-n));
+		n = 0;
+	}
+	s->cache_dirty |= n > 0;
+	pr_info("reload: now serving %zu server(s); removed %d session(s) the config no longer "
+		"serves",
+		s->cfg.n_servers, n);
 }
 
 static int run_loop(struct server *s)
@@ -284,8 +393,7 @@ static int run_loop(struct server *s)
 				if (read(s->sigfd, &si, sizeof(si)) != sizeof(si))
 					continue;
 				if (si.ssi_signo == SIGHUP) {
-					pr_warn("SIGHUP: config reload is not implemented yet; "
-						"restart the agent (sessions survive a restart)");
+					reload(s);
 					continue;
 				}
 				pr_info("%s: leaving XDP and maps pinned; forwarding continues",
@@ -298,10 +406,15 @@ static int run_loop(struct server *s)
 					;
 			}
 		}
+		stats_publish(s);
 	}
 }
 
-static int open_sockets(struct server *s)
+/*
+ * prefer_upstream: with an ephemeral `upstream', the port the sessions were
+ * made with (pinned config map, or cache file): backends keep sending there.
+ */
+static int open_sockets(struct server *s, uint16_t prefer_upstream)
 {
 	struct xwgp_ep up = s->cfg.upstream;
 	int fd;
@@ -312,7 +425,18 @@ static int open_sockets(struct server *s)
 		return fd;
 	}
 	s->listen_fd = fd;
-	fd = udp_open(&up, &s->upstream_port);
+	fd = -EADDRINUSE;
+	if (!up.port && prefer_upstream && prefer_upstream != s->listen_port) {
+		up.port = htons(prefer_upstream);
+		fd = udp_open(&up, &s->upstream_port);
+		if (fd < 0)
+			pr_warn("upstream: the previous port %u is not free (%s); using a new one "
+				"(backends follow it on the next packet)",
+				prefer_upstream, strerror(-fd));
+		up.port = 0;
+	}
+	if (fd < 0)
+		fd = udp_open(&up, &s->upstream_port);
 	if (fd < 0) {
 		pr_err("upstream: cannot bind: %s", strerror(-fd));
 		return fd;
@@ -354,10 +478,54 @@ static int setup_events(struct server *s)
 	return err;
 }
 
+/* The upstream port of the previous agent, from the pinned config map (0: none). */
+static uint16_t pinned_upstream_port(const struct server *s)
+{
+	struct xwgp_cfg c;
+	__u32 key = 0;
+
+	if (!s->loader.reused || bpf_map_lookup_elem(s->loader.maps.cfg, &key, &c) ||
+	    c.abi_version != XWGP_ABI_VERSION)
+		return 0;
+	return ntohs(c.upstream.port);
+}
+
+static bool sessions_empty(const struct xwgp_maps *m)
+{
+	__u32 key;
+
+	return bpf_map_get_next_key(m->sessions, NULL, &key) != 0;
+}
+
+/*
+ * The upstream port changed across a restart (the config names another
+ * one): sessions must send from the new port, where replies now arrive;
+ * WireGuard backends follow our new source port on the next packet.
+ */
+static void sessions_move_upstream(struct server *s, uint16_t old_port)
+{
+	uint32_t key, next, *prev = NULL;
+	struct xwgp_session sess;
+	int n = 0;
+
+	while (bpf_map_get_next_key(s->loader.maps.sessions, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		if (wgit_session_get(&s->h.wgit, key, &sess) ||
+		    ntohs(sess.server_local.port) != old_port)
+			continue;
+		sess.server_local.port = htons(s->upstream_port);
+		n += wgit_session_put(&s->h.wgit, &sess) == 0;
+	}
+	pr_warn("upstream port changed from %u to %u: moved %d session(s) to the new port", old_port,
+		s->upstream_port, n);
+}
+
 static int parse_args(struct server *s, int argc, char **argv, int *xdp_mode_override)
 {
 	static const struct option opts[] = {
 		{ "force-translation", no_argument, NULL, 'F' },
+		{ "cache-file", required_argument, NULL, 'c' },
 		{ "no-xsk", no_argument, NULL, 'N' },
 		{ "xdp-mode", required_argument, NULL, 'm' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -373,6 +541,9 @@ static int parse_args(struct server *s, int argc, char **argv, int *xdp_mode_ove
 			break;
 		case 'F':
 			s->force_xlat = true;
+			break;
+		case 'c':
+			s->cache_opt = optarg;
 			break;
 		case 'N':
 			s->no_xsk = true;
@@ -410,8 +581,11 @@ static int parse_args(struct server *s, int argc, char **argv, int *xdp_mode_ove
 
 int cmd_server(int argc, char **argv)
 {
+	struct xwgp_cache cache = {};
+	struct cache_clock now;
 	struct server *s;
 	char pin_path[256];
+	uint16_t old_upstream;
 	int xdp_mode = -1, err, ret = 1;
 
 	s = calloc(1, sizeof(*s));
@@ -431,21 +605,41 @@ int cmd_server(int argc, char **argv)
 		goto out_free;
 	if (xdp_mode >= 0)
 		s->cfg.xdp_mode = xdp_mode;
-	if (s->cfg.obfs)
-		pr_warn("obfs: mwgp obfuscation is not implemented yet: obfuscated packets are "
-			"counted and dropped; vanilla clients are served");
+	s->xdp_mode_override = xdp_mode;
+	err = cache_resolve_path(s->cache_path, sizeof(s->cache_path), s->cache_opt,
+				 s->cfg.cache_file_path, s->cfg.instance);
+	if (err) {
+		pr_warn("no session cache file (%s): set --cache-file or XWGP_CACHE_FILE",
+			strerror(-err));
+		s->cache_path[0] = '\0';
+	}
 
 	snprintf(pin_path, sizeof(pin_path), "%s", s->cfg.pin_path);
 	err = xwgp_loader_load(&s->loader, pin_path, s->cfg.max_sessions);
 	if (err)
 		goto out_cfg;
-	err = open_sockets(s);
+	/* Pinned sessions are the truth; the cache only refills an empty table. */
+	if (s->cache_path[0] && sessions_empty(&s->loader.maps)) {
+		cache_clock_now(&now);
+		if (cache_load(s->cache_path, &now, &cache) == 0)
+			pr_info("session cache %s: %zu usable sessions, %zu peer states",
+				s->cache_path, cache.n_sessions, cache.n_peers);
+	}
+	old_upstream = pinned_upstream_port(s);
+	err = open_sockets(s, s->cfg.upstream.port ? 0 : old_upstream ?: cache.upstream_port);
 	if (err)
 		goto out_sockets;
 	err = setup_cfg_map(s);
 	if (err) {
 		pr_err("writing the config map failed: %s", strerror(-err));
 		goto out_sockets;
+	}
+	s->h.wgit.maps = &s->loader.maps;
+	if (old_upstream && old_upstream != s->upstream_port)
+		sessions_move_upstream(s, old_upstream);
+	if (cache.n_sessions || cache.n_peers) {
+		s->cache_dirty = cache_restore(&s->h.wgit, &cache, &s->cfg, s->upstream_port) > 0;
+		cache_free(&cache);
 	}
 	if (s->cfg.xdp_mode != XWGP_XDP_OFF && !s->cfg.n_interfaces) {
 		pr_warn("no `interface' configured: XDP is not attached and every packet goes "
@@ -468,7 +662,8 @@ int cmd_server(int argc, char **argv)
 	s->h.send = io_send;
 	s->h.route = io_route;
 	s->h.io_ctx = s;
-	stats_sync(s, true);
+	stats_load(s);
+	cache_marks_take(s);
 	err = setup_events(s);
 	if (err) {
 		pr_err("event setup failed: %s", strerror(-err));
@@ -478,7 +673,8 @@ int cmd_server(int argc, char **argv)
 		s->cfg.n_servers, s->cfg.xdp_mode == XWGP_XDP_OFF ? 0 : s->cfg.n_interfaces,
 		s->n_xsks, s->force_xlat ? ", forced index translation" : "");
 	err = run_loop(s);
-	stats_sync(s, false);
+	stats_publish(s);
+	cache_sync(s, true);
 	ret = err ? 1 : 0;
 
 out_handler:
@@ -493,6 +689,7 @@ out_sockets:
 		close(s->upstream_fd);
 	xwgp_loader_close(&s->loader);
 out_cfg:
+	cache_free(&cache);
 	config_free_server(&s->cfg);
 out_free:
 	free(s);

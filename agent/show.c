@@ -224,6 +224,11 @@ static void session_json(cJSON *arr, const struct xwgp_session *s,
 	cJSON_AddNumberToObject(o, "c2s_bytes", (double)s->c2s_bytes);
 	cJSON_AddNumberToObject(o, "s2c_packets", (double)s->s2c_packets);
 	cJSON_AddNumberToObject(o, "s2c_bytes", (double)s->s2c_bytes);
+	if (have_meta) {
+		/* Of which the agent forwarded (punted, or no XDP). */
+		cJSON_AddNumberToObject(o, "agent_c2s_packets", (double)m->agent_c2s_packets);
+		cJSON_AddNumberToObject(o, "agent_s2c_packets", (double)m->agent_s2c_packets);
+	}
 	cJSON_AddItemToArray(arr, o);
 }
 
@@ -262,6 +267,35 @@ static void session_print(const struct xwgp_session *s, const struct xwgp_sessio
 	       (unsigned long long)s->s2c_packets, (unsigned long long)s->s2c_bytes);
 }
 
+/* Sums over every session, for `show': what the table carries in total. */
+struct show_totals {
+	int sessions, established;
+	uint64_t c2s_packets, c2s_bytes, s2c_packets, s2c_bytes;
+};
+
+static void totals_add(struct show_totals *t, const struct xwgp_session *s)
+{
+	t->sessions++;
+	t->established += !!(s->flags & XWGP_SF_ESTABLISHED);
+	t->c2s_packets += s->c2s_packets;
+	t->c2s_bytes += s->c2s_bytes;
+	t->s2c_packets += s->s2c_packets;
+	t->s2c_bytes += s->s2c_bytes;
+}
+
+static cJSON *totals_json(const struct show_totals *t)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddNumberToObject(o, "sessions", t->sessions);
+	cJSON_AddNumberToObject(o, "established", t->established);
+	cJSON_AddNumberToObject(o, "c2s_packets", (double)t->c2s_packets);
+	cJSON_AddNumberToObject(o, "c2s_bytes", (double)t->c2s_bytes);
+	cJSON_AddNumberToObject(o, "s2c_packets", (double)t->s2c_packets);
+	cJSON_AddNumberToObject(o, "s2c_bytes", (double)t->s2c_bytes);
+	return o;
+}
+
 static const char show_usage[] =
 	"Usage: xwgp show [--json] [--instance NAME | --pin-path DIR]\n"
 	"\n"
@@ -277,7 +311,8 @@ int cmd_show(int argc, char **argv)
 	uint32_t key, next, *prev = NULL;
 	uint64_t now = xwgp_now_ns();
 	cJSON *root = NULL, *arr = NULL;
-	int err, n = 0;
+	struct show_totals tot = {};
+	int err;
 
 	err = parse_target(argc, argv, &o, show_usage, true, false);
 	if (err)
@@ -300,22 +335,29 @@ int cmd_show(int argc, char **argv)
 		if (bpf_map_lookup_elem(m.sessions, &key, &s))
 			continue;
 		have_meta = bpf_map_lookup_elem(m.sess_meta, &key, &meta) == 0;
+		if (have_meta)
+			wgit_session_totals(&s, &meta); /* XDP's counters + the agent's */
 		if (o.json)
 			session_json(arr, &s, &meta, have_meta, now);
 		else
 			session_print(&s, &meta, have_meta, now);
-		n++;
+		totals_add(&tot, &s);
 	}
 	if (o.json) {
 		char *text;
 
+		cJSON_AddItemToObject(root, "totals", totals_json(&tot));
 		cJSON_AddItemToObject(root, "counters", counters_json(&m));
 		text = cJSON_Print(root);
 		puts(text);
 		free(text);
 		cJSON_Delete(root);
 	} else {
-		printf("%d session(s)\n", n);
+		printf("%d session(s), %d established; client->server %llu packets %llu bytes, "
+		       "server->client %llu packets %llu bytes\n",
+		       tot.sessions, tot.established, (unsigned long long)tot.c2s_packets,
+		       (unsigned long long)tot.c2s_bytes, (unsigned long long)tot.s2c_packets,
+		       (unsigned long long)tot.s2c_bytes);
 		print_counters(&m, false);
 	}
 	xwgp_maps_close(&m);

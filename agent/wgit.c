@@ -129,6 +129,44 @@ int wgit_meta_put(const struct wgit *w, uint32_t client_proxy, const struct xwgp
 	return bpf_map_update_elem(w->maps->sess_meta, &client_proxy, m, BPF_ANY) ? -errno : 0;
 }
 
+int wgit_transport_commit(const struct wgit *w, const struct xwgp_session *s, bool c2s,
+			  size_t len, uint64_t now_ns, bool endpoint_changed)
+{
+	struct xwgp_session_meta m;
+	struct xwgp_session cur;
+	int err = 0;
+
+	/* Roaming: rare; the window between lookup and update is all XDP can lose. */
+	if (endpoint_changed && wgit_session_get(w, s->client_proxy_index, &cur) == 0) {
+		cur.client = s->client;
+		cur.client_local = s->client_local;
+		cur.server = s->server;
+		cur.server_local = s->server_local;
+		err = wgit_session_put(w, &cur);
+	}
+	if (wgit_meta_get(w, s->client_proxy_index, &m))
+		return err;
+	if (c2s) {
+		m.agent_c2s_packets++;
+		m.agent_c2s_bytes += len;
+	} else {
+		m.agent_s2c_packets++;
+		m.agent_s2c_bytes += len;
+	}
+	m.agent_last_seen_ns = now_ns;
+	return wgit_meta_put(w, s->client_proxy_index, &m) ?: err;
+}
+
+void wgit_session_totals(struct xwgp_session *s, const struct xwgp_session_meta *m)
+{
+	s->c2s_packets += m->agent_c2s_packets;
+	s->c2s_bytes += m->agent_c2s_bytes;
+	s->s2c_packets += m->agent_s2c_packets;
+	s->s2c_bytes += m->agent_s2c_bytes;
+	if (m->agent_last_seen_ns > s->last_seen_ns)
+		s->last_seen_ns = m->agent_last_seen_ns;
+}
+
 int wgit_session_delete(const struct wgit *w, uint32_t client_proxy)
 {
 	struct xwgp_session s;
@@ -143,6 +181,15 @@ int wgit_session_delete(const struct wgit *w, uint32_t client_proxy)
 	}
 	bpf_map_delete_elem(w->maps->sess_meta, &client_proxy);
 	return bpf_map_delete_elem(w->maps->sessions, &client_proxy) ? -errno : 0;
+}
+
+/* The agent forwarded for this session within timeout_ns (XDP never saw it). */
+static bool agent_recent(const struct wgit *w, uint32_t key, uint64_t now_ns, uint64_t timeout_ns)
+{
+	struct xwgp_session_meta m;
+
+	return lookup(w->maps->sess_meta, &key, &m) == 0 && m.agent_last_seen_ns &&
+	       (now_ns <= m.agent_last_seen_ns || now_ns - m.agent_last_seen_ns <= timeout_ns);
 }
 
 int wgit_expire(const struct wgit *w, uint64_t now_ns, uint64_t timeout_ns)
@@ -165,7 +212,8 @@ int wgit_expire(const struct wgit *w, uint64_t now_ns, uint64_t timeout_ns)
 			prev = &key;
 			if (lookup(w->maps->sessions, &key, &s))
 				continue;
-			if (now_ns > s.last_seen_ns && now_ns - s.last_seen_ns > timeout_ns)
+			if (now_ns > s.last_seen_ns && now_ns - s.last_seen_ns > timeout_ns &&
+			    !agent_recent(w, key, now_ns, timeout_ns))
 				doomed[n++] = key;
 		}
 		for (int i = 0; i < n; i++)

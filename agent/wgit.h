@@ -11,6 +11,7 @@
 #define XWGP_WGIT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "bpf_loader.h"
@@ -43,11 +44,28 @@ int wgit_session_put(const struct wgit *w, const struct xwgp_session *s);
 int wgit_meta_get(const struct wgit *w, uint32_t client_proxy, struct xwgp_session_meta *m);
 int wgit_meta_put(const struct wgit *w, uint32_t client_proxy, const struct xwgp_session_meta *m);
 
+/*
+ * Record a transport packet the agent forwarded for session s (as
+ * transport_forward() left it): its counters and last-seen time go to the
+ * session's meta, which only the agent writes; the session itself is
+ * written back only when an endpoint changed (roaming), and then only its
+ * endpoints, on a fresh copy, so the XDP program's counters stay intact.
+ */
+int wgit_transport_commit(const struct wgit *w, const struct xwgp_session *s, bool c2s,
+			  size_t len, uint64_t now_ns, bool endpoint_changed);
+
+/*
+ * Fold the agent's share (m's agent_* counters and last-seen) into s: the
+ * session's totals, as `show' and the cache file report them.
+ */
+void wgit_session_totals(struct xwgp_session *s, const struct xwgp_session_meta *m);
+
 /* Remove a session with its server index and meta. */
 int wgit_session_delete(const struct wgit *w, uint32_t client_proxy);
 
 /*
- * Remove sessions idle longer than timeout_ns (by last_seen_ns).
+ * Remove sessions idle longer than timeout_ns (by last_seen_ns, and the
+ * meta's agent_last_seen_ns for sessions the agent forwards).
  * Returns how many were removed.
  */
 int wgit_expire(const struct wgit *w, uint64_t now_ns, uint64_t timeout_ns);

@@ -22,6 +22,15 @@ enum pkt_side {
 	SIDE_SERVER, /* arrived on the upstream port: server -> client */
 };
 
+/* What the forwarding does to the obfuscation of a transport message. */
+enum pkt_obfs {
+	PKT_OBFS_NONE,
+	PKT_OBFS_DECODE,       /* c2s: de-obfuscate the header */
+	PKT_OBFS_DECODE_STRIP, /* ... and drop the 16-byte nonce */
+	PKT_OBFS_ENCODE,       /* s2c: obfuscate the header (nonce: the tag) */
+	PKT_OBFS_ENCODE_GROW,  /* ... and append a random 16-byte nonce */
+};
+
 struct hdr_cursor {
 	void *pos;
 	void *end;
@@ -42,6 +51,12 @@ struct pkt {
 	__u8 *msg;	 /* UDP payload: the WireGuard message */
 	__u32 frame_len; /* bytes from data to data_end */
 	__u32 msg_len;	 /* UDP payload length, from the UDP header */
+	__u32 plain_len; /* the message without obfuscation (what sessions count) */
+	__u32 out_len;	 /* UDP payload length when forwarded */
+	__u64 obfs_w0;	 /* obfuscation XOR words of header bytes 0-7 and 8-15 */
+	__u64 obfs_w1;
+	__u64 nonce0;	 /* nonce appended (s2c) or stripped (c2s), as two LE halves */
+	__u64 nonce1;
 	__u32 receiver;	 /* receiver index of a transport message */
 	__u32 saddr[4];	 /* IPv4-mapped for IPv4, like struct xwgp_ep */
 	__u32 daddr[4];
@@ -54,6 +69,7 @@ struct pkt {
 	__u8 vlan;     /* one VLAN tag present */
 	__u8 type;     /* WireGuard message type */
 	__u8 side;     /* enum pkt_side */
+	__u8 obfs;     /* enum pkt_obfs */
 };
 
 /* WireGuard integers are little-endian on the wire. */

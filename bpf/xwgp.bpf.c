@@ -23,6 +23,7 @@
 #include "maps.h"
 #include "parse.h"
 #include "csum.h"
+#include "obfs.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -157,6 +158,79 @@ static __always_inline __u32 check_transport(struct pkt *p)
 	if ((void *)(m + WG_TRANSPORT_HEADER_LEN) > p->data_end)
 		return XWGP_STAT_DROP_MALFORMED;
 	p->receiver = get_le32(m + WG_TRANSPORT_OFF_RECEIVER);
+	p->plain_len = p->msg_len;
+	return p->receiver ? 0 : XWGP_STAT_DROP_INDEX_ZERO;
+}
+
+/*
+ * The header an obfuscated handshake/cookie message decodes to: its fixed
+ * size and whether byte 1 may carry the random-MAC2 flag. 0 on no such type.
+ */
+static __always_inline __u32 obfs_handshake_size(__u8 type, __u8 flag)
+{
+	switch (type) {
+	case WG_MSG_INITIATION:
+		return flag <= OBFS_FLAG ? WG_INIT_LEN : 0;
+	case WG_MSG_RESPONSE:
+		return flag <= OBFS_FLAG ? WG_RESP_LEN : 0;
+	case WG_MSG_COOKIE_REPLY:
+		return flag ? 0 : WG_COOKIE_REPLY_LEN; /* no flag for cookies */
+	default:
+		return 0;
+	}
+}
+
+/*
+ * A client message that is not plain WireGuard, with obfuscation on: key_0
+ * from its nonce (the last 16 bytes) reveals the header without touching
+ * the packet. Transport goes on and is de-obfuscated when it is forwarded;
+ * handshakes go to the agent, unmodified, as plain ones do. The checks are
+ * those of agent/obfs.c's obfs_decode plus the handler's, so both paths
+ * refuse the same packets for the same reasons.
+ */
+static __always_inline __u32 obfs_classify(const struct xwgp_cfg *cfg, struct pkt *p)
+{
+	struct obfs_lanes K;
+	struct obfs_xor x;
+	__u8 *m = p->msg, *nonce, type, flag;
+	__u32 size, off;
+	__u64 hdr;
+
+	if (p->msg_len < WG_TRANSPORT_MIN_LEN)
+		return XWGP_STAT_DROP_MALFORMED; /* a runt is never decoded */
+	off = p->msg_len - OBFS_NONCE_LEN;
+	if (off > OBFS_XDP_MAX_OFF)
+		return XWGP_STAT_PUNT_OBFS;
+	nonce = m + (off & OBFS_XDP_MAX_OFF);
+	if ((void *)(m + WG_TRANSPORT_HEADER_LEN) > p->data_end ||
+	    (void *)(nonce + OBFS_NONCE_LEN) > p->data_end)
+		return XWGP_STAT_DROP_MALFORMED;
+	p->nonce0 = load_raw64(nonce);
+	p->nonce1 = load_raw64(nonce + 8);
+	obfs_lanes_load(&K, cfg->obfs_key);
+	obfs_keys(&K, p->nonce0, p->nonce1, &x);
+	hdr = load_raw64(m) ^ x.w0;
+	type = hdr;
+	flag = hdr >> 8;
+	if ((hdr >> 16) & 0xffff)
+		return XWGP_STAT_DROP_OBFS_UNDECODABLE;
+	if (type != WG_MSG_TRANSPORT) {
+		size = obfs_handshake_size(type, flag);
+		if (!size || p->msg_len < size + OBFS_NONCE_LEN)
+			return XWGP_STAT_DROP_OBFS_UNDECODABLE;
+		p->type = type;
+		return type == WG_MSG_INITIATION ? 0 : XWGP_STAT_DROP_BAD_TYPE;
+	}
+	if (flag > OBFS_FLAG)
+		return XWGP_STAT_DROP_OBFS_UNDECODABLE;
+	p->type = WG_MSG_TRANSPORT;
+	p->obfs = flag ? PKT_OBFS_DECODE_STRIP : PKT_OBFS_DECODE;
+	p->plain_len = flag ? p->msg_len - OBFS_NONCE_LEN : p->msg_len;
+	if (p->plain_len < WG_TRANSPORT_MIN_LEN)
+		return XWGP_STAT_DROP_MALFORMED;
+	p->obfs_w0 = x.w0;
+	p->obfs_w1 = x.w1;
+	p->receiver = hdr >> 32; /* bytes 4-7, little-endian */
 	return p->receiver ? 0 : XWGP_STAT_DROP_INDEX_ZERO;
 }
 
@@ -172,7 +246,7 @@ static __always_inline __u32 check_message(const struct xwgp_cfg *cfg, struct pk
 	if (!wg_header_plain(m)) {
 		/* Obfuscated clients only talk to the listen side; backends are vanilla. */
 		if ((cfg->flags & XWGP_CFG_OBFS) && p->side == SIDE_CLIENT)
-			return XWGP_STAT_PUNT_OBFS;
+			return obfs_classify(cfg, p);
 		return XWGP_STAT_DROP_MALFORMED;
 	}
 	p->type = m[0];
@@ -288,7 +362,7 @@ static __always_inline __u32 fib_route(struct xdp_md *ctx, const struct pkt *p,
 	fib->l4_protocol = IPPROTO_UDP;
 	fib->sport = t->src->port;
 	fib->dport = t->dst->port;
-	fib->tot_len = p->ip_len;	     /* checked against the egress MTU */
+	fib->tot_len = p->ip_hlen + sizeof(struct udphdr) + p->out_len; /* vs. the egress MTU */
 	fib->ifindex = ctx->ingress_ifindex; /* input route: iif rules apply */
 	if (p->family == XWGP_FAMILY_IPV4) {
 		fib->family = AF_INET;
@@ -399,29 +473,36 @@ static __always_inline void rewrite_eth(const struct pkt *p, const struct bpf_fi
 	__builtin_memcpy(eth->h_source, fib->smac, ETH_ALEN);
 }
 
+/* The receiver index; returns its UDP checksum diff. */
+static __always_inline __u32 rewrite_index(const struct pkt *p, const struct target *t)
+{
+	__u8 *rcv = p->msg + WG_TRANSPORT_OFF_RECEIVER;
+	__u32 old;
+
+	if ((void *)(rcv + 4) > p->data_end)
+		return 0;      /* cannot happen: check_transport() saw 16 bytes */
+	old = load_raw32(rcv); /* UDP offset 12: even, so word-aligned for the sum */
+	put_le32(rcv, t->index);
+	return csum_diff32(0, old, load_raw32(rcv));
+}
+
+/* udp_diff: what rewrite_index() and obfs_apply() changed under the UDP checksum. */
 static __always_inline void rewrite(const struct pkt *p, const struct bpf_fib_lookup *fib,
-				    const struct target *t)
+				    const struct target *t, __u32 udp_diff)
 {
 	struct udphdr *udp = p->udp;
-	__u8 *rcv = p->msg + WG_TRANSPORT_OFF_RECEIVER;
-	__u32 udp_diff, old;
+	__u32 old;
 
 	rewrite_eth(p, fib);
 	if (p->family == XWGP_FAMILY_IPV4)
-		udp_diff = rewrite_ipv4(p->iph, t);
+		udp_diff = csum_add(udp_diff, rewrite_ipv4(p->iph, t));
 	else
-		udp_diff = rewrite_ipv6(p->ip6h, t);
+		udp_diff = csum_add(udp_diff, rewrite_ipv6(p->ip6h, t));
 
 	old = load_raw32(udp); /* source + dest port */
 	udp->source = t->src->port;
 	udp->dest = t->dst->port;
 	udp_diff = csum_diff32(udp_diff, old, load_raw32(udp));
-
-	if ((void *)(rcv + 4) > p->data_end)
-		return;	       /* cannot happen: check_transport() saw 16 bytes */
-	old = load_raw32(rcv); /* UDP offset 12: even, so word-aligned for the sum */
-	put_le32(rcv, t->index);
-	udp_diff = csum_diff32(udp_diff, old, load_raw32(rcv));
 
 	/* IPv4 UDP checksum 0 means "none" and stays so; IPv6 always has one. */
 	if (p->family == XWGP_FAMILY_IPV6 || udp->check)
@@ -432,26 +513,179 @@ static __always_inline void session_account(struct xwgp_session *s, const struct
 {
 	__u64 now = bpf_ktime_get_boot_ns();
 
+	/* Plain message bytes, as the agent counts them (obfuscation excluded). */
 	if (p->side == SIDE_CLIENT) {
 		__sync_fetch_and_add(&s->c2s_packets, 1);
-		__sync_fetch_and_add(&s->c2s_bytes, p->msg_len);
+		__sync_fetch_and_add(&s->c2s_bytes, p->plain_len);
 	} else {
 		__sync_fetch_and_add(&s->s2c_packets, 1);
-		__sync_fetch_and_add(&s->s2c_bytes, p->msg_len);
+		__sync_fetch_and_add(&s->s2c_bytes, p->plain_len);
 	}
 	/* Signed: the agent may have stored a slightly later timestamp. */
 	if ((__s64)(now - s->last_seen_ns) > (__s64)XWGP_LAST_SEEN_GRANULARITY_NS)
 		s->last_seen_ns = now; /* rare store: keeps the cache line shared */
 }
 
-static __always_inline int forward_transport(struct xdp_md *ctx, struct pkt *p)
+/*
+ * Server->client transport of an obfuscating session: keys from the nonce,
+ * which is the message's own last 16 bytes (its Poly1305 tag) from 256 bytes
+ * on, else 16 random bytes to append (mwgp's rule, agent/obfs.c).
+ */
+static __always_inline __u32 obfs_prepare_encode(const struct xwgp_cfg *cfg, struct pkt *p)
+{
+	struct obfs_lanes K;
+	struct obfs_xor x;
+	__u32 off = p->msg_len - OBFS_NONCE_LEN;
+	__u8 *nonce;
+
+	if (p->msg_len < OBFS_TRANSPORT_PAD_BELOW) {
+		p->obfs = PKT_OBFS_ENCODE_GROW;
+		p->nonce0 = (__u64)bpf_get_prandom_u32() << 32 | bpf_get_prandom_u32();
+		p->nonce1 = (__u64)bpf_get_prandom_u32() << 32 | bpf_get_prandom_u32();
+		p->out_len = p->msg_len + OBFS_NONCE_LEN;
+	} else {
+		if (off > OBFS_XDP_MAX_OFF)
+			return XWGP_STAT_PUNT_OBFS;
+		nonce = p->msg + (off & OBFS_XDP_MAX_OFF);
+		if ((void *)(nonce + OBFS_NONCE_LEN) > p->data_end)
+			return XWGP_STAT_DROP_MALFORMED; /* cannot happen: lengths checked */
+		p->obfs = PKT_OBFS_ENCODE;
+		p->nonce0 = load_raw64(nonce);
+		p->nonce1 = load_raw64(nonce + 8);
+	}
+	obfs_lanes_load(&K, cfg->obfs_key);
+	obfs_keys(&K, p->nonce0, p->nonce1, &x);
+	p->obfs_w0 = x.w0;
+	p->obfs_w1 = x.w1;
+	return 0;
+}
+
+/*
+ * Make the frame end exactly where the forwarded datagram ends (link padding
+ * goes too), then find the headers again: bpf_xdp_adjust_tail() invalidates
+ * every packet pointer. Returns 0, or -1 when the tail could not move (the
+ * packet is then untouched) or -2 when the headers are gone (cannot happen).
+ */
+static __always_inline int obfs_resize(struct xdp_md *ctx, struct pkt *p)
+{
+	int delta = (int)(p->l3_off + p->ip_hlen + sizeof(struct udphdr) + p->out_len) -
+		    (int)p->frame_len;
+	__u32 l3 = p->vlan ? sizeof(struct ethhdr) + VLAN_HLEN : sizeof(struct ethhdr);
+	__u32 hl = p->ip_hlen & 0x3c; /* IPv4 20-60 in steps of 4, IPv6 40 */
+	void *data, *end, *ip;
+
+	if (delta && bpf_xdp_adjust_tail(ctx, delta))
+		return -1;
+	data = (void *)(long)ctx->data;
+	end = (void *)(long)ctx->data_end;
+	ip = data + l3;
+	p->eth = data;
+	p->udp = ip + hl;
+	p->msg = (__u8 *)(p->udp + 1);
+	p->data_end = end;
+	if ((void *)(p->eth + 1) > end || ip + sizeof(struct ipv6hdr) > end ||
+	    (void *)(p->udp + 1) > end || (void *)(p->msg + WG_TRANSPORT_HEADER_LEN) > end)
+		return -2;
+	if (p->family == XWGP_FAMILY_IPV4)
+		p->iph = ip;
+	else
+		p->ip6h = ip;
+	return 0;
+}
+
+/* Checksum contribution of the 16 nonce bytes at the end of the plain message. */
+static __always_inline __u16 obfs_nonce_sum(const struct pkt *p)
+{
+	__u32 sum = 0;
+	__u16 s;
+
+	sum = csum_add(sum, (__u32)p->nonce0);
+	sum = csum_add(sum, (__u32)(p->nonce0 >> 32));
+	sum = csum_add(sum, (__u32)p->nonce1);
+	sum = csum_add(sum, (__u32)(p->nonce1 >> 32));
+	s = csum_fold(sum);
+	/* At an odd offset every byte sits in the other half of its 16-bit word. */
+	return p->plain_len & 1 ? __builtin_bswap16(s) : s;
+}
+
+/* New UDP/IP lengths for out_len; returns the UDP checksum diff. */
+static __always_inline __u32 obfs_set_lengths(const struct pkt *p)
+{
+	struct udphdr *udp = p->udp;
+	__u16 old = udp->len, new = bpf_htons(sizeof(struct udphdr) + p->out_len);
+	__u32 diff = 0;
+
+	udp->len = new;
+	/* The UDP length is in the header and in the pseudo-header: twice. */
+	diff = csum_diff16(diff, old, new);
+	diff = csum_diff16(diff, old, new);
+	if (p->family == XWGP_FAMILY_IPV4) {
+		struct iphdr *iph = p->iph;
+		__u16 old_tot = iph->tot_len;
+
+		iph->tot_len = bpf_htons(p->ip_hlen + sizeof(struct udphdr) + p->out_len);
+		iph->check = csum_apply(iph->check, csum_diff16(0, old_tot, iph->tot_len));
+	} else {
+		p->ip6h->payload_len = new;
+	}
+	if (p->obfs == PKT_OBFS_ENCODE_GROW)
+		diff = csum_add(diff, obfs_nonce_sum(p));
+	else
+		diff = csum_add(diff, (__u16)~obfs_nonce_sum(p));
+	return diff;
+}
+
+/*
+ * XOR the 16-byte header (the flag set before obfuscating, cleared after
+ * de-obfuscating), append the nonce when growing, fix the lengths. Returns
+ * the UDP checksum diff of all of it, for rewrite() to apply.
+ */
+static __always_inline __u32 obfs_apply(struct pkt *p)
+{
+	__u8 *m = p->msg, *tail;
+	__u64 o0, o1, n0, n1;
+	__u32 diff = 0;
+
+	if ((void *)(m + WG_TRANSPORT_HEADER_LEN) > p->data_end)
+		return 0; /* cannot happen: obfs_resize()/check_transport() saw it */
+	o0 = load_raw64(m);
+	o1 = load_raw64(m + 8);
+	n0 = o0;
+	if (p->obfs == PKT_OBFS_ENCODE_GROW)
+		n0 = (n0 & ~0xff00ULL) | (__u64)OBFS_FLAG << 8;
+	n0 ^= p->obfs_w0;
+	n1 = o1 ^ p->obfs_w1;
+	if (p->obfs == PKT_OBFS_DECODE_STRIP)
+		n0 &= ~0xff00ULL;
+	store_raw64(m, n0);
+	store_raw64(m + 8, n1);
+	/* UDP offsets 8-23: 32-bit words at even offsets, as csum.h needs. */
+	diff = csum_diff32(diff, (__u32)o0, (__u32)n0);
+	diff = csum_diff32(diff, (__u32)(o0 >> 32), (__u32)(n0 >> 32));
+	diff = csum_diff32(diff, (__u32)o1, (__u32)n1);
+	diff = csum_diff32(diff, (__u32)(o1 >> 32), (__u32)(n1 >> 32));
+	if (p->obfs == PKT_OBFS_ENCODE_GROW) {
+		tail = m + (p->plain_len & 0xff); /* < OBFS_TRANSPORT_PAD_BELOW */
+		if ((void *)(tail + OBFS_NONCE_LEN) > p->data_end)
+			return diff; /* cannot happen: obfs_resize() made the room */
+		store_raw64(tail, p->nonce0);
+		store_raw64(tail + 8, p->nonce1);
+	}
+	if (p->out_len != p->msg_len)
+		diff = csum_add(diff, obfs_set_lengths(p));
+	return diff;
+}
+
+static __always_inline int forward_transport(struct xdp_md *ctx, const struct xwgp_cfg *cfg,
+					     struct pkt *p)
 {
 	struct bpf_fib_lookup fib = {};
 	struct xwgp_session *s;
 	struct target t;
-	__u32 reason;
-	int act;
+	__u32 reason, udp_diff = 0;
+	int act, err;
 
+	p->out_len = p->plain_len;
 	s = session_lookup(p);
 	if (!s)
 		return verdict(ctx, XWGP_STAT_DROP_UNKNOWN_INDEX, p->frame_len);
@@ -463,6 +697,9 @@ static __always_inline int forward_transport(struct xdp_md *ctx, struct pkt *p)
 		reason = check_source(p, &s->server, s->ssvl);
 	if (!reason)
 		reason = session_target(p, s, &t);
+	if (!reason && p->side == SIDE_SERVER && (s->flags & XWGP_SF_OBFS) &&
+	    (cfg->flags & XWGP_CFG_OBFS))
+		reason = obfs_prepare_encode(cfg, p);
 	if (!reason)
 		reason = fib_route(ctx, p, &t, &fib);
 	if (reason)
@@ -471,8 +708,26 @@ static __always_inline int forward_transport(struct xdp_md *ctx, struct pkt *p)
 	if (act < 0)
 		return verdict(ctx, reason, p->frame_len);
 
-	/* Committed: from here on the packet is modified. */
-	rewrite(p, &fib, &t);
+	if (p->out_len != p->msg_len) {
+		/* The nonce goes or comes; if the frame cannot grow, the agent's socket can. */
+		err = obfs_resize(ctx, p);
+		if (err == -1)
+			return verdict(ctx, XWGP_STAT_PUNT_OBFS, p->frame_len);
+		if (err)
+			return verdict(ctx, XWGP_STAT_DROP_MALFORMED, p->frame_len);
+	}
+
+	/*
+	 * Committed: from here on the packet is modified. The index is plain
+	 * text under the obfuscation: de-obfuscate before writing it,
+	 * obfuscate after.
+	 */
+	if (p->obfs == PKT_OBFS_DECODE || p->obfs == PKT_OBFS_DECODE_STRIP)
+		udp_diff = obfs_apply(p);
+	udp_diff = csum_add(udp_diff, rewrite_index(p, &t));
+	if (p->obfs == PKT_OBFS_ENCODE || p->obfs == PKT_OBFS_ENCODE_GROW)
+		udp_diff = csum_add(udp_diff, obfs_apply(p));
+	rewrite(p, &fib, &t, udp_diff);
 	if (p->vlan && bpf_xdp_adjust_head(ctx, VLAN_HLEN))
 		return verdict(ctx, XWGP_STAT_DROP_MALFORMED, p->frame_len);
 	session_account(s, p);
@@ -502,5 +757,5 @@ int xwgp_xdp(struct xdp_md *ctx)
 		reason = handshake_admit(cfg, &p);
 	if (reason)
 		return verdict(ctx, reason, p.frame_len);
-	return forward_transport(ctx, &p);
+	return forward_transport(ctx, cfg, &p);
 }

@@ -14,7 +14,7 @@
 #endif
 
 /* Bump whenever any struct below changes layout; stored in the cfg map. */
-#define XWGP_ABI_VERSION 1
+#define XWGP_ABI_VERSION 2
 
 /* Address families as stored in struct xwgp_ep (not AF_*: stable on disk). */
 #define XWGP_FAMILY_NONE 0 /* unset / wildcard */
@@ -85,8 +85,19 @@ struct xwgp_session_meta {
 	__u8 client_mac1[16]; /* MAC1 of the client's own initiation */
 	__u64 handshake_ns; /* initiation forwarded */
 	__u64 established_ns; /* response forwarded (0: not yet) */
+	/*
+	 * Transport the agent forwarded itself (punted, or no XDP). Counted
+	 * here, in a map only the agent writes, not in xwgp_session: writing
+	 * a session back from userspace would erase the XDP program's
+	 * concurrent atomic increments. Per-session totals are the sum.
+	 */
+	__u64 agent_c2s_packets;
+	__u64 agent_c2s_bytes;
+	__u64 agent_s2c_packets;
+	__u64 agent_s2c_bytes;
+	__u64 agent_last_seen_ns; /* last agent-forwarded packet; expiry reads it too */
 };
-_Static_assert(sizeof(struct xwgp_session_meta) == 112, "xwgp_session_meta layout");
+_Static_assert(sizeof(struct xwgp_session_meta) == 152, "xwgp_session_meta layout");
 
 /* Per (server key, client key): replay protection and the backend's cookie. */
 struct xwgp_peer_key {

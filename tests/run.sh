@@ -12,6 +12,11 @@ BUILD=${BUILD:-build}
 PATTERN=${1:-}
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
+# make check SANITIZE=1 points ASan/UBSan reports here: start empty.
+SAN_DIR=${XWGP_SANITIZER_LOG_DIR:-}
+if [ -n "$SAN_DIR" ]; then
+	rm -rf "$SAN_DIR" && mkdir -p "$SAN_DIR"
+fi
 
 run_suite() {
 	local name=$1
@@ -41,6 +46,15 @@ for t in tests/e2e/test_*.sh; do
 	[ -n "$PATTERN" ] && [[ "$t" != *$PATTERN* ]] && continue
 	run_suite "$t" env BUILD="$BUILD" bash "$t"
 done
+
+# Every sanitizer report is a failure, wherever it came from.
+if [ -n "$SAN_DIR" ]; then
+	for f in "$SAN_DIR"/*; do
+		[ -f "$f" ] || continue
+		echo "FAIL sanitizer/$(basename "$f"): $(grep -m1 -E 'ERROR|runtime error' "$f")" |
+			tee -a "$log"
+	done
+fi
 
 passed=$(grep -c '^PASS ' "$log")
 failed=$(grep -c '^FAIL ' "$log")

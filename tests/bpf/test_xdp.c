@@ -935,10 +935,11 @@ TEST(bad_messages)
 		{ "type 5", DEV_XV0, C2S_IN(S_V4, .type = 5), DROP_AS(DROP_MALFORMED) },
 		{ "reserved byte set", DEV_XV0, C2S_IN(S_V4, .reserved = 1),
 		  DROP_AS(DROP_MALFORMED) },
+		/* Decoded in XDP (tests/bpf/test_xdp_obfs.c): garbage does not decode. */
 		{ "obfs: non-WireGuard header from a client", DEV_XV0, C2S_IN(S_V4, .type = 0x9c),
-		  PUNT_AS(PUNT_OBFS), .cfg_flags = XWGP_CFG_OBFS },
+		  DROP_AS(DROP_OBFS_UNDECODABLE), .cfg_flags = XWGP_CFG_OBFS },
 		{ "obfs: reserved byte set from a client", DEV_XV0,
-		  C2S_IN(S_V6, V6_C2S, .reserved = 0x40), PUNT_AS(PUNT_OBFS),
+		  C2S_IN(S_V6, V6_C2S, .reserved = 0x40), DROP_AS(DROP_OBFS_UNDECODABLE),
 		  .cfg_flags = XWGP_CFG_OBFS },
 		{ "obfs: non-WireGuard header from a backend", DEV_XV0, S2C_IN(S_V4, .type = 0x9c),
 		  DROP_AS(DROP_MALFORMED), .cfg_flags = XWGP_CFG_OBFS },

@@ -83,6 +83,9 @@ E2E_PREFIX=${XWGP_NS_PREFIX:-xw-${E2E_SCRIPT#test_}-$$}
 E2E_IFID=$(printf '%s' "$E2E_PREFIX" | cksum | awk '{ printf "%06x", $1 % 16777216 }')
 
 E2E_TMP=$(mktemp -d "/tmp/${E2E_PREFIX}.XXXXXX")
+# xwgp server's session cache file: per run, never the host's /var/cache/xwgp
+# (parallel runs would share and restore each other's tables).
+export XWGP_CACHE_FILE="$E2E_TMP/xwgp-cache.json"
 E2E_FAILS=0
 E2E_NS=()
 E2E_PIDS=()

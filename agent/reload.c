@@ -1,0 +1,182 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <string.h>
+
+#include <bpf/bpf.h>
+#include <sodium.h>
+
+#include "addr.h"
+#include "cache.h"
+#include "log.h"
+#include "reload.h"
+
+static bool str_eq(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && !strcmp(a, b));
+}
+
+static bool interfaces_eq(const struct xwgp_server_config *a, const struct xwgp_server_config *b)
+{
+	if (a->n_interfaces != b->n_interfaces)
+		return false;
+	for (size_t i = 0; i < a->n_interfaces; i++)
+		if (strcmp(a->interfaces[i], b->interfaces[i]))
+			return false;
+	return true;
+}
+
+static void swap_ptr(char **a, char **b)
+{
+	char *t = *a;
+
+	*a = *b;
+	*b = t;
+}
+
+int reload_keep_restart_only(const struct xwgp_server_config *running,
+			     struct xwgp_server_config *next)
+{
+	int n = 0;
+
+#define KEEP(cond, key)                                                                        \
+	do {                                                                                   \
+		if (!(cond)) {                                                                 \
+			pr_warn("reload: `%s' changed; it takes effect after a restart, "       \
+				"keeping the running value",                                   \
+				key);                                                          \
+			n++;                                                                   \
+		}                                                                              \
+	} while (0)
+
+	KEEP(xwgp_ep_equal(&running->listen, &next->listen), "listen");
+	next->listen = running->listen;
+	KEEP(xwgp_ep_equal(&running->upstream, &next->upstream), "upstream");
+	next->upstream = running->upstream;
+	KEEP(running->xdp_mode == next->xdp_mode, "xdp_mode");
+	next->xdp_mode = running->xdp_mode;
+	KEEP(running->max_sessions == next->max_sessions, "max_sessions");
+	next->max_sessions = running->max_sessions;
+	KEEP(str_eq(running->instance, next->instance), "instance");
+	KEEP(str_eq(running->pin_path, next->pin_path), "pin_path");
+	KEEP(str_eq(running->cache_file_path, next->cache_file_path), "cache_file_path");
+	KEEP(interfaces_eq(running, next), "interface");
+#undef KEEP
+	/* The strings and the interface list are kept by reload_apply. */
+	return n;
+}
+
+/* Exchange the restart-only strings so the live config keeps the running ones. */
+static void keep_running_strings(struct xwgp_server_config *running,
+				 struct xwgp_server_config *next)
+{
+	char **ifs = running->interfaces;
+	size_t n_ifs = running->n_interfaces;
+
+	swap_ptr(&running->instance, &next->instance);
+	swap_ptr(&running->pin_path, &next->pin_path);
+	swap_ptr(&running->cache_file_path, &next->cache_file_path);
+	running->interfaces = next->interfaces;
+	running->n_interfaces = next->n_interfaces;
+	next->interfaces = ifs;
+	next->n_interfaces = n_ifs;
+}
+
+int reload_apply(struct handler *h, struct xwgp_server_config *live,
+		 struct xwgp_server_config *next)
+{
+	struct xwgp_server_config tmp;
+	struct wg_server_key *keys, *old;
+	int err;
+
+	keys = sodium_allocarray(next->n_servers, sizeof(*keys));
+	if (!keys)
+		return -ENOMEM;
+	for (size_t i = 0; i < next->n_servers; i++) {
+		err = wg_server_key_init(&keys[i], next->servers[i].privkey);
+		if (err) {
+			pr_err("reload: servers[%zu]: cannot derive the public key", i);
+			sodium_free(keys);
+			return err;
+		}
+	}
+	/* The obfuscation key (or none): fails only before changing anything. */
+	err = handler_set_obfs(h, next->obfs);
+	if (err) {
+		sodium_free(keys);
+		return err;
+	}
+	/* The restart-only strings stay the running ones (pointers, no copy). */
+	keep_running_strings(live, next);
+	tmp = *live;
+	*live = *next;
+	*next = tmp;
+	sodium_memzero(&tmp, sizeof(tmp));
+	old = h->keys;
+	h->keys = keys;
+	h->cfg = live;
+	if (old)
+		sodium_free(old); /* wipes */
+	return 0;
+}
+
+static int prune_peer_states(const struct wgit *w, const struct xwgp_server_config *cfg)
+{
+	struct xwgp_peer_key key, next, *prev = NULL;
+	struct xwgp_peer_key doomed[64];
+	int n, total = 0;
+
+	do {
+		n = 0;
+		prev = NULL;
+		while (n < (int)(sizeof(doomed) / sizeof(doomed[0])) &&
+		       bpf_map_get_next_key(w->maps->peer_state, prev, &next) == 0) {
+			bool configured = false;
+
+			key = next;
+			prev = &key;
+			for (size_t i = 0; i < cfg->n_servers && !configured; i++)
+				configured = !sodium_memcmp(cfg->servers[i].pubkey, key.server_pub, 32);
+			if (!configured)
+				doomed[n++] = key;
+		}
+		for (int i = 0; i < n; i++)
+			if (bpf_map_delete_elem(w->maps->peer_state, &doomed[i]) == 0)
+				total++;
+	} while (n == (int)(sizeof(doomed) / sizeof(doomed[0])));
+	return total;
+}
+
+int reload_prune(const struct wgit *w, const struct xwgp_server_config *cfg)
+{
+	uint32_t key, next, *prev = NULL;
+	uint32_t doomed[256];
+	int n, total = 0, peers;
+
+	/* Collect, then delete: deleting while walking restarts get_next_key. */
+	do {
+		n = 0;
+		prev = NULL;
+		while (n < (int)(sizeof(doomed) / sizeof(doomed[0])) &&
+		       bpf_map_get_next_key(w->maps->sessions, prev, &next) == 0) {
+			struct xwgp_session s;
+			struct xwgp_session_meta m;
+			const char *why = "its handshake metadata is missing";
+
+			key = next;
+			prev = &key;
+			if (wgit_session_get(w, key, &s))
+				continue;
+			if (wgit_meta_get(w, key, &m) == 0 && xwgp_session_cfg_check(cfg, &s, &m, &why))
+				continue;
+			pr_debug("reload: removing session %#x: %s", key, why);
+			doomed[n++] = key;
+		}
+		for (int i = 0; i < n; i++)
+			if (wgit_session_delete(w, doomed[i]) == 0)
+				total++;
+	} while (n == (int)(sizeof(doomed) / sizeof(doomed[0])));
+	peers = prune_peer_states(w, cfg);
+	if (peers)
+		pr_debug("reload: removed %d peer states of servers no longer configured", peers);
+	return total;
+}

@@ -1,0 +1,377 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Handshake rate of the agent on one core: how many initiations per second
+ * handler_packet() (agent/handler.c) turns into forwarded initiations, with
+ * real crypto (MAC1 search over the configured servers, the responder's two
+ * X25519 and AEAD opens, replay check) and real session maps (the XDP
+ * program's, from the skeleton: every initiation creates a session and its
+ * peer state with map syscalls, as in `xwgp server').
+ *
+ * The initiations are made beforehand by wg_create_initiation() from many
+ * client keys, each client sending a few with growing timestamps, and all
+ * addressed to one server key T. The runs alternate between a config with
+ * 1 server (T) and one with 8 servers (7 others, then T): MAC1 picks the
+ * server before any Diffie-Hellman, so 8 servers should cost 7 more MAC1
+ * checks per initiation, not 7 more DH. Each run starts from empty maps.
+ * Rates are per CPU second of this thread (CLOCK_THREAD_CPUTIME_ID, user +
+ * system), so other work on the machine does not count against the agent;
+ * the best run of each config counts.
+ *
+ * Also timed: one X25519 on its own. A responder does two per initiation,
+ * so 1e6 / (2 * x25519_us) is the rate no handler can beat on this machine.
+ *
+ * Usage: bench_handshake [--inits N] [--clients K] [--rounds R]
+ * Prints one JSON object per config on stdout.
+ */
+#include <getopt.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <sodium.h>
+
+#include "bench_util.h"
+#include "config.h"
+#include "handler.h"
+#include "log.h"
+#include "wg_crypto.h"
+#include "xwgp.skel.h"
+
+#define N_SERVERS_MAX 8
+
+struct init_msg {
+	uint8_t b[WG_INIT_LEN];
+	uint16_t sport; /* the client's source port */
+	uint8_t client; /* low byte of its address */
+};
+
+static struct {
+	unsigned int n_inits, n_clients, rounds;
+	struct init_msg *inits;
+	uint8_t server_priv[N_SERVERS_MAX][32]; /* [N_SERVERS_MAX - 1] is T */
+	struct xwgp_bpf *skel;
+	struct xwgp_maps maps;
+	uint64_t sent;
+} env = { .n_inits = 8192, .n_clients = 2048, .rounds = 3 };
+
+static int count_send(void *ctx, enum xwgp_side side, const struct xwgp_ep *local,
+		      const struct xwgp_ep *remote, const uint8_t *data, size_t len)
+{
+	(void)ctx, (void)local, (void)remote, (void)data;
+	if (side == XWGP_SIDE_SERVER && len == WG_INIT_LEN)
+		env.sent++;
+	return 0;
+}
+
+static int fixed_route(void *ctx, const struct xwgp_ep *remote, struct xwgp_ep *local)
+{
+	(void)ctx, (void)remote;
+	*local = bench_ep("198.51.100.1", 0);
+	return 0;
+}
+
+/* TAI64N base + step seconds: each client's initiations grow like real ones. */
+static void tai64n_at(uint8_t out[12], const uint8_t base[12], unsigned int step)
+{
+	uint64_t sec = 0;
+
+	for (int i = 0; i < 8; i++)
+		sec = sec << 8 | base[i];
+	sec += step;
+	for (int i = 7; i >= 0; i--, sec >>= 8)
+		out[i] = sec;
+	memcpy(out + 8, base + 8, 4);
+}
+
+static int make_inits(void)
+{
+	unsigned int per_client = (env.n_inits + env.n_clients - 1) / env.n_clients;
+	uint8_t target_pub[32], client_priv[32], eph[32], tai[12], base[12];
+	unsigned int n = 0;
+	uint64_t t0 = bench_now_ns(CLOCK_MONOTONIC);
+	int err = 0;
+
+	env.inits = calloc(env.n_inits, sizeof(*env.inits));
+	if (!env.inits)
+		return -ENOMEM;
+	for (int i = 0; i < N_SERVERS_MAX; i++)
+		randombytes_buf(env.server_priv[i], 32);
+	wg_pubkey(target_pub, env.server_priv[N_SERVERS_MAX - 1]);
+	wg_tai64n_now(base);
+	/* Client-major would give each client's initiations back to back; interleave. */
+	for (unsigned int round = 0; round < per_client && !err; round++) {
+		tai64n_at(tai, base, round);
+		for (unsigned int c = 0; c < env.n_clients && n < env.n_inits && !err; c++, n++) {
+			/* A client key derived from its number: same key every round. */
+			crypto_generichash(client_priv, 32, (const uint8_t *)&c, sizeof(c),
+					   env.server_priv[0], 32);
+			randombytes_buf(eph, 32);
+			err = wg_create_initiation(env.inits[n].b, client_priv, target_pub,
+						   wgit_random_index(), eph, tai, NULL);
+			env.inits[n].sport = 1024 + c % 60000;
+			env.inits[n].client = 2 + c % 250;
+		}
+	}
+	sodium_memzero(client_priv, sizeof(client_priv));
+	sodium_memzero(eph, sizeof(eph));
+	bench_log("made %u initiations from %u client keys in %.1f s", n, env.n_clients,
+		  (bench_now_ns(CLOCK_MONOTONIC) - t0) / 1e9);
+	return err;
+}
+
+static int maps_up(void)
+{
+	uint32_t cap = env.n_inits + 1024;
+	struct xwgp_bpf *s = xwgp_bpf__open();
+
+	if (!s)
+		return -errno;
+	bpf_map__set_max_entries(s->maps.xwgp_sessions, cap);
+	bpf_map__set_max_entries(s->maps.xwgp_srv_index, cap);
+	bpf_map__set_max_entries(s->maps.xwgp_sess_meta, cap);
+	bpf_map__set_max_entries(s->maps.xwgp_peer_state, cap);
+	if (xwgp_bpf__load(s)) {
+		xwgp_bpf__destroy(s);
+		return -EINVAL;
+	}
+	env.skel = s;
+	memset(&env.maps, 0xff, sizeof(env.maps)); /* -1: any map added later is "none" */
+	env.maps.sessions = bpf_map__fd(s->maps.xwgp_sessions);
+	env.maps.srv_index = bpf_map__fd(s->maps.xwgp_srv_index);
+	env.maps.sess_meta = bpf_map__fd(s->maps.xwgp_sess_meta);
+	env.maps.peer_state = bpf_map__fd(s->maps.xwgp_peer_state);
+	env.maps.cfg = bpf_map__fd(s->maps.xwgp_cfg);
+	env.maps.stats = bpf_map__fd(s->maps.xwgp_stats);
+	env.maps.xsks = bpf_map__fd(s->maps.xwgp_xsks);
+	env.maps.devmap = bpf_map__fd(s->maps.xwgp_devmap);
+	env.maps.punt_rl = bpf_map__fd(s->maps.xwgp_punt_rl);
+	env.maps.agent_stats = bpf_map__fd(s->maps.xwgp_agent_st);
+	env.maps.xsk_slot = bpf_map__fd(s->maps.xwgp_xsk_slot);
+	return 0;
+}
+
+/* Empty a hash map (every run starts with no sessions and no peer state). */
+static void map_clear(int fd, size_t key_size)
+{
+	uint8_t key[64], next[64];
+
+	while (bpf_map_get_next_key(fd, NULL, next) == 0) {
+		memcpy(key, next, key_size);
+		if (bpf_map_delete_elem(fd, key))
+			break;
+	}
+}
+
+/* A config of n servers: n - 1 others first, then T; each with a fallback peer. */
+static int config_for(struct xwgp_server_config *cfg, int n)
+{
+	char *json = malloc(4096), b64[45];
+	size_t off = 0;
+	int err;
+
+	if (!json)
+		return -ENOMEM;
+	off += snprintf(json + off, 4096 - off, "{ \"listen\": \":51820\", \"servers\": [");
+	for (int i = N_SERVERS_MAX - n; i < N_SERVERS_MAX; i++) {
+		wg_key_to_base64(b64, env.server_priv[i]);
+		off += snprintf(json + off, 4096 - off,
+				"%s{ \"privkey\": \"%s\", \"address\": \"198.51.100.2\", "
+				"\"peers\": [ { \"forward_to\": \":%d\" } ] }",
+				i == N_SERVERS_MAX - n ? "" : ", ", b64, 51820 + i);
+	}
+	snprintf(json + off, 4096 - off, "] }");
+	err = config_parse_server(json, "<bench>", cfg);
+	sodium_memzero(json, 4096);
+	free(json);
+	sodium_memzero(b64, sizeof(b64));
+	return err;
+}
+
+/* Feed every initiation once; returns initiations per second, or < 0. */
+static double run_once(int n_servers, uint64_t *forwarded)
+{
+	struct xwgp_server_config cfg = {};
+	struct handler h;
+	uint8_t buf[WG_INIT_LEN];
+	uint64_t t0, dt;
+	int err;
+
+	map_clear(env.maps.sessions, 4);
+	map_clear(env.maps.sess_meta, 4);
+	map_clear(env.maps.srv_index, 4);
+	map_clear(env.maps.peer_state, sizeof(struct xwgp_peer_key));
+	err = config_for(&cfg, n_servers);
+	if (!err)
+		err = handler_init(&h, &cfg, &env.maps);
+	if (err) {
+		config_free_server(&cfg);
+		return err;
+	}
+	h.listen_port = 51820;
+	h.upstream_port = 51900;
+	h.send = count_send;
+	h.route = fixed_route;
+	env.sent = 0;
+
+	/* CPU time of this thread (user + system: the map syscalls count): what
+	 * one core spends, whatever else the machine runs meanwhile. */
+	t0 = bench_now_ns(CLOCK_THREAD_CPUTIME_ID);
+	for (unsigned int i = 0; i < env.n_inits; i++) {
+		const struct init_msg *m = &env.inits[i];
+		char ip[32];
+		struct pkt p = {
+			.side = XWGP_SIDE_CLIENT,
+			.dst = bench_ep("192.0.2.1", 51820),
+			.data = buf,
+			.len = WG_INIT_LEN,
+			.cap = sizeof(buf),
+		};
+
+		snprintf(ip, sizeof(ip), "192.0.2.%u", m->client);
+		p.src = bench_ep(ip, m->sport);
+		memcpy(buf, m->b, WG_INIT_LEN);
+		handler_packet(&h, &p);
+	}
+	dt = bench_now_ns(CLOCK_THREAD_CPUTIME_ID) - t0;
+	*forwarded = h.stats[XWGP_AGENT_STAT_INIT_FORWARDED];
+	if (*forwarded != env.n_inits || env.sent != env.n_inits)
+		bench_log("%d server(s): %llu of %u initiations forwarded, %llu sent "
+			  "(no server %llu, decrypt failed %llu, replay %llu, table full %llu)",
+			  n_servers, (unsigned long long)*forwarded, env.n_inits,
+			  (unsigned long long)env.sent,
+			  (unsigned long long)h.stats[XWGP_AGENT_STAT_INIT_NO_SERVER],
+			  (unsigned long long)h.stats[XWGP_AGENT_STAT_INIT_DECRYPT_FAILED],
+			  (unsigned long long)h.stats[XWGP_AGENT_STAT_INIT_REPLAY],
+			  (unsigned long long)h.stats[XWGP_AGENT_STAT_INIT_TABLE_FULL]);
+	handler_fini(&h);
+	config_free_server(&cfg);
+	if (*forwarded != env.n_inits || env.sent != env.n_inits)
+		return -EPROTO;
+	return env.n_inits / (dt / 1e9);
+}
+
+/*
+ * Microseconds per X25519 (crypto_scalarmult) on this machine now: a
+ * responder needs two per initiation (ephemeral and static), which bounds
+ * the rate whatever the rest of the handler does.
+ */
+static double x25519_us(void)
+{
+	uint8_t q[32], n[32], p[32];
+	uint64_t t0;
+	int ok = 0;
+
+	randombytes_buf(n, sizeof(n));
+	crypto_scalarmult_base(p, n);
+	t0 = bench_now_ns(CLOCK_THREAD_CPUTIME_ID);
+	for (int i = 0; i < 1000; i++) {
+		ok |= crypto_scalarmult(q, n, p);
+		n[0] ^= q[0]; /* a chain: nothing can be hoisted */
+	}
+	sodium_memzero(n, sizeof(n));
+	return ok ? -1 : (bench_now_ns(CLOCK_THREAD_CPUTIME_ID) - t0) / 1e3 / 1000;
+}
+
+/*
+ * CPU microseconds wg_find_server_by_mac1() takes per initiation for the
+ * target with n servers configured (the target last): the whole difference
+ * between the two configs, measured without the noise of the full handler.
+ */
+static double mac1_search_us(int n)
+{
+	struct wg_server_key *keys = sodium_allocarray(N_SERVERS_MAX, sizeof(*keys));
+	uint64_t t0;
+	int found = 0;
+
+	if (!keys)
+		return -1;
+	for (int i = 0; i < N_SERVERS_MAX; i++)
+		wg_server_key_init(&keys[i], env.server_priv[i]);
+	t0 = bench_now_ns(CLOCK_THREAD_CPUTIME_ID);
+	for (unsigned int i = 0; i < env.n_inits; i++)
+		found += wg_find_server_by_mac1(env.inits[i].b, WG_INIT_LEN,
+						keys + N_SERVERS_MAX - n, n) == n - 1;
+	t0 = bench_now_ns(CLOCK_THREAD_CPUTIME_ID) - t0;
+	sodium_free(keys); /* wipes */
+	return found == (int)env.n_inits ? t0 / 1e3 / env.n_inits : -1;
+}
+
+static int parse_args(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "inits", required_argument, NULL, 'i' },
+		{ "clients", required_argument, NULL, 'c' },
+		{ "rounds", required_argument, NULL, 'r' },
+		{},
+	};
+	int c;
+
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'i':
+			env.n_inits = strtoul(optarg, NULL, 0);
+			break;
+		case 'c':
+			env.n_clients = strtoul(optarg, NULL, 0);
+			break;
+		case 'r':
+			env.rounds = strtoul(optarg, NULL, 0);
+			break;
+		default:
+			fprintf(stderr,
+				"usage: bench_handshake [--inits N] [--clients K] [--rounds R]\n");
+			return -EINVAL;
+		}
+	}
+	if (!env.n_inits || !env.n_clients || env.n_clients > env.n_inits || !env.rounds) {
+		fprintf(stderr, "bench_handshake: need 0 < --clients <= --inits, --rounds > 0\n");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const int configs[] = { 1, N_SERVERS_MAX };
+	double best[2] = { 0, 0 }, dh_us = 0;
+	uint64_t fwd;
+
+	if (parse_args(argc, argv))
+		return 2;
+	log_level = LOG_WARN; /* the handler's per-packet debug lines stay off */
+	if (wg_crypto_init() || make_inits() || maps_up()) {
+		bench_log("setup failed (root needed for the BPF maps)");
+		return 1;
+	}
+	for (unsigned int r = 0; r < env.rounds; r++) {
+		for (int c = 0; c < 2; c++) {
+			double rate = run_once(configs[c], &fwd);
+
+			if (rate < 0) {
+				bench_log("handshake run failed: %s", strerror((int)-rate));
+				return 1;
+			}
+			bench_log("round %u, %d server(s): %.0f initiations/s", r + 1, configs[c],
+				  rate);
+			if (rate > best[c])
+				best[c] = rate;
+		}
+		/* The fastest DH seen, like the fastest run: the least disturbed. */
+		double us = x25519_us();
+
+		if (us > 0 && (!dh_us || us < dh_us))
+			dh_us = us;
+	}
+	for (int c = 0; c < 2; c++)
+		printf("{\"id\":\"handshake.mac1_servers%d\",\"servers\":%d,\"mac1_search_us\":%."
+		       "2f}\n",
+		       configs[c], configs[c], mac1_search_us(configs[c]));
+	for (int c = 0; c < 2; c++)
+		printf("{\"id\":\"handshake.servers%d\",\"servers\":%d,\"inits_per_sec\":%.0f,"
+		       "\"inits\":%u,\"clients\":%u,\"rounds\":%u,\"ratio_to_1_server\":%.3f,"
+		       "\"x25519_us\":%.1f,\"dh_bound_per_sec\":%.0f,\"us_per_init\":%.1f}\n",
+		       configs[c], configs[c], best[c], env.n_inits, env.n_clients, env.rounds,
+		       best[c] / best[0], dh_us, 1e6 / (2 * dh_us), 1e6 / best[c]);
+	xwgp_bpf__destroy(env.skel);
+	free(env.inits);
+	return 0;
+}

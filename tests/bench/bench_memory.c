@@ -1,0 +1,157 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Map memory with many sessions: load the XDP object through the agent's
+ * own loader (agent/bpf_loader.c, as `xwgp server' with max_sessions N
+ * does), pinned under PIN_PATH, and fill the per-session maps with N
+ * established sessions: xwgp_sessions, xwgp_srv_index and xwgp_sess_meta.
+ * The maps stay pinned when this exits, so tests/bench/run.sh reads their
+ * memlock figures with `bpftool map show pinned' and removes them.
+ *
+ * Run it inside a network namespace with its own bpffs (ns_exec): the pins
+ * must not land in the host's /sys/fs/bpf.
+ *
+ * Usage: bench_memory --pin-path DIR [--sessions N]
+ * Prints one JSON object on stdout: sessions loaded and the time it took.
+ */
+#include <getopt.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "bench_util.h"
+#include "bpf_loader.h"
+#include "log.h"
+
+#define CHUNK 65536
+
+static struct xwgp_session session_n(uint32_t n)
+{
+	struct xwgp_session s = {
+		.client = bench_ep("192.0.2.2", 1024 + n % 60000),
+		.client_local = bench_ep("192.0.2.1", 51820),
+		.server = bench_ep("198.51.100.2", 51820),
+		.server_local = bench_ep("198.51.100.1", 51900),
+		.client_origin_index = n,
+		.client_proxy_index = n,
+		.server_origin_index = n,
+		.server_proxy_index = n,
+		.csvl = XWGP_CSVL_DEFAULT,
+		.ssvl = XWGP_SSVL_DEFAULT,
+		.flags = XWGP_SF_ESTABLISHED,
+	};
+
+	return s;
+}
+
+/* Insert sessions [first, first + cnt) into the three per-session maps. */
+static int fill_chunk(const struct xwgp_maps *m, uint32_t first, uint32_t cnt,
+		      struct xwgp_session *sess, struct xwgp_session_meta *meta, uint32_t *keys)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts); /* elem_flags: only BPF_F_LOCK is allowed */
+	uint32_t n;
+
+	for (uint32_t i = 0; i < cnt; i++) {
+		keys[i] = first + i;
+		sess[i] = session_n(first + i);
+		memset(&meta[i], 0, sizeof(meta[i]));
+		memcpy(meta[i].client_pub, &keys[i], sizeof(keys[i]));
+	}
+	/* Server proxy index n -> client proxy index n: keys double as values. */
+	n = cnt;
+	if (bpf_map_update_batch(m->sessions, keys, sess, &n, &opts) || n != cnt)
+		return -errno ?: -EIO;
+	n = cnt;
+	if (bpf_map_update_batch(m->srv_index, keys, keys, &n, &opts) || n != cnt)
+		return -errno ?: -EIO;
+	n = cnt;
+	if (bpf_map_update_batch(m->sess_meta, keys, meta, &n, &opts) || n != cnt)
+		return -errno ?: -EIO;
+	return 0;
+}
+
+static int fill(const struct xwgp_maps *m, uint32_t total)
+{
+	struct xwgp_session *sess = calloc(CHUNK, sizeof(*sess));
+	struct xwgp_session_meta *meta = calloc(CHUNK, sizeof(*meta));
+	uint32_t *keys = calloc(CHUNK, sizeof(*keys));
+	int err = sess && meta && keys ? 0 : -ENOMEM;
+
+	/* Indexes 1..total: 0 is never a valid index. */
+	for (uint32_t first = 1; first <= total && !err; first += CHUNK) {
+		uint32_t cnt = total - first + 1 < CHUNK ? total - first + 1 : CHUNK;
+
+		err = fill_chunk(m, first, cnt, sess, meta, keys);
+		if (err)
+			bench_log("inserting sessions %u..%u failed: %s", first, first + cnt - 1,
+				  strerror(-err));
+	}
+	free(sess);
+	free(meta);
+	free(keys);
+	return err;
+}
+
+/* Spot checks: the first, a middle and the last session are there, and no more. */
+static int verify(const struct xwgp_maps *m, uint32_t total)
+{
+	uint32_t probe[] = { 1, total / 2 + 1, total }, extra = total + 1, cp;
+	struct xwgp_session s;
+
+	for (size_t i = 0; i < sizeof(probe) / sizeof(probe[0]); i++) {
+		if (bpf_map_lookup_elem(m->sessions, &probe[i], &s) ||
+		    s.client_proxy_index != probe[i] ||
+		    bpf_map_lookup_elem(m->srv_index, &probe[i], &cp) || cp != probe[i]) {
+			bench_log("session %u missing after the fill", probe[i]);
+			return -ENOENT;
+		}
+	}
+	/* Full: one more must not fit (max_entries == total). */
+	s = session_n(extra);
+	if (!bpf_map_update_elem(m->sessions, &extra, &s, BPF_NOEXIST)) {
+		bench_log("the session map took more than %u entries", total);
+		return -EOVERFLOW;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "pin-path", required_argument, NULL, 'p' },
+		{ "sessions", required_argument, NULL, 's' },
+		{},
+	};
+	const char *pin_path = NULL;
+	uint32_t total = 1000000;
+	struct xwgp_loader l;
+	uint64_t t0;
+	int c, err;
+
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c == 'p')
+			pin_path = optarg;
+		else if (c == 's')
+			total = strtoul(optarg, NULL, 0);
+		else
+			return 2;
+	}
+	if (!pin_path || !total) {
+		fprintf(stderr, "usage: bench_memory --pin-path DIR [--sessions N]\n");
+		return 2;
+	}
+	log_level = LOG_WARN;
+	err = xwgp_loader_load(&l, pin_path, total);
+	if (err) {
+		bench_log("loading with max_sessions %u failed: %s", total, strerror(-err));
+		return 1;
+	}
+	t0 = bench_now_ns(CLOCK_MONOTONIC);
+	err = fill(&l.maps, total) ?: verify(&l.maps, total);
+	if (!err)
+		printf("{\"id\":\"memory.fill\",\"sessions\":%u,\"fill_sec\":%.2f,"
+		       "\"session_value_bytes\":%zu,\"meta_value_bytes\":%zu}\n",
+		       total, (bench_now_ns(CLOCK_MONOTONIC) - t0) / 1e9,
+		       sizeof(struct xwgp_session), sizeof(struct xwgp_session_meta));
+	xwgp_loader_close(&l); /* the pins stay for bpftool */
+	return err ? 1 : 0;
+}

@@ -1,0 +1,86 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Counting sink on the backend-side veth of the end-to-end benchmarks:
+ * WireGuard transport messages (UDP payload starting 04 00 00 00) are
+ * counted and dropped; everything else (handshakes, ARP, ND) is passed to
+ * the stack, so a benchmark backend can still answer the handshake.
+ * Its veth peer needs an XDP program to accept redirected frames at all
+ * (DESIGN.md section 8); this is it.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+
+char LICENSE[] SEC("license") = "GPL";
+
+#define ETH_P_IP   0x0800
+#define ETH_P_IPV6 0x86DD
+
+enum { SINK_TRANSPORT, SINK_OTHER, SINK__MAX };
+
+struct sink_val {
+	__u64 packets;
+	__u64 bytes;
+};
+
+/* Per CPU: [SINK_TRANSPORT] counted and dropped, [SINK_OTHER] passed. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SINK__MAX);
+	__type(key, __u32);
+	__type(value, struct sink_val);
+} bench_sink_cnt SEC(".maps");
+
+static __always_inline int count(__u32 slot, __u64 bytes, int act)
+{
+	struct sink_val *v = bpf_map_lookup_elem(&bench_sink_cnt, &slot);
+
+	if (v) {
+		v->packets++;
+		v->bytes += bytes;
+	}
+	return act;
+}
+
+/* UDP header of an IPv4 (no options needed: senders never use them) or IPv6 frame. */
+static __always_inline struct udphdr *udp_of(void *data, void *end)
+{
+	struct ethhdr *eth = data;
+	struct iphdr *iph;
+	struct ipv6hdr *ip6h;
+
+	if ((void *)(eth + 1) > end)
+		return NULL;
+	if (eth->h_proto == bpf_htons(ETH_P_IP)) {
+		iph = (void *)(eth + 1);
+		if ((void *)(iph + 1) > end || iph->protocol != IPPROTO_UDP)
+			return NULL;
+		return (void *)iph + iph->ihl * 4;
+	}
+	if (eth->h_proto == bpf_htons(ETH_P_IPV6)) {
+		ip6h = (void *)(eth + 1);
+		if ((void *)(ip6h + 1) > end || ip6h->nexthdr != IPPROTO_UDP)
+			return NULL;
+		return (void *)(ip6h + 1);
+	}
+	return NULL;
+}
+
+SEC("xdp")
+int bench_sink(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *end = (void *)(long)ctx->data_end;
+	__u64 len = end - data;
+	struct udphdr *udp = udp_of(data, end);
+	__u8 *m;
+
+	if (!udp)
+		return count(SINK_OTHER, len, XDP_PASS);
+	m = (void *)(udp + 1);
+	if ((void *)(m + 4) > end)
+		return count(SINK_OTHER, len, XDP_PASS);
+	if (m[0] == 4 && !m[1] && !m[2] && !m[3])
+		return count(SINK_TRANSPORT, len, XDP_DROP);
+	return count(SINK_OTHER, len, XDP_PASS);
+}

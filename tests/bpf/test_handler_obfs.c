@@ -1,0 +1,414 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The agent's handler with obfuscation on, against real BPF maps (the
+ * skeleton, loaded, not attached) and a mock network: an obfuscated
+ * initiation (wg_create_initiation + obfs_encode) is decoded and forwarded
+ * plain, the session remembers obfs, and everything sent back to that
+ * client (response, cookie reply, transport) is obfuscated and decodes to
+ * what a vanilla client would have got; client transport (as XDP punts it)
+ * is decoded and forwarded plain; vanilla clients on the same port stay
+ * plain; undecodable packets are counted and dropped. Packets are handed
+ * over with cap == len, so no test relies on room after the message.
+ */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <sodium.h>
+
+#include "bpf_loader.h"
+#include "config.h"
+#include "handler.h"
+#include "obfs.h"
+#include "test.h"
+#include "wg_crypto.h"
+#include "wg_proto.h"
+#include "xwgp.skel.h"
+
+#define PASSWORD "kisekimo, mahoumo, muryoudewaarimasen"
+
+/* What the handler sent last. */
+struct sent {
+	int count;
+	enum xwgp_side side;
+	struct xwgp_ep local, remote;
+	uint8_t data[2048];
+	size_t len;
+};
+
+static struct env {
+	bool ready;
+	struct xwgp_bpf *skel;
+	struct xwgp_maps maps;
+	struct xwgp_server_config cfg;
+	struct handler h;
+	struct sent sent;
+	struct obfs_key key;
+	uint8_t srv_priv[32], srv_pub[32];
+	uint8_t cli_priv[32], cli_pub[32];
+	struct wg_mac_keys srv_mac, cli_mac;
+	uint8_t tai[12];
+} env;
+
+static int mock_send(void *ctx, enum xwgp_side side, const struct xwgp_ep *local,
+		     const struct xwgp_ep *remote, const uint8_t *data, size_t len)
+{
+	struct sent *s = ctx;
+
+	s->count++;
+	s->side = side;
+	s->local = *local;
+	s->remote = *remote;
+	s->len = len < sizeof(s->data) ? len : sizeof(s->data);
+	memcpy(s->data, data, s->len);
+	return 0;
+}
+
+static void ep4(struct xwgp_ep *ep, const char *ip, uint16_t port)
+{
+	memset(ep, 0, sizeof(*ep));
+	ep->addr[2] = htonl(0xffff);
+	inet_pton(AF_INET, ip, &ep->addr[3]);
+	ep->port = htons(port);
+	ep->family = XWGP_FAMILY_IPV4;
+}
+
+static int mock_route(void *ctx, const struct xwgp_ep *remote, struct xwgp_ep *local)
+{
+	(void)ctx;
+	(void)remote;
+	ep4(local, "198.51.100.1", 0);
+	return 0;
+}
+
+static void keypair(uint8_t priv[32], uint8_t pub[32])
+{
+	randombytes_buf(priv, 32);
+	wg_pubkey(pub, priv);
+}
+
+static int env_setup(void)
+{
+	char cfgtext[1024], sp[45], cp[45];
+
+	if (wg_crypto_init())
+		return -1;
+	env.skel = xwgp_bpf__open_and_load();
+	if (!env.skel)
+		return -1;
+	xwgp_maps_from_skel(&env.maps, env.skel);
+	keypair(env.srv_priv, env.srv_pub);
+	keypair(env.cli_priv, env.cli_pub);
+	wg_mac_keys_init(&env.srv_mac, env.srv_pub);
+	wg_mac_keys_init(&env.cli_mac, env.cli_pub);
+	wg_tai64n_now(env.tai);
+	obfs_key_init(&env.key, PASSWORD);
+	wg_key_to_base64(sp, env.srv_priv);
+	wg_key_to_base64(cp, env.cli_pub);
+	snprintf(cfgtext, sizeof(cfgtext),
+		 "{ \"listen\": \"192.0.2.1:51820\", \"obfs\": \"" PASSWORD "\","
+		 " \"servers\": [ { \"privkey\": \"%s\", \"address\": \"198.51.100.2\","
+		 " \"peers\": [ { \"pubkey\": \"%s\", \"forward_to\": \":51820\" } ] } ] }",
+		 sp, cp);
+	if (config_parse_server(cfgtext, "<test>", &env.cfg))
+		return -1;
+	sodium_memzero(cfgtext, sizeof(cfgtext));
+	if (handler_init(&env.h, &env.cfg, &env.maps))
+		return -1;
+	env.h.listen_port = 51820;
+	env.h.upstream_port = 51900;
+	env.h.send = mock_send;
+	env.h.route = mock_route;
+	env.h.io_ctx = &env.sent;
+	env.ready = true;
+	return 0;
+}
+
+#define ENV()                                                                                      \
+	do {                                                                                       \
+		if (!env.ready && env_setup())                                                     \
+			SKIP("cannot load the BPF object or set up (needs root): %s",              \
+			     strerror(errno));                                                     \
+		memset(&env.sent, 0, sizeof(env.sent));                                            \
+		memset(env.h.stats, 0, sizeof(env.h.stats));                                       \
+	} while (0)
+
+#define STAT(name) (env.h.stats[XWGP_AGENT_STAT_##name])
+
+static uint32_t le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static void put_le32(uint8_t *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = v >> (8 * i);
+}
+
+static void next_tai(uint8_t out[12])
+{
+	for (int i = 11; i >= 0 && ++env.tai[i] == 0; i--)
+		;
+	memcpy(out, env.tai, 12);
+}
+
+/* Hand wire[len] to the handler as it arrives (cap == len: no room to grow). */
+static struct pkt deliver(enum xwgp_side side, uint8_t *wire, size_t len, uint16_t sport)
+{
+	struct pkt p = { .side = side, .data = wire, .len = len, .cap = len };
+
+	if (side == XWGP_SIDE_CLIENT) {
+		ep4(&p.src, "192.0.2.11", sport);
+		ep4(&p.dst, "192.0.2.1", 51820);
+	} else {
+		ep4(&p.src, "198.51.100.2", sport);
+		ep4(&p.dst, "198.51.100.1", 51900);
+	}
+	memset(&env.sent, 0, sizeof(env.sent));
+	handler_packet(&env.h, &p);
+	return p;
+}
+
+/* A client initiation, obfuscated or not; msg gets the plain bytes. */
+static struct pkt client_initiation(uint32_t sender, bool obfs, uint8_t msg[148])
+{
+	static uint8_t wire[148 + OBFS_MAX_OVERHEAD];
+	uint8_t eph[32], tai[12];
+	int n = 148;
+
+	randombytes_buf(eph, 32);
+	next_tai(tai);
+	wg_create_initiation(msg, env.cli_priv, env.srv_pub, sender, eph, tai, NULL);
+	memcpy(wire, msg, 148);
+	if (obfs)
+		n = obfs_encode(&env.key, wire, 148, sizeof(wire), NULL, NULL);
+	return deliver(XWGP_SIDE_CLIENT, wire, n, 40001);
+}
+
+/* The backend's response to the forwarded initiation. */
+static void backend_response(uint32_t sender, uint32_t receiver)
+{
+	uint8_t msg[WG_RESP_LEN];
+
+	randombytes_buf(msg, sizeof(msg));
+	memset(msg, 0, 4);
+	msg[0] = WG_MSG_RESPONSE;
+	put_le32(msg + WG_RESP_OFF_SENDER, sender);
+	put_le32(msg + WG_RESP_OFF_RECEIVER, receiver);
+	wg_macs_set(msg, sizeof(msg), &env.cli_mac, NULL);
+	deliver(XWGP_SIDE_SERVER, msg, sizeof(msg), 51820);
+}
+
+/* Decode what was sent to the client; its plain length, or -1. */
+static int sent_decoded(uint8_t *out, bool *was_obfs)
+{
+	int n;
+
+	memcpy(out, env.sent.data, env.sent.len);
+	n = obfs_decode(&env.key, out, env.sent.len, was_obfs);
+	return n;
+}
+
+static void clear_maps(void)
+{
+	wgit_expire(&env.h.wgit, UINT64_MAX / 2, 0);
+}
+
+static bool session_obfs(uint32_t client_proxy)
+{
+	struct xwgp_session s;
+
+	return !wgit_session_get(&env.h.wgit, client_proxy, &s) && (s.flags & XWGP_SF_OBFS);
+}
+
+/* Set up an obfuscating session with indexes ci (client) and si (backend). */
+static void obfs_session(uint32_t ci, uint32_t si)
+{
+	uint8_t msg[148];
+
+	client_initiation(ci, true, msg);
+	backend_response(si, ci);
+}
+
+TEST(obfuscated_initiation_forwarded_plain)
+{
+	uint8_t msg[148];
+	struct pkt p;
+
+	ENV();
+	clear_maps();
+	p = client_initiation(0x11111111, true, msg);
+	CHECK(p.obfs, "packet not marked as obfuscated");
+	CHECK(STAT(INIT_FORWARDED) == 1 && !STAT(OBFS_UNDECODABLE), "forwarded %llu",
+	      (unsigned long long)STAT(INIT_FORWARDED));
+	CHECK(env.sent.count == 1 && env.sent.side == XWGP_SIDE_SERVER, "sent %d", env.sent.count);
+	CHECK(env.sent.len == 148, "%zu bytes to the backend", env.sent.len);
+	CHECK_MEM(env.sent.data, msg, 148); /* index free: the client's own bytes */
+	CHECK(!wg_mac1_verify(env.sent.data, 148, &env.srv_mac), "MAC1");
+	CHECK(session_obfs(0x11111111), "session does not remember obfs");
+}
+
+TEST(response_to_obfs_client_obfuscated)
+{
+	uint8_t msg[148], out[2048];
+	bool was_obfs = false;
+	int n;
+
+	ENV();
+	clear_maps();
+	client_initiation(0x22222222, true, msg);
+	backend_response(0x33333333, 0x22222222);
+	CHECK(STAT(RESP_FORWARDED) == 1 && env.sent.count == 1, "response not forwarded");
+	CHECK(env.sent.side == XWGP_SIDE_CLIENT, "sent to the backend");
+	CHECK(env.sent.len >= 92 + 16 && env.sent.len <= 92 + 16 + 383, "%zu bytes on the wire",
+	      env.sent.len);
+	CHECK(!obfs_is_plain(env.sent.data, env.sent.len), "response left plain");
+	n = sent_decoded(out, &was_obfs);
+	CHECK(was_obfs && n == 92, "decodes to %d bytes (%d)", n, was_obfs);
+	CHECK(out[0] == 2 && le32(out + 4) == 0x33333333 && le32(out + 8) == 0x22222222,
+	      "response header");
+	CHECK(!wg_mac1_verify(out, 92, &env.cli_mac), "MAC1 for the client");
+}
+
+TEST(cookie_reply_to_obfs_client_obfuscated)
+{
+	struct xwgp_session_meta meta;
+	struct wg_mac_keys srv_mac;
+	uint8_t msg[148], cookie[16], reply[WG_COOKIE_REPLY_LEN], out[2048], got[16];
+	bool was_obfs = false;
+	int n;
+
+	ENV();
+	clear_maps();
+	client_initiation(0x44444444, true, msg);
+	CHECK(!wgit_meta_get(&env.h.wgit, 0x44444444, &meta), "no meta");
+	/* The backend under load answers the forwarded initiation with a cookie. */
+	randombytes_buf(cookie, sizeof(cookie));
+	memset(reply, 0, sizeof(reply));
+	reply[0] = WG_MSG_COOKIE_REPLY;
+	put_le32(reply + WG_COOKIE_OFF_RECEIVER, 0x44444444);
+	randombytes_buf(reply + WG_COOKIE_OFF_NONCE, WG_COOKIE_NONCE_LEN);
+	wg_mac_keys_init(&srv_mac, env.srv_pub);
+	CHECK(!wg_cookie_seal(reply, cookie, srv_mac.cookie_key, meta.sent_mac1), "seal");
+	deliver(XWGP_SIDE_SERVER, reply, sizeof(reply), 51820);
+	CHECK(STAT(COOKIE_FORWARDED) == 1 && env.sent.side == XWGP_SIDE_CLIENT,
+	      "cookie reply not forwarded");
+	CHECK(!obfs_is_plain(env.sent.data, env.sent.len) && env.sent.len >= 64 + 16,
+	      "cookie reply left plain (%zu bytes)", env.sent.len);
+	n = sent_decoded(out, &was_obfs);
+	CHECK(was_obfs && n == 64, "decodes to %d bytes", n);
+	CHECK(!wg_cookie_open(got, out, 64, srv_mac.cookie_key, msg + WG_INIT_OFF_MAC1),
+	      "the client cannot open it");
+	CHECK_MEM(got, cookie, 16);
+}
+
+TEST(transport_both_ways)
+{
+	uint8_t plain[300], wire[300 + OBFS_MAX_OVERHEAD], out[2048];
+	const size_t lens[] = { 32, 100, 255, 256, 299 };
+	bool was_obfs;
+	int n;
+
+	ENV();
+	clear_maps();
+	obfs_session(0x55555555, 0x66666666);
+	for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+		size_t len = lens[i];
+
+		/* Client -> server, obfuscated, as XDP punts it (PUNT_OBFS) or the socket gets it. */
+		randombytes_buf(plain, len);
+		plain[0] = 4, plain[1] = plain[2] = plain[3] = 0;
+		put_le32(plain + 4, 0x66666666);
+		memcpy(wire, plain, len);
+		n = obfs_encode(&env.key, wire, len, sizeof(wire), NULL, NULL);
+		CHECK(n > 0, "encode");
+		deliver(XWGP_SIDE_CLIENT, wire, n, 40001);
+		CHECK(env.sent.count == 1 && env.sent.side == XWGP_SIDE_SERVER,
+		      "c2s %zu: not forwarded (undecodable %llu)", len,
+		      (unsigned long long)STAT(OBFS_UNDECODABLE));
+		CHECK(env.sent.len == len, "c2s %zu: %zu bytes to the backend", len, env.sent.len);
+		CHECK_MEM(env.sent.data, plain, len);
+
+		/* Server -> client, plain from the backend, obfuscated to the client. */
+		randombytes_buf(plain, len);
+		plain[0] = 4, plain[1] = plain[2] = plain[3] = 0;
+		put_le32(plain + 4, 0x55555555);
+		memcpy(wire, plain, len);
+		deliver(XWGP_SIDE_SERVER, wire, len, 51820);
+		CHECK(env.sent.count == 1 && env.sent.side == XWGP_SIDE_CLIENT, "s2c %zu", len);
+		CHECK(env.sent.len == (len < 256 ? len + 16 : len), "s2c %zu: %zu on the wire", len,
+		      env.sent.len);
+		CHECK(!obfs_is_plain(env.sent.data, env.sent.len), "s2c %zu: left plain", len);
+		n = sent_decoded(out, &was_obfs);
+		CHECK(was_obfs && n == (int)len, "s2c %zu: decodes to %d", len, n);
+		CHECK_MEM(out, plain, len);
+	}
+	CHECK(STAT(TRANSPORT_C2S) == 5 && STAT(TRANSPORT_S2C) == 5, "counted %llu/%llu",
+	      (unsigned long long)STAT(TRANSPORT_C2S), (unsigned long long)STAT(TRANSPORT_S2C));
+}
+
+TEST(vanilla_client_stays_plain)
+{
+	uint8_t msg[148], t[64];
+
+	ENV();
+	clear_maps();
+	client_initiation(0x77777777, false, msg);
+	CHECK(STAT(INIT_FORWARDED) == 1, "not forwarded");
+	CHECK(!session_obfs(0x77777777), "plain client marked obfs");
+	backend_response(0x78787878, 0x77777777);
+	CHECK(env.sent.len == 92 && env.sent.data[0] == 2, "response not plain: %zu bytes",
+	      env.sent.len);
+	memset(t, 0x5c, sizeof(t));
+	t[0] = 4, t[1] = t[2] = t[3] = 0;
+	put_le32(t + 4, 0x77777777);
+	deliver(XWGP_SIDE_SERVER, t, sizeof(t), 51820);
+	CHECK(env.sent.len == 64 && obfs_is_plain(env.sent.data, 64), "transport not plain");
+}
+
+TEST(undecodable_dropped)
+{
+	uint8_t junk[200], runt[20];
+
+	ENV();
+	clear_maps();
+	obfs_session(0x99999999, 0x9a9a9a9a);
+	for (int i = 0; i < 50; i++) {
+		randombytes_buf(junk, sizeof(junk));
+		junk[0] |= 0x10; /* never plain */
+		deliver(XWGP_SIDE_CLIENT, junk, sizeof(junk), 40001);
+		CHECK(!env.sent.count, "junk #%d forwarded", i);
+	}
+	CHECK(STAT(OBFS_UNDECODABLE) >= 49, "%llu undecodable",
+	      (unsigned long long)STAT(OBFS_UNDECODABLE));
+	randombytes_buf(runt, sizeof(runt));
+	runt[0] |= 0x10;
+	deliver(XWGP_SIDE_CLIENT, runt, sizeof(runt), 40001);
+	CHECK(!env.sent.count && STAT(MALFORMED) == 1, "runt");
+	/* Backends are vanilla: an obfuscated-looking packet from one is malformed. */
+	deliver(XWGP_SIDE_SERVER, junk, sizeof(junk), 51820);
+	CHECK(!env.sent.count && STAT(MALFORMED) == 2, "from a backend");
+}
+
+/* handler_set_obfs (config reload): off, another password, back. */
+TEST(set_obfs_switches)
+{
+	uint8_t msg[148];
+
+	ENV();
+	clear_maps();
+	CHECK(!handler_set_obfs(&env.h, NULL), "off");
+	client_initiation(0xa1a1a1a1, true, msg);
+	CHECK(STAT(MALFORMED) == 1 && !STAT(INIT_FORWARDED), "obfs off: decoded anyway");
+	CHECK(!handler_set_obfs(&env.h, "another password"), "other");
+	client_initiation(0xa2a2a2a2, true, msg);
+	CHECK(STAT(OBFS_UNDECODABLE) == 1 && !STAT(INIT_FORWARDED), "wrong key decoded");
+	CHECK(!handler_set_obfs(&env.h, PASSWORD), "back");
+	client_initiation(0xa3a3a3a3, true, msg);
+	CHECK(STAT(INIT_FORWARDED) == 1 && session_obfs(0xa3a3a3a3), "not forwarded again");
+}
+
+TEST_MAIN()

@@ -1,0 +1,190 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Agent restart survival (issue 4): while cli1 and cli3 push a steady ping
+# stream (100 packets/s each) through their tunnels, the agent is SIGKILLed,
+# stays down 2 s and starts again. The pinned maps and the still attached XDP
+# program keep forwarding meanwhile, and the new agent reuses the maps and
+# atomically replaces the program, so:
+#   - zero packets of either stream are lost,
+#   - no new handshake is needed: every client's latest-handshake and the
+#     agent's INIT_FORWARDED / RESP_FORWARDED counters are unchanged,
+#   - `xwgp show --json' lists the same sessions with the same indexes,
+#     and the streams' sessions counted the packets the XDP path forwarded
+#     while no agent ran.
+# Then a pinned map with a foreign layout makes `xwgp server' refuse to start,
+# naming the map and the field, with a non-zero exit status.
+. "$(dirname "$0")/../lib/e2e.sh"
+. "$(dirname "$0")/../lib/topo.sh"
+require_root
+require_cmds wireguard-go wg ip ethtool ping jq bpftool
+[ -x "$XWGP_BIN" ] || skip_all "$XWGP_BIN not built"
+
+STREAM_PKTS=${STREAM_PKTS:-800} # 8 s at 10 ms
+STREAM_CLIENTS=(cli1 cli3)
+
+show_json() { topo_xwgp show --json; }
+agent_counter() { show_json | jq ".counters.agent.$1 // 0"; }
+# Sessions as "client_pubkey client_proxy_index server_proxy_index", sorted.
+session_table() {
+	show_json | jq -r '.sessions[] | "\(.client_pubkey) \(.client_proxy_index) \(.server_proxy_index) \(.established)"' | sort
+}
+# c2s packets of the established session of one client key.
+session_c2s() {
+	show_json | jq --arg k "$1" '[.sessions[] | select(.client_pubkey == $k and .established) | .c2s_packets] | add // 0'
+}
+handshakes() {
+	local c
+	for c in "${TOPO_CLIENTS[@]}"; do
+		echo "$c $(wg_latest_handshake "$c" "${TOPO_CLIENT_IF[$c]}" "$(wg_pub "${TOPO_SERVER_KEY[$c]}")")"
+	done
+}
+upstream_port() { sed -n 's/.*upstream port \([0-9]*\).*/\1/p' "$XWGP_LOG" | tail -1; }
+xdp_prog_id() { ip -n "$(ns_name proxy)" -j link show xc | jq '.[0].xdp.prog.id // 0'; }
+
+topo_setup || { fail setup "topology setup failed"; exit 1; }
+topo_config "$E2E_TMP/xwgp.json"
+# An ephemeral upstream port: the new agent must take the one the sessions use.
+sed -i "s/\"upstream\": \"\(.*\):51900\"/\"upstream\": \"\1:0\"/" "$E2E_TMP/xwgp.json"
+grep -q '"upstream": ".*:0"' "$E2E_TMP/xwgp.json" || { fail config "could not make upstream ephemeral"; exit 1; }
+topo_xwgp_start "$E2E_TMP/xwgp.json" || { fail start "xwgp did not start"; exit 1; }
+port_before=$(upstream_port)
+topo_clients_connect
+if ! topo_wait_handshakes 25; then
+	fail handshakes "not every client completed a handshake"
+	sed 's/^/    /' "$XWGP_LOG"
+	exit 1
+fi
+pass handshakes
+# Warm up: neighbour entries in the proxy, so XDP (not the agent) forwards.
+for c in "${TOPO_CLIENTS[@]}"; do
+	topo_ping "$c" 3 >/dev/null 2>&1
+done
+
+table_before=$(session_table)
+hs_before=$(handshakes)
+inits_before=$(agent_counter INIT_FORWARDED)
+resps_before=$(agent_counter RESP_FORWARDED)
+prog_before=$(xdp_prog_id)
+declare -A c2s_before
+for c in "${STREAM_CLIENTS[@]}"; do
+	c2s_before[$c]=$(session_c2s "$(wg_pub "$c")")
+done
+e2e_log "sessions before: $(echo "$table_before" | wc -l), inits $inits_before, XDP prog $prog_before"
+
+# The streams: ping -i 0.01 prints a summary we parse after they end.
+declare -A ping_pid
+for c in "${STREAM_CLIENTS[@]}"; do
+	ns_spawn "$c" "$E2E_TMP/stream-$c.log" ping -i 0.01 -c "$STREAM_PKTS" -W 2 "${TOPO_TUN_SERVER[$c]}"
+	ping_pid[$c]=$SPAWN_PID
+done
+sleep 2
+old_pid=$XWGP_PID
+ns_stop "$XWGP_PID" KILL 2>/dev/null # no "Killed" job notice
+XWGP_PID=
+if kill -0 "$old_pid" 2>/dev/null; then
+	fail sigkill "agent $old_pid still alive"
+fi
+if [ -d "$(ns_bpffs proxy)/xwgp/default" ] && [ "$(xdp_prog_id)" = "$prog_before" ]; then
+	pass maps-and-program-survive-sigkill
+else
+	fail maps-and-program-survive-sigkill "pins or XDP attachment gone after SIGKILL"
+fi
+sleep 2
+topo_xwgp_start "$E2E_TMP/xwgp.json" || { fail restart "xwgp did not start again"; sed 's/^/    /' "$XWGP_LOG"; exit 1; }
+for c in "${STREAM_CLIENTS[@]}"; do
+	wait "${ping_pid[$c]}"
+done
+if [ -n "$port_before" ] && [ "$(upstream_port)" = "$port_before" ]; then
+	pass same-upstream-port
+else
+	fail same-upstream-port "upstream port $port_before before the restart, $(upstream_port) after"
+fi
+
+for c in "${STREAM_CLIENTS[@]}"; do
+	summary=$(grep 'packets transmitted' "$E2E_TMP/stream-$c.log")
+	tx=$(echo "$summary" | awk '{ print $1 }')
+	rx=$(echo "$summary" | awk '{ print $4 }')
+	if [ -n "$tx" ] && [ "$tx" -eq "$STREAM_PKTS" ] && [ "$rx" -eq "$tx" ]; then
+		pass "zero-loss-$c"
+	else
+		fail "zero-loss-$c" "stream through the restart: ${summary:-no ping summary}"
+		sed 's/^/    /' "$E2E_TMP/stream-$c.log" | tail -5
+	fi
+done
+
+hs_after=$(handshakes)
+if [ "$hs_after" = "$hs_before" ]; then
+	pass no-new-handshake
+else
+	fail no-new-handshake "latest handshakes changed: before [$hs_before] after [$hs_after]"
+fi
+inits_after=$(agent_counter INIT_FORWARDED)
+resps_after=$(agent_counter RESP_FORWARDED)
+if [ "$inits_after" -eq "$inits_before" ] && [ "$resps_after" -eq "$resps_before" ] && [ "$inits_before" -ge 3 ]; then
+	pass init-counters-unchanged
+else
+	fail init-counters-unchanged "INIT_FORWARDED $inits_before -> $inits_after, RESP_FORWARDED $resps_before -> $resps_after"
+fi
+
+table_after=$(session_table)
+if [ -n "$table_before" ] && [ "$table_after" = "$table_before" ]; then
+	pass same-sessions-same-indexes
+else
+	fail same-sessions-same-indexes "before:"$'\n'"$table_before"$'\n'"after:"$'\n'"$table_after"
+fi
+
+# The streams crossed the pinned session while no agent ran: XDP counted them.
+for c in "${STREAM_CLIENTS[@]}"; do
+	after=$(session_c2s "$(wg_pub "$c")")
+	delta=$((after - c2s_before[$c]))
+	if [ "$delta" -ge "$STREAM_PKTS" ]; then
+		pass "session-counted-$c"
+	else
+		fail "session-counted-$c" "c2s_packets grew by $delta, want >= $STREAM_PKTS"
+	fi
+done
+
+prog_after=$(xdp_prog_id)
+if [ "$prog_after" != 0 ] && [ "$prog_after" != "$prog_before" ] &&
+	grep -q "replacing the previous agent's program" "$XWGP_LOG" &&
+	grep -q "reusing the maps pinned under" "$XWGP_LOG"; then
+	pass program-replaced-maps-reused
+else
+	fail program-replaced-maps-reused "XDP prog $prog_before -> $prog_after; log:"
+	sed 's/^/    /' "$XWGP_LOG"
+fi
+if grep -q "session cache" "$XWGP_LOG"; then
+	fail cache-not-read "the restarted agent read the cache although the pinned table was full"
+else
+	pass cache-not-read
+fi
+
+# Still a working agent: a new handshake goes through it.
+check ping-after-restart topo_ping cli2 3
+
+# ---- a pinned map with another layout ------------------------------------------
+# Instance "bad": plant xwgp_sessions with an 8-byte value where 152 are expected.
+bad_pin=/sys/fs/bpf/xwgp/bad
+ns_exec proxy mkdir -p "$bad_pin"
+if ! ns_exec proxy bpftool map create "$bad_pin/xwgp_sessions" type hash key 4 value 8 \
+	entries 16 name xwgp_sessions; then
+	fail layout-mismatch "bpftool could not plant the map"
+else
+	topo_config "$E2E_TMP/bad.json" 'instance="bad"'
+	out=$(ns_exec proxy timeout 20 "$XWGP_BIN" server --xdp-mode off "$E2E_TMP/bad.json" 2>&1)
+	rc=$?
+	if [ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] &&
+		grep -q "pinned map $bad_pin/xwgp_sessions: value size 8, this xwgp uses 152" <<<"$out" &&
+		grep -q "xwgp down" <<<"$out"; then
+		pass layout-mismatch-refused
+	else
+		fail layout-mismatch-refused "exit $rc, output:"
+		sed 's/^/    /' <<<"$out"
+	fi
+	# The planted map is untouched (not replaced behind the user's back).
+	vs=$(ns_exec proxy bpftool -j map show pinned "$bad_pin/xwgp_sessions" | jq .bytes_value)
+	if [ "$vs" = 8 ]; then pass layout-mismatch-map-untouched; else fail layout-mismatch-map-untouched "value size now $vs"; fi
+fi
+
+topo_xwgp_stop

@@ -1,0 +1,290 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * wg_flood: send bogus WireGuard traffic at a fixed rate with sendmmsg(),
+ * for the flood tests (tests/e2e/test_flood.sh).
+ *
+ *   wg_flood --dst IP:PORT --mode MODE [--src IP] [--rate PPS] [--seconds S]
+ *            [--server-pub B64] [--pool N]
+ *
+ * Modes (each packet differs; a pool of --pool packets, default 4096, is
+ * built first and cycled):
+ *   random     4..200 random bytes that never start with a WireGuard header
+ *   badmac     148-byte initiations (type 1, zero reserved bytes), random
+ *              body and MAC1, so MAC1 matches no server
+ *   mac1       as badmac, but MAC1 is computed for --server-pub: it passes
+ *              the MAC1 check of that server, then fails to decrypt
+ *   transport  type 4, random non-zero receiver index, 32..200 bytes
+ *
+ * Pacing: every batch of 64 is sent once the clock says it is due, so the
+ * rate holds without bursts above it; if the machine cannot keep up, it
+ * sends as fast as it can and reports what it achieved. Prints (stdout):
+ *   sent N        datagrams the kernel accepted
+ *   errors N      sendmmsg failures (ENOBUFS, ...)
+ *   seconds S     wall time of the flood
+ *   rate PPS      N / S
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "addr.h"
+#include "wg_crypto.h"
+#include "wg_proto.h"
+
+#define BATCH	     64
+#define MAX_LEN	     200
+#define POOL_DEFAULT 4096
+
+enum mode { M_RANDOM, M_BADMAC, M_MAC1, M_TRANSPORT };
+
+struct pool {
+	uint8_t (*buf)[MAX_LEN];
+	size_t *len;
+	size_t n;
+};
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void put_le32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+	p[2] = (uint8_t)(v >> 16);
+	p[3] = (uint8_t)(v >> 24);
+}
+
+static bool plain_header(const uint8_t *p)
+{
+	return p[0] >= WG_MSG_INITIATION && p[0] <= WG_MSG_TRANSPORT && !p[1] && !p[2] && !p[3];
+}
+
+static size_t make_packet(enum mode m, uint8_t *p, const struct wg_mac_keys *mk)
+{
+	size_t len;
+
+	switch (m) {
+	case M_RANDOM:
+		len = 4 + randombytes_uniform(MAX_LEN - 4 + 1);
+		do
+			randombytes_buf(p, len);
+		while (plain_header(p));
+		return len;
+	case M_BADMAC:
+	case M_MAC1:
+		randombytes_buf(p, WG_INIT_LEN);
+		put_le32(p, WG_MSG_INITIATION);
+		memset(p + WG_INIT_OFF_MAC2, 0, WG_MAC_LEN);
+		if (m == M_MAC1)
+			wg_mac(p + WG_INIT_OFF_MAC1, mk->mac1_key, p, WG_INIT_OFF_MAC1);
+		return WG_INIT_LEN;
+	case M_TRANSPORT:
+		len = WG_TRANSPORT_MIN_LEN +
+		      randombytes_uniform(MAX_LEN - WG_TRANSPORT_MIN_LEN + 1);
+		randombytes_buf(p, len);
+		put_le32(p, WG_MSG_TRANSPORT);
+		put_le32(p + WG_TRANSPORT_OFF_RECEIVER, 1 + randombytes_uniform(UINT32_MAX));
+		return len;
+	}
+	return 0;
+}
+
+static int parse_mode(const char *s, enum mode *m)
+{
+	static const char *const names[] = { "random", "badmac", "mac1", "transport" };
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strcmp(s, names[i])) {
+			*m = (enum mode)i;
+			return 0;
+		}
+	fprintf(stderr, "wg_flood: unknown mode `%s' (random, badmac, mac1, transport)\n", s);
+	return -EINVAL;
+}
+
+static void report(uint64_t sent, uint64_t errors, double secs)
+{
+	printf("sent %llu\nerrors %llu\nseconds %.3f\nrate %.0f\n", (unsigned long long)sent,
+	       (unsigned long long)errors, secs, (double)sent / secs);
+}
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: wg_flood --dst IP:PORT --mode random|badmac|mac1|transport "
+			"[--src IP] [--rate PPS] [--seconds S] [--server-pub B64] [--pool N]\n");
+}
+
+static int open_socket(const struct xwgp_ep *dst, const char *src)
+{
+	struct sockaddr_storage ss;
+	struct xwgp_ep local;
+	socklen_t sl;
+	int fd, sndbuf = 4 << 20;
+
+	fd = socket(dst->family == XWGP_FAMILY_IPV6 ? AF_INET6 : AF_INET, SOCK_DGRAM, 0);
+	if (fd < 0)
+		return -errno;
+	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
+	if (src) {
+		if (xwgp_ep_parse(src, XWGP_EP_HOST_ONLY, &local) ||
+		    xwgp_ep_to_sockaddr(&local, &ss, &sl) || bind(fd, (struct sockaddr *)&ss, sl)) {
+			fprintf(stderr, "wg_flood: cannot bind to `%s': %s\n", src,
+				strerror(errno));
+			close(fd);
+			return -EINVAL;
+		}
+	}
+	if (xwgp_ep_to_sockaddr(dst, &ss, &sl) || connect(fd, (struct sockaddr *)&ss, sl)) {
+		fprintf(stderr, "wg_flood: cannot connect: %s\n", strerror(errno));
+		close(fd);
+		return -EINVAL;
+	}
+	return fd;
+}
+
+struct opts {
+	const char *dst, *src, *pub;
+	double rate, seconds;
+	enum mode mode;
+	size_t pool;
+};
+
+static int parse_args(int argc, char **argv, struct opts *o)
+{
+	static const struct option opts[] = {
+		{ "dst", required_argument, NULL, 'd' },
+		{ "src", required_argument, NULL, 's' },
+		{ "mode", required_argument, NULL, 'm' },
+		{ "rate", required_argument, NULL, 'r' },
+		{ "seconds", required_argument, NULL, 't' },
+		{ "server-pub", required_argument, NULL, 'k' },
+		{ "pool", required_argument, NULL, 'p' },
+		{},
+	};
+	int c;
+
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			o->dst = optarg;
+			break;
+		case 's':
+			o->src = optarg;
+			break;
+		case 'k':
+			o->pub = optarg;
+			break;
+		case 'r':
+			o->rate = atof(optarg);
+			break;
+		case 't':
+			o->seconds = atof(optarg);
+			break;
+		case 'p':
+			o->pool = (size_t)atol(optarg);
+			break;
+		case 'm':
+			if (parse_mode(optarg, &o->mode))
+				return -EINVAL;
+			break;
+		default:
+			return -EINVAL;
+		}
+	}
+	return o->dst && o->rate > 0 && o->seconds > 0 && o->pool ? 0 : -EINVAL;
+}
+
+static int make_pool(struct pool *pool, const struct opts *o)
+{
+	struct wg_mac_keys mk = {};
+	uint8_t pub[32];
+
+	if (o->mode == M_MAC1) {
+		if (!o->pub || wg_key_from_base64(pub, o->pub)) {
+			fprintf(stderr, "wg_flood: --mode mac1 needs a valid --server-pub\n");
+			return -EINVAL;
+		}
+		wg_mac_keys_init(&mk, pub);
+	}
+	pool->n = o->pool;
+	pool->buf = calloc(pool->n, sizeof(*pool->buf));
+	pool->len = calloc(pool->n, sizeof(*pool->len));
+	if (!pool->buf || !pool->len)
+		return -ENOMEM;
+	for (size_t i = 0; i < pool->n; i++)
+		pool->len[i] = make_packet(o->mode, pool->buf[i], &mk);
+	return 0;
+}
+
+/* Send the pool round and round at o->rate for o->seconds; prints the report. */
+static void flood(int fd, const struct pool *pool, const struct opts *o)
+{
+	struct mmsghdr msgs[BATCH];
+	struct iovec iov[BATCH];
+	uint64_t start = now_ns(), end, due, sent = 0, errors = 0, k = 0;
+
+	end = start + (uint64_t)(o->seconds * 1e9);
+	for (uint64_t t = start; t < end; t = now_ns()) {
+		int n;
+
+		/* The batch is due when the packets already sent were owed. */
+		due = start + (uint64_t)((double)sent * 1e9 / o->rate);
+		if (t < due) {
+			struct timespec ts = { 0, (long)(due - t) };
+
+			nanosleep(&ts, NULL);
+			continue;
+		}
+		memset(msgs, 0, sizeof(msgs));
+		for (int i = 0; i < BATCH; i++) {
+			iov[i].iov_base = pool->buf[(k + i) % pool->n];
+			iov[i].iov_len = pool->len[(k + i) % pool->n];
+			msgs[i].msg_hdr.msg_iov = &iov[i];
+			msgs[i].msg_hdr.msg_iovlen = 1;
+		}
+		n = sendmmsg(fd, msgs, BATCH, 0);
+		if (n < 0) {
+			errors++;
+			continue;
+		}
+		sent += (uint64_t)n;
+		k += (uint64_t)n;
+	}
+	report(sent, errors, (double)(now_ns() - start) / 1e9);
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o = { .rate = 60000, .seconds = 10, .pool = POOL_DEFAULT };
+	struct pool pool = {};
+	struct xwgp_ep dst;
+	int fd;
+
+	if (parse_args(argc, argv, &o) || xwgp_ep_parse(o.dst, 0, &dst)) {
+		usage();
+		return 2;
+	}
+	if (sodium_init() < 0 || make_pool(&pool, &o))
+		return 1;
+	fd = open_socket(&dst, o.src);
+	if (fd < 0)
+		return 1;
+	flood(fd, &pool, &o);
+	close(fd);
+	free(pool.buf);
+	free(pool.len);
+	return 0;
+}

@@ -1,0 +1,940 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The session cache file (agent/cache.c): round trip, rebasing of times onto
+ * the current boot clock, every way a file can be broken (truncated at each
+ * byte, wrong types, huge numbers, missing fields) giving a warning that
+ * names the file and the field and an empty table, the atomic write, the
+ * config check that decides which sessions survive a restore or a reload,
+ * and the map side (collect, restore, prune) on real BPF maps.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <arpa/inet.h>
+#include <bpf/bpf.h>
+#include <cjson/cJSON.h>
+#include <sodium.h>
+
+#include "addr.h"
+#include "cache.h"
+#include "config.h"
+#include "handler.h"
+#include "log.h"
+#include "reload.h"
+#include "test.h"
+#include "wg_crypto.h"
+
+#define PRIV0 "EFt3ELmZeM/M47qFkgF4RbSOijtdHS43BNIxvxstREI="
+#define PUB0 "S6hPS4iuvUKmnH3fp1TssT95XsHY3E3L4hqMZ68TknA="
+#define PRIV1 "KA2fN4fanyOjfjRb12VIy067M/T5MPAecYRHnvS9Uns="
+#define PUB1 "bWgRazvIPi1VzJgdzb6fuTdH+udImXH7D2dGVdjdFFY="
+#define CLI0 "mCXTsTRyjQKV74eWR2Ka1LIdIptCG9K0FXlrG2NC4EQ="
+#define CLI1 "WKn3Dtne0ZYj/BXa6uzqMVU+xrLIQRsPA/F/SkgFsVY="
+#define CLI2 "OPdP2G4hfQasp/+/AZ6LiHJXIY62UKQQY4iNHJVJwH4="
+
+#define SEC 1000000000ull
+#define MS 1000000ull
+
+/* Server A (PUB0): CLI0 -> :1000, fallback -> :1003. Server B (PUB1): CLI1 -> 192.0.2.2:1002. */
+static const char config_json[] =
+	"{ \"listen\": \":51820\", \"servers\": ["
+	"  { \"privkey\": \"" PRIV0 "\", \"address\": \"192.0.2.1\", \"peers\": ["
+	"    { \"pubkey\": \"" CLI0 "\", \"forward_to\": \":1000\" },"
+	"    { \"forward_to\": \":1003\" } ] },"
+	"  { \"privkey\": \"" PRIV1 "\", \"address\": \"192.0.2.3\", \"peers\": ["
+	"    { \"pubkey\": \"" CLI1 "\", \"forward_to\": \"192.0.2.2:1002\" } ] } ] }";
+
+/* ---- helpers ---------------------------------------------------------------- */
+
+struct capture {
+	int saved;
+	FILE *f;
+};
+
+static void capture_start(struct capture *c)
+{
+	fflush(stderr);
+	c->f = tmpfile();
+	c->saved = dup(2);
+	dup2(fileno(c->f), 2);
+}
+
+static char *capture_end(struct capture *c)
+{
+	long len;
+	char *buf;
+
+	fflush(stderr);
+	dup2(c->saved, 2);
+	close(c->saved);
+	len = ftell(c->f);
+	buf = calloc(1, (size_t)(len > 0 ? len : 0) + 1);
+	rewind(c->f);
+	if (len > 0 && fread(buf, 1, (size_t)len, c->f) != (size_t)len)
+		buf[0] = '\0';
+	fclose(c->f);
+	return buf;
+}
+
+static void key(uint8_t out[static 32], const char *b64)
+{
+	wg_key_from_base64(out, b64);
+}
+
+static void ep(struct xwgp_ep *e, const char *s)
+{
+	if (xwgp_ep_parse(s, XWGP_EP_HOST_OPTIONAL | XWGP_EP_PORT_ZERO, e))
+		abort();
+}
+
+static const struct cache_clock clock_a = {
+	.boot_id = "11111111-2222-3333-4444-555555555555",
+	.boot_ns = 1000 * SEC,
+	.real_ns = 1700000000ull * SEC,
+};
+
+static void make_session(struct cache_session *cs, uint32_t idx, const char *client_pub,
+			 const char *server_pub, const char *server_ep)
+{
+	memset(cs, 0, sizeof(*cs));
+	ep(&cs->s.client, "198.51.100.7:40000");
+	ep(&cs->s.client_local, "192.0.2.1:51820");
+	ep(&cs->s.server, server_ep);
+	ep(&cs->s.server_local, "192.0.2.1:51900");
+	cs->s.client_origin_index = idx;
+	cs->s.client_proxy_index = idx;
+	cs->s.server_origin_index = idx ^ 0xabcdef;
+	cs->s.server_proxy_index = idx ^ 0x123456;
+	cs->s.csvl = XWGP_SVL_NONE;
+	cs->s.ssvl = XWGP_SVL_IP_PORT;
+	cs->s.flags = XWGP_SF_ESTABLISHED | XWGP_SF_XLAT_SERVER;
+	cs->s.created_ns = clock_a.boot_ns - 30 * SEC;
+	cs->s.last_seen_ns = clock_a.boot_ns - 2 * SEC;
+	cs->s.c2s_packets = 1000 + idx;
+	cs->s.c2s_bytes = 9007199254740992ull; /* 2^53: the largest exact double */
+	cs->s.s2c_packets = 3;
+	cs->s.s2c_bytes = 4;
+	key(cs->m.client_pub, client_pub);
+	key(cs->m.server_pub, server_pub);
+	memset(cs->m.sent_mac1, 0xa5, 16);
+	memset(cs->m.client_mac1, 0x5a, 16);
+	cs->m.handshake_ns = clock_a.boot_ns - 20 * SEC;
+	cs->m.established_ns = clock_a.boot_ns - 19 * SEC;
+}
+
+/* A valid cache: a v4 and a v6 session (the second not established) and two peers. */
+static void make_cache(struct xwgp_cache *c)
+{
+	struct cache_session cs;
+	struct cache_peer p = {};
+
+	memset(c, 0, sizeof(*c));
+	c->upstream_port = 51900;
+	make_session(&cs, 0x01020304, CLI0, PUB0, "192.0.2.1:1000");
+	cache_add_session(c, &cs.s, &cs.m);
+	make_session(&cs, 0x0a0b0c0d, CLI1, PUB1, "192.0.2.2:1002");
+	ep(&cs.s.client, "[2001:db8::7]:40001");
+	ep(&cs.s.client_local, "[2001:db8::1]:51820");
+	cs.s.flags = 0;
+	cs.s.server_origin_index = cs.s.server_proxy_index = 0;
+	cs.m.established_ns = 0;
+	cache_add_session(c, &cs.s, &cs.m);
+	key(p.k.server_pub, PUB0);
+	key(p.k.client_pub, CLI0);
+	memset(p.st.last_tai64n, 0x42, 12);
+	memset(p.st.cookie, 0x77, 16);
+	p.st.cookie_ns = clock_a.boot_ns - 10 * SEC;
+	cache_add_peer(c, &p.k, &p.st);
+	key(p.k.client_pub, CLI2);
+	p.st.cookie_ns = 0;
+	memset(p.st.cookie, 0, 16);
+	cache_add_peer(c, &p.k, &p.st);
+}
+
+static char *valid_text(void)
+{
+	struct xwgp_cache c;
+	char *t;
+
+	make_cache(&c);
+	t = cache_format(&c, &clock_a);
+	cache_free(&c);
+	return t;
+}
+
+static char *errs; /* stderr of the last parse_text() */
+
+/* Parse text (exactly len bytes in their own buffer, so ASan sees any over-read). */
+static int parse_len(const char *text, size_t len, const struct cache_clock *now,
+		     struct xwgp_cache *out)
+{
+	struct capture cap;
+	char *copy = malloc(len ? len : 1);
+	int ret;
+
+	memcpy(copy, text, len);
+	capture_start(&cap);
+	ret = cache_parse(copy, len, "/test/cache.json", now, out);
+	free(errs);
+	errs = capture_end(&cap);
+	free(copy);
+	return ret;
+}
+
+static int parse_text(const char *text, struct xwgp_cache *out)
+{
+	return parse_len(text, strlen(text), &clock_a, out);
+}
+
+/* The valid file with one change made through cJSON. */
+typedef void (*mutate_fn)(cJSON *root, const char *arg);
+
+static char *mutated(mutate_fn fn, const char *arg)
+{
+	char *t = valid_text();
+	cJSON *root = cJSON_Parse(t);
+	char *out;
+
+	free(t);
+	fn(root, arg);
+	out = cJSON_PrintUnformatted(root);
+	cJSON_Delete(root);
+	return out;
+}
+
+static cJSON *session0(cJSON *root)
+{
+	return cJSON_GetArrayItem(cJSON_GetObjectItem(root, "sessions"), 0);
+}
+
+static void drop_session_field(cJSON *root, const char *field)
+{
+	cJSON_DeleteItemFromObject(session0(root), field);
+}
+
+static void drop_peer_field(cJSON *root, const char *field)
+{
+	cJSON_DeleteItemFromObject(cJSON_GetArrayItem(cJSON_GetObjectItem(root, "peers"), 0), field);
+}
+
+static void drop_root_field(cJSON *root, const char *field)
+{
+	cJSON_DeleteItemFromObject(root, field);
+}
+
+/* arg: "field=raw JSON value" in sessions[0]. */
+static void set_session_field(cJSON *root, const char *arg)
+{
+	char field[64];
+	const char *eq = strchr(arg, '=');
+
+	snprintf(field, sizeof(field), "%.*s", (int)(eq - arg), arg);
+	cJSON_ReplaceItemInObject(session0(root), field, cJSON_CreateRaw(eq + 1));
+}
+
+static void set_root_field(cJSON *root, const char *arg)
+{
+	char field[64];
+	const char *eq = strchr(arg, '=');
+
+	snprintf(field, sizeof(field), "%.*s", (int)(eq - arg), arg);
+	cJSON_ReplaceItemInObject(root, field, cJSON_CreateRaw(eq + 1));
+}
+
+static bool load_config(struct xwgp_server_config *cfg)
+{
+	struct capture cap;
+	int ret;
+
+	capture_start(&cap);
+	ret = config_parse_server(config_json, "<test>", cfg);
+	free(capture_end(&cap));
+	return ret == 0;
+}
+
+/* ---- round trip and rebasing -------------------------------------------------- */
+
+TEST(roundtrip_same_instant)
+{
+	struct xwgp_cache in, out;
+	char *t;
+
+	make_cache(&in);
+	t = cache_format(&in, &clock_a);
+	CHECK(t, "format failed");
+	CHECK(parse_text(t, &out) == 0, "parse failed: %s", errs);
+	CHECK(out.upstream_port == 51900, "upstream_port %u", out.upstream_port);
+	CHECK(out.n_sessions == 2 && out.n_peers == 2, "%zu sessions, %zu peers", out.n_sessions,
+	      out.n_peers);
+	/* Everything but the times is bit for bit; times at ms granularity. */
+	for (size_t i = 0; i < 2; i++) {
+		struct xwgp_session a = in.sessions[i].s, b = out.sessions[i].s;
+
+		CHECK(b.created_ns == a.created_ns && b.last_seen_ns == a.last_seen_ns,
+		      "session %zu times: created %llu vs %llu, seen %llu vs %llu", i,
+		      (unsigned long long)b.created_ns, (unsigned long long)a.created_ns,
+		      (unsigned long long)b.last_seen_ns, (unsigned long long)a.last_seen_ns);
+		CHECK_MEM(&a, &b, sizeof(a));
+		CHECK_MEM(&in.sessions[i].m, &out.sessions[i].m, sizeof(in.sessions[i].m));
+	}
+	CHECK(out.sessions[0].s.c2s_bytes == 9007199254740992ull, "2^53 bytes lost precision");
+	CHECK(out.sessions[1].m.established_ns == 0, "unestablished session got a time");
+	CHECK_MEM(&in.peers[0], &out.peers[0], sizeof(in.peers[0]));
+	CHECK(out.peers[1].st.cookie_ns == 0, "a peer without cookie got one");
+	/* Never private keys: neither server's private key appears in the file. */
+	CHECK(!strstr(t, PRIV0) && !strstr(t, PRIV1), "a private key in the cache");
+	free(t);
+	cache_free(&in);
+	cache_free(&out);
+}
+
+/* cJSON would print 2^53 - 1 rounded; 2^60 bytes (after 1 EB) are clamped, not refused. */
+TEST(big_integers_exact)
+{
+	struct xwgp_cache in, out;
+	char *t;
+
+	make_cache(&in);
+	in.sessions[0].s.s2c_packets = 9007199254740991ull;
+	in.sessions[0].s.s2c_bytes = 1ull << 60;
+	in.sessions[0].s.c2s_packets = 1234567890123457ull;
+	t = cache_format(&in, &clock_a);
+	CHECK(parse_text(t, &out) == 0, "%s", errs);
+	CHECK(out.sessions[0].s.s2c_packets == 9007199254740991ull, "2^53-1 became %llu",
+	      (unsigned long long)out.sessions[0].s.s2c_packets);
+	CHECK(out.sessions[0].s.c2s_packets == 1234567890123457ull, "%llu",
+	      (unsigned long long)out.sessions[0].s.c2s_packets);
+	CHECK(out.sessions[0].s.s2c_bytes == 9007199254740992ull, "2^60 became %llu",
+	      (unsigned long long)out.sessions[0].s.s2c_bytes);
+	cache_free(&in);
+	cache_free(&out);
+	free(t);
+}
+
+TEST(rebase_same_boot)
+{
+	struct cache_clock later = clock_a;
+	struct xwgp_cache out;
+	char *t = valid_text();
+
+	/* 10 s later, same boot: key ages grow by 10 s, idleness does not. */
+	later.boot_ns += 10 * SEC;
+	later.real_ns += 999 * SEC; /* the wall clock is ignored within a boot */
+	CHECK(parse_len(t, strlen(t), &later, &out) == 0, "%s", errs);
+	CHECK(out.sessions[0].m.handshake_ns == later.boot_ns - 30 * SEC, "handshake %llu",
+	      (unsigned long long)out.sessions[0].m.handshake_ns);
+	CHECK(out.sessions[0].m.established_ns == later.boot_ns - 29 * SEC, "established");
+	CHECK(out.sessions[0].s.created_ns == later.boot_ns - 40 * SEC, "created");
+	CHECK(out.sessions[0].s.last_seen_ns == later.boot_ns - 2 * SEC, "last seen %llu",
+	      (unsigned long long)out.sessions[0].s.last_seen_ns);
+	CHECK(out.peers[0].st.cookie_ns == later.boot_ns - 20 * SEC, "cookie");
+	cache_free(&out);
+	free(t);
+}
+
+TEST(rebase_after_reboot)
+{
+	struct cache_clock boot2 = {
+		.boot_id = "99999999-2222-3333-4444-555555555555",
+		.boot_ns = 25 * SEC, /* the new boot is 25 s old */
+		.real_ns = clock_a.real_ns + 40 * SEC, /* 40 s after the file was written */
+	};
+	struct xwgp_cache out;
+	char *t = valid_text();
+
+	CHECK(parse_len(t, strlen(t), &boot2, &out) == 0, "%s", errs);
+	CHECK(out.n_sessions == 2, "%zu sessions", out.n_sessions);
+	/* handshake 20 s + 40 s down = 60 s: older than this boot, clamped to its start. */
+	CHECK(out.sessions[0].m.handshake_ns == 1, "handshake %llu",
+	      (unsigned long long)out.sessions[0].m.handshake_ns);
+	/* idle 2 s at write time; the downtime is not idleness. */
+	CHECK(out.sessions[0].s.last_seen_ns == boot2.boot_ns - 2 * SEC, "last seen %llu",
+	      (unsigned long long)out.sessions[0].s.last_seen_ns);
+	/* cookie 10 s + 40 s < 120 s: kept, and 50 s old now. */
+	CHECK(out.peers[0].st.cookie_ns == 1, "cookie time %llu",
+	      (unsigned long long)out.peers[0].st.cookie_ns);
+	CHECK(out.peers[0].st.cookie[0] == 0x77, "cookie bytes lost");
+	cache_free(&out);
+
+	/* 150 s later: handshakes 170 s old (< 180 kept), cookie 160 s old (dropped). */
+	boot2.real_ns = clock_a.real_ns + 150 * SEC;
+	boot2.boot_ns = 500 * SEC;
+	CHECK(parse_len(t, strlen(t), &boot2, &out) == 0, "%s", errs);
+	CHECK(out.n_sessions == 2, "%zu sessions at 170 s", out.n_sessions);
+	CHECK(out.sessions[0].m.handshake_ns == boot2.boot_ns - 170 * SEC, "handshake");
+	CHECK(out.peers[0].st.cookie_ns == 0 && sodium_is_zero(out.peers[0].st.cookie, 16),
+	      "an expired cookie was kept");
+	CHECK_MEM(out.peers[0].st.last_tai64n, "\x42\x42\x42\x42\x42\x42\x42\x42\x42\x42\x42\x42",
+		  12);
+	cache_free(&out);
+
+	/* 170 s later: handshakes 190 s old, past REJECT_AFTER_TIME: not restored. */
+	boot2.real_ns = clock_a.real_ns + 170 * SEC;
+	CHECK(parse_len(t, strlen(t), &boot2, &out) == 0, "%s", errs);
+	CHECK(out.n_sessions == 0, "%zu dead sessions restored", out.n_sessions);
+	CHECK(out.n_peers == 2, "peer states (replay protection) dropped");
+	cache_free(&out);
+
+	/* The wall clock went backwards: no downtime rather than a negative one. */
+	boot2.real_ns = clock_a.real_ns - 3600 * SEC;
+	CHECK(parse_len(t, strlen(t), &boot2, &out) == 0, "%s", errs);
+	CHECK(out.sessions[0].m.handshake_ns == boot2.boot_ns - 20 * SEC, "handshake %llu",
+	      (unsigned long long)out.sessions[0].m.handshake_ns);
+	cache_free(&out);
+	free(t);
+}
+
+/* ---- broken files ---------------------------------------------------------------- */
+
+TEST(truncated_at_every_byte)
+{
+	char *t = valid_text();
+	size_t len = strlen(t), close_brace = strrchr(t, '}') - t;
+	struct xwgp_cache out;
+
+	for (size_t i = 0; i <= close_brace; i++) {
+		int ret = parse_len(t, i, &clock_a, &out);
+
+		CHECK(ret == -EINVAL, "prefix of %zu/%zu bytes: %d", i, len, ret);
+		CHECK(out.n_sessions == 0 && out.n_peers == 0 && !out.sessions,
+		      "prefix of %zu bytes left sessions", i);
+		CHECK(strstr(errs, "/test/cache.json") && strstr(errs, "empty session table"),
+		      "prefix of %zu bytes: warning `%s'", i, errs);
+	}
+	CHECK(parse_len(t, 100, &clock_a, &out) == -EINVAL && strstr(errs, "not valid JSON"),
+	      "warning `%s'", errs);
+	CHECK(parse_len(t, close_brace + 1, &clock_a, &out) == 0, "the whole file: %s", errs);
+	cache_free(&out);
+	free(t);
+}
+
+TEST(garbage)
+{
+	static const char *const cases[] = {
+		"",	 " ",	  "\n\n",   "null", "[]",	  "42",
+		"\"x\"", "{",	  "}",	    "{}",   "{\"version\": 1}", "{\"version\":1}garbage",
+		"\xff\xfe", "{\"version\": 1, \"version\": 1",
+	};
+	struct xwgp_cache out;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		CHECK(parse_text(cases[i], &out) == -EINVAL, "case %zu `%s' accepted", i, cases[i]);
+		CHECK(out.n_sessions == 0 && strstr(errs, "/test/cache.json"), "case %zu: `%s'", i,
+		      errs);
+	}
+	/* Deep nesting: cJSON's limit, not the stack, stops it. */
+	{
+		size_t n = 100000;
+		char *deep = malloc(2 * n + 1);
+
+		memset(deep, '[', n);
+		memset(deep + n, ']', n);
+		deep[2 * n] = '\0';
+		CHECK(parse_text(deep, &out) == -EINVAL, "deep nesting accepted");
+		free(deep);
+	}
+}
+
+struct bad_case {
+	mutate_fn fn;
+	const char *arg;
+	const char *expect; /* in the warning */
+};
+
+static void check_bad_cases(const struct bad_case *cases, size_t n)
+{
+	struct xwgp_cache out;
+
+	for (size_t i = 0; i < n; i++) {
+		char *t = mutated(cases[i].fn, cases[i].arg);
+		int ret = parse_text(t, &out);
+
+		CHECK(ret == -EINVAL, "`%s' accepted", cases[i].arg);
+		CHECK(out.n_sessions == 0 && out.n_peers == 0, "`%s' left entries", cases[i].arg);
+		CHECK(strstr(errs, cases[i].expect) && strstr(errs, "/test/cache.json"),
+		      "`%s': warning `%s' lacks `%s'", cases[i].arg, errs, cases[i].expect);
+		free(t);
+	}
+}
+
+TEST(wrong_types)
+{
+	static const struct bad_case cases[] = {
+		{ set_session_field, "client_proxy_index=\"1\"",
+		  "sessions[0].client_proxy_index: not a number" },
+		{ set_session_field, "flags=true", "sessions[0].flags: not a number" },
+		{ set_session_field, "client=5", "sessions[0].client: not a string" },
+		{ set_session_field, "server=null", "sessions[0].server: not a string" },
+		{ set_session_field, "client_pubkey=[]", "sessions[0].client_pubkey: not a string" },
+		{ set_session_field, "client_pubkey=\"abc\"", "not a base64 WireGuard key" },
+		{ set_session_field, "sent_mac1=\"zz\"", "sessions[0].sent_mac1" },
+		{ set_session_field, "sent_mac1=\"0011\"", "not 32 hex digits" },
+		{ set_session_field, "client=\"not an address\"", "sessions[0].client: `not an" },
+		{ set_session_field, "server=\":1000\"", "sessions[0].server" },
+		{ set_session_field, "csvl=0", "sessions[0].csvl: not a level" },
+		{ set_session_field, "ssvl=4", "sessions[0].ssvl: not a level" },
+		{ set_session_field, "flags=128", "sessions[0].flags: unknown bits" },
+		{ set_session_field, "client_proxy_index=0", "0 is not a valid index" },
+		{ set_session_field, "server_proxy_index=0", "0 in an established session" },
+		{ set_session_field, "last_seen_age_ms=-1", "sessions[0].last_seen_age_ms" },
+		{ set_session_field, "c2s_bytes=1.5", "not an integer" },
+		{ set_root_field, "sessions={}", "sessions: not an array" },
+		{ set_root_field, "sessions=[1]", "sessions[0]: not an object" },
+		{ set_root_field, "peers=\"x\"", "peers: not an array" },
+		{ set_root_field, "written=[]", "written: not an object" },
+		{ set_root_field, "version=2", "version: 2 is not supported" },
+		{ set_root_field, "version=\"1\"", "version: not a number" },
+		{ set_root_field, "upstream_port=-5", "upstream_port" },
+	};
+
+	check_bad_cases(cases, sizeof(cases) / sizeof(cases[0]));
+}
+
+TEST(huge_numbers)
+{
+	static const struct bad_case cases[] = {
+		{ set_session_field, "client_proxy_index=4294967296", "client_proxy_index" },
+		{ set_session_field, "client_origin_index=1e300", "client_origin_index" },
+		{ set_session_field, "c2s_packets=1e999", "c2s_packets" }, /* inf */
+		{ set_session_field, "c2s_bytes=-1e999", "c2s_bytes" },
+		{ set_session_field, "s2c_bytes=9007199254740994", "s2c_bytes" }, /* 2^53 + 2 */
+		{ set_session_field, "handshake_age_ms=1e20", "handshake_age_ms" },
+		{ set_session_field, "flags=256", "flags" },
+		{ set_root_field, "upstream_port=65536", "upstream_port" },
+		{ set_root_field, "version=18446744073709551616", "version" },
+	};
+
+	check_bad_cases(cases, sizeof(cases) / sizeof(cases[0]));
+}
+
+TEST(missing_fields)
+{
+	static const char *const session_fields[] = {
+		"client_proxy_index", "client_origin_index", "server_proxy_index",
+		"server_origin_index", "flags", "csvl", "ssvl", "client", "client_local", "server",
+		"server_local", "created_age_ms", "last_seen_age_ms", "handshake_age_ms",
+		"c2s_packets", "c2s_bytes", "s2c_packets", "s2c_bytes", "client_pubkey",
+		"server_pubkey", "sent_mac1", "client_mac1",
+	};
+	static const char *const root_fields[] = { "version", "written", "upstream_port",
+						   "sessions", "peers" };
+	static const char *const peer_fields[] = { "server_pubkey", "client_pubkey", "last_tai64n",
+						   "cookie", "cookie_age_ms" };
+	struct xwgp_cache out;
+	char want[96];
+
+	for (size_t i = 0; i < sizeof(session_fields) / sizeof(session_fields[0]); i++) {
+		char *t = mutated(drop_session_field, session_fields[i]);
+
+		snprintf(want, sizeof(want), "sessions[0].%s: missing", session_fields[i]);
+		CHECK(parse_text(t, &out) == -EINVAL && strstr(errs, want), "without %s: `%s'",
+		      session_fields[i], errs);
+		free(t);
+	}
+	for (size_t i = 0; i < sizeof(root_fields) / sizeof(root_fields[0]); i++) {
+		char *t = mutated(drop_root_field, root_fields[i]);
+
+		snprintf(want, sizeof(want), "%s: missing", root_fields[i]);
+		CHECK(parse_text(t, &out) == -EINVAL && strstr(errs, want), "without %s: `%s'",
+		      root_fields[i], errs);
+		free(t);
+	}
+	/* peers[0] has a cookie: cookie and its age go together. */
+	for (size_t i = 0; i < sizeof(peer_fields) / sizeof(peer_fields[0]); i++) {
+		char *t = mutated(drop_peer_field, peer_fields[i]);
+
+		snprintf(want, sizeof(want), "peers[0].%s", peer_fields[i]);
+		CHECK(parse_text(t, &out) == -EINVAL && strstr(errs, want), "without %s: `%s'",
+		      peer_fields[i], errs);
+		free(t);
+	}
+	/* Optional: an unestablished session has no established_age_ms. */
+	{
+		char *t = mutated(drop_session_field, "established_age_ms");
+
+		CHECK(parse_text(t, &out) == 0, "established_age_ms is optional: %s", errs);
+		CHECK(out.sessions[0].m.established_ns == 0, "established time made up");
+		cache_free(&out);
+		free(t);
+	}
+}
+
+/* ---- files ------------------------------------------------------------------------- */
+
+TEST(atomic_write_and_load)
+{
+	char dir[] = "/tmp/xwgp-cache-test.XXXXXX", path[320], sub[256];
+	struct xwgp_cache out;
+	struct cache_clock now;
+	struct stat st;
+	DIR *d;
+	struct dirent *e;
+	int files = 0;
+	char *t = valid_text();
+
+	CHECK(mkdtemp(dir), "mkdtemp");
+	snprintf(sub, sizeof(sub), "%s/a/b", dir);
+	snprintf(path, sizeof(path), "%s/inst.json", sub);
+	CHECK(cache_write_atomic(path, "old") == 0, "first write");
+	CHECK(cache_write_atomic(path, t) == 0, "overwrite");
+	CHECK(stat(sub, &st) == 0 && (st.st_mode & 0777) == 0700, "directory mode %o",
+	      st.st_mode & 0777);
+	CHECK(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600, "file mode %o",
+	      st.st_mode & 0777);
+	CHECK((size_t)st.st_size == strlen(t), "size %lld", (long long)st.st_size);
+	d = opendir(sub);
+	while (d && (e = readdir(d)))
+		files += e->d_name[0] != '.';
+	if (d)
+		closedir(d);
+	CHECK(files == 1, "%d files left in the directory (temp files?)", files);
+
+	now = clock_a;
+	CHECK(cache_load(path, &now, &out) == 0 && out.n_sessions == 2, "load");
+	cache_free(&out);
+	snprintf(sub, sizeof(sub), "%s/missing.json", dir);
+	CHECK(cache_load(sub, &now, &out) == -ENOENT && out.n_sessions == 0, "missing file");
+
+	/* A file cut short on disk (power loss without the atomic rename). */
+	{
+		struct capture cap;
+		int fd = open(path, O_WRONLY | O_TRUNC);
+
+		CHECK(fd >= 0 && write(fd, t, 57) == 57, "truncate");
+		close(fd);
+		capture_start(&cap);
+		CHECK(cache_load(path, &now, &out) == -EINVAL, "truncated file accepted");
+		free(errs);
+		errs = capture_end(&cap);
+		CHECK(strstr(errs, path) && strstr(errs, "at byte"), "warning `%s'", errs);
+	}
+	unlink(path);
+	snprintf(sub, sizeof(sub), "%s/a/b", dir);
+	rmdir(sub);
+	snprintf(sub, sizeof(sub), "%s/a", dir);
+	rmdir(sub);
+	rmdir(dir);
+	free(t);
+}
+
+TEST(resolve_path)
+{
+	char buf[256];
+
+	unsetenv("XWGP_CACHE_FILE");
+	CHECK(cache_resolve_path(buf, sizeof(buf), "/cli.json", "/cfg.json", "x") == 0 &&
+		      !strcmp(buf, "/cli.json"),
+	      "%s", buf);
+	setenv("XWGP_CACHE_FILE", "/env.json", 1);
+	CHECK(cache_resolve_path(buf, sizeof(buf), "/cli.json", "/cfg.json", "x") == 0 &&
+		      !strcmp(buf, "/cli.json"),
+	      "cli beats env: %s", buf);
+	CHECK(cache_resolve_path(buf, sizeof(buf), NULL, "/cfg.json", "x") == 0 &&
+		      !strcmp(buf, "/env.json"),
+	      "env beats config: %s", buf);
+	unsetenv("XWGP_CACHE_FILE");
+	CHECK(cache_resolve_path(buf, sizeof(buf), NULL, "/cfg.json", "x") == 0 &&
+		      !strcmp(buf, "/cfg.json"),
+	      "config: %s", buf);
+	CHECK(cache_resolve_path(buf, sizeof(buf), NULL, NULL, "inst") == 0, "default");
+	if (geteuid() == 0)
+		CHECK(!strcmp(buf, "/var/cache/xwgp/inst.json"), "root default %s", buf);
+	else
+		CHECK(strstr(buf, "/xwgp/inst.json"), "user default %s", buf);
+	CHECK(cache_resolve_path(buf, 8, "/a/very/long/path.json", NULL, "x") == -ENAMETOOLONG,
+	      "long path");
+}
+
+/* ---- the config check ---------------------------------------------------------------- */
+
+TEST(config_check)
+{
+	struct xwgp_server_config cfg = {};
+	struct cache_session cs;
+	const char *why = NULL;
+
+	CHECK(load_config(&cfg), "config");
+	make_session(&cs, 1, CLI0, PUB0, "192.0.2.1:1000");
+	CHECK(xwgp_session_cfg_check(&cfg, &cs.s, &cs.m, &why), "exact peer: %s", why);
+	make_session(&cs, 1, CLI2, PUB0, "192.0.2.1:1003");
+	CHECK(xwgp_session_cfg_check(&cfg, &cs.s, &cs.m, &why), "fallback peer: %s", why);
+	make_session(&cs, 1, CLI0, PUB0, "192.0.2.1:1003");
+	CHECK(!xwgp_session_cfg_check(&cfg, &cs.s, &cs.m, &why) && strstr(why, "elsewhere"),
+	      "CLI0 now to :1003 (the fallback's backend) accepted");
+	make_session(&cs, 1, CLI1, PUB1, "192.0.2.2:1002");
+	CHECK(xwgp_session_cfg_check(&cfg, &cs.s, &cs.m, &why), "server B: %s", why);
+	make_session(&cs, 1, CLI0, PUB1, "192.0.2.2:1002");
+	CHECK(!xwgp_session_cfg_check(&cfg, &cs.s, &cs.m, &why) && strstr(why, "no peer"),
+	      "CLI0 under server B (no fallback) accepted");
+	make_session(&cs, 1, CLI0, CLI1, "192.0.2.1:1000");
+	CHECK(!xwgp_session_cfg_check(&cfg, &cs.s, &cs.m, &why) && strstr(why, "server key"),
+	      "unknown server key accepted");
+	config_free_server(&cfg);
+}
+
+/* ---- maps ----------------------------------------------------------------------------- */
+
+struct test_maps {
+	struct xwgp_maps m;
+	struct wgit w;
+};
+
+static int maps_create(struct test_maps *t)
+{
+	memset(&t->m, 0xff, sizeof(t->m)); /* every fd -1 */
+	t->m.sessions = bpf_map_create(BPF_MAP_TYPE_HASH, "t_sess", 4, sizeof(struct xwgp_session),
+				       64, NULL);
+	t->m.srv_index = bpf_map_create(BPF_MAP_TYPE_HASH, "t_srv", 4, 4, 64, NULL);
+	t->m.sess_meta = bpf_map_create(BPF_MAP_TYPE_HASH, "t_meta", 4,
+					sizeof(struct xwgp_session_meta), 64, NULL);
+	t->m.peer_state = bpf_map_create(BPF_MAP_TYPE_HASH, "t_peer", sizeof(struct xwgp_peer_key),
+					 sizeof(struct xwgp_peer_state), 64, NULL);
+	memset(&t->w, 0, sizeof(t->w));
+	t->w.maps = &t->m;
+	if (t->m.sessions < 0 || t->m.srv_index < 0 || t->m.sess_meta < 0 || t->m.peer_state < 0)
+		return -EPERM;
+	return 0;
+}
+
+static void maps_destroy(struct test_maps *t)
+{
+	xwgp_maps_close(&t->m);
+}
+
+static int count_keys(int fd, size_t key_size)
+{
+	uint8_t k[64], n[64];
+	void *prev = NULL;
+	int c = 0;
+
+	while (bpf_map_get_next_key(fd, prev, n) == 0) {
+		memcpy(k, n, key_size);
+		prev = k;
+		c++;
+	}
+	return c;
+}
+
+TEST(restore_collect_prune)
+{
+	struct xwgp_server_config cfg = {};
+	struct test_maps t;
+	struct xwgp_cache c = {}, back;
+	struct cache_session cs;
+	struct cache_peer p = {};
+	struct xwgp_session got;
+	uint32_t owner, idx;
+	struct capture cap;
+	int n;
+
+	if (maps_create(&t)) {
+		maps_destroy(&t);
+		SKIP("cannot create BPF maps (needs root/CAP_BPF)");
+	}
+	CHECK(load_config(&cfg), "config");
+	/* 1: valid (exact), 2: valid (fallback), 3: forward_to changed, 4: unknown server. */
+	make_session(&cs, 1, CLI0, PUB0, "192.0.2.1:1000");
+	cache_add_session(&c, &cs.s, &cs.m);
+	make_session(&cs, 2, CLI2, PUB0, "192.0.2.1:1003");
+	cache_add_session(&c, &cs.s, &cs.m);
+	make_session(&cs, 3, CLI1, PUB1, "192.0.2.2:9999");
+	cache_add_session(&c, &cs.s, &cs.m);
+	make_session(&cs, 4, CLI0, CLI1, "192.0.2.1:1000");
+	cache_add_session(&c, &cs.s, &cs.m);
+	/* 5: same client index as 1: a duplicate in a corrupt file. */
+	make_session(&cs, 1, CLI0, PUB0, "192.0.2.1:1000");
+	cache_add_session(&c, &cs.s, &cs.m);
+	key(p.k.server_pub, PUB0);
+	key(p.k.client_pub, CLI0);
+	memset(p.st.last_tai64n, 9, 12);
+	cache_add_peer(&c, &p.k, &p.st);
+	key(p.k.server_pub, CLI2); /* not a configured server */
+	cache_add_peer(&c, &p.k, &p.st);
+
+	capture_start(&cap);
+	n = cache_restore(&t.w, &c, &cfg, 40000);
+	free(capture_end(&cap));
+	CHECK(n == 2, "restored %d sessions, want 2", n);
+	CHECK(count_keys(t.m.sessions, 4) == 2 && count_keys(t.m.sess_meta, 4) == 2,
+	      "maps hold %d sessions, %d metas", count_keys(t.m.sessions, 4),
+	      count_keys(t.m.sess_meta, 4));
+	CHECK(count_keys(t.m.peer_state, 64) == 1, "%d peer states",
+	      count_keys(t.m.peer_state, 64));
+	CHECK(wgit_session_get(&t.w, 1, &got) == 0, "session 1 missing");
+	CHECK(ntohs(got.server_local.port) == 40000, "server local port %u not moved",
+	      ntohs(got.server_local.port));
+	CHECK(got.c2s_packets == 1001, "counters lost");
+	idx = got.server_proxy_index;
+	CHECK(bpf_map_lookup_elem(t.m.srv_index, &idx, &owner) == 0 && owner == 1,
+	      "server index of session 1 missing");
+
+	/* Collect gives back what is in the maps. */
+	CHECK(cache_collect(&t.w, &back) == 0, "collect");
+	CHECK(back.n_sessions == 2 && back.n_peers == 1, "collected %zu sessions, %zu peers",
+	      back.n_sessions, back.n_peers);
+	cache_free(&back);
+
+	/* Reload: CLI0's peer now forwards elsewhere; the fallback session stays. */
+	{
+		struct xwgp_server_config cfg2 = {};
+		char *j = strdup(config_json), *at = strstr(j, ":1000");
+		struct capture cap2;
+
+		memcpy(at, ":2000", 5);
+		capture_start(&cap2);
+		CHECK(config_parse_server(j, "<test>", &cfg2) == 0, "config 2");
+		n = reload_prune(&t.w, &cfg2);
+		free(capture_end(&cap2));
+		CHECK(n == 1, "pruned %d sessions, want 1", n);
+		CHECK(wgit_session_get(&t.w, 1, &got) == -ENOENT, "session 1 survived");
+		CHECK(bpf_map_lookup_elem(t.m.srv_index, &idx, &owner) && errno == ENOENT,
+		      "its server index survived");
+		CHECK(wgit_session_get(&t.w, 2, &got) == 0, "the fallback session was removed");
+		CHECK(count_keys(t.m.peer_state, 64) == 1, "peer state of a kept server removed");
+		config_free_server(&cfg2);
+		free(j);
+	}
+	cache_free(&c);
+	config_free_server(&cfg);
+	maps_destroy(&t);
+}
+
+/*
+ * SIGHUP's config swap: the handler gets the new servers' keys, the live
+ * config keeps its address (h->cfg) and the restart-only settings.
+ */
+TEST(reload_apply_swaps_keeps_restart_only)
+{
+	struct xwgp_server_config live = {}, next = {};
+	struct xwgp_maps maps;
+	struct handler h;
+	struct capture cap;
+	const char *instance;
+	char *j2;
+	int changed, err;
+
+	memset(&maps, 0xff, sizeof(maps));
+	CHECK(load_config(&live), "config 1");
+	CHECK(handler_init(&h, &live, &maps) == 0, "handler_init");
+	instance = live.instance;
+	/* Config 2: server B only, another listen port and instance, obfs on. */
+	j2 = strdup("{ \"listen\": \":51999\", \"instance\": \"other\", \"obfs\": \"pw\", "
+		    "\"servers\": [ { \"privkey\": \"" PRIV1 "\", \"address\": \"192.0.2.3\", "
+		    "\"peers\": [ { \"forward_to\": \":1\" } ] } ] }");
+	capture_start(&cap);
+	err = config_parse_server(j2, "<test2>", &next);
+	changed = err ? -1 : reload_keep_restart_only(&live, &next);
+	err = err ?: reload_apply(&h, &live, &next);
+	free(errs);
+	errs = capture_end(&cap);
+	CHECK(err == 0, "reload failed: %s", errs);
+	/* pin_path follows instance by default: three settings differ. */
+	CHECK(changed == 3 && strstr(errs, "`listen' changed") && strstr(errs, "`instance' changed") &&
+		      strstr(errs, "`pin_path' changed"),
+	      "%d restart-only changes reported: %s", changed, errs);
+	CHECK(h.cfg == &live && live.n_servers == 1, "live config not swapped");
+	CHECK(xwgp_ep_port(&live.listen) == 51820, "listen changed to %u",
+	      xwgp_ep_port(&live.listen));
+	CHECK(live.instance == instance && !strcmp(live.instance, "default"), "instance now %s",
+	      live.instance);
+	{
+		uint8_t pub1[32];
+
+		key(pub1, PUB1);
+		CHECK(!memcmp(h.keys[0].pub, pub1, 32), "handler keys are not server B's");
+	}
+	CHECK(h.obfs, "obfs key not derived");
+	/* next now holds the old config: two servers, and the refused instance. */
+	CHECK(next.n_servers == 2 && !strcmp(next.instance, "other"), "old config not handed back");
+	config_free_server(&next);
+	handler_fini(&h);
+	config_free_server(&live);
+	free(j2);
+}
+
+/*
+ * The agent's transport accounting never writes XDP's counters back: a
+ * session copy read before XDP counted more packets (the race the old
+ * whole-session write-back lost them in) leaves the map's counters alone,
+ * even when roaming makes the agent write the endpoints.
+ */
+TEST(agent_accounting_keeps_xdp_counters)
+{
+	struct test_maps t;
+	struct cache_session cs;
+	struct xwgp_session stale, got;
+	struct xwgp_session_meta m;
+	uint64_t now = 5000 * SEC;
+
+	if (maps_create(&t)) {
+		maps_destroy(&t);
+		SKIP("cannot create BPF maps (needs root/CAP_BPF)");
+	}
+	make_session(&cs, 7, CLI0, PUB0, "192.0.2.1:1000");
+	cs.s.c2s_packets = 10;
+	cs.s.c2s_bytes = 1000;
+	cs.s.last_seen_ns = now - 100 * SEC;
+	CHECK(wgit_session_create(&t.w, &cs.s, &cs.m) == 0, "create");
+	stale = cs.s; /* what the agent read */
+	/* Meanwhile XDP forwards 5 packets of 100 bytes. */
+	cs.s.c2s_packets += 5;
+	cs.s.c2s_bytes += 500;
+	CHECK(wgit_session_put(&t.w, &cs.s) == 0, "xdp update");
+
+	/* The agent forwards one of 80 bytes, from a new client port (roaming). */
+	ep(&stale.client, "198.51.100.7:40999");
+	stale.c2s_packets++;
+	stale.c2s_bytes += 80;
+	CHECK(wgit_transport_commit(&t.w, &stale, true, 80, now, true) == 0, "commit");
+	CHECK(wgit_session_get(&t.w, 7, &got) == 0, "get");
+	CHECK(got.c2s_packets == 15 && got.c2s_bytes == 1500, "XDP's counters became %llu/%llu",
+	      (unsigned long long)got.c2s_packets, (unsigned long long)got.c2s_bytes);
+	CHECK(xwgp_ep_port(&got.client) == 40999, "the roamed endpoint was not written");
+	CHECK(wgit_meta_get(&t.w, 7, &m) == 0 && m.agent_c2s_packets == 1 &&
+		      m.agent_c2s_bytes == 80 && m.agent_last_seen_ns == now,
+	      "agent share %llu/%llu", (unsigned long long)m.agent_c2s_packets,
+	      (unsigned long long)m.agent_c2s_bytes);
+	CHECK(wgit_transport_commit(&t.w, &stale, false, 60, now, false) == 0, "commit s2c");
+	CHECK(wgit_meta_get(&t.w, 7, &m) == 0 && m.agent_s2c_packets == 1 && m.agent_s2c_bytes == 60,
+	      "s2c share");
+
+	/* Totals: both shares; last seen: the later one. */
+	wgit_session_totals(&got, &m);
+	CHECK(got.c2s_packets == 16 && got.c2s_bytes == 1580 && got.s2c_packets == 4 &&
+		      got.last_seen_ns == now,
+	      "totals %llu/%llu", (unsigned long long)got.c2s_packets,
+	      (unsigned long long)got.c2s_bytes);
+
+	/* Idle for XDP (100 s) but the agent forwarded just now: not expired. */
+	CHECK(wgit_expire(&t.w, now + 10 * SEC, 60 * SEC) == 0, "expired while the agent forwards");
+	CHECK(wgit_expire(&t.w, now + 61 * SEC, 60 * SEC) == 1, "not expired when idle for both");
+	maps_destroy(&t);
+}
+
+/* The cache file carries one set of counters: XDP's plus the agent's. */
+TEST(cache_folds_agent_share)
+{
+	struct xwgp_cache in, out;
+	char *t;
+
+	make_cache(&in);
+	in.sessions[0].m.agent_c2s_packets = 7;
+	in.sessions[0].m.agent_s2c_bytes = 700;
+	in.sessions[0].m.agent_last_seen_ns = clock_a.boot_ns - 1 * SEC;
+	t = cache_format(&in, &clock_a);
+	CHECK(parse_text(t, &out) == 0, "%s", errs);
+	CHECK(out.sessions[0].s.c2s_packets == in.sessions[0].s.c2s_packets + 7 &&
+		      out.sessions[0].s.s2c_bytes == in.sessions[0].s.s2c_bytes + 700,
+	      "agent share lost");
+	CHECK(out.sessions[0].s.last_seen_ns == clock_a.boot_ns - 1 * SEC, "last seen %llu",
+	      (unsigned long long)out.sessions[0].s.last_seen_ns);
+	CHECK(out.sessions[0].m.agent_c2s_packets == 0, "counted twice");
+	cache_free(&in);
+	cache_free(&out);
+	free(t);
+}
+
+TEST_MAIN()
