@@ -174,7 +174,7 @@ install: $(XWGP) $(BPF_OBJS)
 	done
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-fuzz
 
 -include $(AGENT_OBJS:.o=.d) $(BUILD)/agent/main.d
 

@@ -177,132 +177,142 @@ static uint64_t age_ms(const struct cache_clock *at, uint64_t t)
 }
 
 /*
- * Integers are written as their exact decimal text: cJSON's own number
- * printing rounds values above ~10^15. Above 2^53 (counters after 9 PB) they
- * are clamped, so the reader, which goes through a double, takes them.
+ * The writer streams text (open_memstream) instead of building a cJSON tree:
+ * at 65536 sessions the tree alone took seconds of the event loop. Every
+ * string written is base64, hex, an endpoint or a boot id, none of which
+ * needs JSON escaping; the boot id is checked to be so. Integers are
+ * written exactly (cJSON rounds above ~10^15); above 2^53 (counters after
+ * 9 PB) they are clamped, so the reader, which goes through a double, takes
+ * them.
  */
-static void add_u64(cJSON *o, const char *name, uint64_t v)
+static uint64_t json_int(uint64_t v)
 {
-	char buf[24];
-
-	if (v > (uint64_t)JSON_INT_MAX)
-		v = (uint64_t)JSON_INT_MAX;
-	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)v);
-	cJSON_AddRawToObject(o, name, buf);
+	return v > (uint64_t)JSON_INT_MAX ? (uint64_t)JSON_INT_MAX : v;
 }
 
-static void add_hex(cJSON *o, const char *name, const uint8_t *p, size_t n)
+static void put_u64(FILE *f, const char *name, uint64_t v)
+{
+	fprintf(f, ", \"%s\": %llu", name, (unsigned long long)json_int(v));
+}
+
+static void put_hex(FILE *f, const char *name, const uint8_t *p, size_t n)
 {
 	char hex[2 * 32 + 1];
 
 	sodium_bin2hex(hex, sizeof(hex), p, n);
-	cJSON_AddStringToObject(o, name, hex);
+	fprintf(f, ", \"%s\": \"%s\"", name, hex);
 }
 
-static void add_key(cJSON *o, const char *name, const uint8_t key[static 32])
+static void put_key(FILE *f, const char *name, const uint8_t key[static 32])
 {
 	char b64[WG_KEY_B64_LEN + 1];
 
 	wg_key_to_base64(b64, key);
-	cJSON_AddStringToObject(o, name, b64);
+	fprintf(f, ", \"%s\": \"%s\"", name, b64);
 }
 
-static void add_ep(cJSON *o, const char *name, const struct xwgp_ep *ep)
+static void put_ep(FILE *f, const char *name, const struct xwgp_ep *ep)
 {
 	char buf[XWGP_EP_STRLEN];
 
 	if (xwgp_ep_format(buf, sizeof(buf), ep))
 		snprintf(buf, sizeof(buf), ":%u", xwgp_ep_port(ep));
-	cJSON_AddStringToObject(o, name, buf);
+	fprintf(f, ", \"%s\": \"%s\"", name, buf);
 }
 
-static cJSON *session_to_json(const struct cache_session *cs, const struct cache_clock *at)
+static void put_session(FILE *f, const struct cache_session *cs, const struct cache_clock *at)
 {
-	struct xwgp_session tot = cs->s;
-	const struct xwgp_session *s = &tot;
+	struct xwgp_session s = cs->s;
 	const struct xwgp_session_meta *m = &cs->m;
-	cJSON *o = cJSON_CreateObject();
 
-	if (!o)
-		return NULL;
 	/* One set of counters in the file: XDP's and the agent's together. */
-	wgit_session_totals(&tot, m);
-	add_u64(o, "client_proxy_index", s->client_proxy_index);
-	add_u64(o, "client_origin_index", s->client_origin_index);
-	add_u64(o, "server_proxy_index", s->server_proxy_index);
-	add_u64(o, "server_origin_index", s->server_origin_index);
-	add_u64(o, "flags", s->flags & SESSION_FLAGS_KNOWN);
-	add_u64(o, "csvl", s->csvl);
-	add_u64(o, "ssvl", s->ssvl);
-	add_ep(o, "client", &s->client);
-	add_ep(o, "client_local", &s->client_local);
-	add_ep(o, "server", &s->server);
-	add_ep(o, "server_local", &s->server_local);
-	add_u64(o, "created_age_ms", age_ms(at, s->created_ns));
-	add_u64(o, "last_seen_age_ms", age_ms(at, s->last_seen_ns));
-	add_u64(o, "handshake_age_ms", age_ms(at, m->handshake_ns));
+	wgit_session_totals(&s, m);
+	fprintf(f, "{ \"client_proxy_index\": %u", s.client_proxy_index);
+	put_u64(f, "client_origin_index", s.client_origin_index);
+	put_u64(f, "server_proxy_index", s.server_proxy_index);
+	put_u64(f, "server_origin_index", s.server_origin_index);
+	put_u64(f, "flags", s.flags & SESSION_FLAGS_KNOWN);
+	put_u64(f, "csvl", s.csvl);
+	put_u64(f, "ssvl", s.ssvl);
+	put_ep(f, "client", &s.client);
+	put_ep(f, "client_local", &s.client_local);
+	put_ep(f, "server", &s.server);
+	put_ep(f, "server_local", &s.server_local);
+	put_u64(f, "created_age_ms", age_ms(at, s.created_ns));
+	put_u64(f, "last_seen_age_ms", age_ms(at, s.last_seen_ns));
+	put_u64(f, "handshake_age_ms", age_ms(at, m->handshake_ns));
 	if (m->established_ns)
-		add_u64(o, "established_age_ms", age_ms(at, m->established_ns));
-	add_u64(o, "c2s_packets", s->c2s_packets);
-	add_u64(o, "c2s_bytes", s->c2s_bytes);
-	add_u64(o, "s2c_packets", s->s2c_packets);
-	add_u64(o, "s2c_bytes", s->s2c_bytes);
-	add_key(o, "client_pubkey", m->client_pub);
-	add_key(o, "server_pubkey", m->server_pub);
-	add_hex(o, "sent_mac1", m->sent_mac1, sizeof(m->sent_mac1));
-	add_hex(o, "client_mac1", m->client_mac1, sizeof(m->client_mac1));
-	return o;
+		put_u64(f, "established_age_ms", age_ms(at, m->established_ns));
+	put_u64(f, "c2s_packets", s.c2s_packets);
+	put_u64(f, "c2s_bytes", s.c2s_bytes);
+	put_u64(f, "s2c_packets", s.s2c_packets);
+	put_u64(f, "s2c_bytes", s.s2c_bytes);
+	put_key(f, "client_pubkey", m->client_pub);
+	put_key(f, "server_pubkey", m->server_pub);
+	put_hex(f, "sent_mac1", m->sent_mac1, sizeof(m->sent_mac1));
+	put_hex(f, "client_mac1", m->client_mac1, sizeof(m->client_mac1));
+	fputs(" }", f);
 }
 
-static cJSON *peer_to_json(const struct cache_peer *p, const struct cache_clock *at)
+static void put_peer(FILE *f, const struct cache_peer *p, const struct cache_clock *at)
 {
-	cJSON *o = cJSON_CreateObject();
+	char b64[WG_KEY_B64_LEN + 1];
 
-	if (!o)
-		return NULL;
-	add_key(o, "server_pubkey", p->k.server_pub);
-	add_key(o, "client_pubkey", p->k.client_pub);
-	add_hex(o, "last_tai64n", p->st.last_tai64n, sizeof(p->st.last_tai64n));
+	wg_key_to_base64(b64, p->k.server_pub);
+	fprintf(f, "{ \"server_pubkey\": \"%s\"", b64);
+	put_key(f, "client_pubkey", p->k.client_pub);
+	put_hex(f, "last_tai64n", p->st.last_tai64n, sizeof(p->st.last_tai64n));
 	if (p->st.cookie_ns) {
-		add_hex(o, "cookie", p->st.cookie, sizeof(p->st.cookie));
-		add_u64(o, "cookie_age_ms", age_ms(at, p->st.cookie_ns));
+		put_hex(f, "cookie", p->st.cookie, sizeof(p->st.cookie));
+		put_u64(f, "cookie_age_ms", age_ms(at, p->st.cookie_ns));
 	}
-	return o;
+	fputs(" }", f);
+}
+
+/* A boot id as the kernel prints it (hex and dashes): nothing to escape. */
+static const char *safe_boot_id(const char *id)
+{
+	return strspn(id, "0123456789abcdefABCDEF-") == strlen(id) ? id : "";
 }
 
 char *cache_format(const struct xwgp_cache *c, const struct cache_clock *at)
 {
-	cJSON *root = cJSON_CreateObject(), *w, *arr, *o;
 	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
 
-	if (!root)
+	if (!f)
 		return NULL;
-	add_u64(root, "version", XWGP_CACHE_VERSION);
-	w = cJSON_AddObjectToObject(root, "written");
-	if (!w)
-		goto out;
-	cJSON_AddStringToObject(w, "boot_id", at->boot_id);
-	add_u64(w, "boottime_ms", (at->boot_ns / NSEC_PER_MSEC));
-	add_u64(w, "realtime_ms", (at->real_ns / NSEC_PER_MSEC));
-	add_u64(root, "upstream_port", c->upstream_port);
-	arr = cJSON_AddArrayToObject(root, "sessions");
-	for (size_t i = 0; arr && i < c->n_sessions; i++) {
-		o = session_to_json(&c->sessions[i], at);
-		if (!o)
-			goto out;
-		cJSON_AddItemToArray(arr, o);
+	fprintf(f,
+		"{\n  \"version\": %d,\n"
+		"  \"written\": { \"boot_id\": \"%s\", \"boottime_ms\": %llu, \"realtime_ms\": %llu },\n"
+		"  \"upstream_port\": %u,\n  \"sessions\": [",
+		XWGP_CACHE_VERSION, safe_boot_id(at->boot_id),
+		(unsigned long long)json_int(at->boot_ns / NSEC_PER_MSEC),
+		(unsigned long long)json_int(at->real_ns / NSEC_PER_MSEC), c->upstream_port);
+	for (size_t i = 0; i < c->n_sessions; i++) {
+		fputs(i ? ",\n    " : "\n    ", f);
+		put_session(f, &c->sessions[i], at);
 	}
-	arr = arr ? cJSON_AddArrayToObject(root, "peers") : NULL;
-	for (size_t i = 0; arr && i < c->n_peers; i++) {
-		o = peer_to_json(&c->peers[i], at);
-		if (!o)
-			goto out;
-		cJSON_AddItemToArray(arr, o);
+	fputs(c->n_sessions ? "\n  ],\n  \"peers\": [" : "],\n  \"peers\": [", f);
+	for (size_t i = 0; i < c->n_peers; i++) {
+		fputs(i ? ",\n    " : "\n    ", f);
+		put_peer(f, &c->peers[i], at);
 	}
-	if (arr)
-		text = cJSON_Print(root);
-out:
-	cJSON_Delete(root);
+	fputs(c->n_peers ? "\n  ]\n}\n" : "]\n}\n", f);
+	if (ferror(f)) {
+		fclose(f);
+		if (text)
+			sodium_memzero(text, len);
+		free(text);
+		return NULL;
+	}
+	if (fclose(f)) {
+		if (text)
+			sodium_memzero(text, len);
+		free(text);
+		return NULL;
+	}
 	return text;
 }
 

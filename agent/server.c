@@ -55,6 +55,7 @@ struct server {
 	/* Counters that move when the table changes, as of the last cache write. */
 	uint64_t cache_marks[5];
 	bool cache_dirty;
+	uint64_t cache_not_before_ns; /* CLOCK_BOOTTIME: no debounced write before */
 	uint8_t buf[RX_BUF];
 };
 
@@ -113,6 +114,7 @@ static int setup_cfg_map(struct server *s)
 		.max_packet_size = s->cfg.max_packet_size,
 	};
 	__u32 key = 0;
+	int err;
 
 	c.listen = s->cfg.listen;
 	c.listen.port = htons(s->listen_port);
@@ -122,9 +124,9 @@ static int setup_cfg_map(struct server *s)
 		c.flags |= XWGP_CFG_OBFS;
 		crypto_hash_sha256(c.obfs_key, (const uint8_t *)s->cfg.obfs, strlen(s->cfg.obfs));
 	}
-	if (bpf_map_update_elem(s->loader.maps.cfg, &key, &c, BPF_ANY))
-		return -errno;
-	return 0;
+	err = bpf_map_update_elem(s->loader.maps.cfg, &key, &c, BPF_ANY) ? -errno : 0;
+	sodium_memzero(c.obfs_key, sizeof(c.obfs_key)); /* derived from the password */
+	return err;
 }
 
 static enum xwgp_attach_mode attach_mode(enum xwgp_xdp_mode m)
@@ -295,20 +297,30 @@ static void cache_marks_take(struct server *s)
 }
 
 /* Write the cache file if the table changed since the last write (or always). */
+#define CACHE_WRITE_SPACING 10
+
 static void cache_sync(struct server *s, bool always)
 {
 	bool changed = s->cache_dirty;
+	uint64_t t0, t1;
 
 	if (!s->cache_path[0])
 		return;
 	for (size_t i = 0; i < sizeof(cache_mark_stats) / sizeof(cache_mark_stats[0]); i++)
 		changed |= s->cache_marks[i] != s->h.stats[cache_mark_stats[i]];
-	if (!changed && !always)
+	if (!always && (!changed || xwgp_now_ns() < s->cache_not_before_ns))
 		return;
+	t0 = xwgp_now_ns();
 	/* On failure (logged) the next change retries: no warning every second. */
 	cache_save(&s->h.wgit, s->cache_path, s->upstream_port);
 	cache_marks_take(s);
 	s->cache_dirty = false;
+	/*
+	 * A write blocks the event loop (1-2 s for 65536 sessions):
+	 * space them so that writing takes at most a tenth of the time.
+	 */
+	t1 = xwgp_now_ns();
+	s->cache_not_before_ns = t1 + (t1 - t0) * CACHE_WRITE_SPACING;
 }
 
 static void on_timer(struct server *s)

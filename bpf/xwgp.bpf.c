@@ -207,7 +207,7 @@ static __always_inline __u32 obfs_classify(const struct xwgp_cfg *cfg, struct pk
 		return XWGP_STAT_DROP_MALFORMED;
 	p->nonce0 = load_raw64(nonce);
 	p->nonce1 = load_raw64(nonce + 8);
-	obfs_lanes_load(&K, cfg->obfs_key);
+	obfs_lanes_load(&K, cfg);
 	obfs_keys(&K, p->nonce0, p->nonce1, &x);
 	hdr = load_raw64(m) ^ x.w0;
 	type = hdr;
@@ -553,7 +553,7 @@ static __always_inline __u32 obfs_prepare_encode(const struct xwgp_cfg *cfg, str
 		p->nonce0 = load_raw64(nonce);
 		p->nonce1 = load_raw64(nonce + 8);
 	}
-	obfs_lanes_load(&K, cfg->obfs_key);
+	obfs_lanes_load(&K, cfg);
 	obfs_keys(&K, p->nonce0, p->nonce1, &x);
 	p->obfs_w0 = x.w0;
 	p->obfs_w1 = x.w1;
