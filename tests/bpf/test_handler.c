@@ -19,19 +19,12 @@
 #include "bpf_loader.h"
 #include "config.h"
 #include "handler.h"
+#include "handler_mock.h"
 #include "test.h"
 #include "wg_crypto.h"
 #include "wg_proto.h"
 #include "xwgp.skel.h"
 
-/* What the handler sent last. */
-struct sent {
-	int count;
-	enum xwgp_side side;
-	struct xwgp_ep local, remote;
-	uint8_t data[256];
-	size_t len;
-};
 
 static struct env {
 	bool ready;
@@ -48,54 +41,9 @@ static struct env {
 	uint8_t tai[12];
 } env;
 
-static int mock_send(void *ctx, enum xwgp_side side, const struct xwgp_ep *local,
-		     const struct xwgp_ep *remote, const uint8_t *data, size_t len)
-{
-	struct sent *s = ctx;
-
-	s->count++;
-	s->side = side;
-	s->local = *local;
-	s->remote = *remote;
-	s->len = len < sizeof(s->data) ? len : sizeof(s->data);
-	memcpy(s->data, data, s->len);
-	return 0;
-}
-
-static void ep4(struct xwgp_ep *ep, const char *ip, uint16_t port)
-{
-	memset(ep, 0, sizeof(*ep));
-	ep->addr[2] = htonl(0xffff);
-	inet_pton(AF_INET, ip, &ep->addr[3]);
-	ep->port = htons(port);
-	ep->family = XWGP_FAMILY_IPV4;
-}
-
-static int mock_route(void *ctx, const struct xwgp_ep *remote, struct xwgp_ep *local)
-{
-	(void)ctx;
-	(void)remote;
-	ep4(local, "198.51.100.1", 0);
-	return 0;
-}
-
-static void keypair(uint8_t priv[32], uint8_t pub[32])
-{
-	randombytes_buf(priv, 32);
-	wg_pubkey(pub, priv);
-}
-
 static void b64(char out[45], const uint8_t k[32])
 {
 	wg_key_to_base64(out, k);
-}
-
-/* Later TAI64N each call: a real client's clock moves forward. */
-static void next_tai(uint8_t out[12])
-{
-	for (int i = 11; i >= 0 && ++env.tai[i] == 0; i--)
-		;
-	memcpy(out, env.tai, 12);
 }
 
 static int env_setup(void)
@@ -146,17 +94,6 @@ static int env_setup(void)
 		memset(env.h.stats, 0, sizeof(env.h.stats));                                       \
 	} while (0)
 
-static uint32_t le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static void put_le32(uint8_t *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = v >> (8 * i);
-}
-
 /* A client's initiation arriving at the listen socket; msg gets the client's bytes. */
 static void send_initiation(const uint8_t cli_priv[32], const uint8_t srv_pub[32], uint32_t sender,
 			    uint8_t msg[148], uint16_t sport)
@@ -165,7 +102,7 @@ static void send_initiation(const uint8_t cli_priv[32], const uint8_t srv_pub[32
 	struct pkt p = { .side = XWGP_SIDE_CLIENT, .data = wire, .len = 148, .cap = 148 };
 
 	randombytes_buf(eph, 32);
-	next_tai(tai);
+	tai_next(env.tai, tai);
 	wg_create_initiation(msg, cli_priv, srv_pub, sender, eph, tai, NULL);
 	/* The handler rewrites in place: msg stays what the client sent. */
 	memcpy(wire, msg, sizeof(wire));

@@ -22,6 +22,7 @@
 #include "config.h"
 #include "handler.h"
 #include "obfs.h"
+#include "handler_mock.h"
 #include "test.h"
 #include "wg_crypto.h"
 #include "wg_proto.h"
@@ -29,14 +30,7 @@
 
 #define PASSWORD "kisekimo, mahoumo, muryoudewaarimasen"
 
-/* What the handler sent last. */
-struct sent {
-	int count;
-	enum xwgp_side side;
-	struct xwgp_ep local, remote;
-	uint8_t data[2048];
-	size_t len;
-};
+
 
 static struct env {
 	bool ready;
@@ -51,43 +45,6 @@ static struct env {
 	struct wg_mac_keys srv_mac, cli_mac;
 	uint8_t tai[12];
 } env;
-
-static int mock_send(void *ctx, enum xwgp_side side, const struct xwgp_ep *local,
-		     const struct xwgp_ep *remote, const uint8_t *data, size_t len)
-{
-	struct sent *s = ctx;
-
-	s->count++;
-	s->side = side;
-	s->local = *local;
-	s->remote = *remote;
-	s->len = len < sizeof(s->data) ? len : sizeof(s->data);
-	memcpy(s->data, data, s->len);
-	return 0;
-}
-
-static void ep4(struct xwgp_ep *ep, const char *ip, uint16_t port)
-{
-	memset(ep, 0, sizeof(*ep));
-	ep->addr[2] = htonl(0xffff);
-	inet_pton(AF_INET, ip, &ep->addr[3]);
-	ep->port = htons(port);
-	ep->family = XWGP_FAMILY_IPV4;
-}
-
-static int mock_route(void *ctx, const struct xwgp_ep *remote, struct xwgp_ep *local)
-{
-	(void)ctx;
-	(void)remote;
-	ep4(local, "198.51.100.1", 0);
-	return 0;
-}
-
-static void keypair(uint8_t priv[32], uint8_t pub[32])
-{
-	randombytes_buf(priv, 32);
-	wg_pubkey(pub, priv);
-}
 
 static int env_setup(void)
 {
@@ -137,24 +94,6 @@ static int env_setup(void)
 
 #define STAT(name) (env.h.stats[XWGP_AGENT_STAT_##name])
 
-static uint32_t le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static void put_le32(uint8_t *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = v >> (8 * i);
-}
-
-static void next_tai(uint8_t out[12])
-{
-	for (int i = 11; i >= 0 && ++env.tai[i] == 0; i--)
-		;
-	memcpy(out, env.tai, 12);
-}
-
 /* Hand wire[len] to the handler as it arrives (cap == len: no room to grow). */
 static struct pkt deliver(enum xwgp_side side, uint8_t *wire, size_t len, uint16_t sport)
 {
@@ -180,7 +119,7 @@ static struct pkt client_initiation(uint32_t sender, bool obfs, uint8_t msg[148]
 	int n = 148;
 
 	randombytes_buf(eph, 32);
-	next_tai(tai);
+	tai_next(env.tai, tai);
 	wg_create_initiation(msg, env.cli_priv, env.srv_pub, sender, eph, tai, NULL);
 	memcpy(wire, msg, 148);
 	if (obfs)
