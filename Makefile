@@ -176,7 +176,7 @@ install: $(XWGP) $(BPF_OBJS)
 clean:
 	rm -rf build build-san build-fuzz
 
--include $(AGENT_OBJS:.o=.d) $(BUILD)/agent/main.d
+-include $(AGENT_OBJS:.o=.d) $(BUILD)/agent/main.d $(TEST_BINS:=.d) $(TOOL_BINS:=.d)
 
 # Fuzz harnesses: `make fuzz', and their corpus replays in every build.
 include tests/fuzz/fuzz.mk
