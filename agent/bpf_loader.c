@@ -138,6 +138,24 @@ void xwgp_maps_from_skel(struct xwgp_maps *m, struct xwgp_bpf *s)
 	m->xsk_slot = bpf_map__fd(s->maps.xwgp_xsk_slot);
 }
 
+/*
+ * The maps that outlive the program, in struct xwgp_maps order. The others
+ * (bpf/maps.h: the per-CPU clock and FIB caches) start empty with each
+ * program and are never pinned.
+ */
+static const char *const map_pin_names[] = {
+	"xwgp_sessions", "xwgp_srv_index", "xwgp_sess_meta", "xwgp_peer_state", "xwgp_cfg",
+	"xwgp_stats",	 "xwgp_xsks",	   "xwgp_devmap",    "xwgp_punt_rl",	"xwgp_agent_st", "xwgp_xsk_slot",
+};
+
+static bool map_is_pinned(const char *name)
+{
+	for (size_t i = 0; i < sizeof(map_pin_names) / sizeof(map_pin_names[0]); i++)
+		if (!strcmp(name, map_pin_names[i]))
+			return true;
+	return false;
+}
+
 int xwgp_loader_load(struct xwgp_loader *l, const char *pin_path, uint32_t max_sessions)
 {
 	struct bpf_map *map;
@@ -176,8 +194,8 @@ int xwgp_loader_load(struct xwgp_loader *l, const char *pin_path, uint32_t max_s
 			err = -ENAMETOOLONG;
 			goto err_destroy;
 		}
-		/* .rodata/.bss of the skeleton are per-load, never pinned */
-		if (bpf_map__is_internal(map))
+		/* .rodata/.bss of the skeleton and the caches are per-load */
+		if (bpf_map__is_internal(map) || !map_is_pinned(bpf_map__name(map)))
 			continue;
 		err = check_pinned_map(map, path);
 		if (err)
@@ -350,10 +368,6 @@ void xwgp_loader_close(struct xwgp_loader *l)
 	l->skel = NULL;
 }
 
-static const char *const map_pin_names[] = {
-	"xwgp_sessions", "xwgp_srv_index", "xwgp_sess_meta", "xwgp_peer_state", "xwgp_cfg",
-	"xwgp_stats",	 "xwgp_xsks",	   "xwgp_devmap",    "xwgp_punt_rl",	"xwgp_agent_st", "xwgp_xsk_slot",
-};
 
 int xwgp_maps_open_pinned(struct xwgp_maps *m, const char *pin_path)
 {

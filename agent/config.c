@@ -991,7 +991,7 @@ static void parse_optional_strings(struct cfg_ctx *ctx, const cJSON *root, char 
 static const char *const server_top_keys[] = {
 	"listen",	"timeout",  "max_packet_size", "servers",   "obfs",
 	"cache_file_path", "interface", "xdp_mode",	"pin_path",  "instance",
-	"upstream",	"punt_rate", "punt_burst",	"max_sessions", NULL,
+	"upstream",	"punt_rate", "punt_burst",	"max_sessions", "fib_cache_ms", NULL,
 };
 
 static void parse_server_root(struct cfg_ctx *ctx, const cJSON *root, struct xwgp_server_config *c)
@@ -1001,6 +1001,7 @@ static void parse_server_root(struct cfg_ctx *ctx, const cJSON *root, struct xwg
 	c->punt_rate_pps = XWGP_PUNT_RATE_DEFAULT_PPS;
 	c->punt_burst = XWGP_PUNT_BURST_DEFAULT;
 	c->max_sessions = XWGP_MAX_SESSIONS_DEFAULT;
+	c->fib_cache_ms = XWGP_FIB_CACHE_MS_DEFAULT;
 
 	check_keys(ctx, root, "", server_top_keys);
 	parse_bind_ep(ctx, root, "", "listen", XWGP_EP_HOST_OPTIONAL, true, &c->listen);
@@ -1014,6 +1015,7 @@ static void parse_server_root(struct cfg_ctx *ctx, const cJSON *root, struct xwg
 	get_uint(ctx, root, "", "punt_rate", 0, UINT32_MAX, &c->punt_rate_pps);
 	get_uint(ctx, root, "", "punt_burst", 1, UINT32_MAX, &c->punt_burst);
 	get_uint(ctx, root, "", "max_sessions", 1, XWGP_MAX_SESSIONS_LIMIT, &c->max_sessions);
+	get_uint(ctx, root, "", "fib_cache_ms", 0, XWGP_FIB_CACHE_MS_MAX, &c->fib_cache_ms);
 	parse_servers(ctx, root, c);
 }
 
@@ -1411,6 +1413,7 @@ void config_print_server(FILE *out, const struct xwgp_server_config *c)
 	else
 		fprintf(out, "%-17s unlimited\n", "punt_rate");
 	fprintf(out, "%-17s %u\n", "max_sessions", c->max_sessions);
+	fprintf(out, "%-17s %u ms\n", "fib_cache_ms", c->fib_cache_ms);
 	for (i = 0; i < c->n_servers; i++)
 		print_server(out, i, &c->servers[i]);
 }

@@ -112,6 +112,7 @@ static int setup_cfg_map(struct server *s)
 		.punt_rate_pps = s->cfg.punt_rate_pps,
 		.punt_burst = s->cfg.punt_burst,
 		.max_packet_size = s->cfg.max_packet_size,
+		.fib_cache_ms = s->cfg.fib_cache_ms,
 	};
 	__u32 key = 0;
 	int err;

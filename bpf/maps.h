@@ -11,6 +11,7 @@
 
 #include "xwgp_abi.h"
 #include "xwgp_agent_stats.h"
+#include "fib_cache_types.h"
 
 /* WGIT sessions keyed by client proxy index; the agent resizes before load. */
 struct {
@@ -103,5 +104,24 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } xwgp_agent_st SEC(".maps");
+
+/*
+ * Per-load caches of the fast path (bpf/fib_cache.h). Per CPU, so an entry
+ * is never written by two CPUs at once (a torn FIB answer would misforward),
+ * and never pinned: a new program starts them empty (agent/bpf_loader.c).
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xwgp_clock);
+} xwgp_clock SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XWGP_FIB_CACHE_SLOTS);
+	__type(key, __u32);
+	__type(value, struct xwgp_fib_cache_entry);
+} xwgp_fib_cache SEC(".maps");
 
 #endif /* XWGP_BPF_MAPS_H */

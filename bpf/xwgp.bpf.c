@@ -24,6 +24,7 @@
 #include "parse.h"
 #include "csum.h"
 #include "obfs.h"
+#include "fib_cache.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -354,15 +355,18 @@ static __always_inline __u32 session_target(const struct pkt *p, const struct xw
 	return 0;
 }
 
-static __always_inline __u32 fib_route(struct xdp_md *ctx, const struct pkt *p,
-				       const struct target *t, struct bpf_fib_lookup *fib)
+static __always_inline __u32 fib_route(struct xdp_md *ctx, const struct xwgp_cfg *cfg,
+				       const struct pkt *p, const struct target *t,
+				       struct bpf_fib_lookup *fib, __u64 now)
 {
+	struct xwgp_fib_cache_entry *e;
+	__u64 key[XWGP_FIB_KEY_WORDS];
+	__u16 tot_len = p->ip_hlen + sizeof(struct udphdr) + p->out_len; /* vs. the egress MTU */
 	long rc;
 
 	fib->l4_protocol = IPPROTO_UDP;
 	fib->sport = t->src->port;
 	fib->dport = t->dst->port;
-	fib->tot_len = p->ip_hlen + sizeof(struct udphdr) + p->out_len; /* vs. the egress MTU */
 	fib->ifindex = ctx->ingress_ifindex; /* input route: iif rules apply */
 	if (p->family == XWGP_FAMILY_IPV4) {
 		fib->family = AF_INET;
@@ -375,10 +379,17 @@ static __always_inline __u32 fib_route(struct xdp_md *ctx, const struct pkt *p,
 		__builtin_memcpy(fib->ipv6_src, t->src->addr, sizeof(fib->ipv6_src));
 		__builtin_memcpy(fib->ipv6_dst, t->dst->addr, sizeof(fib->ipv6_dst));
 	}
+	e = fib_cache_slot(p->receiver, p->side);
+	if (fib_cache_get(e, fib, tot_len, now, cfg->fib_cache_ms))
+		return 0;
+	/* The lookup overwrites ifindex and the TOS/flow word: keep the request. */
+	__builtin_memcpy(key, fib_key_words(fib), sizeof(key));
+	fib->tot_len = tot_len;
 	rc = bpf_fib_lookup(ctx, fib, sizeof(*fib), 0);
 	switch (rc) {
 	case BPF_FIB_LKUP_RET_SUCCESS:
 		/* Unicast route with a resolved neighbour: ifindex, smac, dmac set. */
+		fib_cache_put(e, key, fib, tot_len, now, cfg->fib_cache_ms);
 		return 0;
 	case BPF_FIB_LKUP_RET_NO_NEIGH:
 		/* Route found but no valid neighbour entry: the stack resolves it
@@ -509,10 +520,9 @@ static __always_inline void rewrite(const struct pkt *p, const struct bpf_fib_lo
 		udp->check = csum_apply_udp(udp->check, udp_diff);
 }
 
-static __always_inline void session_account(struct xwgp_session *s, const struct pkt *p)
+static __always_inline void session_account(struct xwgp_session *s, const struct pkt *p,
+					    __u64 now)
 {
-	__u64 now = bpf_ktime_get_boot_ns();
-
 	/* Plain message bytes, as the agent counts them (obfuscation excluded). */
 	if (p->side == SIDE_CLIENT) {
 		__sync_fetch_and_add(&s->c2s_packets, 1);
@@ -683,6 +693,7 @@ static __always_inline int forward_transport(struct xdp_md *ctx, const struct xw
 	struct xwgp_session *s;
 	struct target t;
 	__u32 reason, udp_diff = 0;
+	__u64 now;
 	int act, err;
 
 	p->out_len = p->plain_len;
@@ -700,8 +711,9 @@ static __always_inline int forward_transport(struct xdp_md *ctx, const struct xw
 	if (!reason && p->side == SIDE_SERVER && (s->flags & XWGP_SF_OBFS) &&
 	    (cfg->flags & XWGP_CFG_OBFS))
 		reason = obfs_prepare_encode(cfg, p);
+	now = coarse_now_ns();
 	if (!reason)
-		reason = fib_route(ctx, p, &t, &fib);
+		reason = fib_route(ctx, cfg, p, &t, &fib, now);
 	if (reason)
 		return verdict(ctx, reason, p->frame_len);
 	act = egress(ctx, p, fib.ifindex, &reason);
@@ -730,7 +742,7 @@ static __always_inline int forward_transport(struct xdp_md *ctx, const struct xw
 	rewrite(p, &fib, &t, udp_diff);
 	if (p->vlan && bpf_xdp_adjust_head(ctx, VLAN_HLEN))
 		return verdict(ctx, XWGP_STAT_DROP_MALFORMED, p->frame_len);
-	session_account(s, p);
+	session_account(s, p, now);
 	stat_add(reason, p->frame_len);
 	return act;
 }

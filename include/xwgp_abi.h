@@ -127,7 +127,12 @@ struct xwgp_cfg {
 	__u32 punt_rate_pps; /* handshake punts per source per second; 0: no limit */
 	__u32 punt_burst; /* bucket depth, packets */
 	__u32 max_packet_size; /* max UDP payload accepted; 0: no limit */
-	__u32 _pad0;
+	/*
+	 * How long the XDP program may reuse a FIB answer (egress device and
+	 * MACs) for the same lookup; 0: look up every packet. Was padding
+	 * before, so an older agent's 0 keeps the old behaviour: no ABI bump.
+	 */
+	__u32 fib_cache_ms;
 	__u8 obfs_key[32]; /* SHA-256(obfs password) */
 };
 _Static_assert(sizeof(struct xwgp_cfg) == 96, "xwgp_cfg layout");
@@ -198,5 +203,7 @@ struct xwgp_stat_val {
 #define XWGP_MAX_PACKET_SIZE_DEFAULT 1500
 #define XWGP_PUNT_RATE_DEFAULT_PPS 1000
 #define XWGP_PUNT_BURST_DEFAULT 200
+#define XWGP_FIB_CACHE_MS_DEFAULT 50 /* xwgp only: bound on acting on a stale route */
+#define XWGP_FIB_CACHE_MS_MAX 1000
 
 #endif /* XWGP_ABI_H */

@@ -100,6 +100,7 @@ struct fp_case {
 	bool obfs;
 	bool profile;	  /* a building block or a non-forwarding path, not a target row */
 	bool fib_check;	  /* part_fib: every run must have found the route and neighbour */
+	bool fib_uncached; /* timed with fib_cache_ms 0: a FIB lookup per packet */
 	const char *skip; /* non-NULL: not measured, this says why */
 	double best_wall_ns, best_kernel_ns;
 };
@@ -180,6 +181,7 @@ static int progs_up(void)
 		.upstream = { .port = htons(UPSTREAM_PORT) },
 		.max_packet_size = XWGP_MAX_PACKET_SIZE_DEFAULT,
 		.flags = XWGP_CFG_OBFS,
+		.fib_cache_ms = XWGP_FIB_CACHE_MS_DEFAULT, /* as the agent sets it */
 	};
 	crypto_hash_sha256(env.cfg_val.obfs_key, (const uint8_t *)OBFS_PASSWORD,
 			   strlen(OBFS_PASSWORD));
@@ -419,7 +421,12 @@ static int profile_cases(struct fp_case *cases, int *n)
 				   "c2s transport, receiver index unknown: parse, one lookup, drop",
 				   XWGP_STAT_DROP_UNKNOWN_INDEX, XDP_DROP, LISTEN_PORT, 0x7777);
 	err = err ?: case_no_neigh(&cases[(*n)++], 64);
-	for (int i = *n - 3; i < *n; i++) {
+	err = err ?: case_c2s(&cases[*n], &families[0], 65);
+	snprintf(cases[*n].id, sizeof(cases[*n].id), "profile.xwgp.c2s_fib_uncached");
+	cases[*n].what = "c2s.v4 with fib_cache_ms 0: bpf_fib_lookup() on every packet";
+	cases[*n].profile = cases[*n].fib_uncached = true;
+	(*n)++;
+	for (int i = *n - 4; i < *n; i++) {
 		cases[i].prog = env.prog;
 		cases[i].is_xwgp = true;
 	}
@@ -509,6 +516,14 @@ static const char *obfs_probe(struct fp_case *c)
 	return NULL;
 }
 
+static int fib_cache_set(uint32_t ms)
+{
+	uint32_t zero = 0;
+
+	env.cfg_val.fib_cache_ms = ms;
+	return bpf_map_update_elem(env.cfg, &zero, &env.cfg_val, BPF_ANY) ? -errno : 0;
+}
+
 static int time_case(struct fp_case *c, unsigned long repeat, bool quiet);
 
 /*
@@ -579,7 +594,9 @@ static int time_case(struct fp_case *c, unsigned long repeat, bool quiet)
 		sess_before[i] = session_packets(c->sess_key[i]);
 	}
 	env.parts->bss->sink = 0;
-	err = test_run(c, repeat, &out, &act, &kns, &wall);
+	err = fib_cache_set(c->fib_uncached ? 0 : XWGP_FIB_CACHE_MS_DEFAULT);
+	err = err ?: test_run(c, repeat, &out, &act, &kns, &wall);
+	err = fib_cache_set(XWGP_FIB_CACHE_MS_DEFAULT) ?: err;
 	if (err)
 		return err;
 	if (c->fib_check && env.parts->bss->sink != repeat) {
@@ -684,7 +701,7 @@ static int parse_args(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-	enum { N_CASES = 17 };
+	enum { N_CASES = 18 };
 	static struct fp_case cases[N_CASES];
 	struct fp_case *min = &cases[0];
 	int n = 1, err;

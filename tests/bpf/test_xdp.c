@@ -67,6 +67,7 @@
 #define MAC_A	    "02:00:00:00:0a:01"
 #define MAC_B	    "02:00:00:00:0b:01"
 #define MAC_D	    "02:00:00:00:0d:01"
+#define MAC_A_NEW   "02:00:00:00:0a:02" /* backend A's router after a failover */
 
 /* Index numbering of test session n: origin and (translated) proxy indexes. */
 #define CO(n) (0x0c000000u | (n)) /* client origin */
@@ -787,9 +788,7 @@ static void run_table(const struct xdp_case *t, size_t n)
 
 /* ---- tests --------------------------------------------------------------- */
 
-TEST(forward_rewrites)
-{
-	static const struct xdp_case t[] = {
+static const struct xdp_case forward_cases[] = {
 		{ "IPv4 client->server, XDP_TX", DEV_XV0, C2S_IN(S_V4), XDP_TX, XWGP_STAT_C2S_TX,
 		  true, C2S_OUT(S_V4), S_V4 },
 		{ "IPv4 server->client, XDP_TX", DEV_XV0, S2C_IN(S_V4), XDP_TX, XWGP_STAT_S2C_TX,
@@ -827,10 +826,99 @@ TEST(forward_rewrites)
 		  S2C_IN(S_REDIR, .smac = MAC_B, .dmac = MAC_XV2, .src = "198.51.100.20",
 			 .dst = "198.51.100.1"),
 		  XDP_REDIRECT, XWGP_STAT_S2C_REDIRECT, true, S2C_OUT(S_REDIR), S_REDIR },
-	};
+};
+
+TEST(forward_rewrites)
+{
+	ENV_REQUIRE();
+	RUN_TABLE(forward_cases);
+}
+
+/* Every forwarding case again with the FIB cache on: filled, then hit. */
+TEST(forward_rewrites_fib_cached)
+{
+	ENV_REQUIRE();
+	env.base_cfg.fib_cache_ms = XWGP_FIB_CACHE_MS_MAX;
+	RUN_TABLE(forward_cases);
+	RUN_TABLE(forward_cases);
+	env.base_cfg.fib_cache_ms = 0;
+	cfg_reset();
+}
+
+static void sleep_ms(unsigned int ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000 };
+
+	nanosleep(&ts, NULL);
+}
+
+/*
+ * A cached answer is reused for fib_cache_ms and no longer: a neighbour
+ * change (router failover) is followed within it; fib_cache_ms 0 stops the
+ * reuse at once; a changed address (client roaming) is a different request.
+ */
+TEST(fib_cache_bounded_staleness)
+{
+	const uint32_t ttl_ms = 300;
+	const struct xdp_case old_mac = { "c2s, backend router as cached", DEV_XV0, C2S_IN(S_V4),
+					  XDP_TX, XWGP_STAT_C2S_TX, true, C2S_OUT(S_V4), S_V4 };
+	const struct xdp_case new_mac = { "c2s, backend router after the change", DEV_XV0,
+					  C2S_IN(S_V4), XDP_TX, XWGP_STAT_C2S_TX, true,
+					  C2S_OUT(S_V4, .dmac = MAC_A_NEW), S_V4 };
+	const struct xdp_case s2c = { "s2c to the client", DEV_XV0, S2C_IN(S_V4), XDP_TX,
+				      XWGP_STAT_S2C_TX, true, S2C_OUT(S_V4), S_V4 };
+	const struct xdp_case s2c_roamed = { "s2c to the roamed client", DEV_XV0, S2C_IN(S_V4),
+					     XDP_TX, XWGP_STAT_S2C_TX, true,
+					     S2C_OUT(S_V4, .dmac = MAC_CLIENT2,
+						     .dst = "192.0.2.11"),
+					     S_V4 };
+	const struct xdp_case big = { "c2s above the new egress MTU", DEV_XV0,
+				      C2S_IN(S_V4, .len = 1200), PUNT_AS(PUNT_NO_ROUTE) };
+	struct xwgp_session s = sess_make(S_V4), roamed = s;
+	uint32_t key = CP(S_V4);
+	cpu_set_t one, all;
 
 	ENV_REQUIRE();
-	RUN_TABLE(t);
+	/* The cache is per CPU: every run on the CPU that filled it. */
+	CHECK(!sched_getaffinity(0, sizeof(all), &all), "getaffinity: %s", strerror(errno));
+	CPU_ZERO(&one);
+	CPU_SET(sched_getcpu(), &one);
+	CHECK(!sched_setaffinity(0, sizeof(one), &one), "setaffinity: %s", strerror(errno));
+	env.base_cfg.fib_cache_ms = ttl_ms;
+	run_case(&old_mac); /* fills the entry */
+	CHECK(!sh("ip neigh replace 192.0.2.20 lladdr " MAC_A_NEW " dev xv0 nud permanent"),
+	      "neighbour change: %s", env.why);
+	run_case(&old_mac); /* within the TTL: the cached MAC */
+	sleep_ms(ttl_ms + 100);
+	run_case(&new_mac); /* expired: looked up again */
+	CHECK(!sh("ip neigh replace 192.0.2.20 lladdr " MAC_A " dev xv0 nud permanent"),
+	      "neighbour restore: %s", env.why);
+	env.base_cfg.fib_cache_ms = 0;
+	run_case(&old_mac); /* cache off: the restored MAC at once */
+
+	env.base_cfg.fib_cache_ms = ttl_ms;
+	run_case(&s2c);
+	roamed.client = ep("192.0.2.11", 1111);
+	CHECK(!bpf_map_update_elem(env.sessions, &key, &roamed, BPF_EXIST), "roam: %s",
+	      strerror(errno));
+	run_case(&s2c_roamed); /* new destination: not the cached answer */
+	CHECK(!bpf_map_update_elem(env.sessions, &key, &s, BPF_EXIST), "restore: %s",
+	      strerror(errno));
+
+	/*
+	 * A larger packet than the entry has seen gets the egress MTU check.
+	 * (First the entry of the router-change step ages out: within its
+	 * TTL it would still name MAC_A_NEW - the staleness allowed.)
+	 */
+	sleep_ms(ttl_ms + 100);
+	run_case(&old_mac);
+	CHECK(!sh("ip link set xv0 mtu 1000"), "mtu: %s", env.why);
+	run_case(&big);
+	run_case(&old_mac);
+	CHECK(!sh("ip link set xv0 mtu 1500"), "mtu restore: %s", env.why);
+	env.base_cfg.fib_cache_ms = 0;
+	cfg_reset();
+	sched_setaffinity(0, sizeof(all), &all);
 }
 
 TEST(pass_untouched)

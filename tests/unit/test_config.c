@@ -306,6 +306,7 @@ TEST(defaults)
 	CHECK(c.punt_rate_pps == XWGP_PUNT_RATE_DEFAULT_PPS);
 	CHECK(c.punt_burst == XWGP_PUNT_BURST_DEFAULT);
 	CHECK(c.max_sessions == XWGP_MAX_SESSIONS_DEFAULT);
+	CHECK(c.fib_cache_ms == XWGP_FIB_CACHE_MS_DEFAULT);
 	CHECK(c.servers[0].address.family == XWGP_FAMILY_NONE);
 	CHECK(c.servers[0].csvl == 0 && c.servers[0].ssvl == 0);
 	CHECK(c.servers[0].fallback == 0, "a peer without pubkey is the fallback");
@@ -319,7 +320,7 @@ TEST(xwgp_keys)
 	CHECK(!parse_server("{'listen': '[2001:db8::1]:443', 'servers': [{'privkey': '" PRIV0
 			    "', 'address': '2001:db8::2', 'peers': [{'forward_to': ':51820'}]}],"
 			    "'interface': ['veth0', 'eth1'], 'xdp_mode': 'skb', 'instance': 'edge-1',"
-			    "'upstream': '198.51.100.1:51900', 'punt_rate': 0, 'punt_burst': 7,"
+			    "'upstream': '198.51.100.1:51900', 'punt_rate': 0, 'punt_burst': 7, 'fib_cache_ms': 0,"
 			    "'max_sessions': 1024, 'max_packet_size': 9000, 'timeout': 180,"
 			    "'cache_file_path': '/var/cache/xwgp.json', 'obfs': ''}",
 			    &c),
@@ -332,6 +333,7 @@ TEST(xwgp_keys)
 	CHECK(!strcmp(c.instance, "edge-1") && !strcmp(c.pin_path, "/sys/fs/bpf/xwgp/edge-1"));
 	CHECK(ep_is(&c.upstream, "198.51.100.1:51900"));
 	CHECK(c.punt_rate_pps == 0 && c.punt_burst == 7 && c.max_sessions == 1024);
+	CHECK(c.fib_cache_ms == 0, "fib_cache_ms %u", c.fib_cache_ms);
 	CHECK(c.max_packet_size == 9000 && c.timeout_sec == 180);
 	CHECK(c.cache_file_path && !strcmp(c.cache_file_path, "/var/cache/xwgp.json"));
 	CHECK(!c.obfs, "empty obfs means off");
@@ -456,6 +458,8 @@ static const struct error_case {
 	  "max_packet_size: 100 is out of range (148-65535)" },
 	{ ONE("'peers': [" P0 "]", "'max_sessions': 0,"), "max_sessions: 0 is out of range (1-16777216)" },
 	{ ONE("'peers': [" P0 "]", "'punt_burst': 0,"), "punt_burst: 0 is out of range" },
+	{ ONE("'peers': [" P0 "]", "'fib_cache_ms': 1001,"), "fib_cache_ms: 1001 is out of range (0-1000)" },
+	{ ONE("'peers': [" P0 "]", "'fib_cache_ms': -1,"), "fib_cache_ms" },
 	{ ONE("'peers': [" P0 "]", "'punt_rate': -1,"), "punt_rate: -1 is out of range" },
 	{ ONE("'peers': [{'forward_to': ':1', 'csvl': 4}]", ""),
 	  "servers[0].peers[0].csvl: 4 is out of range (0-3)" },
