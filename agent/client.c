@@ -38,7 +38,6 @@
 #define RESOLVE_INTERVAL_DEFAULT 60
 #define RESOLVE_RETRY_SEC	 5 /* after a failed resolution */
 #define STARTUP_RESOLVE_MS	 6000
-#define SOCK_BUF		 (4 << 20)
 #define STATS_MAX_SESSIONS	 64 /* listed in --stats-file */
 #define PKTINFO_SPACE		 CMSG_SPACE(sizeof(struct in6_pktinfo))
 
@@ -545,7 +544,7 @@ static int epoll_add(int epfd, int fd, uint64_t tag)
 static int open_socket(const struct xwgp_ep *ep, uint16_t *port, const char *what)
 {
 	char buf[XWGP_EP_STRLEN];
-	int fd, size = SOCK_BUF;
+	int fd;
 
 	fd = udp_open(ep, port);
 	if (fd < 0) {
@@ -554,9 +553,6 @@ static int open_socket(const struct xwgp_ep *ep, uint16_t *port, const char *wha
 		return fd;
 	}
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
-	/* Best effort: capped by net.core.[rw]mem_max. */
-	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
-	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
 	return fd;
 }
 

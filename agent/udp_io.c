@@ -23,6 +23,22 @@ static void ep_from_in6(struct xwgp_ep *ep, const struct in6_addr *a, uint16_t p
 	ep->family = IN6_IS_ADDR_V4MAPPED(a) ? XWGP_FAMILY_IPV4 : XWGP_FAMILY_IPV6;
 }
 
+/*
+ * Room for a burst: the agent shares its core with everything else, and a
+ * datagram arriving while it waits for CPU is dropped when the buffer is
+ * full (UdpRcvbufErrors). SO_RCVBUFFORCE passes net.core.rmem_max when we
+ * have CAP_NET_ADMIN (the server does); otherwise the capped request stands.
+ */
+static void udp_size_buffers(int fd)
+{
+	int size = UDP_SOCK_BUF;
+
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)))
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof(size)))
+		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+}
+
 int udp_open(const struct xwgp_ep *ep, uint16_t *bound_port)
 {
 	struct sockaddr_in6 sin6;
@@ -35,6 +51,7 @@ int udp_open(const struct xwgp_ep *ep, uint16_t *bound_port)
 	if (setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero)) ||
 	    setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof(one)))
 		goto err;
+	udp_size_buffers(fd);
 	ep_to_sin6(ep, &sin6);
 	if (bind(fd, (struct sockaddr *)&sin6, sizeof(sin6)))
 		goto err;

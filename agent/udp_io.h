@@ -14,7 +14,10 @@
 
 #include "xwgp_abi.h"
 
-/* Bind a non-blocking UDP socket on ep (family NONE: any address). */
+/* Socket buffer size asked for, each way (the kernel doubles it for overhead). */
+#define UDP_SOCK_BUF (4 << 20)
+
+/* Bind a non-blocking UDP socket on ep (family NONE: any address), buffers sized. */
 int udp_open(const struct xwgp_ep *ep, uint16_t *bound_port);
 
 /*
