@@ -132,7 +132,7 @@ $(BUILD)/bench/%.skel.h: $(BUILD)/bench/%.bpf.o
 $(BENCH_BINS): $(BUILD)/bench/%: tests/bench/%.c $(wildcard tests/bench/*.h) $(AGENT_LIB) \
 		$(BPF_SKELS) $(BENCH_SKELS)
 	$(call msg,BENCH,$@)
-	$(Q)$(CC) $(CFLAGS) -I$(BUILD)/bench -Itests/bench $(LDFLAGS) $< $(AGENT_LIB) $(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) -I$(BUILD)/bench -Itests/bench -Itests/lib $(LDFLAGS) $< $(AGENT_LIB) $(LDLIBS) -o $@
 
 $(BUILD)/bench:
 	$(Q)mkdir -p $@

@@ -10,6 +10,7 @@
 #include <sodium.h>
 
 #include "blake2s.h"
+#include "byteorder.h"
 
 static const uint32_t blake2s_iv[8] = {
 	0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
@@ -35,19 +36,6 @@ static inline uint32_t ror32(uint32_t x, unsigned int n)
 	return (x >> n) | (x << (32 - n));
 }
 
-static inline uint32_t load_le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static inline void store_le32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-	p[2] = (uint8_t)(v >> 16);
-	p[3] = (uint8_t)(v >> 24);
-}
-
 /* RFC 7693 section 3.1, with R1..R4 = 16, 12, 8, 7 for BLAKE2s. */
 static inline void blake2s_g(uint32_t v[16], int a, int b, int c, int d, uint32_t x, uint32_t y)
 {
@@ -68,7 +56,7 @@ static void blake2s_compress(struct blake2s_state *s, const uint8_t block[BLAKE2
 	int i, r;
 
 	for (i = 0; i < 16; i++)
-		m[i] = load_le32(block + 4 * i);
+		m[i] = get_le32(block + 4 * i);
 	for (i = 0; i < 8; i++) {
 		v[i] = s->h[i];
 		v[i + 8] = blake2s_iv[i];
@@ -155,7 +143,7 @@ void blake2s_final(struct blake2s_state *s, void *out)
 	memset(s->buf + s->buflen, 0, BLAKE2S_BLOCK_LEN - s->buflen);
 	blake2s_compress(s, s->buf, 1);
 	for (i = 0; i < 8; i++)
-		store_le32(digest + 4 * i, s->h[i]);
+		put_le32(digest + 4 * i, s->h[i]);
 	memcpy(out, digest, s->outlen);
 	sodium_memzero(digest, sizeof(digest));
 	sodium_memzero(s, sizeof(*s));

@@ -10,6 +10,7 @@
 #include <sodium.h>
 
 #include "addr.h"
+#include "byteorder.h"
 #include "client_relay.h"
 #include "log.h"
 #include "wg_proto.h"
@@ -32,19 +33,6 @@ const char *const client_stat_descs[CLIENT_STAT__MAX] = {
 };
 
 #define COUNT(r, name) ((r)->stats[CLIENT_STAT_##name]++)
-
-static inline uint32_t get_le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static inline void put_le32(uint8_t *p, uint32_t v)
-{
-	p[0] = v;
-	p[1] = v >> 8;
-	p[2] = v >> 16;
-	p[3] = v >> 24;
-}
 
 /* ---- index maps ------------------------------------------------------------ */
 

@@ -8,6 +8,7 @@
 #include <sodium.h>
 
 #include "addr.h"
+#include "byteorder.h"
 
 #include "handler.h"
 #include "log.h"
@@ -21,19 +22,6 @@ uint64_t xwgp_now_ns(void)
 
 	clock_gettime(CLOCK_BOOTTIME, &ts);
 	return (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
-}
-
-static inline uint32_t get_le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static inline void put_le32(uint8_t *p, uint32_t v)
-{
-	p[0] = v;
-	p[1] = v >> 8;
-	p[2] = v >> 16;
-	p[3] = v >> 24;
 }
 
 #define COUNT(h, name) ((h)->stats[XWGP_AGENT_STAT_##name]++)

@@ -7,24 +7,12 @@
  */
 #include <string.h>
 
+#include "byteorder.h"
 #include "transport.h"
 #include "wg_proto.h"
 
 /* Session last_seen_ns is written only when it moved by more than this (as XDP). */
 #define LAST_SEEN_GRANULARITY_NS 1000000000ULL
-
-static uint32_t get_le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static void put_le32(uint8_t *p, uint32_t v)
-{
-	p[0] = v;
-	p[1] = v >> 8;
-	p[2] = v >> 16;
-	p[3] = v >> 24;
-}
 
 /* Type byte 1..4 followed by three zero bytes. */
 static bool wg_header_plain(const uint8_t *m)

@@ -11,6 +11,7 @@
 #include <sodium.h>
 
 #include "blake2s.h"
+#include "byteorder.h"
 #include "log.h"
 #include "wg_crypto.h"
 
@@ -31,19 +32,6 @@ struct noise_state {
 	uint8_t k[WG_KEY_LEN];
 	uint8_t dh[WG_KEY_LEN];
 };
-
-static uint32_t get_le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static void put_le32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-	p[2] = (uint8_t)(v >> 16);
-	p[3] = (uint8_t)(v >> 24);
-}
 
 int wg_crypto_init(void)
 {

@@ -130,7 +130,7 @@ static int cmd_backend(const struct opts *o)
 		randombytes_buf(resp, sizeof(resp));
 		memset(resp, 0, 4);
 		resp[0] = WG_MSG_RESPONSE;
-		bench_put_le32(resp + WG_RESP_OFF_SENDER, o->sender);
+		put_le32(resp + WG_RESP_OFF_SENDER, o->sender);
 		memcpy(resp + WG_RESP_OFF_RECEIVER, buf + WG_INIT_OFF_SENDER, 4);
 		wg_macs_set(resp, sizeof(resp), &client_mac, NULL);
 		if (sendto(fd, resp, sizeof(resp), 0, (struct sockaddr *)&from, flen) < 0)
@@ -197,8 +197,8 @@ static int cmd_client(const struct opts *o)
 			ssize_t n = recv_wait(fd, buf, sizeof(buf), &from, &flen, 100);
 
 			if (n == WG_RESP_LEN && buf[0] == WG_MSG_RESPONSE &&
-			    bench_get_le32(buf + WG_RESP_OFF_RECEIVER) == o->sender) {
-				printf("%u\n", bench_get_le32(buf + WG_RESP_OFF_SENDER));
+			    get_le32(buf + WG_RESP_OFF_RECEIVER) == o->sender) {
+				printf("%u\n", get_le32(buf + WG_RESP_OFF_SENDER));
 				ret = 0;
 			}
 		}

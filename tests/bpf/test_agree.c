@@ -27,24 +27,16 @@
  * 2001:db8:1::10/::11 and backends 192.0.2.20, 2001:db8:1::20; 192.0.2.30 has
  * no neighbour entry and 198.51.100.200 no route.
  */
-#include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <net/if.h>
-#include <sched.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
-#include <unistd.h>
 
-#include <bpf/bpf.h>
-#include <bpf/libbpf.h>
-
+#include "bpf_env.h"
 #include "test.h"
 #include "transport.h"
 #include "wg_proto.h"
-#include "xwgp.skel.h"
-#include "xwgp_abi.h"
 
 #define LISTEN_PORT   51820
 #define UPSTREAM_PORT 40000
@@ -57,168 +49,7 @@
 #define SO(n) (0x0a000000u | (n))
 #define SP(n) (0x1a000000u | (n))
 
-/* ---- endpoints and frames ------------------------------------------------ */
-
-static struct xwgp_ep ep(const char *ip, uint16_t port)
-{
-	struct xwgp_ep e = { .port = htons(port) };
-
-	if (!ip)
-		return e;
-	if (strchr(ip, ':')) {
-		inet_pton(AF_INET6, ip, e.addr);
-		e.family = XWGP_FAMILY_IPV6;
-	} else {
-		e.addr[2] = htonl(0xffff);
-		inet_pton(AF_INET, ip, &e.addr[3]);
-		e.family = XWGP_FAMILY_IPV4;
-	}
-	return e;
-}
-
-static bool ep_eq(const struct xwgp_ep *a, const struct xwgp_ep *b)
-{
-	return !memcmp(a, b, sizeof(*a));
-}
-
-static const char *ep_str(const struct xwgp_ep *e, char *buf, size_t len)
-{
-	char ip[INET6_ADDRSTRLEN] = "-";
-
-	if (e->family == XWGP_FAMILY_IPV4)
-		inet_ntop(AF_INET, &e->addr[3], ip, sizeof(ip));
-	else if (e->family == XWGP_FAMILY_IPV6)
-		inet_ntop(AF_INET6, e->addr, ip, sizeof(ip));
-	snprintf(buf, len, "%s:%u", ip, ntohs(e->port));
-	return buf;
-}
-
-static uint32_t sum16(const uint8_t *p, size_t n, uint32_t sum)
-{
-	for (size_t i = 0; i + 1 < n; i += 2)
-		sum += (uint32_t)p[i] << 8 | p[i + 1];
-	if (n & 1)
-		sum += (uint32_t)p[n - 1] << 8;
-	return sum;
-}
-
-static uint16_t fold(uint32_t sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return sum;
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = v >> 8;
-	p[1] = v;
-}
-
-struct frame {
-	uint8_t b[FRAME_CAP];
-	size_t len;
-};
-
-/* Ethernet + IP + UDP around payload, checksums in full. Families of src and dst match. */
-static void build(struct frame *f, const struct xwgp_ep *src, const struct xwgp_ep *dst,
-		  const uint8_t *payload, size_t plen)
-{
-	static const uint8_t macs[12] = { 2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0xc, 1 };
-	bool v6 = src->family == XWGP_FAMILY_IPV6;
-	uint16_t ulen = 8 + plen;
-	uint8_t *ip = f->b + 14, *udp;
-	uint16_t csum;
-	uint32_t ps;
-
-	memset(f, 0, sizeof(*f));
-	memcpy(f->b, macs, 12);
-	put16(f->b + 12, v6 ? 0x86dd : 0x0800);
-	if (v6) {
-		ip[0] = 0x60;
-		put16(ip + 4, ulen);
-		ip[6] = IPPROTO_UDP;
-		ip[7] = 55;
-		memcpy(ip + 8, src->addr, 16);
-		memcpy(ip + 24, dst->addr, 16);
-		udp = ip + 40;
-		ps = sum16(ip + 8, 32, ulen + IPPROTO_UDP);
-	} else {
-		uint8_t tail[4] = { 0, IPPROTO_UDP, ulen >> 8, ulen };
-
-		ip[0] = 0x45;
-		put16(ip + 2, 20 + ulen);
-		put16(ip + 6, 0x4000);
-		ip[8] = 55;
-		ip[9] = IPPROTO_UDP;
-		memcpy(ip + 12, &src->addr[3], 4);
-		memcpy(ip + 16, &dst->addr[3], 4);
-		put16(ip + 10, ~fold(sum16(ip, 20, 0)));
-		udp = ip + 20;
-		ps = sum16(tail, 4, sum16(ip + 12, 8, 0));
-	}
-	memcpy(udp, &src->port, 2);
-	memcpy(udp + 2, &dst->port, 2);
-	put16(udp + 4, ulen);
-	memcpy(udp + 8, payload, plen);
-	csum = ~fold(sum16(udp, ulen, ps));
-	put16(udp + 6, csum ? csum : 0xffff);
-	f->len = (size_t)(udp - f->b) + ulen;
-}
-
-/* What a forwarded frame carries, with its checksums recomputed in full. */
-struct parsed {
-	struct xwgp_ep src, dst;
-	const uint8_t *payload;
-	size_t len;
-	bool csum_ok;
-};
-
-static void parse(const struct frame *f, struct parsed *p)
-{
-	const uint8_t *ip = f->b + 14, *udp;
-	bool v6 = f->b[12] == 0x86;
-	uint32_t ps;
-	uint16_t ulen;
-
-	memset(p, 0, sizeof(*p));
-	p->src.family = p->dst.family = v6 ? XWGP_FAMILY_IPV6 : XWGP_FAMILY_IPV4;
-	if (v6) {
-		memcpy(p->src.addr, ip + 8, 16);
-		memcpy(p->dst.addr, ip + 24, 16);
-		udp = ip + 40;
-		ulen = udp[4] << 8 | udp[5];
-		ps = sum16(ip + 8, 32, ulen + IPPROTO_UDP);
-		p->csum_ok = true;
-	} else {
-		uint8_t tail[4] = { 0, IPPROTO_UDP, 0, 0 };
-
-		p->src.addr[2] = p->dst.addr[2] = htonl(0xffff);
-		memcpy(&p->src.addr[3], ip + 12, 4);
-		memcpy(&p->dst.addr[3], ip + 16, 4);
-		udp = ip + 20;
-		ulen = udp[4] << 8 | udp[5];
-		put16(tail + 2, ulen);
-		ps = sum16(tail, 4, sum16(ip + 12, 8, 0));
-		p->csum_ok = fold(sum16(ip, 20, 0)) == 0xffff;
-	}
-	memcpy(&p->src.port, udp, 2);
-	memcpy(&p->dst.port, udp + 2, 2);
-	p->payload = udp + 8;
-	p->len = ulen - 8;
-	p->csum_ok = p->csum_ok && fold(sum16(udp, ulen, ps)) == 0xffff;
-}
-
 /* ---- environment --------------------------------------------------------- */
-
-enum env_state { ENV_NEW, ENV_READY, ENV_SKIP, ENV_BROKEN };
-
-static struct {
-	enum env_state state;
-	char why[512];
-	struct xwgp_bpf *skel;
-	int prog, cfg, sessions, srv_index, stats, ncpus, ifindex;
-} env;
 
 static const char *const topo_cmds[] = {
 	"ip link add xv0 address 02:00:00:00:00:01 type veth peer name xv1",
@@ -232,34 +63,6 @@ static const char *const topo_cmds[] = {
 	"ip -6 neigh add 2001:db8:1::11 lladdr 02:00:00:00:0c:02 dev xv0 nud permanent",
 	"ip -6 neigh add 2001:db8:1::20 lladdr 02:00:00:00:0a:01 dev xv0 nud permanent",
 };
-
-static int topo_up(void)
-{
-	static const char *const sysctls[] = { "/proc/sys/net/ipv4/ip_forward",
-					       "/proc/sys/net/ipv6/conf/all/forwarding" };
-	char cmd[512];
-
-	for (size_t i = 0; i < sizeof(topo_cmds) / sizeof(topo_cmds[0]); i++) {
-		snprintf(cmd, sizeof(cmd), "%s >/dev/null", topo_cmds[i]);
-		if (system(cmd)) {
-			snprintf(env.why, sizeof(env.why), "`%s' failed", topo_cmds[i]);
-			return -1;
-		}
-	}
-	for (size_t i = 0; i < 2; i++) {
-		int fd = open(sysctls[i], O_WRONLY);
-
-		if (fd < 0 || write(fd, "1", 1) != 1) {
-			snprintf(env.why, sizeof(env.why), "%s: %s", sysctls[i], strerror(errno));
-			if (fd >= 0)
-				close(fd);
-			return -1;
-		}
-		close(fd);
-	}
-	env.ifindex = if_nametoindex("xv0");
-	return env.ifindex ? 0 : -1;
-}
 
 /* Sessions: n -> definition; indexes from CO/CP/SO/SP. */
 struct sess_def {
@@ -295,10 +98,10 @@ static struct xwgp_session sess_make(int n)
 	const struct sess_def *d = &sess_defs[n];
 
 	return (struct xwgp_session){
-		.client = ep(d->client, d->cport),
-		.client_local = ep(d->client_local, LISTEN_PORT),
-		.server = ep(d->server, BACKEND_PORT),
-		.server_local = ep(d->server_local, UPSTREAM_PORT),
+		.client = pkt_ep(d->client, d->cport),
+		.client_local = pkt_ep(d->client_local, LISTEN_PORT),
+		.server = pkt_ep(d->server, BACKEND_PORT),
+		.server_local = pkt_ep(d->server_local, UPSTREAM_PORT),
 		.client_origin_index = CO(n),
 		.client_proxy_index = CP(n),
 		.server_origin_index = d->established ? SO(n) : 0,
@@ -315,11 +118,14 @@ static int sess_reset(int n)
 	struct xwgp_session s = sess_make(n);
 	uint32_t cp = CP(n), sp = SP(n);
 
-	return bpf_map_update_elem(env.sessions, &cp, &s, BPF_ANY)
-		       ?: bpf_map_update_elem(env.srv_index, &sp, &cp, BPF_ANY);
+	return bpf_map_update_elem(bpf_env.maps.sessions, &cp, &s, BPF_ANY)
+		       ?: bpf_map_update_elem(bpf_env.maps.srv_index, &sp, &cp, BPF_ANY);
 }
 
-static int skel_up(void)
+static int xv0_ifindex;
+
+/* The config and every session, once after the load (bpf_env_up's fill). */
+static int maps_fill(void)
 {
 	struct xwgp_cfg cfg = {
 		.abi_version = XWGP_ABI_VERSION,
@@ -329,112 +135,34 @@ static int skel_up(void)
 	};
 	uint32_t k = 0;
 
-	env.skel = xwgp_bpf__open_and_load();
-	if (!env.skel) {
-		snprintf(env.why, sizeof(env.why), "xwgp_bpf__open_and_load: %s", strerror(errno));
+	xv0_ifindex = if_nametoindex("xv0");
+	if (!xv0_ifindex) {
+		snprintf(bpf_env.why, sizeof(bpf_env.why), "no xv0_ifindex for xv0");
 		return -1;
 	}
-	env.prog = bpf_program__fd(env.skel->progs.xwgp_xdp);
-	env.cfg = bpf_map__fd(env.skel->maps.xwgp_cfg);
-	env.sessions = bpf_map__fd(env.skel->maps.xwgp_sessions);
-	env.srv_index = bpf_map__fd(env.skel->maps.xwgp_srv_index);
-	env.stats = bpf_map__fd(env.skel->maps.xwgp_stats);
-	env.ncpus = libbpf_num_possible_cpus();
-	if (bpf_map_update_elem(env.cfg, &k, &cfg, BPF_ANY)) {
-		snprintf(env.why, sizeof(env.why), "cfg: %s", strerror(errno));
+	if (bpf_map_update_elem(bpf_env.maps.cfg, &k, &cfg, BPF_ANY)) {
+		snprintf(bpf_env.why, sizeof(bpf_env.why), "cfg: %s", strerror(errno));
 		return -1;
 	}
 	for (int n = 1; n < N_SESS; n++) {
 		if (sess_reset(n)) {
-			snprintf(env.why, sizeof(env.why), "session %d: %s", n, strerror(errno));
+			snprintf(bpf_env.why, sizeof(bpf_env.why), "session %d: %s", n,
+				 strerror(errno));
 			return -1;
 		}
 	}
 	return 0;
 }
 
-static enum env_state env_up(void)
-{
-	if (env.state != ENV_NEW)
-		return env.state;
-	if (geteuid() != 0) {
-		snprintf(env.why, sizeof(env.why), "needs root (netns, BPF)");
-		return env.state = ENV_SKIP;
-	}
-	if (unshare(CLONE_NEWNET)) {
-		snprintf(env.why, sizeof(env.why), "unshare(CLONE_NEWNET): %s", strerror(errno));
-		return env.state = ENV_SKIP;
-	}
-	if (topo_up())
-		return env.state = ENV_SKIP;
-	return env.state = skel_up() ? ENV_BROKEN : ENV_READY;
-}
-
-#define ENV_REQUIRE()                                                                              \
-	do {                                                                                       \
-		enum env_state st__ = env_up();                                                    \
-		if (st__ == ENV_SKIP)                                                              \
-			SKIP("%s", env.why);                                                       \
-		CHECK(st__ == ENV_READY, "%s", env.why);                                           \
-	} while (0)
+#define ENV_REQUIRE() BPF_ENV_REQUIRE(topo_cmds, maps_fill)
 
 /* ---- the two paths ------------------------------------------------------- */
-
-static const char *const stat_names[XWGP_STAT__MAX] = {
-#define STAT_NAME(name, desc) #name,
-	XWGP_STATS(STAT_NAME)
-#undef STAT_NAME
-};
 
 static const char *reason_name(int r)
 {
 	if (!r)
 		return "forward"; /* agent's 0; RX is never a reason */
-	return r > 0 && r < XWGP_STAT__MAX ? stat_names[r] : "?";
-}
-
-static void stats_read(uint64_t *pk)
-{
-	struct xwgp_stat_val v[env.ncpus];
-
-	for (uint32_t k = 0; k < XWGP_STAT__MAX; k++) {
-		pk[k] = 0;
-		if (!bpf_map_lookup_elem(env.stats, &k, v))
-			for (int c = 0; c < env.ncpus; c++)
-				pk[k] += v[c].packets;
-	}
-}
-
-struct xdp_result {
-	int reason; /* the one reason counter that moved; -1 if not exactly one */
-	uint32_t act;
-	struct frame out;
-};
-
-static int run_xdp(const struct frame *in, struct xdp_result *r)
-{
-	uint64_t before[XWGP_STAT__MAX], after[XWGP_STAT__MAX];
-	struct xdp_md ctx = { .data_end = in->len, .ingress_ifindex = env.ifindex };
-	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = in->b, .data_size_in = in->len,
-		    .data_out = r->out.b, .data_size_out = sizeof(r->out.b), .ctx_in = &ctx,
-		    .ctx_size_in = sizeof(ctx), .repeat = 1);
-	int err;
-
-	stats_read(before);
-	err = bpf_prog_test_run_opts(env.prog, &o);
-	stats_read(after);
-	if (err)
-		return -errno;
-	r->act = o.retval;
-	r->out.len = o.data_size_out;
-	r->reason = -1;
-	for (int k = 0; k < XWGP_STAT__MAX; k++) {
-		if (k == XWGP_STAT_RX || k == XWGP_STAT_PUNT_STACK || k == XWGP_STAT_PUNT_XSK ||
-		    after[k] == before[k])
-			continue;
-		r->reason = r->reason == -1 && after[k] - before[k] == 1 ? k : -2;
-	}
-	return 0;
+	return bpf_env_reason(r);
 }
 
 /* One transport datagram as the agent receives it. */
@@ -472,11 +200,12 @@ static void run_agent(const struct agent_in *in, struct agent_result *r)
 	if (r->ret)
 		return;
 	key = receiver;
-	if (in->side == XWGP_SIDE_CLIENT && bpf_map_lookup_elem(env.srv_index, &receiver, &key)) {
+	if (in->side == XWGP_SIDE_CLIENT &&
+	    bpf_map_lookup_elem(bpf_env.maps.srv_index, &receiver, &key)) {
 		r->ret = -XWGP_STAT_DROP_UNKNOWN_INDEX;
 		return;
 	}
-	if (bpf_map_lookup_elem(env.sessions, &key, &r->s)) {
+	if (bpf_map_lookup_elem(bpf_env.maps.sessions, &key, &r->s)) {
 		r->ret = -XWGP_STAT_DROP_UNKNOWN_INDEX;
 		return;
 	}
@@ -500,20 +229,20 @@ static bool is_xdp_only_punt(int reason)
 }
 
 /* Both forwarded: same bytes, same addresses. */
-static void check_same_forward(const char *desc, const struct xdp_result *x,
+static void check_same_forward(const char *desc, const struct bpf_env_result *x,
 			       const struct agent_result *a, size_t len)
 {
-	struct parsed p;
+	struct pkt_parsed p;
 	char b1[64], b2[64];
 
-	parse(&x->out, &p);
-	CHECK(p.csum_ok, "%s: XDP output checksums wrong", desc);
+	pkt_parse(&x->out, &p);
+	CHECK(!p.bad[0], "%s: XDP output: %s", desc, p.bad);
 	CHECK(p.len == len, "%s: XDP payload %zu bytes, agent %zu", desc, p.len, len);
 	CHECK(!memcmp(p.payload, a->payload, len), "%s: payload bytes differ", desc);
-	CHECK(ep_eq(&p.src, &a->out.src), "%s: src XDP %s, agent %s", desc,
-	      ep_str(&p.src, b1, sizeof(b1)), ep_str(&a->out.src, b2, sizeof(b2)));
-	CHECK(ep_eq(&p.dst, &a->out.dst), "%s: dst XDP %s, agent %s", desc,
-	      ep_str(&p.dst, b1, sizeof(b1)), ep_str(&a->out.dst, b2, sizeof(b2)));
+	CHECK(pkt_ep_eq(&p.src, &a->out.src), "%s: src XDP %s, agent %s", desc,
+	      pkt_ep_str(&p.src, b1, sizeof(b1)), pkt_ep_str(&a->out.src, b2, sizeof(b2)));
+	CHECK(pkt_ep_eq(&p.dst, &a->out.dst), "%s: dst XDP %s, agent %s", desc,
+	      pkt_ep_str(&p.dst, b1, sizeof(b1)), pkt_ep_str(&a->out.dst, b2, sizeof(b2)));
 }
 
 /* Both paths' counters after one forward from a fresh session. */
@@ -522,7 +251,7 @@ static void check_same_counters(const char *desc, const struct agent_result *a)
 	struct xwgp_session xs;
 	uint32_t key = CP(a->sess);
 
-	CHECK(!bpf_map_lookup_elem(env.sessions, &key, &xs), "%s: session gone", desc);
+	CHECK(!bpf_map_lookup_elem(bpf_env.maps.sessions, &key, &xs), "%s: session gone", desc);
 	CHECK(xs.c2s_packets == a->s.c2s_packets && xs.c2s_bytes == a->s.c2s_bytes &&
 		      xs.s2c_packets == a->s.s2c_packets && xs.s2c_bytes == a->s.s2c_bytes,
 	      "%s: counters XDP %llu/%llu %llu/%llu, agent %llu/%llu %llu/%llu", desc,
@@ -534,21 +263,22 @@ static void check_same_counters(const char *desc, const struct agent_result *a)
 }
 
 /* Roaming: the agent took the new endpoint; XDP on the written-back session agrees. */
-static void check_roam(const char *desc, const struct frame *in, const struct agent_in *ai,
+static void check_roam(const char *desc, const struct pkt_frame *in, const struct agent_in *ai,
 		       const struct agent_result *a)
 {
 	bool c2s = ai->side == XWGP_SIDE_CLIENT;
 	const struct xwgp_ep *peer = c2s ? &a->s.client : &a->s.server;
 	const struct xwgp_ep *local = c2s ? &a->s.client_local : &a->s.server_local;
 	uint32_t key = CP(a->sess);
-	struct xdp_result x2;
+	struct bpf_env_result x2;
 
 	CHECK(a->ret == 0 && a->out.endpoint_changed, "%s: XDP PUNT_ROAM, agent %d (%s) changed %d",
 	      desc, a->ret, reason_name(-a->ret), a->out.endpoint_changed);
-	CHECK(ep_eq(peer, &ai->from), "%s: agent did not store the new endpoint", desc);
-	CHECK(ep_eq(local, &ai->to), "%s: agent did not store the local endpoint", desc);
-	CHECK(!bpf_map_update_elem(env.sessions, &key, &a->s, BPF_EXIST), "%s: write back", desc);
-	CHECK(!run_xdp(in, &x2), "%s: test run: %s", desc, strerror(errno));
+	CHECK(pkt_ep_eq(peer, &ai->from), "%s: agent did not store the new endpoint", desc);
+	CHECK(pkt_ep_eq(local, &ai->to), "%s: agent did not store the local endpoint", desc);
+	CHECK(!bpf_map_update_elem(bpf_env.maps.sessions, &key, &a->s, BPF_EXIST), "%s: write back",
+	      desc);
+	CHECK(!bpf_env_run(in, xv0_ifindex, &x2), "%s: test run: %s", desc, strerror(errno));
 	if (is_forward(x2.reason))
 		check_same_forward(desc, &x2, a, ai->len);
 	else
@@ -556,15 +286,15 @@ static void check_roam(const char *desc, const struct frame *in, const struct ag
 		      reason_name(x2.reason));
 }
 
-static void check_agree(const char *desc, const struct frame *in, const struct agent_in *ai)
+static void check_agree(const char *desc, const struct pkt_frame *in, const struct agent_in *ai)
 {
 	struct agent_result a;
-	struct xdp_result x;
+	struct bpf_env_result x;
 	int want_drop;
 
 	/* The agent first: it reads the sessions before XDP's counters move. */
 	run_agent(ai, &a);
-	CHECK(!run_xdp(in, &x), "%s: test run: %s", desc, strerror(errno));
+	CHECK(!bpf_env_run(in, xv0_ifindex, &x), "%s: test run: %s", desc, strerror(errno));
 	CHECK(x.reason >= 0, "%s: XDP moved %s reason counters", desc,
 	      x.reason == -1 ? "no" : "several");
 	if (!is_forward(x.reason))
@@ -587,14 +317,14 @@ static void check_agree(const char *desc, const struct frame *in, const struct a
 		const struct xwgp_session s0 = sess_make(a.sess);
 		const struct xwgp_ep *dst = ai->side == XWGP_SIDE_CLIENT ? &s0.server : &s0.client;
 
-		CHECK(a.ret == 0 && !a.out.endpoint_changed && ep_eq(&a.out.dst, dst),
+		CHECK(a.ret == 0 && !a.out.endpoint_changed && pkt_ep_eq(&a.out.dst, dst),
 		      "%s: XDP %s, agent %d (%s) changed %d", desc, reason_name(x.reason), a.ret,
 		      reason_name(-a.ret), a.out.endpoint_changed);
 		return;
 	}
 	want_drop = x.reason == XWGP_STAT_PUNT_NOT_ESTABLISHED ? XWGP_STAT_DROP_UNKNOWN_INDEX
 							       : x.reason;
-	CHECK(!strncmp(stat_names[want_drop], "DROP_", 5), "%s: XDP %s is no transport outcome",
+	CHECK(!strncmp(bpf_env_reason(want_drop), "DROP_", 5), "%s: XDP %s is no transport outcome",
 	      desc, reason_name(x.reason));
 	CHECK(x.act == 1 /* XDP_DROP */ || x.reason == XWGP_STAT_PUNT_NOT_ESTABLISHED,
 	      "%s: XDP counted %s but returned %u", desc, reason_name(x.reason), x.act);
@@ -617,10 +347,10 @@ static struct xwgp_ep source(const struct xwgp_ep *peer, enum src_kind kind)
 		e.port = htons(ntohs(e.port) + 1);
 		break;
 	case SRC_ADDR:
-		e = ep(v6 ? "2001:db8:1::11" : "192.0.2.11", ntohs(e.port));
+		e = pkt_ep(v6 ? "2001:db8:1::11" : "192.0.2.11", ntohs(e.port));
 		break;
 	case SRC_FAMILY:
-		e = ep(v6 ? "192.0.2.10" : "2001:db8:1::10", ntohs(e.port));
+		e = pkt_ep(v6 ? "192.0.2.10" : "2001:db8:1::10", ntohs(e.port));
 		break;
 	default:
 		break;
@@ -675,7 +405,7 @@ static struct xwgp_ep local_for(const struct xwgp_ep *from, enum xwgp_side side)
 {
 	uint16_t port = side == XWGP_SIDE_CLIENT ? LISTEN_PORT : UPSTREAM_PORT;
 
-	return ep(from->family == XWGP_FAMILY_IPV6 ? "2001:db8:1::1" : "192.0.2.1", port);
+	return pkt_ep(from->family == XWGP_FAMILY_IPV6 ? "2001:db8:1::1" : "192.0.2.1", port);
 }
 
 static void fill_payload(uint8_t *p, size_t len, uint8_t type, uint8_t reserved, uint32_t receiver,
@@ -696,13 +426,13 @@ static void run_one(int n, enum xwgp_side side, enum src_kind sk, const uint8_t 
 {
 	const struct xwgp_session s = sess_make(n);
 	struct agent_in ai = { .side = side, .len = len };
-	struct frame in;
+	struct pkt_frame in;
 	char desc[160];
 
 	ai.from = source(side == XWGP_SIDE_CLIENT ? &s.client : &s.server, sk);
 	ai.to = local_for(&ai.from, side);
 	memcpy(ai.payload, payload, len);
-	build(&in, &ai.from, &ai.to, payload, len);
+	pkt_build(&in, &ai.from, &ai.to, payload, len, NULL);
 	snprintf(desc, sizeof(desc), "session %d %s, source %d, %s", n,
 		 side == XWGP_SIDE_CLIENT ? "c2s" : "s2c", sk, what);
 	CHECK(!sess_reset(n), "%s: reset: %s", desc, strerror(errno));

@@ -25,10 +25,8 @@
 #include "wg_proto.h"
 #include "xwgp.skel.h"
 
-
 static struct env {
 	bool ready;
-	struct xwgp_bpf *skel;
 	struct xwgp_maps maps;
 	struct xwgp_server_config cfg;
 	struct handler h;
@@ -52,10 +50,6 @@ static int env_setup(void)
 
 	if (wg_crypto_init())
 		return -1;
-	env.skel = xwgp_bpf__open_and_load();
-	if (!env.skel)
-		return -1;
-	xwgp_maps_from_skel(&env.maps, env.skel);
 	keypair(env.srv_priv, env.srv_pub);
 	keypair(env.other_priv, env.other_pub);
 	keypair(env.cli_priv, env.cli_pub);
@@ -71,28 +65,10 @@ static int env_setup(void)
 		 " { \"pubkey\": \"%s\", \"forward_to\": \":51820\" },"
 		 " { \"forward_to\": \":51821\" } ] } ] }",
 		 sp, cp);
-	if (config_parse_server(cfgtext, "<test>", &env.cfg))
-		return -1;
-	sodium_memzero(cfgtext, sizeof(cfgtext));
-	if (handler_init(&env.h, &env.cfg, &env.maps))
-		return -1;
-	env.h.listen_port = 51820;
-	env.h.upstream_port = 51900;
-	env.h.send = mock_send;
-	env.h.route = mock_route;
-	env.h.io_ctx = &env.sent;
-	env.ready = true;
-	return 0;
+	return mock_handler_up(&env.h, &env.cfg, &env.maps, &env.sent, cfgtext, sizeof(cfgtext));
 }
 
-#define ENV()                                                                                      \
-	do {                                                                                       \
-		if (!env.ready && env_setup())                                                     \
-			SKIP("cannot load the BPF object or set up (needs root): %s",              \
-			     strerror(errno));                                                     \
-		memset(&env.sent, 0, sizeof(env.sent));                                            \
-		memset(env.h.stats, 0, sizeof(env.h.stats));                                       \
-	} while (0)
+#define ENV() MOCK_HANDLER_REQUIRE(env, env_setup)
 
 /* A client's initiation arriving at the listen socket; msg gets the client's bytes. */
 static void send_initiation(const uint8_t cli_priv[32], const uint8_t srv_pub[32], uint32_t sender,
@@ -180,7 +156,7 @@ TEST(translated_handshake_round_trip)
 	env.h.wgit.force_xlat = true;
 	send_initiation(env.cli_priv, env.srv_pub, 0x22222222, msg, 40000);
 	CHECK(env.sent.count == 1);
-	proxy = le32(env.sent.data + WG_INIT_OFF_SENDER);
+	proxy = get_le32(env.sent.data + WG_INIT_OFF_SENDER);
 	CHECK(proxy != 0x22222222 && proxy != 0, "sender translated (0x%08x)", proxy);
 	CHECK(env.h.stats[XWGP_AGENT_STAT_INIT_TRANSLATED] == 1);
 	CHECK(wg_mac1_verify(env.sent.data, 148, &env.srv_mac) == 0, "MAC1 recomputed");
@@ -194,8 +170,9 @@ TEST(translated_handshake_round_trip)
 	send_response(0x33333333, proxy, 51820);
 	CHECK(env.sent.count == 1, "response forwarded");
 	CHECK(env.sent.side == XWGP_SIDE_CLIENT);
-	CHECK(le32(env.sent.data + WG_RESP_OFF_RECEIVER) == 0x22222222, "receiver = client origin");
-	server_proxy = le32(env.sent.data + WG_RESP_OFF_SENDER);
+	CHECK(get_le32(env.sent.data + WG_RESP_OFF_RECEIVER) == 0x22222222,
+	      "receiver = client origin");
+	server_proxy = get_le32(env.sent.data + WG_RESP_OFF_SENDER);
 	CHECK(server_proxy != 0x33333333, "server index translated");
 	CHECK(wg_mac1_verify(env.sent.data, WG_RESP_LEN, &env.cli_mac) == 0,
 	      "response MAC1 recomputed with the client's key");
@@ -221,7 +198,7 @@ TEST(translated_handshake_round_trip)
 		memset(&env.sent, 0, sizeof(env.sent));
 		handler_packet(&env.h, &p);
 		CHECK(env.sent.count == 1 && env.sent.side == XWGP_SIDE_SERVER);
-		CHECK(le32(env.sent.data + 4) == 0x33333333, "c2s receiver = backend origin");
+		CHECK(get_le32(env.sent.data + 4) == 0x33333333, "c2s receiver = backend origin");
 
 		memset(t, 0, sizeof(t));
 		t[0] = WG_MSG_TRANSPORT;
@@ -233,7 +210,7 @@ TEST(translated_handshake_round_trip)
 		memset(&env.sent, 0, sizeof(env.sent));
 		handler_packet(&env.h, &p);
 		CHECK(env.sent.count == 1 && env.sent.side == XWGP_SIDE_CLIENT);
-		CHECK(le32(env.sent.data + 4) == 0x22222222, "s2c receiver = client origin");
+		CHECK(get_le32(env.sent.data + 4) == 0x22222222, "s2c receiver = client origin");
 		CHECK(env.h.stats[XWGP_AGENT_STAT_TRANSPORT_C2S] == 1 &&
 		      env.h.stats[XWGP_AGENT_STAT_TRANSPORT_S2C] == 1);
 	}
@@ -248,7 +225,7 @@ TEST(response_from_wrong_source_refused_at_ssvl3)
 	ENV();
 	env.h.wgit.force_xlat = false;
 	send_initiation(env.cli_priv, env.srv_pub, 0x44444444, msg, 40000);
-	proxy = le32(env.sent.data + WG_INIT_OFF_SENDER);
+	proxy = get_le32(env.sent.data + WG_INIT_OFF_SENDER);
 	memset(&env.sent, 0, sizeof(env.sent));
 	send_response(0x55555555, proxy, 51999); /* right IP, wrong port */
 	CHECK(env.sent.count == 0, "nothing forwarded");
@@ -267,7 +244,7 @@ TEST(cookie_reply_resealed_and_used_for_mac2)
 	env.h.wgit.force_xlat = true;
 	send_initiation(env.cli_priv, env.srv_pub, 0x66666666, msg, 40000);
 	memcpy(client_mac1, msg + WG_INIT_OFF_MAC1, 16);
-	proxy = le32(env.sent.data + WG_INIT_OFF_SENDER);
+	proxy = get_le32(env.sent.data + WG_INIT_OFF_SENDER);
 
 	/* The backend, under load, answers with a cookie bound to the MAC1 it saw. */
 	randombytes_buf(cookie, sizeof(cookie));
@@ -282,7 +259,8 @@ TEST(cookie_reply_resealed_and_used_for_mac2)
 	memset(&env.sent, 0, sizeof(env.sent));
 	handler_packet(&env.h, &p);
 	CHECK(env.sent.count == 1 && env.sent.side == XWGP_SIDE_CLIENT, "cookie passed on");
-	CHECK(le32(env.sent.data + WG_COOKIE_OFF_RECEIVER) == 0x66666666, "receiver translated");
+	CHECK(get_le32(env.sent.data + WG_COOKIE_OFF_RECEIVER) == 0x66666666,
+	      "receiver translated");
 	CHECK(wg_cookie_open(got, env.sent.data, env.sent.len, env.srv_mac.cookie_key,
 			     client_mac1) == 0,
 	      "the client opens it with the MAC1 it sent");
@@ -368,9 +346,9 @@ TEST(idle_sessions_expire_with_their_indexes)
 	ENV();
 	env.h.wgit.force_xlat = true;
 	send_initiation(env.cli_priv, env.srv_pub, 0x0a0a0a0a, msg, 40000);
-	proxy = le32(env.sent.data + WG_INIT_OFF_SENDER);
+	proxy = get_le32(env.sent.data + WG_INIT_OFF_SENDER);
 	send_response(0x0b0b0b0b, proxy, 51820);
-	server_proxy = le32(env.sent.data + WG_RESP_OFF_SENDER);
+	server_proxy = get_le32(env.sent.data + WG_RESP_OFF_SENDER);
 	CHECK(wgit_expire(&env.h.wgit, xwgp_now_ns(), 60ull * 1000000000) == 0, "fresh: kept");
 	CHECK(wgit_expire(&env.h.wgit, xwgp_now_ns() + 61ull * 1000000000,
 			  60ull * 1000000000) == 1,

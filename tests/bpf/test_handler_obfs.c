@@ -30,11 +30,8 @@
 
 #define PASSWORD "kisekimo, mahoumo, muryoudewaarimasen"
 
-
-
 static struct env {
 	bool ready;
-	struct xwgp_bpf *skel;
 	struct xwgp_maps maps;
 	struct xwgp_server_config cfg;
 	struct handler h;
@@ -52,10 +49,6 @@ static int env_setup(void)
 
 	if (wg_crypto_init())
 		return -1;
-	env.skel = xwgp_bpf__open_and_load();
-	if (!env.skel)
-		return -1;
-	xwgp_maps_from_skel(&env.maps, env.skel);
 	keypair(env.srv_priv, env.srv_pub);
 	keypair(env.cli_priv, env.cli_pub);
 	wg_mac_keys_init(&env.srv_mac, env.srv_pub);
@@ -69,28 +62,10 @@ static int env_setup(void)
 		 " \"servers\": [ { \"privkey\": \"%s\", \"address\": \"198.51.100.2\","
 		 " \"peers\": [ { \"pubkey\": \"%s\", \"forward_to\": \":51820\" } ] } ] }",
 		 sp, cp);
-	if (config_parse_server(cfgtext, "<test>", &env.cfg))
-		return -1;
-	sodium_memzero(cfgtext, sizeof(cfgtext));
-	if (handler_init(&env.h, &env.cfg, &env.maps))
-		return -1;
-	env.h.listen_port = 51820;
-	env.h.upstream_port = 51900;
-	env.h.send = mock_send;
-	env.h.route = mock_route;
-	env.h.io_ctx = &env.sent;
-	env.ready = true;
-	return 0;
+	return mock_handler_up(&env.h, &env.cfg, &env.maps, &env.sent, cfgtext, sizeof(cfgtext));
 }
 
-#define ENV()                                                                                      \
-	do {                                                                                       \
-		if (!env.ready && env_setup())                                                     \
-			SKIP("cannot load the BPF object or set up (needs root): %s",              \
-			     strerror(errno));                                                     \
-		memset(&env.sent, 0, sizeof(env.sent));                                            \
-		memset(env.h.stats, 0, sizeof(env.h.stats));                                       \
-	} while (0)
+#define ENV() MOCK_HANDLER_REQUIRE(env, env_setup)
 
 #define STAT(name) (env.h.stats[XWGP_AGENT_STAT_##name])
 
@@ -207,7 +182,7 @@ TEST(response_to_obfs_client_obfuscated)
 	CHECK(!obfs_is_plain(env.sent.data, env.sent.len), "response left plain");
 	n = sent_decoded(out, &was_obfs);
 	CHECK(was_obfs && n == 92, "decodes to %d bytes (%d)", n, was_obfs);
-	CHECK(out[0] == 2 && le32(out + 4) == 0x33333333 && le32(out + 8) == 0x22222222,
+	CHECK(out[0] == 2 && get_le32(out + 4) == 0x33333333 && get_le32(out + 8) == 0x22222222,
 	      "response header");
 	CHECK(!wg_mac1_verify(out, 92, &env.cli_mac), "MAC1 for the client");
 }

@@ -22,9 +22,7 @@
  *   xv4 02:00:00:00:00:04  203.0.113.1/25   backend D 203.0.113.20 (not in devmap);
  *       203.0.113.200 has no route
  */
-#include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <linux/if_xdp.h>
 #include <net/if.h>
 #include <sched.h>
@@ -34,14 +32,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <bpf/bpf.h>
-#include <bpf/libbpf.h>
 #include <xdp/xsk.h>
 
+#include "bpf_env.h"
 #include "test.h"
 #include "wg_proto.h"
-#include "xwgp.skel.h"
-#include "xwgp_abi.h"
 
 /*
  * The frame macros below (C2S_IN etc.) take designated initializers that
@@ -56,7 +51,6 @@
 #define BACKEND_PORT  51821
 #define IN_TTL	      17 /* any value but 64, so the TTL rewrite shows */
 #define OUT_TTL	      64
-#define OUT_CAP	      2048
 #define ULL(x)	      ((unsigned long long)(x))
 
 #define MAC_XV0	    "02:00:00:00:00:01"
@@ -99,25 +93,6 @@ struct spec {
 	size_t truncate;	      /* damage: cut the frame to this many bytes */
 };
 
-struct frame {
-	uint8_t b[OUT_CAP];
-	size_t len;
-};
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = v >> 8;
-	p[1] = v;
-}
-
-static void put_le32(uint8_t *p, uint32_t v)
-{
-	p[0] = v;
-	p[1] = v >> 8;
-	p[2] = v >> 16;
-	p[3] = v >> 24;
-}
-
 static void parse_mac(uint8_t *out, const char *s)
 {
 	unsigned int m[6] = { 0 };
@@ -126,33 +101,6 @@ static void parse_mac(uint8_t *out, const char *s)
 	       &m[5]);
 	for (int i = 0; i < 6; i++)
 		out[i] = m[i];
-}
-
-/* RFC 1071 sum of big-endian 16-bit words. */
-static uint32_t sum16(const uint8_t *p, size_t n, uint32_t sum)
-{
-	for (size_t i = 0; i + 1 < n; i += 2)
-		sum += (uint32_t)p[i] << 8 | p[i + 1];
-	if (n & 1)
-		sum += (uint32_t)p[n - 1] << 8;
-	return sum;
-}
-
-static uint16_t fold(uint32_t sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return sum;
-}
-
-/* One's complement sum of the UDP pseudo-header (RFC 768 / RFC 8200 8.1). */
-static uint32_t pseudo_sum(const uint8_t *ip, bool v6, uint16_t udp_len)
-{
-	uint8_t tail[4] = { 0, IPPROTO_UDP, udp_len >> 8, udp_len };
-
-	if (v6)
-		return sum16(ip + 8, 32, udp_len + IPPROTO_UDP);
-	return sum16(tail, 4, sum16(ip + 12, 8, 0));
 }
 
 static uint16_t default_len(uint8_t type)
@@ -182,7 +130,7 @@ static void build_msg(uint8_t *m, const struct spec *s, uint16_t len)
 }
 
 /* Build a complete frame with all lengths and checksums computed in full. */
-static void build(struct frame *f, const struct spec *s)
+static void build(struct pkt_frame *f, const struct spec *s)
 {
 	bool v6 = strchr(s->src, ':');
 	uint16_t mlen = s->empty ? 0 : s->len ? s->len : default_len(s->type);
@@ -195,33 +143,33 @@ static void build(struct frame *f, const struct spec *s)
 	parse_mac(p, s->dmac);
 	parse_mac(p + 6, s->smac);
 	if (s->vlan_tpid) {
-		put16(p + 12, s->vlan_tpid);
-		put16(p + 14, s->vlan_tci);
+		pkt_put16(p + 12, s->vlan_tpid);
+		pkt_put16(p + 14, s->vlan_tci);
 		off = 16;
 	}
-	put16(p + off, s->ethertype ? s->ethertype : v6 ? 0x86dd : 0x0800);
+	pkt_put16(p + off, s->ethertype ? s->ethertype : v6 ? 0x86dd : 0x0800);
 	ip = p + off + 2;
 	if (!v6) {
 		uint8_t ihl = 5 + s->ipopt / 4;
 
 		ip[0] = 0x40 | ihl;
 		ip[1] = 0x28; /* TOS, carried into the FIB lookup */
-		put16(ip + 2, ihl * 4 + ulen);
-		put16(ip + 4, 0x1234);
-		put16(ip + 6, s->frag ? s->frag : 0x4000);
+		pkt_put16(ip + 2, ihl * 4 + ulen);
+		pkt_put16(ip + 4, 0x1234);
+		pkt_put16(ip + 6, s->frag ? s->frag : 0x4000);
 		ip[8] = s->ttl ? s->ttl : IN_TTL;
 		ip[9] = proto;
 		inet_pton(AF_INET, s->src, ip + 12);
 		inet_pton(AF_INET, s->dst, ip + 16);
 		memset(ip + 20, 1, s->ipopt); /* NOP options */
-		put16(ip + 10, ~fold(sum16(ip, ihl * 4, 0)));
+		pkt_put16(ip + 10, ~pkt_fold(pkt_sum16(ip, ihl * 4, 0)));
 		l4 = ihl * 4;
 	} else {
 		ip[0] = 0x60;
 		ip[1] = 0x01; /* flow label 0x12345 */
 		ip[2] = 0x23;
 		ip[3] = 0x45;
-		put16(ip + 4, ulen + (s->exthdr ? 8 : 0));
+		pkt_put16(ip + 4, ulen + (s->exthdr ? 8 : 0));
 		ip[6] = s->exthdr ? 60 : proto;
 		ip[7] = s->ttl ? s->ttl : IN_TTL;
 		inet_pton(AF_INET6, s->src, ip + 8);
@@ -235,18 +183,18 @@ static void build(struct frame *f, const struct spec *s)
 		}
 	}
 	udp = ip + l4;
-	put16(udp, s->sport);
-	put16(udp + 2, s->dport);
-	put16(udp + 4, ulen);
+	pkt_put16(udp, s->sport);
+	pkt_put16(udp + 2, s->dport);
+	pkt_put16(udp + 4, ulen);
 	build_msg(udp + 8, s, mlen);
 	if (proto == IPPROTO_UDP && !s->no_csum && !s->exthdr) {
-		uint16_t c = ~fold(sum16(udp, ulen, pseudo_sum(ip, v6, ulen)));
+		uint16_t c = ~pkt_fold(pkt_sum16(udp, ulen, pkt_pseudo(ip, v6, ulen)));
 
-		put16(udp + 6, c ? c : 0xffff);
+		pkt_put16(udp + 6, c ? c : 0xffff);
 	}
 	f->len = (size_t)(udp - p) + ulen;
 	if (s->udp_len_delta)
-		put16(udp + 4, ulen + s->udp_len_delta);
+		pkt_put16(udp + 4, ulen + s->udp_len_delta);
 	if (s->truncate)
 		f->len = s->truncate;
 }
@@ -260,7 +208,7 @@ static int verify_csums(const uint8_t *f, size_t len, char *why, size_t why_len)
 	uint16_t ulen;
 
 	if (!v6) {
-		if (fold(sum16(ip, (ip[0] & 15) * 4, 0)) != 0xffff)
+		if (pkt_fold(pkt_sum16(ip, (ip[0] & 15) * 4, 0)) != 0xffff)
 			return snprintf(why, why_len, "bad IPv4 header checksum"), -1;
 		udp = ip + (ip[0] & 15) * 4;
 	} else {
@@ -271,7 +219,7 @@ static int verify_csums(const uint8_t *f, size_t len, char *why, size_t why_len)
 		return snprintf(why, why_len, "UDP length beyond the frame"), -1;
 	if (!v6 && !udp[6] && !udp[7])
 		return 0;
-	if (fold(sum16(udp, ulen, pseudo_sum(ip, v6, ulen))) != 0xffff)
+	if (pkt_fold(pkt_sum16(udp, ulen, pkt_pseudo(ip, v6, ulen))) != 0xffff)
 		return snprintf(why, why_len, "bad UDP checksum"), -1;
 	return 0;
 }
@@ -281,43 +229,11 @@ static int verify_csums(const uint8_t *f, size_t len, char *why, size_t why_len)
 enum dev { DEV_XV0, DEV_XV2, DEV_XV4, DEV__MAX };
 static const char *const dev_names[DEV__MAX] = { "xv0", "xv2", "xv4" };
 
-enum env_state { ENV_NEW, ENV_READY, ENV_SKIP, ENV_BROKEN };
-
+/* What the suite keeps beside bpf_env: its devices and the config each case starts from. */
 static struct {
-	enum env_state state;
-	char why[512];
-	struct xwgp_bpf *skel;
-	int prog, cfg, sessions, srv_index, devmap, stats, punt_rl, xsks;
 	int ifindex[DEV__MAX];
 	struct xwgp_cfg base_cfg;
-	int ncpus;
 } env;
-
-static int sh(const char *cmd)
-{
-	char full[512];
-	int rc;
-
-	snprintf(full, sizeof(full), "%s >/dev/null", cmd);
-	rc = system(full);
-	if (rc) {
-		snprintf(env.why, sizeof(env.why), "`%s' failed (status %d)", cmd, rc);
-		return -1;
-	}
-	return 0;
-}
-
-static int write_file(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = write(fd, val, strlen(val));
-	close(fd);
-	return n == (ssize_t)strlen(val) ? 0 : -EIO;
-}
 
 static const char *const topo_cmds[] = {
 	"ip link add xv0 address " MAC_XV0 " type veth peer name xv1",
@@ -336,52 +252,6 @@ static const char *const topo_cmds[] = {
 	"ip neigh add 198.51.100.20 lladdr " MAC_B " dev xv2 nud permanent",
 	"ip neigh add 203.0.113.20 lladdr " MAC_D " dev xv4 nud permanent",
 };
-
-static int topo_up(void)
-{
-	static const char *const sysctls[] = {
-		"/proc/sys/net/ipv4/ip_forward",
-		"/proc/sys/net/ipv6/conf/all/forwarding",
-		"/proc/sys/net/ipv6/conf/default/forwarding",
-	};
-
-	for (size_t i = 0; i < sizeof(topo_cmds) / sizeof(topo_cmds[0]); i++)
-		if (sh(topo_cmds[i]))
-			return -1;
-	for (size_t i = 0; i < sizeof(sysctls) / sizeof(sysctls[0]); i++) {
-		int err = write_file(sysctls[i], "1");
-
-		if (err) {
-			snprintf(env.why, sizeof(env.why), "%s: %s", sysctls[i], strerror(-err));
-			return -1;
-		}
-	}
-	for (int d = 0; d < DEV__MAX; d++) {
-		env.ifindex[d] = if_nametoindex(dev_names[d]);
-		if (!env.ifindex[d]) {
-			snprintf(env.why, sizeof(env.why), "no ifindex for %s", dev_names[d]);
-			return -1;
-		}
-	}
-	return 0;
-}
-
-static struct xwgp_ep ep(const char *ip, uint16_t port)
-{
-	struct xwgp_ep e = { .port = htons(port) };
-
-	if (!ip)
-		return e;
-	if (strchr(ip, ':')) {
-		inet_pton(AF_INET6, ip, e.addr);
-		e.family = XWGP_FAMILY_IPV6;
-	} else {
-		e.addr[2] = htonl(0xffff);
-		inet_pton(AF_INET, ip, &e.addr[3]);
-		e.family = XWGP_FAMILY_IPV4;
-	}
-	return e;
-}
 
 /* Test sessions, numbered; see CO/CP/SO/SP for their indexes. */
 enum {
@@ -428,10 +298,10 @@ static struct xwgp_session sess_make(int n)
 {
 	const struct sess_def *d = &sess_defs[n];
 	struct xwgp_session s = {
-		.client = ep(d->client, d->cport),
-		.client_local = ep(d->client_local, LISTEN_PORT),
-		.server = ep(d->server, BACKEND_PORT),
-		.server_local = ep(d->server_local, UPSTREAM_PORT),
+		.client = pkt_ep(d->client, d->cport),
+		.client_local = pkt_ep(d->client_local, LISTEN_PORT),
+		.server = pkt_ep(d->server, BACKEND_PORT),
+		.server_local = pkt_ep(d->server_local, UPSTREAM_PORT),
 		.client_origin_index = CO(n),
 		.client_proxy_index = CP(n),
 		.server_origin_index = d->flags ? SO(n) : 0,
@@ -445,11 +315,21 @@ static struct xwgp_session sess_make(int n)
 	return s;
 }
 
+/* The devices' indexes, then the config and every session (bpf_env_up's fill). */
 static int maps_fill(void)
 {
 	struct bpf_devmap_val dv = { 0 };
 	uint32_t k = 0, dangling_sp = SP(0x7f), dangling_cp = CP(0x7f);
 	int err = 0;
+
+	for (int d = 0; d < DEV__MAX; d++) {
+		env.ifindex[d] = if_nametoindex(dev_names[d]);
+		if (!env.ifindex[d]) {
+			snprintf(bpf_env.why, sizeof(bpf_env.why), "no ifindex for %s",
+				 dev_names[d]);
+			return -1;
+		}
+	}
 
 	env.base_cfg = (struct xwgp_cfg){
 		.abi_version = XWGP_ABI_VERSION,
@@ -457,79 +337,30 @@ static int maps_fill(void)
 		.upstream = { .port = htons(UPSTREAM_PORT) },
 		.max_packet_size = XWGP_MAX_PACKET_SIZE_DEFAULT,
 	};
-	err = err ?: bpf_map_update_elem(env.cfg, &k, &env.base_cfg, BPF_ANY);
+	err = err ?: bpf_map_update_elem(bpf_env.maps.cfg, &k, &env.base_cfg, BPF_ANY);
 	for (int n = 1; n < S__MAX && !err; n++) {
 		struct xwgp_session s = sess_make(n);
 		uint32_t cp = CP(n), sp = SP(n);
 
-		err = bpf_map_update_elem(env.sessions, &cp, &s, BPF_NOEXIST);
-		err = err ?: bpf_map_update_elem(env.srv_index, &sp, &cp, BPF_NOEXIST);
+		err = bpf_map_update_elem(bpf_env.maps.sessions, &cp, &s, BPF_NOEXIST);
+		err = err ?: bpf_map_update_elem(bpf_env.maps.srv_index, &sp, &cp, BPF_NOEXIST);
 	}
 	/* An index entry whose session is gone (expiry race). */
-	err = err ?: bpf_map_update_elem(env.srv_index, &dangling_sp, &dangling_cp, BPF_NOEXIST);
+	err = err
+		      ?: bpf_map_update_elem(bpf_env.maps.srv_index, &dangling_sp, &dangling_cp,
+					     BPF_NOEXIST);
 	dv.ifindex = env.ifindex[DEV_XV0];
-	err = err ?: bpf_map_update_elem(env.devmap, &dv.ifindex, &dv, BPF_NOEXIST);
+	err = err ?: bpf_map_update_elem(bpf_env.maps.devmap, &dv.ifindex, &dv, BPF_NOEXIST);
 	dv.ifindex = env.ifindex[DEV_XV2];
-	err = err ?: bpf_map_update_elem(env.devmap, &dv.ifindex, &dv, BPF_NOEXIST);
+	err = err ?: bpf_map_update_elem(bpf_env.maps.devmap, &dv.ifindex, &dv, BPF_NOEXIST);
 	if (err)
-		snprintf(env.why, sizeof(env.why), "map update: %s", strerror(errno));
+		snprintf(bpf_env.why, sizeof(bpf_env.why), "map update: %s", strerror(errno));
 	return err ? -1 : 0;
 }
 
-static int skel_up(void)
-{
-	env.skel = xwgp_bpf__open_and_load();
-	if (!env.skel) {
-		snprintf(env.why, sizeof(env.why), "xwgp_bpf__open_and_load: %s", strerror(errno));
-		return -1;
-	}
-	env.prog = bpf_program__fd(env.skel->progs.xwgp_xdp);
-	env.cfg = bpf_map__fd(env.skel->maps.xwgp_cfg);
-	env.sessions = bpf_map__fd(env.skel->maps.xwgp_sessions);
-	env.srv_index = bpf_map__fd(env.skel->maps.xwgp_srv_index);
-	env.devmap = bpf_map__fd(env.skel->maps.xwgp_devmap);
-	env.stats = bpf_map__fd(env.skel->maps.xwgp_stats);
-	env.punt_rl = bpf_map__fd(env.skel->maps.xwgp_punt_rl);
-	env.xsks = bpf_map__fd(env.skel->maps.xwgp_xsks);
-	env.ncpus = libbpf_num_possible_cpus();
-	return maps_fill();
-}
-
-/* Set up once; environment problems skip, program problems fail. */
-static enum env_state env_up(void)
-{
-	if (env.state != ENV_NEW)
-		return env.state;
-	if (geteuid() != 0) {
-		snprintf(env.why, sizeof(env.why), "needs root (netns, BPF)");
-		return env.state = ENV_SKIP;
-	}
-	if (unshare(CLONE_NEWNET)) {
-		snprintf(env.why, sizeof(env.why), "unshare(CLONE_NEWNET): %s", strerror(errno));
-		return env.state = ENV_SKIP;
-	}
-	if (topo_up())
-		return env.state = ENV_SKIP;
-	if (skel_up())
-		return env.state = ENV_BROKEN;
-	return env.state = ENV_READY;
-}
-
-#define ENV_REQUIRE()                                                                              \
-	do {                                                                                       \
-		enum env_state st__ = env_up();                                                    \
-		if (st__ == ENV_SKIP)                                                              \
-			SKIP("%s", env.why);                                                       \
-		CHECK(st__ == ENV_READY, "%s", env.why);                                           \
-	} while (0)
+#define ENV_REQUIRE() BPF_ENV_REQUIRE(topo_cmds, maps_fill)
 
 /* ---- running one case ---------------------------------------------------- */
-
-static const char *const stat_names[XWGP_STAT__MAX] = {
-#define STAT_NAME(name, desc) #name,
-	XWGP_STATS(STAT_NAME)
-#undef STAT_NAME
-};
 
 static const char *act_name(uint32_t act)
 {
@@ -540,7 +371,7 @@ static const char *act_name(uint32_t act)
 
 static bool is_punt(enum xwgp_stat r)
 {
-	return !strncmp(stat_names[r], "PUNT_", 5);
+	return !strncmp(bpf_env_reason(r), "PUNT_", 5);
 }
 
 struct xdp_case {
@@ -560,21 +391,6 @@ struct xdp_case {
 	bool xsk; /* punts go to an AF_XDP socket */
 };
 
-static void stats_read(struct xwgp_stat_val *sum)
-{
-	struct xwgp_stat_val v[env.ncpus];
-
-	for (uint32_t k = 0; k < XWGP_STAT__MAX; k++) {
-		sum[k] = (struct xwgp_stat_val){ 0 };
-		if (bpf_map_lookup_elem(env.stats, &k, v))
-			continue;
-		for (int c = 0; c < env.ncpus; c++) {
-			sum[k].packets += v[c].packets;
-			sum[k].bytes += v[c].bytes;
-		}
-	}
-}
-
 /* Packets credited to all sessions, both directions. */
 static uint64_t sessions_packets(void)
 {
@@ -584,7 +400,7 @@ static uint64_t sessions_packets(void)
 		struct xwgp_session s;
 		uint32_t k = CP(n);
 
-		if (!bpf_map_lookup_elem(env.sessions, &k, &s))
+		if (!bpf_map_lookup_elem(bpf_env.maps.sessions, &k, &s))
 			total += s.c2s_packets + s.s2c_packets;
 	}
 	return total;
@@ -599,34 +415,17 @@ static int cfg_set(const struct xdp_case *c)
 	if (c->max_size)
 		cfg.max_packet_size = c->max_size;
 	if (c->listen_v4)
-		cfg.listen = ep("192.0.2.1", LISTEN_PORT);
+		cfg.listen = pkt_ep("192.0.2.1", LISTEN_PORT);
 	cfg.punt_rate_pps = c->punt_rate;
 	cfg.punt_burst = c->punt_burst;
-	return bpf_map_update_elem(env.cfg, &k, &cfg, BPF_ANY);
+	return bpf_map_update_elem(bpf_env.maps.cfg, &k, &cfg, BPF_ANY);
 }
 
 static void cfg_reset(void)
 {
 	uint32_t k = 0;
 
-	bpf_map_update_elem(env.cfg, &k, &env.base_cfg, BPF_ANY);
-}
-
-static int test_run(enum dev dev, const struct frame *in, struct frame *out, uint32_t *act)
-{
-	struct xdp_md ctx = {
-		.data_end = in->len,
-		.ingress_ifindex = env.ifindex[dev],
-		.rx_queue_index = 0,
-	};
-	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = in->b, .data_size_in = in->len,
-		    .data_out = out->b, .data_size_out = sizeof(out->b), .ctx_in = &ctx,
-		    .ctx_size_in = sizeof(ctx), .repeat = 1);
-	int err = bpf_prog_test_run_opts(env.prog, &o);
-
-	out->len = o.data_size_out;
-	*act = o.retval;
-	return err ? -errno : 0;
+	bpf_map_update_elem(bpf_env.maps.cfg, &k, &env.base_cfg, BPF_ANY);
 }
 
 static uint64_t boottime_ns(void)
@@ -649,7 +448,7 @@ static void check_stats(const struct xdp_case *c, const struct xwgp_stat_val *be
 			want = 1;
 		CHECK(dp == want && db == want * len,
 		      "%s: counter %s moved by %llu packets/%llu bytes, want %llu/%llu", c->desc,
-		      stat_names[k], ULL(dp), ULL(db), ULL(want), ULL(want * len));
+		      bpf_env_reason(k), ULL(dp), ULL(db), ULL(want), ULL(want * len));
 	}
 }
 
@@ -672,8 +471,8 @@ static void check_session(const struct xdp_case *c, const struct xwgp_session *b
 	      ULL(t0));
 }
 
-static void check_output(const struct xdp_case *c, const struct frame *want,
-			 const struct frame *out)
+static void check_output(const struct xdp_case *c, const struct pkt_frame *want,
+			 const struct pkt_frame *out)
 {
 	char why[64];
 	size_t i;
@@ -692,8 +491,9 @@ static void run_case(const struct xdp_case *c)
 {
 	struct xwgp_stat_val before[XWGP_STAT__MAX], after[XWGP_STAT__MAX];
 	struct xwgp_session sb = { 0 }, sa = { 0 };
-	uint32_t key = CP(c->sess), act;
-	struct frame in, want, out;
+	uint32_t key = CP(c->sess);
+	struct bpf_env_result r;
+	struct pkt_frame in, want;
 	uint64_t pk_before, t0;
 	int err;
 
@@ -704,17 +504,18 @@ static void run_case(const struct xdp_case *c)
 		want = in;
 	CHECK(!cfg_set(c), "%s: cfg update: %s", c->desc, strerror(errno));
 	if (c->fwd)
-		CHECK(!bpf_map_lookup_elem(env.sessions, &key, &sb), "%s: no session %d", c->desc,
-		      c->sess);
+		CHECK(!bpf_map_lookup_elem(bpf_env.maps.sessions, &key, &sb), "%s: no session %d",
+		      c->desc, c->sess);
 	pk_before = sessions_packets();
-	stats_read(before);
+	bpf_env_stats_sum(before);
 	t0 = boottime_ns();
-	err = test_run(c->dev, &in, &out, &act);
-	stats_read(after);
+	err = bpf_env_run(&in, env.ifindex[c->dev], &r);
+	bpf_env_stats_sum(after);
 	cfg_reset();
 	CHECK(!err, "%s: test run: %s", c->desc, strerror(-err));
-	CHECK(act == c->act, "%s: action %s, want %s", c->desc, act_name(act), act_name(c->act));
-	check_output(c, &want, &out);
+	CHECK(r.act == c->act, "%s: action %s, want %s", c->desc, act_name(r.act),
+	      act_name(c->act));
+	check_output(c, &want, &r.out);
 	if (test_state__ != TEST_RUNNING)
 		return;
 	check_stats(c, before, after, in.len);
@@ -723,8 +524,8 @@ static void run_case(const struct xdp_case *c)
 	CHECK(sessions_packets() - pk_before == c->fwd, "%s: sessions credited %llu packets",
 	      c->desc, ULL(sessions_packets() - pk_before));
 	if (c->fwd) {
-		CHECK(!bpf_map_lookup_elem(env.sessions, &key, &sa), "%s: session %d gone", c->desc,
-		      c->sess);
+		CHECK(!bpf_map_lookup_elem(bpf_env.maps.sessions, &key, &sa), "%s: session %d gone",
+		      c->desc, c->sess);
 		check_session(c, &sb, &sa, t0);
 	}
 }
@@ -886,23 +687,23 @@ TEST(fib_cache_bounded_staleness)
 	CHECK(!sched_setaffinity(0, sizeof(one), &one), "setaffinity: %s", strerror(errno));
 	env.base_cfg.fib_cache_ms = ttl_ms;
 	run_case(&old_mac); /* fills the entry */
-	CHECK(!sh("ip neigh replace 192.0.2.20 lladdr " MAC_A_NEW " dev xv0 nud permanent"),
-	      "neighbour change: %s", env.why);
+	CHECK(!bpf_env_sh("ip neigh replace 192.0.2.20 lladdr " MAC_A_NEW " dev xv0 nud permanent"),
+	      "neighbour change: %s", bpf_env.why);
 	run_case(&old_mac); /* within the TTL: the cached MAC */
 	sleep_ms(ttl_ms + 100);
 	run_case(&new_mac); /* expired: looked up again */
-	CHECK(!sh("ip neigh replace 192.0.2.20 lladdr " MAC_A " dev xv0 nud permanent"),
-	      "neighbour restore: %s", env.why);
+	CHECK(!bpf_env_sh("ip neigh replace 192.0.2.20 lladdr " MAC_A " dev xv0 nud permanent"),
+	      "neighbour restore: %s", bpf_env.why);
 	env.base_cfg.fib_cache_ms = 0;
 	run_case(&old_mac); /* cache off: the restored MAC at once */
 
 	env.base_cfg.fib_cache_ms = ttl_ms;
 	run_case(&s2c);
-	roamed.client = ep("192.0.2.11", 1111);
-	CHECK(!bpf_map_update_elem(env.sessions, &key, &roamed, BPF_EXIST), "roam: %s",
+	roamed.client = pkt_ep("192.0.2.11", 1111);
+	CHECK(!bpf_map_update_elem(bpf_env.maps.sessions, &key, &roamed, BPF_EXIST), "roam: %s",
 	      strerror(errno));
 	run_case(&s2c_roamed); /* new destination: not the cached answer */
-	CHECK(!bpf_map_update_elem(env.sessions, &key, &s, BPF_EXIST), "restore: %s",
+	CHECK(!bpf_map_update_elem(bpf_env.maps.sessions, &key, &s, BPF_EXIST), "restore: %s",
 	      strerror(errno));
 
 	/*
@@ -912,10 +713,10 @@ TEST(fib_cache_bounded_staleness)
 	 */
 	sleep_ms(ttl_ms + 100);
 	run_case(&old_mac);
-	CHECK(!sh("ip link set xv0 mtu 1000"), "mtu: %s", env.why);
+	CHECK(!bpf_env_sh("ip link set xv0 mtu 1000"), "mtu: %s", bpf_env.why);
 	run_case(&big);
 	run_case(&old_mac);
-	CHECK(!sh("ip link set xv0 mtu 1500"), "mtu restore: %s", env.why);
+	CHECK(!bpf_env_sh("ip link set xv0 mtu 1500"), "mtu restore: %s", bpf_env.why);
 	env.base_cfg.fib_cache_ms = 0;
 	cfg_reset();
 	sched_setaffinity(0, sizeof(all), &all);
@@ -1144,8 +945,8 @@ static void rl_clear(void)
 {
 	struct xwgp_rl_key k;
 
-	while (!bpf_map_get_next_key(env.punt_rl, NULL, &k))
-		if (bpf_map_delete_elem(env.punt_rl, &k))
+	while (!bpf_map_get_next_key(bpf_env.maps.punt_rl, NULL, &k))
+		if (bpf_map_delete_elem(bpf_env.maps.punt_rl, &k))
 			break;
 }
 
@@ -1209,7 +1010,7 @@ TEST(punt_to_xsk)
 	int err, fd, slots;
 
 	ENV_REQUIRE();
-	slots = bpf_map__fd(env.skel->maps.xwgp_xsk_slot);
+	slots = bpf_env.maps.xsk_slot;
 	area = mmap(NULL, umem_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	CHECK(area != MAP_FAILED, "mmap: %s", strerror(errno));
 	err = xsk_umem__create(&umem, area, umem_size, &fq, &cq, NULL);
@@ -1225,13 +1026,13 @@ TEST(punt_to_xsk)
 	/* Slot 3 for xv0: the key must be slot * XWGP_MAX_QUEUES_PER_DEV + queue. */
 	key = 3 * XWGP_MAX_QUEUES_PER_DEV + q;
 	ifindex = env.ifindex[DEV_XV0];
-	err = bpf_map_update_elem(env.xsks, &key, &fd, BPF_ANY);
+	err = bpf_map_update_elem(bpf_env.maps.xsks, &key, &fd, BPF_ANY);
 	if (!err)
 		err = bpf_map_update_elem(slots, &ifindex, &(uint32_t){ 3 }, BPF_ANY);
 	if (!err)
 		RUN_TABLE(t);
 	bpf_map_delete_elem(slots, &ifindex);
-	bpf_map_delete_elem(env.xsks, &key);
+	bpf_map_delete_elem(bpf_env.maps.xsks, &key);
 	xsk_socket__delete(xsk);
 	xsk_umem__delete(umem);
 	munmap(area, umem_size);
@@ -1243,7 +1044,7 @@ TEST(stats_not_ours_counted_once)
 	/* Many packets in one run: RX and the reason both count each one. */
 	struct spec s = C2S_IN(S_V4, .dport = 53);
 	struct xwgp_stat_val before[XWGP_STAT__MAX], after[XWGP_STAT__MAX];
-	struct frame in, out;
+	struct pkt_frame in, out;
 	struct xdp_md ctx = { 0 };
 	LIBBPF_OPTS(bpf_test_run_opts, o, .data_out = out.b, .data_size_out = sizeof(out.b),
 		    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .repeat = 50);
@@ -1254,9 +1055,9 @@ TEST(stats_not_ours_counted_once)
 	ctx.ingress_ifindex = env.ifindex[DEV_XV0];
 	o.data_in = in.b;
 	o.data_size_in = in.len;
-	stats_read(before);
-	CHECK(!bpf_prog_test_run_opts(env.prog, &o), "test run: %s", strerror(errno));
-	stats_read(after);
+	bpf_env_stats_sum(before);
+	CHECK(!bpf_prog_test_run_opts(bpf_env.prog, &o), "test run: %s", strerror(errno));
+	bpf_env_stats_sum(after);
 	CHECK(o.retval == XDP_PASS, "action %s", act_name(o.retval));
 	CHECK(after[XWGP_STAT_RX].packets - before[XWGP_STAT_RX].packets == 50, "RX moved by %llu",
 	      ULL(after[XWGP_STAT_RX].packets - before[XWGP_STAT_RX].packets));

@@ -15,7 +15,7 @@
  *    ones), garbage is dropped as undecodable, runts as malformed.
  *
  * Every forwarded frame has its lengths and checksums recomputed in full
- * (tests/lib/bpf_env.h). Own network namespace: xv0 02:00:00:00:00:01 with
+ * (tests/lib/pkt.h). Own network namespace: xv0 02:00:00:00:00:01 with
  * 192.0.2.1/24 and 2001:db8:1::1/64; client .10 / ::10 and backend .20 /
  * ::20 with permanent neighbour entries, so XDP_TX forwards.
  */
@@ -61,7 +61,7 @@ static int vs_err = -1;
 
 #define ENV_REQUIRE()                                                                              \
 	do {                                                                                       \
-		BPF_ENV_REQUIRE(topo);                                                             \
+		BPF_ENV_REQUIRE(topo, NULL);                                                       \
 		if (vs_err) {                                                                      \
 			CHECK(sodium_init() >= 0, "sodium_init");                                  \
 			vs_err = obfs_vectors_load(&vs);                                           \
@@ -110,11 +110,10 @@ static int cfg_set(const char *pw, uint32_t punt_rate)
 static int sess_put(int n, bool v6, uint32_t server_proxy, bool obfs)
 {
 	struct xwgp_session s = {
-		.client = bpf_env_ep(addr_of(v6, "192.0.2.10", "2001:db8:1::10"), CLIENT_PORT),
-		.client_local = bpf_env_ep(addr_of(v6, "192.0.2.1", "2001:db8:1::1"), LISTEN_PORT),
-		.server = bpf_env_ep(addr_of(v6, "192.0.2.20", "2001:db8:1::20"), BACKEND_PORT),
-		.server_local = bpf_env_ep(addr_of(v6, "192.0.2.1", "2001:db8:1::1"),
-					   UPSTREAM_PORT),
+		.client = pkt_ep(addr_of(v6, "192.0.2.10", "2001:db8:1::10"), CLIENT_PORT),
+		.client_local = pkt_ep(addr_of(v6, "192.0.2.1", "2001:db8:1::1"), LISTEN_PORT),
+		.server = pkt_ep(addr_of(v6, "192.0.2.20", "2001:db8:1::20"), BACKEND_PORT),
+		.server_local = pkt_ep(addr_of(v6, "192.0.2.1", "2001:db8:1::1"), UPSTREAM_PORT),
 		.client_origin_index = CO(n),
 		.client_proxy_index = CP(n),
 		.server_origin_index = SO(n),
@@ -136,35 +135,24 @@ static int sess_get(int n, struct xwgp_session *s)
 	return bpf_map_lookup_elem(bpf_env.maps.sessions, &cp, s);
 }
 
-static uint32_t le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static void put_le32(uint8_t *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = v >> (8 * i);
-}
-
 static struct xwgp_ep client_ep(bool v6)
 {
-	return bpf_env_ep(addr_of(v6, "192.0.2.10", "2001:db8:1::10"), CLIENT_PORT);
+	return pkt_ep(addr_of(v6, "192.0.2.10", "2001:db8:1::10"), CLIENT_PORT);
 }
 
 static struct xwgp_ep listen_ep(bool v6)
 {
-	return bpf_env_ep(addr_of(v6, "192.0.2.1", "2001:db8:1::1"), LISTEN_PORT);
+	return pkt_ep(addr_of(v6, "192.0.2.1", "2001:db8:1::1"), LISTEN_PORT);
 }
 
 static struct xwgp_ep backend_ep(bool v6)
 {
-	return bpf_env_ep(addr_of(v6, "192.0.2.20", "2001:db8:1::20"), BACKEND_PORT);
+	return pkt_ep(addr_of(v6, "192.0.2.20", "2001:db8:1::20"), BACKEND_PORT);
 }
 
 static struct xwgp_ep upstream_ep(bool v6)
 {
-	return bpf_env_ep(addr_of(v6, "192.0.2.1", "2001:db8:1::1"), UPSTREAM_PORT);
+	return pkt_ep(addr_of(v6, "192.0.2.1", "2001:db8:1::1"), UPSTREAM_PORT);
 }
 
 /*
@@ -176,19 +164,19 @@ static void check_c2s(const char *desc, int n, bool v6, const uint8_t *wire, siz
 {
 	const struct xwgp_ep from = client_ep(v6), to = listen_ep(v6);
 	const struct xwgp_ep be = backend_ep(v6), up = upstream_ep(v6);
-	struct bpf_env_frame_opts o = { .pad = pad };
-	struct bpf_env_frame in;
+	struct pkt_udp_opts o = { .pad = pad };
+	struct pkt_frame in;
 	struct bpf_env_result r;
-	struct bpf_env_parsed p;
+	struct pkt_parsed p;
 	struct xwgp_session s;
 
-	bpf_env_build(&in, &from, &to, wire, len, &o);
+	pkt_build(&in, &from, &to, wire, len, &o);
 	CHECK(!bpf_env_run(&in, ifindex(), &r), "%s: test run: %s", desc, strerror(errno));
 	CHECK(r.act == XDP_TX_ACT && r.reason == XWGP_STAT_C2S_TX, "%s: act %u, reason %s", desc,
 	      r.act, bpf_env_reason(r.reason));
-	bpf_env_parse(&r.out, &p);
+	pkt_parse(&r.out, &p);
 	CHECK(!p.bad[0], "%s: %s", desc, p.bad);
-	CHECK(bpf_env_ep_eq(&p.src, &up) && bpf_env_ep_eq(&p.dst, &be), "%s: addresses", desc);
+	CHECK(pkt_ep_eq(&p.src, &up) && pkt_ep_eq(&p.dst, &be), "%s: addresses", desc);
 	CHECK(p.len == want_len, "%s: %zu bytes forwarded, want %zu", desc, p.len, want_len);
 	CHECK_MEM(p.payload, want, want_len);
 	CHECK(!sess_get(n, &s) && s.c2s_packets == 1 && s.c2s_bytes == want_len,
@@ -214,7 +202,7 @@ TEST(c2s_vectors)
 		put_le32(want + WG_TRANSPORT_OFF_RECEIVER, SO(i));
 		for (int v6 = 0; v6 < 2; v6++) {
 			snprintf(desc, sizeof(desc), "%s over IPv%d", v->name, v6 ? 6 : 4);
-			CHECK(!sess_put(i, v6, le32(v->in + 4), false), "%s: session", desc);
+			CHECK(!sess_put(i, v6, get_le32(v->in + 4), false), "%s: session", desc);
 			check_c2s(desc, i, v6, v->out, v->out_len, want, v->in_len, 0);
 			if (test_state__ != TEST_RUNNING)
 				return;
@@ -239,7 +227,7 @@ TEST(c2s_padded_frame)
 			v = &vs.v[i];
 	CHECK(v, "no pw1_transport_100 vector");
 	CHECK(!cfg_set(v->password, 0), "cfg");
-	CHECK(!sess_put(60, false, le32(v->in + 4), false), "session");
+	CHECK(!sess_put(60, false, get_le32(v->in + 4), false), "session");
 	memcpy(want, v->in, v->in_len);
 	put_le32(want + 4, SO(60));
 	check_c2s("100 + nonce + 7 padding bytes", 60, false, v->out, v->out_len, want, v->in_len,
@@ -302,16 +290,16 @@ static size_t check_s2c(const char *desc, int n, bool v6, const uint8_t *plain, 
 {
 	const struct xwgp_ep from = backend_ep(v6), to = upstream_ep(v6);
 	const struct xwgp_ep cl = client_ep(v6), li = listen_ep(v6);
-	struct bpf_env_frame_opts o = { .no_udp_csum = no_csum };
+	struct pkt_udp_opts o = { .no_udp_csum = no_csum };
 	uint8_t want[2048], got[2048];
-	struct bpf_env_frame in;
+	struct pkt_frame in;
 	struct bpf_env_result r;
-	struct bpf_env_parsed p;
+	struct pkt_parsed p;
 	struct obfs_key k;
 	bool decoded = false;
 	int dl;
 
-	bpf_env_build(&in, &from, &to, plain, len, &o);
+	pkt_build(&in, &from, &to, plain, len, &o);
 	memcpy(want, plain, len);
 	put_le32(want + 4, CO(n));
 	if (bpf_env_run(&in, ifindex(), &r)) {
@@ -319,7 +307,7 @@ static size_t check_s2c(const char *desc, int n, bool v6, const uint8_t *plain, 
 			    strerror(errno));
 		return 0;
 	}
-	bpf_env_parse(&r.out, &p);
+	pkt_parse(&r.out, &p);
 #define S2C_CHECK(cond, ...)                                                                       \
 	do {                                                                                       \
 		if (!(cond)) {                                                                     \
@@ -332,7 +320,7 @@ static size_t check_s2c(const char *desc, int n, bool v6, const uint8_t *plain, 
 	S2C_CHECK(!p.bad[0], "%s: %s", desc, p.bad);
 	S2C_CHECK(p.udp_csum_zero == (no_csum && !v6), "%s: UDP checksum zero %d", desc,
 		  p.udp_csum_zero);
-	S2C_CHECK(bpf_env_ep_eq(&p.src, &li) && bpf_env_ep_eq(&p.dst, &cl), "%s: addresses", desc);
+	S2C_CHECK(pkt_ep_eq(&p.src, &li) && pkt_ep_eq(&p.dst, &cl), "%s: addresses", desc);
 	if (!obfs) {
 		S2C_CHECK(p.len == len && !memcmp(p.payload, want, len), "%s: not plain", desc);
 		return p.len;
@@ -393,14 +381,14 @@ TEST(s2c_fresh_nonce)
 {
 	uint8_t m[64];
 	const struct xwgp_ep from = backend_ep(false), to = upstream_ep(false);
-	struct bpf_env_frame in;
+	struct pkt_frame in;
 	struct bpf_env_result r1, r2;
 
 	ENV_REQUIRE();
 	CHECK(!cfg_set("x", 0), "cfg");
 	CHECK(!sess_put(300, false, 0x3a000300, true), "session");
 	plain_msg(m, 64, 300, 1);
-	bpf_env_build(&in, &from, &to, m, 64, NULL);
+	pkt_build(&in, &from, &to, m, 64, NULL);
 	CHECK(!bpf_env_run(&in, ifindex(), &r1) && !bpf_env_run(&in, ifindex(), &r2), "run");
 	CHECK(r1.out.len == r2.out.len && r1.out.len == in.len + 16, "lengths %zu %zu", r1.out.len,
 	      r2.out.len);
@@ -439,10 +427,10 @@ static void check_verdict(const char *desc, const uint8_t *payload, size_t len, 
 			  int reason)
 {
 	const struct xwgp_ep from = client_ep(false), to = listen_ep(false);
-	struct bpf_env_frame in;
+	struct pkt_frame in;
 	struct bpf_env_result r;
 
-	bpf_env_build(&in, &from, &to, payload, len, NULL);
+	pkt_build(&in, &from, &to, payload, len, NULL);
 	CHECK(!bpf_env_run(&in, ifindex(), &r), "%s: run", desc);
 	CHECK(r.act == act && r.reason == reason, "%s: act %u reason %s, want %u %s", desc, r.act,
 	      bpf_env_reason(r.reason), act, bpf_env_reason(reason));
@@ -485,12 +473,12 @@ TEST(c2s_punts_and_drops)
 	/* Random bytes: (almost) all undecodable, never forwarded. */
 	for (int i = 0; i < 200; i++) {
 		const struct xwgp_ep from = client_ep(false), to = listen_ep(false);
-		struct bpf_env_frame in;
+		struct pkt_frame in;
 		struct bpf_env_result r;
 
 		rnd_fill(&st, buf, 200);
 		buf[0] |= 0x10; /* never plain */
-		bpf_env_build(&in, &from, &to, buf, 200, NULL);
+		pkt_build(&in, &from, &to, buf, 200, NULL);
 		CHECK(!bpf_env_run(&in, ifindex(), &r), "run");
 		CHECK(r.act == XDP_DROP_ACT || r.act == 2, "random #%d: act %u", i, r.act);
 		undecodable += r.reason == XWGP_STAT_DROP_OBFS_UNDECODABLE;
@@ -649,7 +637,7 @@ TEST(verdicts_agree_with_agent)
 	obfs_key_init(&k, "agree");
 	for (int i = 0; i < 1500 && test_state__ == TEST_RUNNING; i++) {
 		uint8_t w[1500 + OBFS_MAX_OVERHEAD];
-		struct bpf_env_frame in;
+		struct pkt_frame in;
 		struct bpf_env_result r;
 		struct pkt p = { .side = XWGP_SIDE_CLIENT, .src = from, .dst = to };
 		int n = 600 + i % 4, want;
@@ -657,7 +645,7 @@ TEST(verdicts_agree_with_agent)
 
 		CHECK(!sess_put(n, false, 0x5a000000u | n, true), "session");
 		wl = agree_input(&st, &k, w, n);
-		bpf_env_build(&in, &from, &to, w, wl, NULL);
+		pkt_build(&in, &from, &to, w, wl, NULL);
 		CHECK(!bpf_env_run(&in, ifindex(), &r), "run");
 		memcpy(before, h.stats, sizeof(before));
 		p.data = w, p.len = wl, p.cap = wl;

@@ -1,22 +1,31 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * A mock network for driving agent/handler.c in tests: records what the
- * handler sends, routes every backend through 198.51.100.1, and small
- * helpers for building WireGuard messages. Shared by tests/bpf/test_handler.c
- * and tests/bpf/test_handler_obfs.c.
+ * handler sends, routes every backend through 198.51.100.1, sets up the
+ * handler under test on the maps of the loaded (not attached) skeleton, and
+ * small helpers for building WireGuard messages. Shared by
+ * tests/bpf/test_handler.c and tests/bpf/test_handler_obfs.c.
  */
 #ifndef XWGP_HANDLER_MOCK_H
 #define XWGP_HANDLER_MOCK_H
 
 #include <arpa/inet.h>
+#include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 
 #include <sodium.h>
 
 #include "addr.h"
+#include "bpf_loader.h"
+#include "config.h"
+#include "handler.h"
+#include "pkt.h"
+#include "test.h"
 #include "transport.h"
 #include "wg_crypto.h"
+#include "xwgp.skel.h"
 
 /* What the handler sent last. */
 struct sent {
@@ -65,16 +74,51 @@ static inline void keypair(uint8_t priv[32], uint8_t pub[32])
 	wg_pubkey(pub, priv);
 }
 
-static inline uint32_t le32(const uint8_t *p)
+/*
+ * The handler under test for the server config cfgtext (wiped here): on the
+ * maps of the skeleton, loaded and never attached (it lives as long as the
+ * test, for its map fds), listening on 51820, upstream port 51900, sending
+ * into *sent and routing through mock_route(). 0, or -1 with errno set
+ * where the library set it.
+ */
+static inline int mock_handler_up(struct handler *h, struct xwgp_server_config *cfg,
+				  struct xwgp_maps *maps, struct sent *sent, char *cfgtext,
+				  size_t cfgsize)
 {
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+	struct xwgp_bpf *skel = xwgp_bpf__open_and_load();
+	int err;
+
+	if (!skel) {
+		sodium_memzero(cfgtext, cfgsize);
+		return -1;
+	}
+	xwgp_maps_from_skel(maps, skel);
+	err = config_parse_server(cfgtext, "<test>", cfg);
+	sodium_memzero(cfgtext, cfgsize);
+	if (err || handler_init(h, cfg, maps))
+		return -1;
+	h->listen_port = 51820;
+	h->upstream_port = 51900;
+	h->send = mock_send;
+	h->route = mock_route;
+	h->io_ctx = sent;
+	return 0;
 }
 
-static inline void put_le32(uint8_t *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = v >> (8 * i);
-}
+/*
+ * Start of every test: env (a struct with .ready, .sent and .h) is set up
+ * once by setup() (0 or -1), or the test skips; then nothing is sent yet
+ * and the handler's counters are 0, whatever the test before left.
+ */
+#define MOCK_HANDLER_REQUIRE(env, setup)                                                           \
+	do {                                                                                       \
+		if (!(env).ready && setup())                                                       \
+			SKIP("cannot load the BPF object or set up (needs root): %s",              \
+			     strerror(errno));                                                     \
+		(env).ready = true;                                                                \
+		memset(&(env).sent, 0, sizeof((env).sent));                                        \
+		memset((env).h.stats, 0, sizeof((env).h.stats));                                   \
+	} while (0)
 
 /* The next TAI64N after *state: a real client's clock moves forward. */
 static inline void tai_next(uint8_t state[12], uint8_t out[12])
