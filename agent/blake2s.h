@@ -27,6 +27,14 @@ struct blake2s_state {
  */
 int blake2s_init(struct blake2s_state *s, size_t outlen, const void *key, size_t keylen);
 void blake2s_update(struct blake2s_state *s, const void *in, size_t inlen);
+/*
+ * Compress the buffered block now: after blake2s_init with a key, the state
+ * copied from here hashes any message under that key one compression
+ * sooner. Only for a state whose next update brings at least one byte (the
+ * last block must be compressed by blake2s_final), and a no-op unless the
+ * buffer holds a full block.
+ */
+void blake2s_absorb_block(struct blake2s_state *s);
 /* Write s->outlen bytes to out and wipe the state. */
 void blake2s_final(struct blake2s_state *s, void *out);
 

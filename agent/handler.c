@@ -37,6 +37,13 @@ int handler_init(struct handler *h, const struct xwgp_server_config *cfg,
 	h->keys = sodium_allocarray(cfg->n_servers, sizeof(*h->keys));
 	if (!h->keys)
 		return -ENOMEM;
+	err = dh_cache_init(&h->dh_cache, HANDLER_DH_CACHE_ENTRIES);
+	if (err) {
+		pr_err("static-static DH cache of %u entries: %s", HANDLER_DH_CACHE_ENTRIES,
+		       strerror(-err));
+		handler_fini(h);
+		return err;
+	}
 	for (size_t i = 0; i < cfg->n_servers; i++) {
 		err = wg_server_key_init(&h->keys[i], cfg->servers[i].privkey);
 		if (err) {
@@ -75,6 +82,7 @@ void handler_fini(struct handler *h)
 	if (h->keys)
 		sodium_free(h->keys); /* sodium_free wipes */
 	h->keys = NULL;
+	dh_cache_free(&h->dh_cache); /* wipes */
 	handler_set_obfs(h, NULL);
 }
 
@@ -183,13 +191,13 @@ static void handle_initiation(struct handler *h, struct pkt *p)
 	bool have_cookie;
 	int si, err;
 
-	si = wg_find_server_by_mac1(p->data, p->len, h->keys, h->cfg->n_servers);
+	r = wg_consume_initiation_any(h->keys, h->cfg->n_servers, &h->dh_cache, p->data, p->len,
+				      &si, client_pub, tai64n);
 	if (si < 0) {
 		COUNT(h, INIT_NO_SERVER);
 		return;
 	}
 	srv = &h->cfg->servers[si];
-	r = wg_consume_initiation(&h->keys[si], p->data, p->len, client_pub, tai64n);
 	if (r != WG_INIT_OK) {
 		pr_debug("initiation from client: %s", wg_init_result_str(r));
 		COUNT(h, INIT_DECRYPT_FAILED);
@@ -233,6 +241,8 @@ static void handle_initiation(struct handler *h, struct pkt *p)
 	memcpy(meta.client_pub, client_pub, 32);
 	memcpy(meta.server_pub, h->keys[si].pub, 32);
 	memcpy(meta.client_mac1, p->data + WG_INIT_OFF_MAC1, 16);
+	/* What the backend gets, unless the index is translated below. */
+	memcpy(meta.sent_mac1, meta.client_mac1, 16);
 	meta.handshake_ns = now;
 
 	err = wgit_session_create(&h->wgit, &s, &meta);
@@ -249,9 +259,6 @@ static void handle_initiation(struct handler *h, struct pkt *p)
 		memcpy(meta.sent_mac1, p->data + WG_INIT_OFF_MAC1, 16);
 		wgit_meta_put(&h->wgit, s.client_proxy_index, &meta);
 		COUNT(h, INIT_TRANSLATED);
-	} else {
-		memcpy(meta.sent_mac1, meta.client_mac1, 16);
-		wgit_meta_put(&h->wgit, s.client_proxy_index, &meta);
 	}
 	wgit_peer_put(&h->wgit, &pk, &ps);
 	COUNT(h, INIT_FORWARDED);

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "dh_cache.h"
 #include "obfs.h"
 #include "transport.h"
 #include "wg_crypto.h"
@@ -42,6 +43,7 @@ typedef int (*handler_route_fn)(void *ctx, const struct xwgp_ep *remote, struct 
 struct handler {
 	const struct xwgp_server_config *cfg;
 	struct wg_server_key *keys; /* one per cfg->servers[] */
+	struct dh_cache dh_cache; /* static-static DH per (server, client) key; see reload_apply */
 	struct wgit wgit;
 	uint16_t listen_port; /* host order */
 	uint16_t upstream_port;
@@ -54,6 +56,12 @@ struct handler {
 	struct obfs_key obfs_key;
 	uint8_t *obfs_buf; /* HANDLER_OBFS_BUF_LEN bytes */
 };
+
+/*
+ * One static-static DH per (server key, client key) pair the peer-state map
+ * can track (about 7 MiB); beyond that the least recently used is recomputed.
+ */
+#define HANDLER_DH_CACHE_ENTRIES XWGP_MAX_PEERS_DEFAULT
 
 /* Largest UDP payload plus what obfuscation may add to it. */
 #define HANDLER_OBFS_BUF_LEN (65535 + OBFS_MAX_OVERHEAD)

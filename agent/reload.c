@@ -81,6 +81,32 @@ static void keep_running_strings(struct xwgp_server_config *running,
 	next->n_interfaces = n_ifs;
 }
 
+static bool key_in(const struct wg_server_key *keys, size_t n, const uint8_t pub[static 32])
+{
+	for (size_t i = 0; i < n; i++)
+		if (!memcmp(keys[i].pub, pub, 32))
+			return true;
+	return false;
+}
+
+/*
+ * Wipe the cached static-static DH results of every old server key the new
+ * set lacks (removed or replaced): such a secret must never be used again.
+ * Entries of the keys that stay are still right (the DH of the same keys)
+ * and spare their clients an X25519 after the reload.
+ */
+static void forget_old_keys(struct handler *h, const struct wg_server_key *old, size_t n_old,
+			    const struct wg_server_key *keys, size_t n)
+{
+	uint32_t dropped = 0;
+
+	for (size_t i = 0; i < n_old; i++)
+		if (!key_in(keys, n, old[i].pub))
+			dropped += dh_cache_forget_server(&h->dh_cache, old[i].pub);
+	if (dropped)
+		pr_debug("reload: forgot %u cached DH results of removed server keys", dropped);
+}
+
 int reload_apply(struct handler *h, struct xwgp_server_config *live,
 		 struct xwgp_server_config *next)
 {
@@ -105,6 +131,8 @@ int reload_apply(struct handler *h, struct xwgp_server_config *live,
 		sodium_free(keys);
 		return err;
 	}
+	if (h->keys)
+		forget_old_keys(h, h->keys, h->cfg->n_servers, keys, next->n_servers);
 	/* The restart-only strings stay the running ones (pointers, no copy). */
 	keep_running_strings(live, next);
 	tmp = *live;

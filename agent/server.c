@@ -41,6 +41,7 @@ struct server {
 	struct xwgp_loader loader;
 	struct handler h;
 	int listen_fd, upstream_fd;
+	struct udp_router router; /* route lookups of initiations */
 	uint16_t listen_port, upstream_port;
 	struct xsk_rx xsks[MAX_XSKS];
 	int n_xsks;
@@ -74,8 +75,9 @@ static int io_send(void *ctx, enum xwgp_side side, const struct xwgp_ep *local,
 
 static int io_route(void *ctx, const struct xwgp_ep *remote, struct xwgp_ep *local)
 {
-	(void)ctx;
-	return udp_route_local(remote, local);
+	struct server *s = ctx;
+
+	return udp_route_local_kept(&s->router, remote, local);
 }
 
 static void usage(FILE *out)
@@ -605,6 +607,7 @@ int cmd_server(int argc, char **argv)
 	if (!s)
 		return 1;
 	s->listen_fd = s->upstream_fd = s->epfd = s->sigfd = s->timerfd = -1;
+	s->router = UDP_ROUTER_INIT;
 	err = parse_args(s, argc, argv, &xdp_mode);
 	if (err) {
 		free(s);
@@ -692,6 +695,7 @@ int cmd_server(int argc, char **argv)
 
 out_handler:
 	handler_fini(&s->h);
+	udp_router_close(&s->router);
 out_xsk:
 	for (int i = 0; i < s->n_xsks; i++)
 		xsk_rx_close(&s->xsks[i], s->loader.maps.xsks);

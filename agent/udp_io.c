@@ -130,6 +130,55 @@ int udp_send(int fd, const struct xwgp_ep *local, const struct xwgp_ep *remote,
 	return sendmsg(fd, &msg, 0) < 0 ? -errno : 0;
 }
 
+/* A dual-stack UDP socket for route lookups; -errno on failure. */
+static int route_socket(void)
+{
+	int fd, zero = 0, small = 1;
+
+	fd = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
+	/*
+	 * Connected, it would queue datagrams the last remote sends to its
+	 * ephemeral port; nobody reads them, so keep that queue minimal.
+	 */
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+	return fd;
+}
+
+int udp_route_local_kept(struct udp_router *r, const struct xwgp_ep *remote,
+			 struct xwgp_ep *local)
+{
+	int *fd = remote->family == XWGP_FAMILY_IPV6 ? &r->fd6 : &r->fd4;
+	struct sockaddr_in6 sin6;
+	socklen_t slen = sizeof(sin6);
+
+	if (*fd < 0) {
+		int nfd = route_socket();
+
+		if (nfd < 0)
+			return nfd;
+		*fd = nfd;
+	}
+	ep_to_sin6(remote, &sin6);
+	/* connect() on UDP only does the route lookup; nothing is sent. */
+	if (connect(*fd, (struct sockaddr *)&sin6, sizeof(sin6)) ||
+	    getsockname(*fd, (struct sockaddr *)&sin6, &slen))
+		return -errno;
+	ep_from_in6(local, &sin6.sin6_addr, 0);
+	return 0;
+}
+
+void udp_router_close(struct udp_router *r)
+{
+	if (r->fd4 >= 0)
+		close(r->fd4);
+	if (r->fd6 >= 0)
+		close(r->fd6);
+	*r = UDP_ROUTER_INIT;
+}
+
 int udp_route_local(const struct xwgp_ep *remote, struct xwgp_ep *local)
 {
 	struct sockaddr_in6 sin6;

@@ -34,4 +34,25 @@ int udp_send(int fd, const struct xwgp_ep *local, const struct xwgp_ep *remote,
 /* The local address the kernel picks to reach remote (port 0). */
 int udp_route_local(const struct xwgp_ep *remote, struct xwgp_ep *local);
 
+/*
+ * Sockets kept for udp_route_local_kept, one per family: a dual-stack socket
+ * once connected to an IPv4(-mapped) address refuses IPv6 ones.
+ */
+struct udp_router {
+	int fd4, fd6; /* -1: not opened yet */
+};
+
+#define UDP_ROUTER_INIT ((struct udp_router){ .fd4 = -1, .fd6 = -1 })
+
+/*
+ * udp_route_local through kept sockets (opened on first use; close them with
+ * udp_router_close). connect() on a UDP socket that is already connected
+ * looks the route up again, so every call still asks the kernel afresh; what
+ * it saves is the socket() and close() of each call, about half the cost of
+ * an initiation's route lookup (every initiation needs one).
+ */
+int udp_route_local_kept(struct udp_router *r, const struct xwgp_ep *remote,
+			 struct xwgp_ep *local);
+void udp_router_close(struct udp_router *r);
+
 #endif

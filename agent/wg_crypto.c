@@ -12,6 +12,7 @@
 
 #include "blake2s.h"
 #include "byteorder.h"
+#include "dh_cache.h"
 #include "log.h"
 #include "wg_crypto.h"
 
@@ -57,6 +58,56 @@ void wg_mac(uint8_t out[static 16], const uint8_t key[static 32], const void *in
 	blake2s(out, WG_MAC_LEN, in, inlen, key, WG_KEY_LEN);
 }
 
+/*
+ * HMAC as two BLAKE2s states with the key pads compressed: one key, many
+ * messages (KDF expansion). Only for non-empty messages: an empty one would
+ * make the pad block the last, compressed with the final flag.
+ */
+struct hmac_key {
+	struct blake2s_state inner, outer;
+};
+
+static void hmac_key_init(struct hmac_key *hk, const uint8_t *key, size_t keylen)
+{
+	uint8_t pad[HMAC_BLOCK_LEN] = { 0 };
+	size_t i;
+
+	/* RFC 2104: keys longer than a block are hashed first. */
+	if (keylen > HMAC_BLOCK_LEN)
+		wg_hash(pad, key, keylen, NULL, 0);
+	else
+		memcpy(pad, key, keylen);
+
+	for (i = 0; i < HMAC_BLOCK_LEN; i++)
+		pad[i] ^= 0x36;
+	blake2s_init(&hk->inner, WG_HASH_LEN, NULL, 0);
+	blake2s_update(&hk->inner, pad, HMAC_BLOCK_LEN);
+	blake2s_absorb_block(&hk->inner);
+
+	for (i = 0; i < HMAC_BLOCK_LEN; i++)
+		pad[i] ^= 0x36 ^ 0x5c;
+	blake2s_init(&hk->outer, WG_HASH_LEN, NULL, 0);
+	blake2s_update(&hk->outer, pad, HMAC_BLOCK_LEN);
+	blake2s_absorb_block(&hk->outer);
+
+	sodium_memzero(pad, sizeof(pad));
+}
+
+/* out may alias in; inlen > 0. */
+static void hmac_with(uint8_t out[static 32], const struct hmac_key *hk, const void *in,
+		      size_t inlen)
+{
+	struct blake2s_state s = hk->inner;
+	uint8_t inner[WG_HASH_LEN];
+
+	blake2s_update(&s, in, inlen);
+	blake2s_final(&s, inner); /* wipes s */
+	s = hk->outer;
+	blake2s_update(&s, inner, WG_HASH_LEN);
+	blake2s_final(&s, out);
+	sodium_memzero(inner, sizeof(inner));
+}
+
 void wg_hmac(uint8_t out[static 32], const uint8_t *key, size_t keylen, const void *in,
 	     size_t inlen)
 {
@@ -93,15 +144,20 @@ void wg_kdf(uint8_t *t1, uint8_t *t2, uint8_t *t3, const uint8_t ck[static 32], 
 {
 	uint8_t prk[WG_HASH_LEN], t[3][WG_HASH_LEN], buf[WG_HASH_LEN + 1];
 	int n = t3 ? 3 : t2 ? 2 : 1;
+	struct hmac_key hk;
 
-	/* Extract, then expand: T(i) = HMAC(prk, T(i-1) || i). */
+	/*
+	 * Extract, then expand: T(i) = HMAC(prk, T(i-1) || i). The prk pads
+	 * are compressed once for all T(i): two compressions per output.
+	 */
 	wg_hmac(prk, ck, WG_HASH_LEN, in, inlen);
+	hmac_key_init(&hk, prk, WG_HASH_LEN);
 	buf[0] = 1;
-	wg_hmac(t[0], prk, WG_HASH_LEN, buf, 1);
+	hmac_with(t[0], &hk, buf, 1);
 	for (int i = 1; i < n; i++) {
 		memcpy(buf, t[i - 1], WG_HASH_LEN);
 		buf[WG_HASH_LEN] = (uint8_t)(i + 1);
-		wg_hmac(t[i], prk, WG_HASH_LEN, buf, sizeof(buf));
+		hmac_with(t[i], &hk, buf, sizeof(buf));
 	}
 	/* Written only now, so outputs may alias ck or in. */
 	memcpy(t1, t[0], WG_HASH_LEN);
@@ -113,6 +169,7 @@ void wg_kdf(uint8_t *t1, uint8_t *t2, uint8_t *t3, const uint8_t ck[static 32], 
 	sodium_memzero(prk, sizeof(prk));
 	sodium_memzero(t, sizeof(t));
 	sodium_memzero(buf, sizeof(buf));
+	sodium_memzero(&hk, sizeof(hk));
 }
 
 int wg_pubkey(uint8_t pub[static 32], const uint8_t priv[static 32])
@@ -148,6 +205,18 @@ void wg_mac_keys_init(struct wg_mac_keys *k, const uint8_t pub[static 32])
 {
 	wg_hash(k->mac1_key, label_mac1, sizeof(label_mac1) - 1, pub, WG_KEY_LEN);
 	wg_hash(k->cookie_key, label_cookie, sizeof(label_cookie) - 1, pub, WG_KEY_LEN);
+	blake2s_init(&k->mac1_state, WG_MAC_LEN, k->mac1_key, WG_KEY_LEN);
+	blake2s_absorb_block(&k->mac1_state);
+}
+
+/* MAC(mac1_key, msg[0:off]) from the precomputed state; off > 0. */
+static void mac1_compute(uint8_t out[static 16], const struct wg_mac_keys *k, const uint8_t *msg,
+			 size_t off)
+{
+	struct blake2s_state s = k->mac1_state;
+
+	blake2s_update(&s, msg, off);
+	blake2s_final(&s, out); /* wipes s */
 }
 
 /*
@@ -190,7 +259,7 @@ int wg_mac1_verify(const uint8_t *msg, size_t len, const struct wg_mac_keys *rec
 
 	if (mac1_offset(msg, len, &off))
 		return -EINVAL;
-	wg_mac(mac, receiver->mac1_key, msg, off);
+	mac1_compute(mac, receiver, msg, off);
 	return sodium_memcmp(mac, msg + off, WG_MAC_LEN) ? -EBADMSG : 0;
 }
 
@@ -201,7 +270,7 @@ int wg_macs_set(uint8_t *msg, size_t len, const struct wg_mac_keys *receiver,
 
 	if (mac1_offset(msg, len, &off))
 		return -EINVAL;
-	wg_mac(msg + off, receiver->mac1_key, msg, off);
+	mac1_compute(msg + off, receiver, msg, off);
 	if (cookie)
 		mac2_compute(msg + off + WG_MAC_LEN, cookie, msg, off + WG_MAC_LEN);
 	else
@@ -221,6 +290,15 @@ int wg_mac2_verify(const uint8_t *msg, size_t len, const uint8_t cookie[static 1
 	return sodium_memcmp(mac, msg + mac2_off, WG_MAC_LEN) ? -EBADMSG : 0;
 }
 
+/* C = HASH(construction), H = HASH(C || identifier), H = HASH(H || Sr_pub). */
+static void noise_init_hashes(uint8_t ck[static 32], uint8_t h[static 32],
+			      const uint8_t responder_pub[static 32])
+{
+	wg_hash(ck, noise_construction, sizeof(noise_construction) - 1, NULL, 0);
+	wg_hash(h, ck, WG_HASH_LEN, wg_identifier, sizeof(wg_identifier) - 1);
+	wg_hash(h, h, WG_HASH_LEN, responder_pub, WG_KEY_LEN);
+}
+
 int wg_server_key_init(struct wg_server_key *s, const uint8_t priv[static 32])
 {
 	int ret;
@@ -235,6 +313,7 @@ int wg_server_key_init(struct wg_server_key *s, const uint8_t priv[static 32])
 		return ret;
 	}
 	wg_mac_keys_init(&s->mac, s->pub);
+	noise_init_hashes(s->noise_ck, s->noise_h, s->pub);
 	return 0;
 }
 
@@ -275,12 +354,9 @@ const char *wg_init_result_str(enum wg_init_result r)
 	return "unknown initiation result";
 }
 
-/* C = HASH(construction), H = HASH(C || identifier), H = HASH(H || Sr_pub). */
 static void noise_init(struct noise_state *st, const uint8_t responder_pub[static 32])
 {
-	wg_hash(st->ck, noise_construction, sizeof(noise_construction) - 1, NULL, 0);
-	wg_hash(st->h, st->ck, WG_HASH_LEN, wg_identifier, sizeof(wg_identifier) - 1);
-	wg_hash(st->h, st->h, WG_HASH_LEN, responder_pub, WG_KEY_LEN);
+	noise_init_hashes(st->ck, st->h, responder_pub);
 }
 
 /* C = KDF1(C, E_pub), H = HASH(H || E_pub). */
@@ -296,6 +372,24 @@ static int noise_mix_dh(struct noise_state *st, const uint8_t priv[static 32],
 {
 	if (crypto_scalarmult(st->dh, priv, pub))
 		return -EINVAL;
+	wg_kdf(st->ck, st->k, NULL, st->ck, st->dh, WG_KEY_LEN);
+	return 0;
+}
+
+/*
+ * noise_mix_dh(Sr, Si_pub) through the cache: a hit gives the very bytes
+ * crypto_scalarmult would (the DH of fixed keys), a failed DH is not cached.
+ */
+static int noise_mix_static_dh(struct noise_state *st, const struct wg_server_key *srv,
+			       struct dh_cache *cache, const uint8_t spub[static 32])
+{
+	if (!cache)
+		return noise_mix_dh(st, srv->priv, spub);
+	if (dh_cache_get(cache, srv->pub, spub, st->dh)) {
+		if (crypto_scalarmult(st->dh, srv->priv, spub))
+			return -EINVAL;
+		dh_cache_put(cache, srv->pub, spub, st->dh);
+	}
 	wg_kdf(st->ck, st->k, NULL, st->ck, st->dh, WG_KEY_LEN);
 	return 0;
 }
@@ -319,19 +413,20 @@ static int noise_open_mix(struct noise_state *st, uint8_t *out, const uint8_t *c
 }
 
 static enum wg_init_result consume_chain(struct noise_state *st, const struct wg_server_key *srv,
-					 const uint8_t *msg, uint8_t spub[static 32],
-					 uint8_t ts[static 12])
+					 struct dh_cache *cache, const uint8_t *msg,
+					 uint8_t spub[static 32], uint8_t ts[static 12])
 {
 	const uint8_t *epub = msg + WG_INIT_OFF_EPHEMERAL;
 
-	noise_init(st, srv->pub);
+	memcpy(st->ck, srv->noise_ck, WG_HASH_LEN);
+	memcpy(st->h, srv->noise_h, WG_HASH_LEN);
 	noise_mix_ephemeral(st, epub);
 	if (noise_mix_dh(st, srv->priv, epub))
 		return WG_INIT_BAD_EPHEMERAL;
 	if (noise_open_mix(st, spub, msg + WG_INIT_OFF_STATIC, WG_KEY_LEN + WG_AEAD_TAG_LEN))
 		return WG_INIT_BAD_STATIC;
 	/* wireguard-go refuses a peer whose static-static DH is zero too. */
-	if (noise_mix_dh(st, srv->priv, spub))
+	if (noise_mix_static_dh(st, srv, cache, spub))
 		return WG_INIT_BAD_STATIC;
 	if (noise_open_mix(st, ts, msg + WG_INIT_OFF_TIMESTAMP,
 			   WG_TAI64N_LEN + WG_AEAD_TAG_LEN))
@@ -339,24 +434,28 @@ static enum wg_init_result consume_chain(struct noise_state *st, const struct wg
 	return WG_INIT_OK;
 }
 
-enum wg_init_result wg_consume_initiation(const struct wg_server_key *srv, const uint8_t *msg,
-					  size_t len, uint8_t client_pub[static 32],
-					  uint8_t tai64n[static 12])
+/* Size and type, as wg_consume_initiation reports them. */
+static enum wg_init_result init_check(const uint8_t *msg, size_t len)
 {
-	uint8_t spub[WG_KEY_LEN], ts[WG_TAI64N_LEN];
-	struct noise_state st;
-	enum wg_init_result r;
-
 	if (!msg || len < WG_HEADER_LEN)
 		return WG_INIT_BAD_SIZE;
 	if (get_le32(msg) != WG_MSG_INITIATION)
 		return WG_INIT_BAD_TYPE;
 	if (len != WG_INIT_LEN)
 		return WG_INIT_BAD_SIZE;
-	if (wg_mac1_verify(msg, len, &srv->mac))
-		return WG_INIT_BAD_MAC1;
+	return WG_INIT_OK;
+}
 
-	r = consume_chain(&st, srv, msg, spub, ts);
+/* The chain after MAC1; outputs written only on WG_INIT_OK, temporaries wiped. */
+static enum wg_init_result consume(const struct wg_server_key *srv, struct dh_cache *cache,
+				   const uint8_t *msg, uint8_t client_pub[static 32],
+				   uint8_t tai64n[static 12])
+{
+	uint8_t spub[WG_KEY_LEN], ts[WG_TAI64N_LEN];
+	struct noise_state st;
+	enum wg_init_result r;
+
+	r = consume_chain(&st, srv, cache, msg, spub, ts);
 	if (r == WG_INIT_OK) {
 		memcpy(client_pub, spub, WG_KEY_LEN);
 		memcpy(tai64n, ts, WG_TAI64N_LEN);
@@ -365,6 +464,35 @@ enum wg_init_result wg_consume_initiation(const struct wg_server_key *srv, const
 	sodium_memzero(spub, sizeof(spub));
 	sodium_memzero(ts, sizeof(ts));
 	return r;
+}
+
+enum wg_init_result wg_consume_initiation(const struct wg_server_key *srv, const uint8_t *msg,
+					  size_t len, uint8_t client_pub[static 32],
+					  uint8_t tai64n[static 12])
+{
+	enum wg_init_result r = init_check(msg, len);
+
+	if (r != WG_INIT_OK)
+		return r;
+	if (wg_mac1_verify(msg, len, &srv->mac))
+		return WG_INIT_BAD_MAC1;
+	return consume(srv, NULL, msg, client_pub, tai64n);
+}
+
+enum wg_init_result wg_consume_initiation_any(const struct wg_server_key *servers, size_t n,
+					      struct dh_cache *cache, const uint8_t *msg,
+					      size_t len, int *server, uint8_t client_pub[static 32],
+					      uint8_t tai64n[static 12])
+{
+	enum wg_init_result r = init_check(msg, len);
+
+	*server = -1;
+	if (r != WG_INIT_OK)
+		return r;
+	*server = wg_find_server_by_mac1(msg, len, servers, n);
+	if (*server < 0)
+		return WG_INIT_BAD_MAC1;
+	return consume(&servers[*server], cache, msg, client_pub, tai64n);
 }
 
 static int cookie_reply_check(const uint8_t *msg, size_t len)

@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "blake2s.h"
 #include "wg_proto.h"
 
 #define WG_HASH_LEN 32
@@ -43,10 +44,16 @@ int wg_pubkey(uint8_t pub[static 32], const uint8_t priv[static 32]);
 int wg_key_from_base64(uint8_t key[static 32], const char *b64);
 void wg_key_to_base64(char out[static 45], const uint8_t key[static 32]);
 
-/* Precomputed per static public key (server or client). */
+/* Precomputed per static public key (server or client); set by wg_mac_keys_init. */
 struct wg_mac_keys {
 	uint8_t mac1_key[32]; /* HASH("mac1----" || pub) */
 	uint8_t cookie_key[32]; /* HASH("cookie--" || pub) */
+	/*
+	 * MAC(mac1_key, ...) with the key block already compressed: a MAC1
+	 * costs two compressions instead of three, and the MAC1 search over
+	 * the configured servers runs one per server per initiation.
+	 */
+	struct blake2s_state mac1_state;
 };
 
 void wg_mac_keys_init(struct wg_mac_keys *k, const uint8_t pub[static 32]);
@@ -69,6 +76,13 @@ struct wg_server_key {
 	uint8_t priv[32];
 	uint8_t pub[32];
 	struct wg_mac_keys mac;
+	/*
+	 * The responder's handshake state before any message byte: C =
+	 * HASH(construction), H = HASH(HASH(C || identifier) || pub); three
+	 * hashes every initiation would otherwise repeat.
+	 */
+	uint8_t noise_ck[32];
+	uint8_t noise_h[32];
 };
 
 /* Also initialises libsodium. 0, -EIO or -EINVAL. */
@@ -102,6 +116,22 @@ const char *wg_init_result_str(enum wg_init_result r);
 enum wg_init_result wg_consume_initiation(const struct wg_server_key *srv, const uint8_t *msg,
 					  size_t len, uint8_t client_pub[static 32],
 					  uint8_t tai64n[static 12]);
+
+struct dh_cache;
+
+/*
+ * The same for the server among servers[0..n) that MAC1 names (as
+ * wg_find_server_by_mac1; *server gets its index, or -1 and
+ * WG_INIT_BAD_MAC1 when none), MAC1 checked once. cache (NULL: none) holds
+ * static-static DH results (dh_cache.h): a hit saves one X25519, a miss
+ * fills it. Results and failure codes are those of wg_consume_initiation on
+ * servers[*server] whether the cache hits, misses or is NULL; an all-zero
+ * static-static DH is never cached, so it is refused every time.
+ */
+enum wg_init_result wg_consume_initiation_any(const struct wg_server_key *servers, size_t n,
+					      struct dh_cache *cache, const uint8_t *msg,
+					      size_t len, int *server, uint8_t client_pub[static 32],
+					      uint8_t tai64n[static 12]);
 
 /*
  * Cookie reply (type 3, 64 bytes). cookie_key is HASH("cookie--" || pub) of

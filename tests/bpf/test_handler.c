@@ -20,6 +20,7 @@
 #include "config.h"
 #include "handler.h"
 #include "handler_mock.h"
+#include "reload.h"
 #include "test.h"
 #include "wg_crypto.h"
 #include "wg_proto.h"
@@ -360,6 +361,86 @@ TEST(idle_sessions_expire_with_their_indexes)
 		prev = &k;
 	}
 	CHECK(n == 0, "%u sessions left", n);
+}
+
+/* Make a config of these servers (each with the env's peers) live, as SIGHUP does. */
+static int reload_servers(const uint8_t (*privs)[32], int n)
+{
+	struct xwgp_server_config next = {};
+	char text[4096], sp[45], cp[45];
+	size_t off = 0;
+	int err;
+
+	b64(cp, env.cli_pub);
+	off += snprintf(text + off, sizeof(text) - off,
+			"{ \"listen\": \"192.0.2.1:51820\", \"servers\": [");
+	for (int i = 0; i < n; i++) {
+		b64(sp, privs[i]);
+		off += snprintf(text + off, sizeof(text) - off,
+				"%s { \"privkey\": \"%s\", \"address\": \"198.51.100.2\", "
+				"\"ssvl\": 3, \"peers\": [ { \"pubkey\": \"%s\", "
+				"\"forward_to\": \":51820\" }, { \"forward_to\": \":51821\" } ] }",
+				i ? "," : "", sp, cp);
+	}
+	snprintf(text + off, sizeof(text) - off, " ] }");
+	err = config_parse_server(text, "<test reload>", &next);
+	sodium_memzero(text, sizeof(text));
+	if (!err)
+		err = reload_apply(&env.h, &env.cfg, &next);
+	config_free_server(&next); /* the old config */
+	return err;
+}
+
+/*
+ * SIGHUP replaces the server key: the cached static-static DH results of the
+ * old key are wiped, an initiation for the old key is refused, the new key
+ * works; a key that stays keeps its entries (no X25519 after the reload).
+ */
+TEST(reload_forgets_dh_of_replaced_server_key)
+{
+	uint8_t msg[148], ss[32], keys[2][32], new_pub[32];
+	uint64_t hits;
+
+	ENV();
+	env.h.wgit.force_xlat = false;
+	memcpy(keys[0], env.srv_priv, 32);
+	send_initiation(env.cli_priv, env.srv_pub, 0x0c0c0c01, msg, 40000);
+	CHECK(env.sent.count == 1, "initiation for the configured key forwarded");
+	CHECK(dh_cache_get(&env.h.dh_cache, env.srv_pub, env.cli_pub, ss) == 0,
+	      "the handshake cached its static-static DH");
+	clear_maps();
+
+	/* Replace the key by `other'. */
+	memcpy(keys[0], env.other_priv, 32);
+	CHECK(reload_servers((const uint8_t(*)[32])keys, 1) == 0);
+	CHECK(dh_cache_get(&env.h.dh_cache, env.srv_pub, env.cli_pub, ss) == -ENOENT,
+	      "a cached secret of the replaced key survived the reload");
+	memset(&env.sent, 0, sizeof(env.sent));
+	memset(env.h.stats, 0, sizeof(env.h.stats));
+	send_initiation(env.cli_priv, env.srv_pub, 0x0c0c0c02, msg, 40000);
+	CHECK(env.sent.count == 0 && env.h.stats[XWGP_AGENT_STAT_INIT_NO_SERVER] == 1 &&
+		      env.h.stats[XWGP_AGENT_STAT_INIT_FORWARDED] == 0,
+	      "an initiation for the replaced key was accepted (sent %d)", env.sent.count);
+	send_initiation(env.cli_priv, env.other_pub, 0x0c0c0c03, msg, 40000);
+	CHECK(env.sent.count == 1 && env.h.stats[XWGP_AGENT_STAT_INIT_FORWARDED] == 1,
+	      "the new key is served");
+
+	/* Add a second key, keeping `other': its entry stays and is used. */
+	keypair(keys[1], new_pub);
+	hits = env.h.dh_cache.hits;
+	CHECK(reload_servers((const uint8_t(*)[32])keys, 2) == 0);
+	CHECK(dh_cache_get(&env.h.dh_cache, env.other_pub, env.cli_pub, ss) == 0,
+	      "a kept key lost its cached DH");
+	send_initiation(env.cli_priv, env.other_pub, 0x0c0c0c04, msg, 40001);
+	CHECK(env.sent.count == 2 && env.h.dh_cache.hits == hits + 2, "sent %d, hits %llu -> %llu",
+	      env.sent.count, (unsigned long long)hits, (unsigned long long)env.h.dh_cache.hits);
+	clear_maps();
+
+	/* Back to the original config for the tests that follow. */
+	CHECK(reload_servers((const uint8_t(*)[32])&env.srv_priv, 1) == 0);
+	CHECK(dh_cache_get(&env.h.dh_cache, env.other_pub, env.cli_pub, ss) == -ENOENT);
+	sodium_memzero(ss, sizeof(ss));
+	sodium_memzero(keys, sizeof(keys));
 }
 
 TEST_MAIN()

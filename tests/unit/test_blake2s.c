@@ -209,4 +209,33 @@ TEST(bad_lengths)
 	CHECK(blake2s_init(&s, 1, key, 32) == 0);
 }
 
+/* A keyed state with its key block absorbed, copied, hashes like blake2s() (MAC1, HMAC pads). */
+TEST(absorbed_key_block_reused)
+{
+	uint8_t key[32], in[200], want[32], got[32];
+	struct blake2s_state base, s;
+
+	for (int i = 0; i < 32; i++)
+		key[i] = (uint8_t)(0x40 + i);
+	for (int i = 0; i < 200; i++)
+		in[i] = (uint8_t)(i * 7);
+	CHECK(blake2s_init(&base, 16, key, 32) == 0);
+	blake2s_absorb_block(&base);
+	CHECK(base.buflen == 0 && base.t[0] == 64, "buflen %zu t %u", base.buflen, base.t[0]);
+	for (size_t len = 1; len <= sizeof(in); len += 23) {
+		s = base;
+		blake2s_update(&s, in, len);
+		blake2s_final(&s, got);
+		CHECK(blake2s(want, 16, in, len, key, 32) == 0);
+		CHECK_MEM(got, want, 16);
+	}
+	/* Nothing buffered, or a partial block: a no-op. */
+	s = base;
+	blake2s_absorb_block(&s);
+	CHECK(s.t[0] == 64);
+	blake2s_update(&s, in, 10);
+	blake2s_absorb_block(&s);
+	CHECK(s.buflen == 10 && s.t[0] == 64);
+}
+
 TEST_MAIN()

@@ -14,6 +14,7 @@
 #include <sodium.h>
 
 #include "blake2s.h"
+#include "dh_cache.h"
 #include "test.h"
 #include "wg_crypto.h"
 
@@ -678,6 +679,215 @@ TEST(tai64n)
 	b[8] = 0;
 	CHECK(wg_tai64n_cmp(b, a) > 0);
 	CHECK(wg_tai64n_cmp(a, a) == 0);
+}
+
+/* Same result and outputs from wg_consume_initiation and the cached variant (1 server). */
+static void consume_both(const struct wg_server_key *srv, struct dh_cache *cache,
+			 const uint8_t *msg, enum wg_init_result *r_plain,
+			 enum wg_init_result *r_cached, int *same_out)
+{
+	uint8_t pub1[32], ts1[12], pub2[32], ts2[12];
+	int si;
+
+	memset(pub1, 0xaa, 32);
+	memset(ts1, 0xaa, 12);
+	memcpy(pub2, pub1, 32);
+	memcpy(ts2, ts1, 12);
+	*r_plain = wg_consume_initiation(srv, msg, WG_INIT_LEN, pub1, ts1);
+	*r_cached = wg_consume_initiation_any(srv, 1, cache, msg, WG_INIT_LEN, &si, pub2, ts2);
+	/* The server index is set exactly when MAC1 named it. */
+	*same_out = !memcmp(pub1, pub2, 32) && !memcmp(ts1, ts2, 12) &&
+		    (si == 0) == (*r_cached != WG_INIT_BAD_MAC1 && *r_cached != WG_INIT_BAD_TYPE &&
+				  *r_cached != WG_INIT_BAD_SIZE);
+}
+
+/*
+ * Every corruption a bit flip can make (MAC1 redone or not), twice: the
+ * first pass fills the cache, the second hits it. The cached path must
+ * answer exactly as the plain one, outputs included.
+ */
+TEST(cache_gives_identical_results)
+{
+	uint8_t msg[WG_INIT_LEN], bad[WG_INIT_LEN];
+	enum wg_init_result a, b;
+	struct wg_server_key srv;
+	struct kat_inputs k;
+	struct dh_cache c;
+	int same, n_ok = 0, n_ts = 0;
+
+	CHECK(wg_crypto_init() == 0);
+	kat_inputs(&k);
+	CHECK(wg_server_key_init(&srv, k.server_priv) == 0);
+	CHECK(dh_cache_init(&c, 16) == 0);
+	CHECK(wg_create_initiation(msg, k.client_priv, srv.pub, k.sender, k.eph_priv, k.tai64n,
+				   NULL) == 0);
+	for (int pass = 0; pass < 2; pass++) {
+		consume_both(&srv, &c, msg, &a, &b, &same);
+		CHECK(a == WG_INIT_OK && b == WG_INIT_OK && same, "pass %d: %s / %s", pass,
+		      wg_init_result_str(a), wg_init_result_str(b));
+		n_ok++;
+		for (size_t bit = 0; bit < 8 * WG_INIT_LEN; bit += 5) {
+			for (int remac = 0; remac < 2; remac++) {
+				memcpy(bad, msg, WG_INIT_LEN);
+				bad[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+				if (remac)
+					wg_macs_set(bad, WG_INIT_LEN, &srv.mac, NULL);
+				consume_both(&srv, &c, bad, &a, &b, &same);
+				CHECK(a == b && same, "pass %d, bit %zu, remac %d: %s / %s", pass,
+				      bit, remac, wg_init_result_str(a), wg_init_result_str(b));
+				n_ts += a == WG_INIT_BAD_TIMESTAMP;
+			}
+		}
+	}
+	/* The cache really answered: one miss, then hits (timestamp flips reach the ss step). */
+	CHECK(c.misses == 1 && c.hits > 0 && n_ts > 0 && n_ok == 2,
+	      "misses %llu hits %llu, %d timestamp failures", (unsigned long long)c.misses,
+	      (unsigned long long)c.hits, n_ts);
+
+	/* A wrong secret in the cache would change the result: the hit is really used. */
+	{
+		uint8_t spub[32], wrong[32], pub[32], ts[12];
+		int si;
+
+		CHECK(wg_pubkey(spub, k.client_priv) == 0);
+		memset(wrong, 0x42, 32);
+		dh_cache_put(&c, srv.pub, spub, wrong);
+		CHECK(wg_consume_initiation_any(&srv, 1, &c, msg, WG_INIT_LEN, &si, pub, ts) ==
+		      WG_INIT_BAD_TIMESTAMP);
+	}
+	dh_cache_free(&c);
+	wg_server_key_wipe(&srv);
+}
+
+/* The variant finds the server MAC1 names, as wg_find_server_by_mac1, and fails alike. */
+TEST(consume_any_among_8)
+{
+	struct wg_server_key servers[8], other;
+	uint8_t msg[WG_INIT_LEN], priv[32], eph[32], ts[12] = { 0x40 }, pub[32], want[32], t2[12];
+	struct dh_cache c;
+	int si;
+
+	CHECK(wg_crypto_init() == 0);
+	CHECK(dh_cache_init(&c, 64) == 0);
+	fill(eph, 32, 0x19);
+	for (int i = 0; i < 8; i++) {
+		fill(priv, 32, (uint8_t)(0x10 * i + 5));
+		CHECK(wg_server_key_init(&servers[i], priv) == 0);
+	}
+	fill(priv, 32, 0x71);
+	CHECK(wg_pubkey(want, priv) == 0);
+	CHECK(wg_server_key_init(&other, priv) == 0);
+	for (int i = 0; i < 8; i++) {
+		CHECK(wg_create_initiation(msg, priv, servers[i].pub, (uint32_t)i, eph, ts, NULL) ==
+		      0);
+		for (int pass = 0; pass < 2; pass++) {
+			CHECK(wg_consume_initiation_any(servers, 8, &c, msg, sizeof(msg), &si, pub,
+							t2) == WG_INIT_OK,
+			      "server %d", i);
+			CHECK(si == i, "server %d found as %d", i, si);
+			CHECK_MEM(pub, want, 32);
+		}
+		/* Only the first i configured: not ours. */
+		CHECK(wg_consume_initiation_any(servers, (size_t)i, &c, msg, sizeof(msg), &si, pub,
+						t2) == WG_INIT_BAD_MAC1 &&
+		      si == -1);
+	}
+	/* One miss per server key: the same client under 8 servers is 8 entries. */
+	CHECK(c.misses == 8 && c.hits == 8 && c.used == 8, "misses %llu hits %llu used %u",
+	      (unsigned long long)c.misses, (unsigned long long)c.hits, c.used);
+	CHECK(wg_consume_initiation_any(servers, 8, &c, msg, sizeof(msg) - 1, &si, pub, t2) ==
+		      WG_INIT_BAD_SIZE &&
+	      si == -1);
+	msg[0] = WG_MSG_RESPONSE;
+	CHECK(wg_consume_initiation_any(servers, 8, &c, msg, sizeof(msg), &si, pub, t2) ==
+		      WG_INIT_BAD_TYPE &&
+	      si == -1);
+	CHECK(wg_consume_initiation_any(servers, 8, &c, NULL, 0, &si, pub, t2) ==
+		      WG_INIT_BAD_SIZE &&
+	      si == -1);
+	for (int i = 0; i < 8; i++)
+		wg_server_key_wipe(&servers[i]);
+	wg_server_key_wipe(&other);
+	dh_cache_free(&c);
+}
+
+/*
+ * An initiation whose static key is a small-order point, encrypted as a
+ * client would (the static AEAD opens): the static-static DH is all-zero.
+ * Built here step by step, since wg_create_initiation derives the static
+ * key from a private key.
+ */
+static void small_order_static_initiation(uint8_t msg[WG_INIT_LEN],
+					  const struct wg_server_key *srv,
+					  const uint8_t eph_priv[32], const uint8_t spub[32])
+{
+	static const uint8_t zero_nonce[12];
+	uint8_t ck[32], h[32], k[32], dh[32], *epub = msg + WG_INIT_OFF_EPHEMERAL;
+
+	memset(msg, 0, WG_INIT_LEN);
+	msg[0] = WG_MSG_INITIATION;
+	msg[WG_INIT_OFF_SENDER] = 1;
+	CHECK(wg_pubkey(epub, eph_priv) == 0);
+	wg_hash(ck, "Noise_IKpsk2_25519_ChaChaPoly_BLAKE2s", 37, NULL, 0);
+	wg_hash(h, ck, 32, "WireGuard v1 zx2c4 Jason@zx2c4.com", 34);
+	wg_hash(h, h, 32, srv->pub, 32);
+	wg_kdf(ck, NULL, NULL, ck, epub, 32);
+	wg_hash(h, h, 32, epub, 32);
+	CHECK(crypto_scalarmult(dh, eph_priv, srv->pub) == 0);
+	wg_kdf(ck, k, NULL, ck, dh, 32);
+	crypto_aead_chacha20poly1305_ietf_encrypt(msg + WG_INIT_OFF_STATIC, NULL, spub, 32, h, 32,
+						  NULL, zero_nonce, k);
+	/* The timestamp cannot be sealed (that needs the zero DH): random bytes. */
+	randombytes_buf(msg + WG_INIT_OFF_TIMESTAMP, WG_TAI64N_LEN + WG_AEAD_TAG_LEN);
+	CHECK(wg_macs_set(msg, WG_INIT_LEN, &srv->mac, NULL) == 0);
+}
+
+/* An all-zero static-static DH is refused every time, with the cache too, and never cached. */
+TEST(zero_static_dh_refused_with_cache)
+{
+	uint8_t msg[WG_INIT_LEN], spub[32] = { 0 }, pub[32], ts[12];
+	struct wg_server_key srv;
+	struct kat_inputs k;
+	struct dh_cache c;
+	int si;
+
+	CHECK(wg_crypto_init() == 0);
+	kat_inputs(&k);
+	CHECK(wg_server_key_init(&srv, k.server_priv) == 0);
+	CHECK(dh_cache_init(&c, 4) == 0);
+	for (uint8_t u = 0; u < 2; u++) {
+		spub[0] = u; /* u = 0 and u = 1: small order */
+		small_order_static_initiation(msg, &srv, k.eph_priv, spub);
+		for (int i = 0; i < 3; i++) {
+			CHECK(wg_consume_initiation(&srv, msg, WG_INIT_LEN, pub, ts) ==
+			      WG_INIT_BAD_STATIC, "u = %u", u);
+			CHECK(wg_consume_initiation_any(&srv, 1, &c, msg, WG_INIT_LEN, &si, pub,
+							ts) == WG_INIT_BAD_STATIC,
+			      "u = %u, try %d", u, i);
+		}
+	}
+	CHECK(c.used == 0 && c.hits == 0 && c.misses == 6, "used %u hits %llu misses %llu",
+	      c.used, (unsigned long long)c.hits, (unsigned long long)c.misses);
+	dh_cache_free(&c);
+	wg_server_key_wipe(&srv);
+}
+
+/* The precomputed per-key state equals what the message-independent steps compute. */
+TEST(server_key_precomputes_noise_init)
+{
+	uint8_t ck[32], h[32];
+	struct wg_server_key srv;
+	struct kat_inputs k;
+
+	CHECK(wg_crypto_init() == 0);
+	kat_inputs(&k);
+	CHECK(wg_server_key_init(&srv, k.server_priv) == 0);
+	blake2s(ck, 32, "Noise_IKpsk2_25519_ChaChaPoly_BLAKE2s", 37, NULL, 0);
+	wg_hash(h, ck, 32, "WireGuard v1 zx2c4 Jason@zx2c4.com", 34);
+	wg_hash(h, h, 32, srv.pub, 32);
+	CHECK_MEM(srv.noise_ck, ck, 32);
+	CHECK_MEM(srv.noise_h, h, 32);
+	wg_server_key_wipe(&srv);
 }
 
 TEST_MAIN()
