@@ -188,11 +188,14 @@ static void handle_initiation(struct handler *h, struct pkt *p)
 	uint8_t client_pub[32], tai64n[12];
 	uint64_t now = xwgp_now_ns();
 	enum wg_init_result r;
+	uint64_t hits = h->dh_cache.hits, misses = h->dh_cache.misses;
 	bool have_cookie;
 	int si, err;
 
 	r = wg_consume_initiation_any(h->keys, h->cfg->n_servers, &h->dh_cache, p->data, p->len,
 				      &si, client_pub, tai64n);
+	h->stats[XWGP_AGENT_STAT_DH_CACHE_HIT] += h->dh_cache.hits - hits;
+	h->stats[XWGP_AGENT_STAT_DH_CACHE_MISS] += h->dh_cache.misses - misses;
 	if (si < 0) {
 		COUNT(h, INIT_NO_SERVER);
 		return;

@@ -35,7 +35,9 @@
 	X(TOO_BIG, "packets larger than max_packet_size")                                       \
 	X(OBFS_UNDECODABLE, "packets that did not decode with the obfuscation key")             \
 	X(SEND_ERRORS, "sendmsg failures")                                                      \
-	X(EXPIRED, "sessions removed after `timeout' idle seconds")
+	X(EXPIRED, "sessions removed after `timeout' idle seconds")                              \
+	X(DH_CACHE_HIT, "initiations whose static-static DH came from the agent's cache")     \
+	X(DH_CACHE_MISS, "initiations that computed the static-static DH (new key pair)")
 
 enum xwgp_agent_stat {
 #define XWGP_AGENT_STAT_ENUM(name, desc) XWGP_AGENT_STAT_##name,

@@ -277,6 +277,7 @@ TEST(cookie_reply_resealed_and_used_for_mac2)
 
 TEST(replayed_initiation_refused)
 {
+	uint64_t hits, misses;
 	uint8_t msg[148];
 	struct pkt p = { .side = XWGP_SIDE_CLIENT, .data = msg, .len = 148, .cap = 148 };
 	struct xwgp_session s;
@@ -289,9 +290,16 @@ TEST(replayed_initiation_refused)
 	/* The same bytes again, from another address: must not create a session. */
 	ep4(&p.src, "192.0.2.66", 40001);
 	ep4(&p.dst, "192.0.2.1", 51820);
+	hits = env.h.stats[XWGP_AGENT_STAT_DH_CACHE_HIT];
+	misses = env.h.stats[XWGP_AGENT_STAT_DH_CACHE_MISS];
 	handler_packet(&env.h, &p);
 	CHECK(env.sent.count == 1, "replay not forwarded");
 	CHECK(env.h.stats[XWGP_AGENT_STAT_INIT_REPLAY] == 1);
+	/* Same key pair as the first: its DH came from the cache, and was counted. */
+	CHECK(env.h.stats[XWGP_AGENT_STAT_DH_CACHE_HIT] == hits + 1 &&
+		      env.h.stats[XWGP_AGENT_STAT_DH_CACHE_MISS] == misses,
+	      "DH cache counters %llu/%llu", (unsigned long long)env.h.stats[XWGP_AGENT_STAT_DH_CACHE_HIT],
+	      (unsigned long long)env.h.stats[XWGP_AGENT_STAT_DH_CACHE_MISS]);
 	CHECK(bpf_map_lookup_elem(env.maps.sessions, &(uint32_t){ 0x12121212 }, &s) != 0);
 	clear_maps();
 }
