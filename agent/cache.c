@@ -852,7 +852,7 @@ bool xwgp_session_cfg_check(const struct xwgp_server_config *cfg, const struct x
 			    const struct xwgp_session_meta *m, const char **why)
 {
 	const struct xwgp_server_cfg *srv = find_server(cfg, m->server_pub);
-	const struct xwgp_peer_cfg *peer = NULL;
+	const struct xwgp_peer_cfg *peer;
 	const char *dummy;
 
 	if (!why)
@@ -862,11 +862,7 @@ bool xwgp_session_cfg_check(const struct xwgp_server_config *cfg, const struct x
 		return false;
 	}
 	/* The peer the handler would choose now: exact key, else the fallback. */
-	for (size_t i = 0; i < srv->n_peers && !peer; i++)
-		if (srv->peers[i].has_pubkey && !sodium_memcmp(srv->peers[i].pubkey, m->client_pub, 32))
-			peer = &srv->peers[i];
-	if (!peer && srv->fallback >= 0)
-		peer = &srv->peers[srv->fallback];
+	peer = config_peer_for(srv, m->client_pub);
 	if (!peer) {
 		*why = "its client has no peer (and no fallback) any more";
 		return false;

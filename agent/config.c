@@ -686,9 +686,12 @@ static int key_ref_cmp(const void *a, const void *b)
 	return x->idx < y->idx ? -1 : x->idx > y->idx;
 }
 
-/* One client key twice under one server: which backend would it go to? */
-static void check_duplicate_peers(struct cfg_ctx *ctx, const char *prefix,
-				  const struct xwgp_server_cfg *s)
+/*
+ * Sort the keyed peers by key into s->peer_order (config_peer_for searches
+ * it) and refuse one client key twice under one server: which backend would
+ * it go to?
+ */
+static void index_peers(struct cfg_ctx *ctx, const char *prefix, struct xwgp_server_cfg *s)
 {
 	char path[JPATH_LEN], b64[KEY_B64_LEN];
 	struct key_ref *refs;
@@ -713,7 +716,34 @@ static void check_duplicate_peers(struct cfg_ctx *ctx, const char *prefix,
 		cfg_err(ctx, -EINVAL, "%s.pubkey: `%s' is already peers[%zu] of this server", path,
 			b64, refs[first].idx);
 	}
+	s->peer_order = calloc(n ? n : 1, sizeof(*s->peer_order));
+	if (!s->peer_order)
+		cfg_err(ctx, -ENOMEM, "out of memory");
+	for (i = 0; s->peer_order && i < n; i++)
+		s->peer_order[i] = (uint32_t)refs[i].idx;
+	s->n_keyed = s->peer_order ? n : 0;
 	free(refs);
+}
+
+const struct xwgp_peer_cfg *config_peer_for(const struct xwgp_server_cfg *s,
+					    const uint8_t client_pub[static XWGP_KEY_LEN])
+{
+	size_t lo = 0, hi = s->n_keyed;
+
+	/* Public keys: a comparison that leaks timing gives nothing away. */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct xwgp_peer_cfg *p = &s->peers[s->peer_order[mid]];
+		int c = memcmp(client_pub, p->pubkey, XWGP_KEY_LEN);
+
+		if (!c)
+			return p;
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return s->fallback >= 0 ? &s->peers[s->fallback] : NULL;
 }
 
 static const char *const server_keys[] = { "privkey", "privkey_file", "address", "peers",
@@ -748,7 +778,7 @@ static void parse_peers(struct cfg_ctx *ctx, const cJSON *js, const char *prefix
 	s->n_peers = n;
 	cJSON_ArrayForEach(jp, jpeers)
 		parse_peer(ctx, jp, prefix, i++, s, addr_ok);
-	check_duplicate_peers(ctx, prefix, s);
+	index_peers(ctx, prefix, s);
 }
 
 static void parse_server(struct cfg_ctx *ctx, const cJSON *js, size_t idx,
@@ -1071,6 +1101,7 @@ void config_free_server(struct xwgp_server_config *c)
 		for (j = 0; s->peers && j < s->n_peers; j++)
 			free(s->peers[j].forward_to_name);
 		free(s->peers);
+		free(s->peer_order);
 	}
 	free(c->servers);
 	for (i = 0; c->interfaces && i < c->n_interfaces; i++)

@@ -51,6 +51,8 @@ struct xwgp_server_cfg {
 	struct xwgp_peer_cfg *peers;
 	size_t n_peers; /* >= 1 */
 	int fallback; /* index of the fallback peer, or -1 */
+	uint32_t *peer_order; /* indexes of the keyed peers, sorted by pubkey */
+	size_t n_keyed;
 };
 
 struct xwgp_server_config {
@@ -105,6 +107,14 @@ int config_parse_server(const char *json_text, const char *source_name,
 			struct xwgp_server_config *out);
 /* Frees everything, wipes private keys and the obfs password; c may be zeroed. */
 void config_free_server(struct xwgp_server_config *c);
+
+/*
+ * The peer an initiation from client_pub goes to: the one with that key,
+ * else the server's fallback, else NULL. O(log n_peers): a gateway may
+ * configure thousands of peers and this runs on every initiation.
+ */
+const struct xwgp_peer_cfg *config_peer_for(const struct xwgp_server_cfg *s,
+					    const uint8_t client_pub[static XWGP_KEY_LEN]);
 
 int config_load_client(const char *path, struct xwgp_client_config *out);
 int config_parse_client(const char *json_text, const char *source_name,

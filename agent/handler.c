@@ -99,16 +99,6 @@ static bool source_ok(uint8_t level, const struct xwgp_ep *stored, const struct 
 	}
 }
 
-static const struct xwgp_peer_cfg *choose_peer(const struct xwgp_server_cfg *srv,
-					       const uint8_t client_pub[static 32])
-{
-	for (size_t i = 0; i < srv->n_peers; i++)
-		if (srv->peers[i].has_pubkey &&
-		    sodium_memcmp(srv->peers[i].pubkey, client_pub, 32) == 0)
-			return &srv->peers[i];
-	return srv->fallback >= 0 ? &srv->peers[srv->fallback] : NULL;
-}
-
 static uint8_t effective_level(uint8_t peer, uint8_t server, uint8_t dflt)
 {
 	if (peer != XWGP_SVL_INHERIT)
@@ -206,7 +196,7 @@ static void handle_initiation(struct handler *h, struct pkt *p)
 		COUNT(h, INIT_DECRYPT_FAILED);
 		return;
 	}
-	peer = choose_peer(srv, client_pub);
+	peer = config_peer_for(srv, client_pub);
 	if (!peer) {
 		char b64[45];
 

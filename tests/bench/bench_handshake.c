@@ -41,6 +41,7 @@
 #include <sodium.h>
 
 #include "bench_util.h"
+#include "addr.h"
 #include "config.h"
 #include "handler.h"
 #include "log.h"
@@ -318,6 +319,59 @@ static double x25519_us(void)
  * target with n servers configured (the target last): the whole difference
  * between the two configs, measured without the noise of the full handler.
  */
+/*
+ * Peer choice per initiation (config_peer_for) with N_PEERS_MANY keyed peers
+ * under one server, as parsed from a config file: microseconds per lookup,
+ * every lookup checked to find its own peer; -1 on failure.
+ */
+#define N_PEERS_MANY 10000
+static double peer_choice_us(void)
+{
+	const size_t cap = N_PEERS_MANY * 96 + 512;
+	const unsigned int lookups = 100000;
+	uint8_t(*keys)[32] = calloc(N_PEERS_MANY, 32);
+	char *json = malloc(cap), b64[45];
+	struct xwgp_server_config cfg;
+	unsigned int found = 0;
+	size_t off = 0;
+	uint64_t t0;
+
+	if (!keys || !json) {
+		free(keys);
+		free(json);
+		return -1;
+	}
+	wg_key_to_base64(b64, env.server_priv[0]);
+	off += snprintf(json + off, cap - off,
+			"{ \"listen\": \":51820\", \"servers\": [ { \"privkey\": \"%s\", "
+			"\"address\": \"198.51.100.2\", \"peers\": [",
+			b64);
+	for (int i = 0; i < N_PEERS_MANY; i++) {
+		randombytes_buf(keys[i], 32);
+		wg_key_to_base64(b64, keys[i]);
+		off += snprintf(json + off, cap - off, "%s{ \"pubkey\": \"%s\", \"forward_to\": \":%d\" }",
+				i ? ", " : "", b64, 1 + i);
+	}
+	snprintf(json + off, cap - off, "] } ] }");
+	if (config_parse_server(json, "<bench peers>", &cfg)) {
+		free(keys);
+		free(json);
+		return -1;
+	}
+	t0 = bench_now_ns(CLOCK_THREAD_CPUTIME_ID);
+	for (unsigned int i = 0; i < lookups; i++) {
+		unsigned int k = (i * 7919u) % N_PEERS_MANY;
+		const struct xwgp_peer_cfg *p = config_peer_for(&cfg.servers[0], keys[k]);
+
+		found += p && xwgp_ep_port(&p->forward_to) == 1 + (int)k;
+	}
+	t0 = bench_now_ns(CLOCK_THREAD_CPUTIME_ID) - t0;
+	config_free_server(&cfg);
+	free(keys);
+	free(json);
+	return found == lookups ? t0 / 1e3 / lookups : -1;
+}
+
 static double mac1_search_us(int n)
 {
 	struct wg_server_key *keys = sodium_allocarray(N_SERVERS_MAX, sizeof(*keys));
@@ -429,6 +483,8 @@ int main(int argc, char **argv)
 		printf("{\"id\":\"handshake.mac1_servers%d\",\"servers\":%d,\"mac1_search_us\":%."
 		       "2f}\n",
 		       configs[c], configs[c], mac1_search_us(configs[c]));
+	printf("{\"id\":\"handshake.peer_choice\",\"peers\":%d,\"peer_choice_us\":%.3f}\n",
+	       N_PEERS_MANY, peer_choice_us());
 	for (int c = 0; c < 2; c++)
 		print_rate("cold", configs[c], best[c].cold, best[0].cold, dh_us, 2);
 	for (int c = 0; c < 2; c++)

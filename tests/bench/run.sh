@@ -384,6 +384,13 @@ jq -s --arg date "$(date -u +%Y-%m-%dT%H:%M:%SZ)" --arg machine "$MACHINE" --arg
 		    reference: "1 server, warm \($w.inits_per_sec)/s",
 		    ratio: r($w8.ratio_to_1_server), target: ">= 0.90x",
 		    met: (if $w8.ratio_to_1_server >= 0.9 then "yes" else "no" end)} end ),
+	  ( get("handshake.peer_choice") as $p | get("handshake.warm.servers1") as $w
+	    | if ($p.peer_choice_us // -1) < 0 then na("handshake.peer_choice"; "peer choice"; "-")
+	      else {id: "handshake.peer_choice", name: "peer choice, \($p.peers) configured peers",
+		    what: "config_peer_for per initiation, keys parsed from a config file",
+		    result: "\($p.peer_choice_us) us per initiation",
+		    reference: "a warm initiation takes \($w.us_per_init // "?") us", ratio: null,
+		    target: "-", met: "-"} end ),
 	  ( get("memory.sessions") as $m
 	    | if $m == null then na("memory.sessions"; "memory"; "<= 256 MiB")
 	      else {id: "memory.sessions", name: "memory, \($m.sessions) sessions", what: "bpftool memlock of every map, max_sessions = sessions",

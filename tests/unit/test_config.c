@@ -17,6 +17,7 @@
 #include "cmds.h"
 #include "config.h"
 #include "test.h"
+#include "wg_crypto.h"
 
 /* Key pairs: the mwgp README's (its client example names the server's public key) and wg genkey's. */
 #define PRIV0 "EFt3ELmZeM/M47qFkgF4RbSOijtdHS43BNIxvxstREI="
@@ -1083,6 +1084,62 @@ TEST(check_config_errors_and_usage)
 	run_check_config(&r, 3, two);
 	CHECK(r.status == 2 && strstr(r.err, "more than one FILE"), "%d %s", r.status, r.err);
 	run_free(&r);
+}
+
+/*
+ * Peer choice among many keyed peers (config_peer_for): every key finds its
+ * own peer whatever its place in the file, an unknown key the fallback, and
+ * without a fallback nothing.
+ */
+static void check_peer_choice(bool fallback)
+{
+	enum { N = 700 };
+	static uint8_t keys[N][32];
+	struct xwgp_server_config c;
+	const struct xwgp_peer_cfg *p;
+	size_t cap = N * 100 + 512, off = 0;
+	char *json = malloc(cap), b64[45];
+	uint8_t unknown[32];
+	int ret;
+
+	CHECK(json != NULL);
+	off += snprintf(json + off, cap - off,
+			"{'listen': ':1', 'servers': [{'privkey': '" PRIV0 "', 'address': '192.0.2.1', 'peers': [");
+	for (int i = 0; i < N; i++) {
+		randombytes_buf(keys[i], 32);
+		keys[i][0] = (uint8_t)i; /* distinct, and in no particular order */
+		wg_key_to_base64(b64, keys[i]);
+		off += snprintf(json + off, cap - off, "%s{'pubkey': '%s', 'forward_to': ':%d'}",
+				i ? ", " : "", b64, 1000 + i);
+	}
+	snprintf(json + off, cap - off, "%s]}]}", fallback ? ", {'forward_to': ':999'}" : "");
+	ret = parse_server(json, &c);
+	free(json);
+	CHECK(!ret, "ret %d: %s", ret, errs);
+	CHECK(c.servers[0].n_keyed == N, "%zu keyed peers", c.servers[0].n_keyed);
+	for (int i = 0; i < N; i++) {
+		p = config_peer_for(&c.servers[0], keys[i]);
+		CHECK(p && p->has_pubkey && xwgp_ep_port(&p->forward_to) == 1000 + i,
+		      "key %d: wrong peer", i);
+	}
+	memcpy(unknown, keys[N / 2], 32);
+	unknown[31] ^= 1;
+	p = config_peer_for(&c.servers[0], unknown);
+	if (fallback)
+		CHECK(p && !p->has_pubkey && xwgp_ep_port(&p->forward_to) == 999, "not the fallback");
+	else
+		CHECK(!p, "an unknown key got a peer");
+	config_free_server(&c);
+}
+
+TEST(peer_choice_many_peers_with_fallback)
+{
+	check_peer_choice(true);
+}
+
+TEST(peer_choice_many_peers_no_fallback)
+{
+	check_peer_choice(false);
 }
 
 TEST_MAIN()
