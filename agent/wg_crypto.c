@@ -67,25 +67,36 @@ struct hmac_key {
 	struct blake2s_state inner, outer;
 };
 
-static void hmac_key_init(struct hmac_key *hk, const uint8_t *key, size_t keylen)
+/* The key as one block, XORed with the inner pad (RFC 2104). */
+static void hmac_inner_pad(uint8_t pad[static HMAC_BLOCK_LEN], const uint8_t *key, size_t keylen)
 {
-	uint8_t pad[HMAC_BLOCK_LEN] = { 0 };
-	size_t i;
-
+	memset(pad, 0, HMAC_BLOCK_LEN);
 	/* RFC 2104: keys longer than a block are hashed first. */
 	if (keylen > HMAC_BLOCK_LEN)
 		wg_hash(pad, key, keylen, NULL, 0);
 	else
 		memcpy(pad, key, keylen);
-
-	for (i = 0; i < HMAC_BLOCK_LEN; i++)
+	for (size_t i = 0; i < HMAC_BLOCK_LEN; i++)
 		pad[i] ^= 0x36;
+}
+
+/* Turn an inner pad into the outer one. */
+static void hmac_outer_pad(uint8_t pad[static HMAC_BLOCK_LEN])
+{
+	for (size_t i = 0; i < HMAC_BLOCK_LEN; i++)
+		pad[i] ^= 0x36 ^ 0x5c;
+}
+
+static void hmac_key_init(struct hmac_key *hk, const uint8_t *key, size_t keylen)
+{
+	uint8_t pad[HMAC_BLOCK_LEN];
+
+	hmac_inner_pad(pad, key, keylen);
 	blake2s_init(&hk->inner, WG_HASH_LEN, NULL, 0);
 	blake2s_update(&hk->inner, pad, HMAC_BLOCK_LEN);
 	blake2s_absorb_block(&hk->inner);
 
-	for (i = 0; i < HMAC_BLOCK_LEN; i++)
-		pad[i] ^= 0x36 ^ 0x5c;
+	hmac_outer_pad(pad);
 	blake2s_init(&hk->outer, WG_HASH_LEN, NULL, 0);
 	blake2s_update(&hk->outer, pad, HMAC_BLOCK_LEN);
 	blake2s_absorb_block(&hk->outer);
@@ -111,25 +122,16 @@ static void hmac_with(uint8_t out[static 32], const struct hmac_key *hk, const v
 void wg_hmac(uint8_t out[static 32], const uint8_t *key, size_t keylen, const void *in,
 	     size_t inlen)
 {
-	uint8_t pad[HMAC_BLOCK_LEN] = { 0 }, inner[WG_HASH_LEN];
+	uint8_t pad[HMAC_BLOCK_LEN], inner[WG_HASH_LEN];
 	struct blake2s_state s;
-	size_t i;
 
-	/* RFC 2104: keys longer than a block are hashed first. */
-	if (keylen > HMAC_BLOCK_LEN)
-		wg_hash(pad, key, keylen, NULL, 0);
-	else
-		memcpy(pad, key, keylen);
-
-	for (i = 0; i < HMAC_BLOCK_LEN; i++)
-		pad[i] ^= 0x36;
+	hmac_inner_pad(pad, key, keylen);
 	blake2s_init(&s, WG_HASH_LEN, NULL, 0);
 	blake2s_update(&s, pad, HMAC_BLOCK_LEN);
 	blake2s_update(&s, in, inlen);
 	blake2s_final(&s, inner);
 
-	for (i = 0; i < HMAC_BLOCK_LEN; i++)
-		pad[i] ^= 0x36 ^ 0x5c;
+	hmac_outer_pad(pad);
 	blake2s_init(&s, WG_HASH_LEN, NULL, 0);
 	blake2s_update(&s, pad, HMAC_BLOCK_LEN);
 	blake2s_update(&s, inner, WG_HASH_LEN);
