@@ -28,6 +28,7 @@
 
 static struct env {
 	bool ready;
+	struct xwgp_bpf *skel; /* the maps' owner, for the whole run */
 	struct xwgp_maps maps;
 	struct xwgp_server_config cfg;
 	struct handler h;
@@ -66,7 +67,8 @@ static int env_setup(void)
 		 " { \"pubkey\": \"%s\", \"forward_to\": \":51820\" },"
 		 " { \"forward_to\": \":51821\" } ] } ] }",
 		 sp, cp);
-	return mock_handler_up(&env.h, &env.cfg, &env.maps, &env.sent, cfgtext, sizeof(cfgtext));
+	return mock_handler_up(&env.h, &env.cfg, &env.maps, &env.skel, &env.sent, cfgtext,
+			       sizeof(cfgtext));
 }
 
 #define ENV() MOCK_HANDLER_REQUIRE(env, env_setup)

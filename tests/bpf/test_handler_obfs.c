@@ -32,6 +32,7 @@
 
 static struct env {
 	bool ready;
+	struct xwgp_bpf *skel; /* the maps' owner, for the whole run */
 	struct xwgp_maps maps;
 	struct xwgp_server_config cfg;
 	struct handler h;
@@ -62,7 +63,8 @@ static int env_setup(void)
 		 " \"servers\": [ { \"privkey\": \"%s\", \"address\": \"198.51.100.2\","
 		 " \"peers\": [ { \"pubkey\": \"%s\", \"forward_to\": \":51820\" } ] } ] }",
 		 sp, cp);
-	return mock_handler_up(&env.h, &env.cfg, &env.maps, &env.sent, cfgtext, sizeof(cfgtext));
+	return mock_handler_up(&env.h, &env.cfg, &env.maps, &env.skel, &env.sent, cfgtext,
+			       sizeof(cfgtext));
 }
 
 #define ENV() MOCK_HANDLER_REQUIRE(env, env_setup)

@@ -76,16 +76,16 @@ static inline void keypair(uint8_t priv[32], uint8_t pub[32])
 
 /*
  * The handler under test for the server config cfgtext (wiped here): on the
- * maps of the skeleton, loaded and never attached (it lives as long as the
- * test, for its map fds), listening on 51820, upstream port 51900, sending
+ * maps of the skeleton, loaded and never attached (kept in *skelp for the
+ * test's life, for its map fds), listening on 51820, upstream port 51900, sending
  * into *sent and routing through mock_route(). 0, or -1 with errno set
  * where the library set it.
  */
 static inline int mock_handler_up(struct handler *h, struct xwgp_server_config *cfg,
-				  struct xwgp_maps *maps, struct sent *sent, char *cfgtext,
-				  size_t cfgsize)
+				  struct xwgp_maps *maps, struct xwgp_bpf **skelp, struct sent *sent,
+				  char *cfgtext, size_t cfgsize)
 {
-	struct xwgp_bpf *skel = xwgp_bpf__open_and_load();
+	struct xwgp_bpf *skel = *skelp = xwgp_bpf__open_and_load();
 	int err;
 
 	if (!skel) {
