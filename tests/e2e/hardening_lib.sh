@@ -14,6 +14,8 @@
 #                              (e.g. '.servers[0].peers[0].csvl = 3')
 #   hard_start [ARGS...]       start xwgp, connect the clients, wait for their
 #                              handshakes (fails the test and exits on error)
+#   hard_agent_only FILE       stop xwgp, `xwgp down' (XDP detached, sessions gone),
+#                              the clients forget their peers, hard_start --xdp-mode off FILE
 #   snap FILE                  save every counter (xdp and agent) as JSON
 #   snap_settled FILE          snap once two reads 1.2 s apart agree (the agent
 #                              publishes its counters once a second)
@@ -24,9 +26,12 @@
 #   capture_stop [PID]         stop the last capture, or capture PID (all its
 #                              packets flushed)
 #   MARK                       hex of the marker every forged payload carries
+#   LISTEN, UPSTREAM           xwgp's listen and upstream address:port
 
 MARK=a5a5a5a5a5a5a5a5
 HARD_ATT_IP=192.0.2.66
+LISTEN=$TOPO_PROXY_C:$TOPO_PORT
+UPSTREAM=$TOPO_PROXY_S:51900
 
 hard_setup() {
 	topo_setup || return 1
@@ -48,12 +53,14 @@ hard_config() {
 
 hard_start() {
 	topo_xwgp_start "$@" || { fail start "xwgp did not start"; exit 1; }
-	topo_clients_connect || { fail start "clients did not connect"; exit 1; }
-	if ! topo_wait_handshakes 25; then
-		fail handshakes "not every client completed a handshake"
-		sed 's/^/    /' "$XWGP_LOG"
-		exit 1
-	fi
+	topo_clients_up
+}
+
+hard_agent_only() {
+	topo_xwgp_stop
+	topo_xwgp down >/dev/null 2>&1
+	topo_clients_forget
+	hard_start --xdp-mode off "$1"
 }
 
 snap() {

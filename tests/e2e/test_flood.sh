@@ -23,9 +23,7 @@
 . "$(dirname "$0")/../lib/e2e.sh"
 . "$(dirname "$0")/../lib/topo.sh"
 . "$(dirname "$0")/hardening_lib.sh"
-require_root
-require_cmds wireguard-go wg ip ethtool ping jq
-[ -x "$XWGP_BIN" ] || skip_all "$XWGP_BIN not built"
+topo_require jq
 FLOOD=$(e2e_tool wg_flood)
 
 FLOOD_RATE=${FLOOD_RATE:-60000}

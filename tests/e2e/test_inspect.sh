@@ -12,9 +12,7 @@
 #     the same with the traffic forced through the agent (xdp_mode off).
 . "$(dirname "$0")/../lib/e2e.sh"
 . "$(dirname "$0")/../lib/topo.sh"
-require_root
-require_cmds wireguard-go wg ip ethtool ping jq bpftool
-[ -x "$XWGP_BIN" ] || skip_all "$XWGP_BIN not built"
+topo_require jq bpftool
 
 PIN=/sys/fs/bpf/xwgp/default
 PINGS=${PINGS:-500}
@@ -78,16 +76,9 @@ check_counters() {
 topo_setup || { fail setup "topology setup failed"; exit 1; }
 topo_config "$E2E_TMP/xwgp.json"
 topo_xwgp_start "$E2E_TMP/xwgp.json" || { fail start "xwgp did not start"; exit 1; }
-topo_clients_connect
-if ! topo_wait_handshakes 25; then
-	fail handshakes "not every client completed a handshake"
-	sed 's/^/    /' "$XWGP_LOG"
-	exit 1
-fi
+topo_clients_up
 pass handshakes
-for c in "${TOPO_CLIENTS[@]}"; do
-	topo_ping "$c" 2 >/dev/null 2>&1
-done
+topo_warm_up 2
 
 # ---- bpftool --------------------------------------------------------------------
 for map in "${!FIELDS[@]}"; do

@@ -15,9 +15,7 @@
 . "$(dirname "$0")/../lib/e2e.sh"
 . "$(dirname "$0")/../lib/topo.sh"
 . "$(dirname "$0")/hardening_lib.sh"
-require_root
-require_cmds wireguard-go wg ip ethtool ping jq od base64
-[ -x "$XWGP_BIN" ] || skip_all "$XWGP_BIN not built"
+topo_require jq od base64
 SCAN=$(e2e_tool map_scan)
 
 hard_setup || { fail setup "topology setup failed"; exit 1; }

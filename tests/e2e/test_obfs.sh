@@ -20,9 +20,7 @@
 # both processes keep running; with the right password again it recovers.
 . "$(dirname "$0")/../lib/e2e.sh"
 . "$(dirname "$0")/../lib/topo.sh"
-require_root
-require_cmds wireguard-go wg ip ethtool ping nc jq tcpdump
-[ -x "$XWGP_BIN" ] || skip_all "$XWGP_BIN not built"
+topo_require nc jq tcpdump
 OBFS_PCAP=$(e2e_tool obfs_pcap)
 
 BULK_MB=${BULK_MB:-20}
@@ -72,7 +70,7 @@ JSON
 cli1_rehandshake() {
 	local ifc=${TOPO_CLIENT_IF[cli1]} pub
 	pub=$(wg_pub srvkeyA)
-	ns_exec cli1 wg set "$ifc" peer "$pub" remove
+	topo_client_forget cli1
 	wg_peer cli1 "$ifc" "$pub" "${TOPO_TUN_SERVER[cli1]}/32" "$CLIENT_LISTEN"
 	ns_exec cli1 ping -c 1 -W 1 "${TOPO_TUN_SERVER[cli1]}" >/dev/null 2>&1 &
 }
@@ -87,10 +85,8 @@ CAP_PID=$SPAWN_PID
 wait_for 10 grep -q 'listening on' "$CAP.log" || { fail capture "tcpdump did not start"; exit 1; }
 
 client_start "$PW" || { fail client-start "xwgp client wrote no stats: $(cat "$CLIENT_LOG")"; exit 1; }
-for c in cli2 cli3; do
-	wg_peer "$c" "${TOPO_CLIENT_IF[$c]}" "$(wg_pub "${TOPO_SERVER_KEY[$c]}")" \
-		"${TOPO_TUN_SERVER[$c]}/32" "$(topo_ep "$TOPO_PROXY_C" "$TOPO_PORT")"
-done
+topo_client_connect cli2
+topo_client_connect cli3
 wg_peer cli1 "${TOPO_CLIENT_IF[cli1]}" "$(wg_pub srvkeyA)" "${TOPO_TUN_SERVER[cli1]}/32" \
 	"$CLIENT_LISTEN"
 

@@ -13,9 +13,7 @@
 # empty table, and a client that handshakes again is served.
 . "$(dirname "$0")/../lib/e2e.sh"
 . "$(dirname "$0")/../lib/topo.sh"
-require_root
-require_cmds wireguard-go wg ip ethtool ping jq
-[ -x "$XWGP_BIN" ] || skip_all "$XWGP_BIN not built"
+topo_require jq
 
 CACHE="$E2E_TMP/cache/xwgp-cache.json"
 
@@ -37,20 +35,12 @@ xdp_attached() { ip -n "$(ns_name proxy)" -j link show "$1" | jq -e '.[0].xdp.pr
 topo_setup || { fail setup "topology setup failed"; exit 1; }
 topo_config "$E2E_TMP/xwgp.json"
 # An ephemeral upstream port: the restored sessions need the same one.
-sed -i "s/\"upstream\": \"\(.*\):51900\"/\"upstream\": \"\1:0\"/" "$E2E_TMP/xwgp.json"
-grep -q '"upstream": ".*:0"' "$E2E_TMP/xwgp.json" || { fail config "could not make upstream ephemeral"; exit 1; }
+topo_upstream_ephemeral "$E2E_TMP/xwgp.json"
 topo_xwgp_start --cache-file "$CACHE" "$E2E_TMP/xwgp.json" || { fail start "xwgp did not start"; exit 1; }
 port_before=$(upstream_port)
-topo_clients_connect
-if ! topo_wait_handshakes 25; then
-	fail handshakes "not every client completed a handshake"
-	sed 's/^/    /' "$XWGP_LOG"
-	exit 1
-fi
+topo_clients_up
 pass handshakes
-for c in "${TOPO_CLIENTS[@]}"; do
-	topo_ping "$c" 2 >/dev/null 2>&1
-done
+topo_warm_up 2
 table_before=$(session_table)
 hs_before=$(backend_handshakes)
 
@@ -136,10 +126,8 @@ else
 	sed 's/^/    /' "$XWGP_LOG"
 fi
 # cli2 forgets its session (peer removed and re-added): its next packet handshakes.
-wg_ns=cli2
-ns_exec "$wg_ns" wg set "${TOPO_CLIENT_IF[cli2]}" peer "$(wg_pub srvkeyA)" remove
-wg_peer "$wg_ns" "${TOPO_CLIENT_IF[cli2]}" "$(wg_pub srvkeyA)" "${TOPO_TUN_SERVER[cli2]}/32" \
-	"$(topo_ep "$TOPO_PROXY_C" "$TOPO_PORT")"
+topo_client_forget cli2
+topo_client_connect cli2
 if wait_for 20 topo_ping cli2 1 && [ "$(agent_counter INIT_FORWARDED)" -ge 1 ]; then
 	pass new-handshake-after-corrupt-cache
 else

@@ -16,9 +16,7 @@
 # and ignored.
 . "$(dirname "$0")/../lib/e2e.sh"
 . "$(dirname "$0")/../lib/topo.sh"
-require_root
-require_cmds wireguard-go wg ip ethtool ping jq
-[ -x "$XWGP_BIN" ] || skip_all "$XWGP_BIN not built"
+topo_require jq
 
 CONF="$E2E_TMP/xwgp.json"
 STREAM_PKTS=300 # 6 s at 20 ms
@@ -30,10 +28,6 @@ session_of() {
 	show_json | jq -r --arg k "$(wg_pub "$1")" '.sessions[] | select(.client_pubkey == $k) | "\(.client_proxy_index) \(.server_proxy_index) \(.established)"' | sort
 }
 client_hs() { wg_latest_handshake "$1" "${TOPO_CLIENT_IF[$1]}" "$(wg_pub "${TOPO_SERVER_KEY[$1]}")"; }
-connect() {
-	wg_peer "$1" "${TOPO_CLIENT_IF[$1]}" "$(wg_pub "${TOPO_SERVER_KEY[$1]}")" \
-		"${TOPO_TUN_SERVER[$1]}/32" "$(topo_ep "$TOPO_PROXY_C" "$TOPO_PORT")"
-}
 ping_once() { ns_exec "$1" ping -c 1 -W 1 "${TOPO_TUN_SERVER[$1]}" >/dev/null 2>&1; }
 
 # write_config FILE A_PEERS B_PEERS [UPSTREAM_PORT]: peers as JSON lists.
@@ -70,8 +64,8 @@ PEER_OTHER="{ \"pubkey\": \"$(wg_pub other)\", \"forward_to\": \":51820\" }"
 
 write_config "$CONF" "[ $PEER_CLI1, $PEER_CLI2 ]" "[ $PEER_OTHER ]"
 topo_xwgp_start "$CONF" || { fail start "xwgp did not start"; exit 1; }
-connect cli1
-connect cli2
+topo_client_connect cli1
+topo_client_connect cli2
 ping_once cli1 &
 p1=$!
 ping_once cli2 &
@@ -93,7 +87,7 @@ cli1_hs=$(client_hs cli1)
 cli1_backend_hs=$(wg_latest_handshake srvA "${TOPO_BACKEND_IF[cli1]}" "$(wg_pub cli1)")
 [ -n "$(session_of cli2)" ] || fail setup "no session for cli2"
 # cli3 has no peer yet: its initiations are refused (it keeps retrying every 5 s).
-connect cli3
+topo_client_connect cli3
 no_peer=$(agent_counter INIT_NO_PEER)
 no_peer_grew() { [ "$(agent_counter INIT_NO_PEER)" -gt "$no_peer" ]; }
 if ! ping_once cli3 && wait_for 5 no_peer_grew; then
@@ -178,8 +172,8 @@ else
 fi
 # Still the old config: cli3 (only in the running config) can handshake again.
 inits=$(agent_counter INIT_FORWARDED)
-ns_exec cli3 wg set "${TOPO_CLIENT_IF[cli3]}" peer "$(wg_pub srvkeyB)" remove
-connect cli3
+topo_client_forget cli3
+topo_client_connect cli3
 if wait_for 20 ping_once cli3 && [ "$(agent_counter INIT_FORWARDED)" -gt "$inits" ]; then
 	pass bad-config-old-peers-served
 else

@@ -16,9 +16,7 @@
 # naming the map and the field, with a non-zero exit status.
 . "$(dirname "$0")/../lib/e2e.sh"
 . "$(dirname "$0")/../lib/topo.sh"
-require_root
-require_cmds wireguard-go wg ip ethtool ping jq bpftool
-[ -x "$XWGP_BIN" ] || skip_all "$XWGP_BIN not built"
+topo_require jq bpftool
 
 STREAM_PKTS=${STREAM_PKTS:-800} # 8 s at 10 ms
 STREAM_CLIENTS=(cli1 cli3)
@@ -45,21 +43,12 @@ xdp_prog_id() { ip -n "$(ns_name proxy)" -j link show xc | jq '.[0].xdp.prog.id 
 topo_setup || { fail setup "topology setup failed"; exit 1; }
 topo_config "$E2E_TMP/xwgp.json"
 # An ephemeral upstream port: the new agent must take the one the sessions use.
-sed -i "s/\"upstream\": \"\(.*\):51900\"/\"upstream\": \"\1:0\"/" "$E2E_TMP/xwgp.json"
-grep -q '"upstream": ".*:0"' "$E2E_TMP/xwgp.json" || { fail config "could not make upstream ephemeral"; exit 1; }
+topo_upstream_ephemeral "$E2E_TMP/xwgp.json"
 topo_xwgp_start "$E2E_TMP/xwgp.json" || { fail start "xwgp did not start"; exit 1; }
 port_before=$(upstream_port)
-topo_clients_connect
-if ! topo_wait_handshakes 25; then
-	fail handshakes "not every client completed a handshake"
-	sed 's/^/    /' "$XWGP_LOG"
-	exit 1
-fi
+topo_clients_up
 pass handshakes
-# Warm up: neighbour entries in the proxy, so XDP (not the agent) forwards.
-for c in "${TOPO_CLIENTS[@]}"; do
-	topo_ping "$c" 3 >/dev/null 2>&1
-done
+topo_warm_up 3
 
 table_before=$(session_table)
 hs_before=$(handshakes)

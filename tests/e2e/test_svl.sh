@@ -24,13 +24,8 @@
 . "$(dirname "$0")/../lib/e2e.sh"
 . "$(dirname "$0")/../lib/topo.sh"
 . "$(dirname "$0")/hardening_lib.sh"
-require_root
-require_cmds wireguard-go wg ip ethtool ping jq tcpdump
-[ -x "$XWGP_BIN" ] || skip_all "$XWGP_BIN not built"
+topo_require jq tcpdump
 FORGE=$(e2e_tool wg_forge)
-
-UPSTREAM=$TOPO_PROXY_S:51900
-LISTEN=$TOPO_PROXY_C:$TOPO_PORT
 
 hard_setup || { fail setup "topology setup failed"; exit 1; }
 hard_config "$E2E_TMP/xwgp.json" '.servers[0].peers[0].csvl = 3 | .servers[1].peers[0].csvl = 2' ||
@@ -165,13 +160,8 @@ roaming 52001
 
 # The agent alone enforces the same rules (XDP detached, sessions gone:
 # the clients handshake anew from their current ports).
-topo_xwgp_stop
-topo_xwgp down >/dev/null 2>&1
 MODE=agent
-for c in "${TOPO_CLIENTS[@]}"; do
-	ns_exec "$c" wg set "${TOPO_CLIENT_IF[$c]}" peer "$(wg_pub "${TOPO_SERVER_KEY[$c]}")" remove
-done
-hard_start --xdp-mode off "$E2E_TMP/xwgp.json"
+hard_agent_only "$E2E_TMP/xwgp.json"
 forged_packets
 roaming 52011
 

@@ -14,13 +14,26 @@
 # server B has cli3 (-> B1). Tunnels: cli1 203.0.113.2 <-> A1 203.0.113.1,
 # cli2 203.0.113.6 <-> A2 203.0.113.5, cli3 203.0.113.10 <-> B1 203.0.113.9.
 #
+#   topo_require [CMD...]      require root, wireguard-go, wg, ip, ethtool, ping, the CMDs
+#                              and the xwgp binary (skip_all otherwise)
 #   topo_setup                 namespaces, bridges, links, keys, backends, clients
 #   topo_config FILE [KEY=JSON ...]  write the xwgp server config (extra top-level keys)
 #   topo_xwgp_start [ARGS...]  start `xwgp server` in the proxy (sets XWGP_PID, XWGP_LOG)
 #   topo_xwgp_stop [SIGNAL]    stop it
+#   topo_upstream_ephemeral FILE  make the config's upstream port 0 (the kernel picks
+#                              one); FAIL config and exit if it cannot
+#   topo_client_connect CLIENT point the client's peer (its server key) at xwgp
+#   topo_clients_connect       the same for every client
+#   topo_client_forget CLIENT  remove the client's peer: once re-added, its next packet
+#                              handshakes anew
+#   topo_clients_forget        the same for every client
+#   topo_clients_up            connect the clients, wait for their handshakes (25 s);
+#                              FAIL start/handshakes (with xwgp's log) and exit on error
 #   topo_xwgp CMD...           run the xwgp binary inside the proxy namespace
 #   topo_wait_handshakes SECS  wait until all three clients completed a handshake
-#   topo_ping CLIENT           ping the client's backend through its tunnel (5 pings)
+#   topo_ping CLIENT [N]       ping the client's backend through its tunnel (N, default 5)
+#   topo_warm_up N             N pings through every tunnel, output dropped (neighbour
+#                              entries in the proxy, so XDP rather than the agent forwards)
 #   TOPO_CLIENTS, TOPO_TUN_CLIENT[i], TOPO_TUN_SERVER[i], TOPO_BACKEND_NS[i], TOPO_BACKEND_IF[i]
 
 TOPO_FAMILY=${TOPO_FAMILY:-4}
@@ -54,6 +67,12 @@ if [ "$TOPO_FAMILY" = 6 ]; then
 else
 	TOPO_SRV_ADDR=([srvA]=198.51.100.2 [srvB]=198.51.100.3)
 fi
+
+topo_require() {
+	require_root
+	require_cmds wireguard-go wg ip ethtool ping "$@"
+	[ -x "$XWGP_BIN" ] || skip_all "$XWGP_BIN not built"
+}
 
 # A bridge namespace with one veth per attached namespace. Every veth end gets
 # GRO: a veth peer receiving XDP_TX/redirected frames drops them without it.
@@ -119,12 +138,29 @@ topo_setup() {
 	done
 }
 
-# Connect the clients (after xwgp runs): peer = their server key via xwgp.
+# Connect a client (after xwgp runs): peer = its server key via xwgp.
+topo_client_connect() {
+	local c=$1
+	wg_peer "$c" "${TOPO_CLIENT_IF[$c]}" "$(wg_pub "${TOPO_SERVER_KEY[$c]}")" \
+		"${TOPO_TUN_SERVER[$c]}/32" "$(topo_ep "$TOPO_PROXY_C" "$TOPO_PORT")"
+}
+
 topo_clients_connect() {
 	local c
 	for c in "${TOPO_CLIENTS[@]}"; do
-		wg_peer "$c" "${TOPO_CLIENT_IF[$c]}" "$(wg_pub "${TOPO_SERVER_KEY[$c]}")" \
-			"${TOPO_TUN_SERVER[$c]}/32" "$(topo_ep "$TOPO_PROXY_C" "$TOPO_PORT")" || return 1
+		topo_client_connect "$c" || return 1
+	done
+}
+
+topo_client_forget() {
+	local c=$1
+	ns_exec "$c" wg set "${TOPO_CLIENT_IF[$c]}" peer "$(wg_pub "${TOPO_SERVER_KEY[$c]}")" remove
+}
+
+topo_clients_forget() {
+	local c
+	for c in "${TOPO_CLIENTS[@]}"; do
+		topo_client_forget "$c"
 	done
 }
 
@@ -164,6 +200,12 @@ $extra  "servers": [
 JSON
 }
 
+topo_upstream_ephemeral() {
+	local file=$1
+	sed -i "s/\"upstream\": \"\(.*\):51900\"/\"upstream\": \"\1:0\"/" "$file"
+	grep -q '"upstream": ".*:0"' "$file" || { fail config "could not make upstream ephemeral"; exit 1; }
+}
+
 topo_xwgp() {
 	ns_exec proxy "$XWGP_BIN" "$@"
 }
@@ -201,7 +243,23 @@ topo_wait_handshakes() {
 	wait_for "$1" topo_handshakes_done
 }
 
+topo_clients_up() {
+	topo_clients_connect || { fail start "clients did not connect"; exit 1; }
+	if ! topo_wait_handshakes 25; then
+		fail handshakes "not every client completed a handshake"
+		sed 's/^/    /' "$XWGP_LOG"
+		exit 1
+	fi
+}
+
 topo_ping() {
 	local c=$1 n=${2:-5}
 	ns_exec "$c" ping -c "$n" -i 0.2 -W 2 "${TOPO_TUN_SERVER[$c]}"
+}
+
+topo_warm_up() {
+	local c
+	for c in "${TOPO_CLIENTS[@]}"; do
+		topo_ping "$c" "$1" >/dev/null 2>&1
+	done
 }
