@@ -18,6 +18,7 @@
 #include "cache.h"
 #include "config.h"
 #include "fuzz.h"
+#include "fuzz_maps.h"
 #include "wg_crypto.h"
 #include "xwgp.skel.h"
 
@@ -114,17 +115,6 @@ static void check_same(const struct xwgp_cache *a, const struct xwgp_cache *b)
 	}
 }
 
-static void map_clear(int fd, size_t key_size)
-{
-	uint8_t key[64];
-
-	if (key_size > sizeof(key))
-		fuzz_bug("key of %zu bytes", key_size);
-	while (!bpf_map_get_next_key(fd, NULL, key))
-		if (bpf_map_delete_elem(fd, key))
-			fuzz_bug("cannot delete a map entry: %s", strerror(errno));
-}
-
 /* Restore, then every session in the maps must be one the config allows. */
 static void restore(const struct xwgp_cache *c)
 {
@@ -134,10 +124,7 @@ static void restore(const struct xwgp_cache *c)
 	const char *why;
 	int n;
 
-	map_clear(fc.maps.sessions, sizeof(uint32_t));
-	map_clear(fc.maps.srv_index, sizeof(uint32_t));
-	map_clear(fc.maps.sess_meta, sizeof(uint32_t));
-	map_clear(fc.maps.peer_state, sizeof(struct xwgp_peer_key));
+	fuzz_session_tables_clear(&fc.maps);
 	n = cache_restore(&fc.wgit, c, &fc.cfg, 40000);
 	if (n < 0)
 		return;

@@ -41,6 +41,7 @@
 #include "config.h"
 #include "frame.h"
 #include "fuzz.h"
+#include "fuzz_maps.h"
 #include "handler.h"
 #include "obfs.h"
 #include "wg_crypto.h"
@@ -280,23 +281,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 /* ---- the session table ------------------------------------------------------------ */
 
-static void map_clear(int fd, size_t key_size)
-{
-	uint8_t key[64];
-
-	if (key_size > sizeof(key))
-		fuzz_bug("key of %zu bytes", key_size);
-	while (!bpf_map_get_next_key(fd, NULL, key))
-		if (bpf_map_delete_elem(fd, key))
-			fuzz_bug("cannot delete a map entry: %s", strerror(errno));
-}
-
 static void table_reset(void)
 {
-	map_clear(fz.maps.sessions, sizeof(uint32_t));
-	map_clear(fz.maps.srv_index, sizeof(uint32_t));
-	map_clear(fz.maps.sess_meta, sizeof(uint32_t));
-	map_clear(fz.maps.peer_state, sizeof(struct xwgp_peer_key));
+	fuzz_session_tables_clear(&fz.maps);
 }
 
 /* The sel-th session in the table (by map order); false when there is none. */

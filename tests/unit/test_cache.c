@@ -24,6 +24,7 @@
 #include "handler.h"
 #include "log.h"
 #include "reload.h"
+#include "capture.h"
 #include "test.h"
 #include "wg_crypto.h"
 
@@ -48,36 +49,6 @@ static const char config_json[] =
 	"    { \"pubkey\": \"" CLI1 "\", \"forward_to\": \"192.0.2.2:1002\" } ] } ] }";
 
 /* ---- helpers ---------------------------------------------------------------- */
-
-struct capture {
-	int saved;
-	FILE *f;
-};
-
-static void capture_start(struct capture *c)
-{
-	fflush(stderr);
-	c->f = tmpfile();
-	c->saved = dup(2);
-	dup2(fileno(c->f), 2);
-}
-
-static char *capture_end(struct capture *c)
-{
-	long len;
-	char *buf;
-
-	fflush(stderr);
-	dup2(c->saved, 2);
-	close(c->saved);
-	len = ftell(c->f);
-	buf = calloc(1, (size_t)(len > 0 ? len : 0) + 1);
-	rewind(c->f);
-	if (len > 0 && fread(buf, 1, (size_t)len, c->f) != (size_t)len)
-		buf[0] = '\0';
-	fclose(c->f);
-	return buf;
-}
 
 static void key(uint8_t out[static 32], const char *b64)
 {
@@ -176,7 +147,7 @@ static int parse_len(const char *text, size_t len, const struct cache_clock *now
 	int ret;
 
 	memcpy(copy, text, len);
-	capture_start(&cap);
+	capture_start(&cap, 2);
 	ret = cache_parse(copy, len, "/test/cache.json", now, out);
 	free(errs);
 	errs = capture_end(&cap);
@@ -249,7 +220,7 @@ static bool load_config(struct xwgp_server_config *cfg)
 	struct capture cap;
 	int ret;
 
-	capture_start(&cap);
+	capture_start(&cap, 2);
 	ret = config_parse_server(config_json, "<test>", cfg);
 	free(capture_end(&cap));
 	return ret == 0;
@@ -605,7 +576,7 @@ TEST(atomic_write_and_load)
 
 		CHECK(fd >= 0 && write(fd, t, 57) == 57, "truncate");
 		close(fd);
-		capture_start(&cap);
+		capture_start(&cap, 2);
 		CHECK(cache_load(path, &now, &out) == -EINVAL, "truncated file accepted");
 		free(errs);
 		errs = capture_end(&cap);
@@ -754,7 +725,7 @@ TEST(restore_collect_prune)
 	key(p.k.server_pub, CLI2); /* not a configured server */
 	cache_add_peer(&c, &p.k, &p.st);
 
-	capture_start(&cap);
+	capture_start(&cap, 2);
 	n = cache_restore(&t.w, &c, &cfg, 40000);
 	free(capture_end(&cap));
 	CHECK(n == 2, "restored %d sessions, want 2", n);
@@ -784,7 +755,7 @@ TEST(restore_collect_prune)
 		struct capture cap2;
 
 		memcpy(at, ":2000", 5);
-		capture_start(&cap2);
+		capture_start(&cap2, 2);
 		CHECK(config_parse_server(j, "<test>", &cfg2) == 0, "config 2");
 		n = reload_prune(&t.w, &cfg2);
 		free(capture_end(&cap2));
@@ -824,7 +795,7 @@ TEST(reload_apply_swaps_keeps_restart_only)
 	j2 = strdup("{ \"listen\": \":51999\", \"instance\": \"other\", \"obfs\": \"pw\", "
 		    "\"servers\": [ { \"privkey\": \"" PRIV1 "\", \"address\": \"192.0.2.3\", "
 		    "\"peers\": [ { \"forward_to\": \":1\" } ] } ] }");
-	capture_start(&cap);
+	capture_start(&cap, 2);
 	err = config_parse_server(j2, "<test2>", &next);
 	changed = err ? -1 : reload_keep_restart_only(&live, &next);
 	err = err ?: reload_apply(&h, &live, &next);

@@ -16,6 +16,7 @@
 #include "addr.h"
 #include "cmds.h"
 #include "config.h"
+#include "capture.h"
 #include "test.h"
 #include "wg_crypto.h"
 
@@ -40,40 +41,6 @@ static char *J(const char *s)
 		if (*p == '\'')
 			*p = '"';
 	return d;
-}
-
-struct capture {
-	int fd, saved;
-	FILE *f;
-};
-
-static void capture_start(struct capture *c, int fd)
-{
-	fflush(stdout);
-	fflush(stderr);
-	c->fd = fd;
-	c->f = tmpfile();
-	c->saved = dup(fd);
-	dup2(fileno(c->f), fd);
-}
-
-/* Restore the fd; returns what was written meanwhile (heap, NUL-terminated). */
-static char *capture_end(struct capture *c)
-{
-	long len;
-	char *buf;
-
-	fflush(stdout);
-	fflush(stderr);
-	dup2(c->saved, c->fd);
-	close(c->saved);
-	len = ftell(c->f);
-	buf = calloc(1, (size_t)(len > 0 ? len : 0) + 1);
-	rewind(c->f);
-	if (len > 0 && fread(buf, 1, (size_t)len, c->f) != (size_t)len)
-		buf[0] = '\0';
-	fclose(c->f);
-	return buf;
 }
 
 static char *errs; /* stderr of the last parse */

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The fuzz harnesses that run the agent on real BPF maps (fuzz_cache,
+ * fuzz_handler) start every input from empty session tables.
+ */
+#ifndef XWGP_FUZZ_MAPS_H
+#define XWGP_FUZZ_MAPS_H
+
+#include <errno.h>
+#include <bpf/bpf.h>
+
+#include "bpf_loader.h"
+#include "fuzz.h"
+#include "xwgp_abi.h"
+
+static inline void fuzz_map_clear(int fd, size_t key_size)
+{
+	uint8_t key[64];
+
+	if (key_size > sizeof(key))
+		fuzz_bug("key of %zu bytes", key_size);
+	while (!bpf_map_get_next_key(fd, NULL, key))
+		if (bpf_map_delete_elem(fd, key))
+			fuzz_bug("cannot delete a map entry: %s", strerror(errno));
+}
+
+/* Sessions, their index and meta, and the per-key peer state: all gone. */
+static inline void fuzz_session_tables_clear(const struct xwgp_maps *m)
+{
+	fuzz_map_clear(m->sessions, sizeof(uint32_t));
+	fuzz_map_clear(m->srv_index, sizeof(uint32_t));
+	fuzz_map_clear(m->sess_meta, sizeof(uint32_t));
+	fuzz_map_clear(m->peer_state, sizeof(struct xwgp_peer_key));
+}
+
+#endif
