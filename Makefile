@@ -120,7 +120,7 @@ $(BUILD)/tools/%: tests/tools/%.c $(AGENT_LIB) | $(BPF_SKELS)
 $(BUILD) $(BUILD)/agent:
 	$(Q)mkdir -p $@
 
-$(BUILD)/bench/%.bpf.o: tests/bench/%.bpf.c $(BPF_HDRS) | $(BUILD)/bench
+$(BUILD)/bench/%.bpf.o: tests/bench/%.bpf.c $(BPF_HDRS) tests/bench/swap_tx.h | $(BUILD)/bench
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 

@@ -181,21 +181,9 @@ void udp_router_close(struct udp_router *r)
 
 int udp_route_local(const struct xwgp_ep *remote, struct xwgp_ep *local)
 {
-	struct sockaddr_in6 sin6;
-	socklen_t slen = sizeof(sin6);
-	int fd, zero = 0, err = 0;
+	struct udp_router r = UDP_ROUTER_INIT;
+	int err = udp_route_local_kept(&r, remote, local);
 
-	fd = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
-	ep_to_sin6(remote, &sin6);
-	/* connect() on UDP only does the route lookup; nothing is sent. */
-	if (connect(fd, (struct sockaddr *)&sin6, sizeof(sin6)) ||
-	    getsockname(fd, (struct sockaddr *)&sin6, &slen))
-		err = -errno;
-	else
-		ep_from_in6(local, &sin6.sin6_addr, 0);
-	close(fd);
+	udp_router_close(&r);
 	return err;
 }

@@ -11,6 +11,7 @@
 #include <bpf/bpf_endian.h>
 
 #include "xwgp_abi.h"
+#include "swap_tx.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -38,21 +39,6 @@ struct {
 	__type(key, __u32);
 	__type(value, struct xwgp_stat_val);
 } part_stats SEC(".maps");
-
-static __always_inline int swap_tx(struct xdp_md *ctx)
-{
-	void *data = (void *)(long)ctx->data;
-	void *end = (void *)(long)ctx->data_end;
-	struct ethhdr *eth = data;
-	unsigned char tmp[6];
-
-	if ((void *)(eth + 1) > end)
-		return XDP_DROP;
-	__builtin_memcpy(tmp, eth->h_source, 6);
-	__builtin_memcpy(eth->h_source, eth->h_dest, 6);
-	__builtin_memcpy(eth->h_dest, tmp, 6);
-	return XDP_TX;
-}
 
 /* One bpf_ktime_get_boot_ns(): xwgp reads the clock once per forwarded packet. */
 SEC("xdp")
