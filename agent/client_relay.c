@@ -12,11 +12,11 @@
 #include "addr.h"
 #include "byteorder.h"
 #include "client_relay.h"
+#include "clock.h"
 #include "log.h"
 #include "wg_proto.h"
 #include "wgit.h"
 
-#define NSEC_PER_SEC 1000000000ull
 /* Random proxy indexes tried before giving up (the table is tiny vs 2^32). */
 #define PICK_TRIES 16
 

@@ -137,12 +137,6 @@ static __always_inline __u32 parse_packet(struct xdp_md *ctx, const struct xwgp_
 	return check_lengths(p);
 }
 
-/* Type byte 1..4 followed by three zero bytes. */
-static __always_inline bool wg_header_plain(const __u8 *m)
-{
-	return m[0] >= WG_MSG_INITIATION && m[0] <= WG_MSG_TRANSPORT && !m[1] && !m[2] && !m[3];
-}
-
 static __always_inline __u32 check_handshake(const struct pkt *p, __u32 size, __u8 side)
 {
 	if (p->msg_len != size)

@@ -32,6 +32,16 @@ struct xwgp_ep {
 };
 _Static_assert(sizeof(struct xwgp_ep) == 20, "xwgp_ep layout");
 
+/*
+ * Which of our two ports a packet arrived on, which tells its direction: the
+ * client and server index spaces are separate (docs/DESIGN.md section 3).
+ * XDP's struct pkt and the agent's struct handler_pkt both carry it.
+ */
+enum xwgp_side {
+	XWGP_SIDE_CLIENT, /* arrived on listen: client -> server */
+	XWGP_SIDE_SERVER, /* arrived on upstream: server -> client */
+};
+
 /* Source validation levels (mwgp csvl/ssvl). 0 in config means "inherit". */
 #define XWGP_SVL_INHERIT 0
 #define XWGP_SVL_NONE 1 /* accept any source; clients: follow roaming */

@@ -214,7 +214,7 @@ static uint64_t feed(struct handler *h, unsigned int from, unsigned int to)
 	 * one core spends, whatever else the machine runs meanwhile. */
 	t0 = bench_now_ns(CLOCK_THREAD_CPUTIME_ID);
 	for (unsigned int i = from; i < to; i++) {
-		struct pkt p = {
+		struct handler_pkt p = {
 			.side = XWGP_SIDE_CLIENT,
 			.src = env.inits[i].src,
 			.dst = env.dst,

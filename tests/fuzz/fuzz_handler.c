@@ -437,7 +437,7 @@ static size_t obfuscate(uint8_t *d, size_t len, size_t cap)
 static void deliver(struct handler *h, enum xwgp_side side, const struct xwgp_ep *src, uint8_t *d,
 		    size_t len, size_t cap)
 {
-	struct pkt p = {
+	struct handler_pkt p = {
 		.side = side,
 		.src = *src,
 		.data = d,
@@ -516,26 +516,15 @@ static void run_frame(struct fuzz_in *in, struct handler *h)
 	static uint8_t f[PKT_CAP];
 	struct frame_udp fu;
 	size_t len = build_frame(in, f, sizeof(f));
-	struct pkt p = { .via_xsk = true };
 
+	/* The parser's own promise first; handler_frame() parses again. */
 	if (frame_parse_udp(f, len, &fu))
-		return;
-	if (fu.payload < f || fu.payload + fu.len > f + len)
+		fu.len = 0;
+	else if (fu.payload < f || fu.payload + fu.len > f + len)
 		fuzz_bug("frame_parse_udp: payload [%td, +%zu) outside the %zu-byte frame",
 			 fu.payload - f, fu.len, len);
-	if (ntohs(fu.dst.port) == 51820)
-		p.side = XWGP_SIDE_CLIENT;
-	else if (ntohs(fu.dst.port) == 40000)
-		p.side = XWGP_SIDE_SERVER;
-	else
-		return;
-	p.src = fu.src;
-	p.dst = fu.dst;
-	p.data = fu.payload;
-	p.len = fu.len;
-	p.cap = fu.len;
 	fz.cur_cap = fu.len;
-	handler_packet(h, &p);
+	handler_frame(h, f, len);
 }
 
 static void run_record(struct fuzz_in *in)
