@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * `xwgp client' packet rules: see client_relay.h. The message layouts and
- * MAC rules are DESIGN.md section 5, obfuscation section 6.
+ * MAC rules are docs/DESIGN.md section 5, obfuscation section 6.
  */
 #include <errno.h>
 #include <stdlib.h>

@@ -2,7 +2,7 @@
 /*
  * The agent's packet handler: every packet that reaches the agent (from an
  * AF_XDP socket or a UDP socket) ends here, whichever path brought it.
- * It is a complete implementation of every forwarding rule (DESIGN.md
+ * It is a complete implementation of every forwarding rule (docs/DESIGN.md
  * section 2): handshakes (WGIT, MAC recomputation, cookies) and transport
  * (through transport_forward, the twin of the XDP rule).
  */

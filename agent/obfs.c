@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * mwgp 2.1.4+ obfuscation, byte for byte (shared/vectors/README.md has the
+ * mwgp 2.1.4+ obfuscation, byte for byte (tests/vectors/README.md has the
  * rules; tests/vectors/mwgp-obfs.json the vectors this is tested against).
  *
  * Key stream: one XXH64 state (seed 0) is fed the nonce, then K once per

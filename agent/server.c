@@ -2,7 +2,7 @@
 /*
  * `xwgp server CONFIG`: open -> configure -> load -> attach -> run, and on
  * SIGTERM/SIGINT leave the program and maps pinned so transport keeps
- * flowing while no agent runs (DESIGN.md section 7).
+ * flowing while no agent runs (docs/DESIGN.md section 7).
  */
 #include <arpa/inet.h>
 #include <errno.h>

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * xwgp XDP data path (DESIGN.md sections 2-4).
+ * xwgp XDP data path (docs/DESIGN.md sections 2-4).
  *
  * Forwards WireGuard transport messages of known sessions by their receiver
  * index: rewrites MACs, IPs, ports, TTL and the receiver index in place, fixes

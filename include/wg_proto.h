@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * WireGuard message layouts, shared by the XDP program and the agent.
- * All integers on the wire are little-endian (DESIGN.md section 5).
+ * All integers on the wire are little-endian (docs/DESIGN.md section 5).
  * Offsets are relative to the start of the UDP payload.
  */
 #ifndef XWGP_WG_PROTO_H

@@ -3,7 +3,7 @@
  * The ABI between the XDP program (bpf/) and the agent (agent/): map keys and
  * values, counters, constants. One definition for both sides: fixed-width
  * types, explicit padding, sizes pinned with _Static_assert, because pinned
- * maps outlive the agent that created them (DESIGN.md section 7) and a new
+ * maps outlive the agent that created them (docs/DESIGN.md section 7) and a new
  * agent must read them bit for bit.
  */
 #ifndef XWGP_ABI_H

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Traffic for the end-to-end benchmarks (tests/bench/run.sh), on veths in
- * network namespaces (DESIGN.md section 8 says what works there):
+ * network namespaces (docs/DESIGN.md section 8 says what works there):
  *
  *   bench_traffic sink-attach --ifname IF --pin PATH
  *       Attach the counting sink (bench_sink.bpf.c) to IF in native mode and
