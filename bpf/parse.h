@@ -202,6 +202,31 @@ static __always_inline int parse_udp(struct hdr_cursor *c, struct pkt *p)
 }
 
 /*
+ * Ethernet (+VLAN), IPv4/IPv6 and UDP headers of the frame [data, data_end):
+ * 0 with p's headers and addresses set, else the PASS_* reason. The caller
+ * then decides whether the packet is ours, and checks its lengths.
+ */
+static __always_inline __u32 parse_headers(void *data, void *data_end, struct pkt *p)
+{
+	struct hdr_cursor c = { .pos = data, .end = data_end };
+	__be16 proto;
+	__u32 reason;
+
+	p->data_end = data_end;
+	if (parse_eth(&c, p, &proto))
+		return XWGP_STAT_PASS_NOT_OURS;
+	if (proto == bpf_htons(ETH_P_IP))
+		reason = parse_ipv4(&c, p);
+	else if (proto == bpf_htons(ETH_P_IPV6))
+		reason = parse_ipv6(&c, p);
+	else
+		return XWGP_STAT_PASS_NOT_OURS;
+	if (reason)
+		return reason;
+	return parse_udp(&c, p) ? XWGP_STAT_PASS_NOT_OURS : 0;
+}
+
+/*
  * For a packet known to be ours: the IP length must cover exactly the IP
  * header and the UDP datagram, and all of it must be in the frame (bytes
  * after it are link padding). IPv6 forbids a zero UDP checksum (RFC 8200).

@@ -108,26 +108,10 @@ static __always_inline bool is_local_ep(const struct xwgp_ep *ep, const struct p
 static __always_inline __u32 parse_packet(struct xdp_md *ctx, const struct xwgp_cfg *cfg,
 					  struct pkt *p)
 {
-	struct hdr_cursor c = {
-		.pos = (void *)(long)ctx->data,
-		.end = (void *)(long)ctx->data_end,
-	};
-	__be16 proto;
-	__u32 reason;
+	__u32 reason = parse_headers((void *)(long)ctx->data, (void *)(long)ctx->data_end, p);
 
-	p->data_end = c.end;
-	if (parse_eth(&c, p, &proto))
-		return XWGP_STAT_PASS_NOT_OURS;
-	if (proto == bpf_htons(ETH_P_IP))
-		reason = parse_ipv4(&c, p);
-	else if (proto == bpf_htons(ETH_P_IPV6))
-		reason = parse_ipv6(&c, p);
-	else
-		return XWGP_STAT_PASS_NOT_OURS;
 	if (reason)
 		return reason;
-	if (parse_udp(&c, p))
-		return XWGP_STAT_PASS_NOT_OURS;
 	if (is_local_ep(&cfg->listen, p))
 		p->side = SIDE_CLIENT;
 	else if (is_local_ep(&cfg->upstream, p))

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The two frame parsers agree: bpf/parse.h (the XDP program's, compiled here
- * as plain C, in the order of xwgp.bpf.c:parse_packet) and agent/frame.c
- * (frame_parse_udp(), what handler_frame() runs on every AF_XDP frame) get
- * the same frames, a table of valid and broken ones and then a few thousand
- * random mutations of them:
+ * as plain C: parse_headers() + check_lengths(), as xwgp.bpf.c:parse_packet
+ * calls them) and agent/frame.c (frame_parse_udp(), what handler_frame()
+ * runs on every AF_XDP frame) get the same frames, a table of valid and
+ * broken ones and then a few thousand random mutations of them:
  *
  *   XDP (parse.h)                   agent (frame.c)
  *   0: ours, message at p.msg       0, the same payload offset and length,
@@ -38,29 +38,18 @@
 
 #define CAP 256
 
-/* xwgp.bpf.c:parse_packet without the local-address check (handler_frame's port check). */
+/*
+ * xwgp.bpf.c:parse_packet, minus its local-address check (the agent's twin
+ * of that is handler_frame()'s port check, not frame_parse_udp()).
+ */
 static __u32 xdp_parse(uint8_t *f, size_t len, struct pkt *p)
 {
-	struct hdr_cursor c = { .pos = f, .end = f + len };
-	__be16 proto;
 	__u32 reason;
 
 	memset(p, 0, sizeof(*p));
-	p->data_end = c.end;
 	p->frame_len = len;
-	if (parse_eth(&c, p, &proto))
-		return XWGP_STAT_PASS_NOT_OURS;
-	if (proto == bpf_htons(ETH_P_IP))
-		reason = parse_ipv4(&c, p);
-	else if (proto == bpf_htons(ETH_P_IPV6))
-		reason = parse_ipv6(&c, p);
-	else
-		return XWGP_STAT_PASS_NOT_OURS;
-	if (reason)
-		return reason;
-	if (parse_udp(&c, p))
-		return XWGP_STAT_PASS_NOT_OURS;
-	return check_lengths(p);
+	reason = parse_headers(f, f + len, p);
+	return reason ? reason : check_lengths(p);
 }
 
 /* ---- frames ---------------------------------------------------------------- */
