@@ -36,6 +36,7 @@
 #include <bpf/libbpf.h>
 #include <sodium.h>
 
+#include "byteorder.h"
 #include "addr.h"
 #include "bpf_loader.h"
 #include "config.h"
@@ -333,14 +334,6 @@ static void tai_next(uint8_t out[12], bool stale)
 	secs += fz.tai_step;
 	for (int i = 0; i < 8; i++)
 		out[i] = (uint8_t)(secs >> (56 - 8 * i));
-}
-
-static void put_le32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-	p[2] = (uint8_t)(v >> 16);
-	p[3] = (uint8_t)(v >> 24);
 }
 
 static size_t build_init(struct fuzz_in *in, uint8_t *d)
