@@ -15,7 +15,7 @@
  *              for its client key; right or wrong source, mutations
  *   COOKIE     a cookie reply sealed for the MAC1 the backend saw
  *   TRANSPORT  by a session's proxy index, either direction; roaming sources
- *   FRAME      a whole Ethernet frame through frame_parse_udp() (the AF_XDP
+ *   FRAME      a whole Ethernet frame through handler_frame() (the AF_XDP
  *              path), headers built from the input then damaged
  *   EXPIRE     run expiry as if time had passed
  *
