@@ -2,6 +2,8 @@
 #
 #   make            build BPF objects, skeletons and the xwgp binary
 #   make check      install deps, build, run every test suite
+#   make check T=PATTERN  build, run only the matching suites or SUITE/CASE
+#                   (no deps step; T=--list lists them)
 #   make demo       install deps, build, run the end-to-end demo
 #   make bench      install deps, build, run the benchmarks
 #   make deps       install the Debian packages everything needs
@@ -139,8 +141,14 @@ $(BUILD)/bench:
 
 -include $(BENCH_BINS:=.d)
 
+# make check T=PATTERN: only the matching suites (or SUITE/CASE), no deps step;
+# make check T=--list: what PATTERN can name (tests/run.sh documents both).
+ifeq ($(T),)
 check: deps all
-	$(Q)$(SAN_ENV) BUILD=$(BUILD) tests/run.sh
+else
+check: all
+endif
+	$(Q)$(SAN_ENV) BUILD=$(BUILD) tests/run.sh $(if $(T),'$(T)')
 
 demo: deps all
 	$(Q)BUILD=$(BUILD) tests/e2e/demo.sh

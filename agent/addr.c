@@ -337,6 +337,22 @@ int xwgp_ep_to_sockaddr(const struct xwgp_ep *ep, struct sockaddr_storage *ss, s
 	}
 }
 
+void xwgp_ep_to_sin6(const struct xwgp_ep *ep, struct sockaddr_in6 *sin6)
+{
+	memset(sin6, 0, sizeof(*sin6));
+	sin6->sin6_family = AF_INET6;
+	sin6->sin6_port = ep->port;
+	if (ep->family != XWGP_FAMILY_NONE)
+		memcpy(&sin6->sin6_addr, ep->addr, 16);
+}
+
+void xwgp_ep_from_in6(struct xwgp_ep *ep, const struct in6_addr *a, uint16_t port_be)
+{
+	memcpy(ep->addr, a, 16);
+	ep->port = port_be;
+	ep->family = IN6_IS_ADDR_V4MAPPED(a) ? XWGP_FAMILY_IPV4 : XWGP_FAMILY_IPV6;
+}
+
 int xwgp_ep_from_sockaddr(struct xwgp_ep *ep, const struct sockaddr *sa, socklen_t len)
 {
 	if (len < sizeof(sa_family_t))

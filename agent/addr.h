@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 
 #include "xwgp_abi.h"
@@ -86,6 +87,13 @@ int xwgp_ep_to_sockaddr(const struct xwgp_ep *ep, struct sockaddr_storage *ss, s
 
 /* From AF_INET or AF_INET6 (v4-mapped becomes IPv4). -EAFNOSUPPORT, -EINVAL. */
 int xwgp_ep_from_sockaddr(struct xwgp_ep *ep, const struct sockaddr *sa, socklen_t len);
+
+/*
+ * For a dual-stack AF_INET6 socket: IPv4 stays IPv4-mapped, exactly what such
+ * a socket takes and reports. Family NONE gives the wildcard [::]:port.
+ */
+void xwgp_ep_to_sin6(const struct xwgp_ep *ep, struct sockaddr_in6 *sin6);
+void xwgp_ep_from_in6(struct xwgp_ep *ep, const struct in6_addr *a, uint16_t port_be);
 
 /*
  * "192.0.2.1:5", "[2001:db8::1]:5", or ":5" for family NONE. -ENOSPC if buf is

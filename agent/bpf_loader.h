@@ -2,10 +2,10 @@
 /*
  * Loading, pinning and attaching the XDP program, and opening its maps.
  *
- * Restart survival (DESIGN.md section 7): every map and the program are
+ * Restart survival (docs/DESIGN.md section 7): every map and the program are
  * pinned under pin_path; the program is attached the legacy netlink way
  * (bpf_xdp_attach), which stays on the interface after the agent exits.
- * libxdp's dispatcher cannot load on this kernel (DESIGN.md section 8), and a
+ * libxdp's dispatcher cannot load on this kernel (docs/DESIGN.md section 8), and a
  * netlink attachment needs no bpf_link pin, so restart keeps forwarding with
  * no extra moving part. A new agent reuses the pinned maps (after checking
  * their layout) and atomically replaces the old program (XDP_FLAGS_REPLACE).

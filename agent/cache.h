@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The session cache file (DESIGN.md section 7): a JSON copy of the WGIT
+ * The session cache file (docs/DESIGN.md section 7): a JSON copy of the WGIT
  * table (sessions, their meta, per-peer state) that brings the tunnels back
  * after a reboot or `xwgp down', when the pinned maps are gone. While the
  * maps are pinned they are the truth and the file is not read.

@@ -27,12 +27,13 @@
 #include "addr.h"
 #include "client_relay.h"
 #include "client_resolve.h"
+#include "clock.h"
 #include "cmds.h"
 #include "config.h"
+#include "event.h"
 #include "log.h"
 #include "udp_io.h"
 
-#define NSEC_PER_SEC		 1000000000ull
 #define BATCH			 32 /* datagrams per recvmmsg/sendmmsg */
 #define ROUNDS			 8  /* batches per socket per wakeup, so neither side starves */
 #define RESOLVE_INTERVAL_DEFAULT 60
@@ -77,14 +78,6 @@ struct client {
 	struct tx_queue txq[2]; /* [RELAY_LOCAL], [RELAY_SERVER] */
 	struct rx_batch rx;
 };
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
-}
 
 static void usage(FILE *out)
 {
@@ -194,7 +187,7 @@ static void print_stats(struct client *c)
 /* The newest STATS_MAX_SESSIONS sessions, so the file stays small. */
 static void sessions_json(struct client *c, cJSON *arr)
 {
-	uint64_t now = mono_ns();
+	uint64_t now = xwgp_mono_ns();
 	uint32_t n = c->relay.n_sessions;
 
 	for (uint32_t i = n > STATS_MAX_SESSIONS ? n - STATS_MAX_SESSIONS : 0; arr && i < n; i++) {
@@ -277,22 +270,6 @@ static void write_stats_file(struct client *c)
 
 /* ---- batched I/O ------------------------------------------------------------ */
 
-static void ep_to_sin6(const struct xwgp_ep *ep, struct sockaddr_in6 *sin6)
-{
-	memset(sin6, 0, sizeof(*sin6));
-	sin6->sin6_family = AF_INET6;
-	sin6->sin6_port = ep->port;
-	/* IPv4 is stored IPv4-mapped: exactly what a dual-stack socket wants. */
-	memcpy(&sin6->sin6_addr, ep->addr, 16);
-}
-
-static void ep_from_in6(struct xwgp_ep *ep, const struct in6_addr *a, uint16_t port_be)
-{
-	memcpy(ep->addr, a, 16);
-	ep->port = port_be;
-	ep->family = IN6_IS_ADDR_V4MAPPED(a) ? XWGP_FAMILY_IPV4 : XWGP_FAMILY_IPV6;
-}
-
 static void txq_flush(struct client *c, struct tx_queue *q)
 {
 	unsigned int i = 0;
@@ -328,7 +305,7 @@ static int io_send(void *ctx, enum relay_side side, const struct xwgp_ep *local,
 	i = q->n++;
 	m = &q->msgs[i].msg_hdr;
 	memset(m, 0, sizeof(*m));
-	ep_to_sin6(remote, &q->to[i]);
+	xwgp_ep_to_sin6(remote, &q->to[i]);
 	q->iov[i].iov_base = (void *)data;
 	q->iov[i].iov_len = len;
 	m->msg_name = &q->to[i];
@@ -377,7 +354,7 @@ static void rx_local_addr(struct msghdr *m, uint16_t port, struct xwgp_ep *dst)
 			struct in6_pktinfo pi;
 
 			memcpy(&pi, CMSG_DATA(cm), sizeof(pi));
-			ep_from_in6(dst, &pi.ipi6_addr, htons(port));
+			xwgp_ep_from_in6(dst, &pi.ipi6_addr, htons(port));
 		}
 	}
 }
@@ -388,7 +365,7 @@ static int rx_batch(struct client *c, enum relay_side side)
 	int fd = side == RELAY_LOCAL ? c->listen_fd : c->upstream_fd;
 	uint16_t port = side == RELAY_LOCAL ? c->listen_port : c->upstream_port;
 	struct rx_batch *rx = &c->rx;
-	uint64_t now = mono_ns();
+	uint64_t now = xwgp_mono_ns();
 	int n;
 
 	rx_prepare(rx);
@@ -408,7 +385,7 @@ static int rx_batch(struct client *c, enum relay_side side)
 			c->relay.stats[CLIENT_STAT_TOO_BIG]++;
 			continue;
 		}
-		ep_from_in6(&src, &rx->from[i].sin6_addr, rx->from[i].sin6_port);
+		xwgp_ep_from_in6(&src, &rx->from[i].sin6_addr, rx->from[i].sin6_port);
 		rx_local_addr(m, port, &dst);
 		relay_packet(&c->relay, side, &src, &dst, rx->iov[i].iov_base, rx->msgs[i].msg_len,
 			     rx->slot_size, now);
@@ -522,20 +499,13 @@ static void resolve_initial(struct client *c)
 	int ret;
 
 	ret = resolver_resolve_sync(&c->res, STARTUP_RESOLVE_MS, &out);
-	now = mono_ns();
+	now = xwgp_mono_ns();
 	on_resolved(c, ret ? ret : 1, &out, now);
 	if (c->res.mode == RESOLVE_LITERAL)
 		c->next_resolve_ns = 0; /* nothing to re-resolve */
 }
 
 /* ---- setup and loop ---------------------------------------------------------- */
-
-static int epoll_add(int epfd, int fd, uint64_t tag)
-{
-	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = tag };
-
-	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) ? -errno : 0;
-}
 
 /*
  * udp_open gives non-blocking sockets; ours block on send so a full socket
@@ -666,7 +636,7 @@ static void on_signal(struct client *c)
 				break;
 			}
 			pr_info("SIGHUP: resolving `%s' now", c->cfg.server_host);
-			resolve_start(c, mono_ns());
+			resolve_start(c, xwgp_mono_ns());
 			break;
 		default:
 			c->stop = true;
@@ -676,7 +646,7 @@ static void on_signal(struct client *c)
 
 static void on_timer(struct client *c)
 {
-	uint64_t ticks, now = mono_ns();
+	uint64_t ticks, now = xwgp_mono_ns();
 
 	if (read(c->timerfd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
 		pr_debug("timerfd: %s", strerror(errno));
@@ -715,7 +685,7 @@ static int run(struct client *c)
 				on_timer(c);
 				break;
 			case TAG_RESOLVER:
-				resolve_poll(c, mono_ns());
+				resolve_poll(c, xwgp_mono_ns());
 				break;
 			}
 		}

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * `xwgp client' packet rules: see client_relay.h. The message layouts and
- * MAC rules are DESIGN.md section 5, obfuscation section 6.
+ * MAC rules are docs/DESIGN.md section 5, obfuscation section 6.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -12,11 +12,11 @@
 #include "addr.h"
 #include "byteorder.h"
 #include "client_relay.h"
+#include "clock.h"
 #include "log.h"
 #include "wg_proto.h"
 #include "wgit.h"
 
-#define NSEC_PER_SEC 1000000000ull
 /* Random proxy indexes tried before giving up (the table is tiny vs 2^32). */
 #define PICK_TRIES 16
 

@@ -5,7 +5,7 @@
  * server (obfuscated when `obfs' is set) and pass the server's replies
  * (de-obfuscated) back to the local endpoint each session learned.
  *
- * Sessions are tracked by index like the server does (WGIT, DESIGN.md
+ * Sessions are tracked by index like the server does (WGIT, docs/DESIGN.md
  * section 4), in memory: keyed by the local WireGuard's sender index
  * ("client proxy index", the index the server knows), with the server's
  * index from the response ("server proxy index", the index the local

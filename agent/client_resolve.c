@@ -18,20 +18,10 @@
 
 #include "addr.h"
 #include "client_resolve.h"
+#include "clock.h"
 #include "log.h"
 
-#define NSEC_PER_SEC  1000000000ull
-#define NSEC_PER_MSEC 1000000ull
-
 static const uint16_t qtypes[2] = { DNS_TYPE_A, DNS_TYPE_AAAA };
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
-}
 
 static void ep_watch(struct resolver *r, int fd, int op)
 {
@@ -395,7 +385,7 @@ int resolver_poll(struct resolver *r, uint64_t now_ns, struct resolve_result *ou
 
 int resolver_resolve_sync(struct resolver *r, int timeout_ms, struct resolve_result *out)
 {
-	uint64_t deadline = mono_ns() + (uint64_t)timeout_ms * NSEC_PER_MSEC;
+	uint64_t deadline = xwgp_mono_ns() + (uint64_t)timeout_ms * NSEC_PER_MSEC;
 	struct addrinfo *list = NULL;
 	int ret, e;
 
@@ -416,11 +406,11 @@ int resolver_resolve_sync(struct resolver *r, int timeout_ms, struct resolve_res
 	}
 	if (r->busy)
 		return -EBUSY;
-	ret = resolver_start(r, mono_ns());
+	ret = resolver_start(r, xwgp_mono_ns());
 	if (ret)
 		return ret;
 	for (;;) {
-		uint64_t now = mono_ns();
+		uint64_t now = xwgp_mono_ns();
 		struct pollfd pfd = { .fd = r->fd, .events = POLLIN };
 		uint64_t until = r->try_deadline_ns < deadline ? r->try_deadline_ns : deadline;
 

@@ -999,7 +999,7 @@ static void parse_upstream(struct cfg_ctx *ctx, const cJSON *root, struct xwgp_s
 	parse_bind_ep(ctx, root, "", "upstream", XWGP_EP_HOST_OPTIONAL | XWGP_EP_PORT_ZERO, false,
 		      &c->upstream);
 	/*
-	 * The port tells the directions apart (DESIGN.md section 3): a packet to
+	 * The port tells the directions apart (docs/DESIGN.md section 3): a packet to
 	 * listen is client->server, one to upstream server->client.
 	 */
 	if (c->upstream.port && c->upstream.port == c->listen.port)

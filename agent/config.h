@@ -2,7 +2,7 @@
 /*
  * mwgp-compatible configuration: server and client JSON files, with the
  * JSON5 bits mwgp configs use (comments, trailing commas), plus xwgp's own
- * server keys. The contract is the mwgp README (shared/seed/mwgp-README.md).
+ * server keys. The contract is the mwgp README (github.com/haruue-net/mwgp).
  *
  * Loading validates everything it can without touching the system (files
  * named by privkey_file are read, host names resolved; interfaces are not

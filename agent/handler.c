@@ -14,16 +14,6 @@
 #include "log.h"
 #include "wg_proto.h"
 
-#define NSEC_PER_SEC 1000000000ull
-
-uint64_t xwgp_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_BOOTTIME, &ts);
-	return (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
-}
-
 #define COUNT(h, name) ((h)->stats[XWGP_AGENT_STAT_##name]++)
 
 int handler_init(struct handler *h, const struct xwgp_server_config *cfg,
@@ -148,7 +138,7 @@ static void send_to_client(struct handler *h, const struct xwgp_session *s,
  * A client packet that is not plain WireGuard: de-obfuscate it in place
  * (it only shrinks). Returns false when it must be dropped.
  */
-static bool client_deobfuscate(struct handler *h, struct pkt *p)
+static bool client_deobfuscate(struct handler *h, struct handler_pkt *p)
 {
 	bool decoded;
 	int n;
@@ -167,7 +157,7 @@ static bool client_deobfuscate(struct handler *h, struct pkt *p)
  * Handshake initiation from a client: pick the server by MAC1, learn the
  * client key, pick the peer, create the session, translate, forward.
  */
-static void handle_initiation(struct handler *h, struct pkt *p)
+static void handle_initiation(struct handler *h, struct handler_pkt *p)
 {
 	const struct xwgp_server_cfg *srv;
 	const struct xwgp_peer_cfg *peer;
@@ -259,7 +249,7 @@ static void handle_initiation(struct handler *h, struct pkt *p)
 }
 
 /* Handshake response from a backend: register its index, translate, pass on. */
-static void handle_response(struct handler *h, struct pkt *p)
+static void handle_response(struct handler *h, struct handler_pkt *p)
 {
 	uint32_t receiver = get_le32(p->data + WG_RESP_OFF_RECEIVER);
 	uint32_t sender = get_le32(p->data + WG_RESP_OFF_SENDER);
@@ -307,7 +297,7 @@ static void handle_response(struct handler *h, struct pkt *p)
  * of re-sent initiations, then pass it on, re-sealed for the MAC1 the
  * client really sent when we had changed it.
  */
-static void handle_cookie(struct handler *h, struct pkt *p)
+static void handle_cookie(struct handler *h, struct handler_pkt *p)
 {
 	uint32_t receiver = get_le32(p->data + WG_COOKIE_OFF_RECEIVER);
 	struct xwgp_session_meta meta;
@@ -351,7 +341,7 @@ static void handle_cookie(struct handler *h, struct pkt *p)
 }
 
 /* Transport that reached the agent: the same rule as XDP, via the socket. */
-static void handle_transport(struct handler *h, struct pkt *p)
+static void handle_transport(struct handler *h, struct handler_pkt *p)
 {
 	uint32_t receiver = get_le32(p->data + WG_TRANSPORT_OFF_RECEIVER);
 	struct transport_out out;
@@ -385,7 +375,7 @@ static void handle_transport(struct handler *h, struct pkt *p)
 	}
 }
 
-void handler_packet(struct handler *h, struct pkt *p)
+void handler_packet(struct handler *h, struct handler_pkt *p)
 {
 	uint8_t type;
 

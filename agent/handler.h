@@ -2,7 +2,7 @@
 /*
  * The agent's packet handler: every packet that reaches the agent (from an
  * AF_XDP socket or a UDP socket) ends here, whichever path brought it.
- * It is a complete implementation of every forwarding rule (DESIGN.md
+ * It is a complete implementation of every forwarding rule (docs/DESIGN.md
  * section 2): handshakes (WGIT, MAC recomputation, cookies) and transport
  * (through transport_forward, the twin of the XDP rule).
  */
@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "clock.h"
 #include "config.h"
 #include "dh_cache.h"
 #include "obfs.h"
@@ -23,7 +24,7 @@
 #include "xwgp_agent_stats.h"
 
 /* One UDP datagram as the handler sees it. */
-struct pkt {
+struct handler_pkt {
 	enum xwgp_side side; /* arrived on listen (client) or upstream (server) */
 	struct xwgp_ep src; /* remote sender */
 	struct xwgp_ep dst; /* our local address it was sent to */
@@ -76,9 +77,8 @@ void handler_fini(struct handler *h);
  */
 int handler_set_obfs(struct handler *h, const char *password);
 
-void handler_packet(struct handler *h, struct pkt *p);
-
-/* CLOCK_BOOTTIME in ns: the clock bpf_ktime_get_boot_ns() reads. */
-uint64_t xwgp_now_ns(void);
+void handler_packet(struct handler *h, struct handler_pkt *p);
+/* A whole frame from AF_XDP (handler_frame.c): parsed, then handler_packet(). */
+void handler_frame(struct handler *h, uint8_t *frame, size_t len);
 
 #endif

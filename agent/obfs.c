@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * mwgp 2.1.4+ obfuscation, byte for byte (shared/vectors/README.md has the
+ * mwgp 2.1.4+ obfuscation, byte for byte (tests/vectors/README.md has the
  * rules; tests/vectors/mwgp-obfs.json the vectors this is tested against).
  *
  * Key stream: one XXH64 state (seed 0) is fed the nonce, then K once per
@@ -12,6 +12,7 @@
 
 #include <sodium.h>
 
+#include "byteorder.h"
 #include "obfs.h"
 #include "wg_proto.h"
 
@@ -41,11 +42,6 @@ static inline uint64_t rd64(const uint8_t *p)
 	for (int i = 7; i >= 0; i--)
 		v = v << 8 | p[i];
 	return v;
-}
-
-static inline uint32_t rd32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
 static inline uint64_t xxh_round(uint64_t acc, uint64_t in)
@@ -118,7 +114,7 @@ uint64_t obfs_xxh64_digest(const struct obfs_xxh64 *s)
 	for (; p + 8 <= end; p += 8)
 		h = rotl64(h ^ xxh_round(0, rd64(p)), 27) * P64_1 + P64_4;
 	if (p + 4 <= end) {
-		h = rotl64(h ^ (uint64_t)rd32(p) * P64_1, 23) * P64_2 + P64_3;
+		h = rotl64(h ^ (uint64_t)get_le32(p) * P64_1, 23) * P64_2 + P64_3;
 		p += 4;
 	}
 	for (; p < end; p++)
@@ -195,8 +191,7 @@ void obfs_key_wipe(struct obfs_key *k)
 
 bool obfs_is_plain(const uint8_t *p, size_t len)
 {
-	return len >= WG_HEADER_LEN && p[0] >= WG_MSG_INITIATION && p[0] <= WG_MSG_TRANSPORT &&
-	       !p[1] && !p[2] && !p[3];
+	return len >= WG_HEADER_LEN && wg_header_plain(p);
 }
 
 static void draw(obfs_rand_fn rnd, void *ctx, uint8_t *out, size_t n)

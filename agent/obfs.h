@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * mwgp-compatible traffic obfuscation (DESIGN.md section 6, exact rules in
- * shared/vectors/README.md): per packet a 16-byte nonce (the last 16 bytes
+ * mwgp-compatible traffic obfuscation (docs/DESIGN.md section 6, exact rules in
+ * tests/vectors/README.md): per packet a 16-byte nonce (the last 16 bytes
  * on the wire) and K = SHA-256(password) drive one streaming XXH64 whose
  * successive digests XOR the message 8 bytes at a time. Handshakes get a
  * random suffix, short transport packets a random 16-byte nonce.

@@ -2,7 +2,7 @@
 /*
  * `xwgp server CONFIG`: open -> configure -> load -> attach -> run, and on
  * SIGTERM/SIGINT leave the program and maps pinned so transport keeps
- * flowing while no agent runs (DESIGN.md section 7).
+ * flowing while no agent runs (docs/DESIGN.md section 7).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -23,8 +23,10 @@
 
 #include "bpf_loader.h"
 #include "cache.h"
+#include "clock.h"
 #include "cmds.h"
 #include "config.h"
+#include "event.h"
 #include "frame.h"
 #include "handler.h"
 #include "log.h"
@@ -34,7 +36,6 @@
 
 #define MAX_XSKS XWGP_MAX_XSKS
 #define RX_BUF 65536
-#define NSEC_PER_SEC 1000000000ull
 
 struct server {
 	struct xwgp_server_config cfg;
@@ -197,18 +198,11 @@ static int setup_interfaces(struct server *s)
 	return 0;
 }
 
-static int epoll_add(int epfd, int fd, uint64_t tag)
-{
-	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = tag };
-
-	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) ? -errno : 0;
-}
-
 enum { TAG_LISTEN = 1, TAG_UPSTREAM, TAG_SIGNAL, TAG_TIMER, TAG_XSK_BASE = 16 };
 
 static void drain_udp(struct server *s, int fd, enum xwgp_side side, uint16_t port)
 {
-	struct pkt p = { .side = side, .data = s->buf, .cap = sizeof(s->buf) };
+	struct handler_pkt p = { .side = side, .data = s->buf, .cap = sizeof(s->buf) };
 
 	for (int budget = 0; budget < 1024; budget++) {
 		int n = udp_recv(fd, s->buf, sizeof(s->buf), &p.src, &p.dst, port);
@@ -229,25 +223,8 @@ static void drain_udp(struct server *s, int fd, enum xwgp_side side, uint16_t po
 static void on_xsk_frame(void *ctx, uint8_t *frame, size_t len)
 {
 	struct server *s = ctx;
-	struct frame_udp f;
-	struct pkt p = { .via_xsk = true };
 
-	if (frame_parse_udp(frame, len, &f)) {
-		s->h.stats[XWGP_AGENT_STAT_MALFORMED]++;
-		return;
-	}
-	if (ntohs(f.dst.port) == s->listen_port)
-		p.side = XWGP_SIDE_CLIENT;
-	else if (ntohs(f.dst.port) == s->upstream_port)
-		p.side = XWGP_SIDE_SERVER;
-	else
-		return;
-	p.src = f.src;
-	p.dst = f.dst;
-	p.data = f.payload;
-	p.len = f.len;
-	p.cap = f.len;
-	handler_packet(&s->h, &p);
+	handler_frame(&s->h, frame, len);
 }
 
 /* Continue the counters of the previous agent (they live in the pinned map). */

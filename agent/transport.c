@@ -14,12 +14,6 @@
 /* Session last_seen_ns is written only when it moved by more than this (as XDP). */
 #define LAST_SEEN_GRANULARITY_NS 1000000000ULL
 
-/* Type byte 1..4 followed by three zero bytes. */
-static bool wg_header_plain(const uint8_t *m)
-{
-	return m[0] >= WG_MSG_INITIATION && m[0] <= WG_MSG_TRANSPORT && !m[1] && !m[2] && !m[3];
-}
-
 int transport_parse(const uint8_t *payload, size_t len, uint32_t max_packet_size,
 		    uint32_t *receiver)
 {

@@ -22,11 +22,6 @@
 
 #include "xwgp_abi.h"
 
-enum xwgp_side {
-	XWGP_SIDE_CLIENT, /* arrived on the listen socket: client -> server */
-	XWGP_SIDE_SERVER, /* arrived on the upstream socket: server -> client */
-};
-
 struct transport_out {
 	struct xwgp_ep src;    /* our address to send from (family NONE: any) */
 	struct xwgp_ep dst;    /* where to send */

@@ -5,23 +5,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "addr.h"
 #include "udp_io.h"
-
-static void ep_to_sin6(const struct xwgp_ep *ep, struct sockaddr_in6 *sin6)
-{
-	memset(sin6, 0, sizeof(*sin6));
-	sin6->sin6_family = AF_INET6;
-	sin6->sin6_port = ep->port;
-	if (ep->family != XWGP_FAMILY_NONE)
-		memcpy(&sin6->sin6_addr, ep->addr, 16);
-}
-
-static void ep_from_in6(struct xwgp_ep *ep, const struct in6_addr *a, uint16_t port_be)
-{
-	memcpy(ep->addr, a, 16);
-	ep->port = port_be;
-	ep->family = IN6_IS_ADDR_V4MAPPED(a) ? XWGP_FAMILY_IPV4 : XWGP_FAMILY_IPV6;
-}
 
 /*
  * Room for a burst: the agent shares its core with everything else, and a
@@ -52,7 +37,7 @@ int udp_open(const struct xwgp_ep *ep, uint16_t *bound_port)
 	    setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof(one)))
 		goto err;
 	udp_size_buffers(fd);
-	ep_to_sin6(ep, &sin6);
+	xwgp_ep_to_sin6(ep, &sin6);
 	if (bind(fd, (struct sockaddr *)&sin6, sizeof(sin6)))
 		goto err;
 	if (getsockname(fd, (struct sockaddr *)&sin6, &slen))
@@ -87,14 +72,14 @@ int udp_recv(int fd, uint8_t *buf, size_t cap, struct xwgp_ep *src, struct xwgp_
 		return -errno;
 	if (msg.msg_flags & MSG_TRUNC)
 		return -EMSGSIZE; /* larger than any packet we accept */
-	ep_from_in6(src, &from.sin6_addr, from.sin6_port);
+	xwgp_ep_from_in6(src, &from.sin6_addr, from.sin6_port);
 	memset(dst, 0, sizeof(*dst));
 	for (c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
 		if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
 			struct in6_pktinfo pi;
 
 			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
-			ep_from_in6(dst, &pi.ipi6_addr, htons(local_port));
+			xwgp_ep_from_in6(dst, &pi.ipi6_addr, htons(local_port));
 		}
 	}
 	return (int)n;
@@ -113,7 +98,7 @@ int udp_send(int fd, const struct xwgp_ep *local, const struct xwgp_ep *remote,
 		.msg_iovlen = 1,
 	};
 
-	ep_to_sin6(remote, &to);
+	xwgp_ep_to_sin6(remote, &to);
 	if (local && local->family != XWGP_FAMILY_NONE) {
 		struct in6_pktinfo pi = {};
 		struct cmsghdr *c;
@@ -161,12 +146,12 @@ int udp_route_local_kept(struct udp_router *r, const struct xwgp_ep *remote,
 			return nfd;
 		*fd = nfd;
 	}
-	ep_to_sin6(remote, &sin6);
+	xwgp_ep_to_sin6(remote, &sin6);
 	/* connect() on UDP only does the route lookup; nothing is sent. */
 	if (connect(*fd, (struct sockaddr *)&sin6, sizeof(sin6)) ||
 	    getsockname(*fd, (struct sockaddr *)&sin6, &slen))
 		return -errno;
-	ep_from_in6(local, &sin6.sin6_addr, 0);
+	xwgp_ep_from_in6(local, &sin6.sin6_addr, 0);
 	return 0;
 }
 

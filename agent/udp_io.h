@@ -4,7 +4,7 @@
  * stores IPv4 as ::ffff:a.b.c.d, which is exactly how a dual-stack socket
  * names IPv4 peers, so no family juggling is needed. IPV6_PKTINFO gives the
  * local address a datagram was sent to and picks our source address when
- * sending (the address the client used, DESIGN.md section 3).
+ * sending (the address the client used, docs/DESIGN.md section 3).
  */
 #ifndef XWGP_UDP_IO_H
 #define XWGP_UDP_IO_H

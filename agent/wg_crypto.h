@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * WireGuard handshake crypto the agent needs (DESIGN.md section 5):
+ * WireGuard handshake crypto the agent needs (docs/DESIGN.md section 5):
  * Noise_IKpsk2_25519_ChaChaPoly_BLAKE2s primitives, MAC1/MAC2, cookie
  * replies, and the responder half of an initiation, enough to learn the
  * client's static public key. Initiation creation is here too, for tests,

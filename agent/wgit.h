@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The WGIT session table (DESIGN.md section 4) as the agent sees it: the
+ * The WGIT session table (docs/DESIGN.md section 4) as the agent sees it: the
  * pinned maps are the only store, so a restarted agent (or `xwgp show`)
  * sees exactly what the XDP program forwards with.
  *

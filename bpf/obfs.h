@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * mwgp obfuscation of transport headers in XDP (DESIGN.md section 6; the
- * agent's twin is agent/obfs.c, the exact rules shared/vectors/README.md).
+ * mwgp obfuscation of transport headers in XDP (docs/DESIGN.md section 6; the
+ * agent's twin is agent/obfs.c, the exact rules tests/vectors/README.md).
  *
  * A transport message has only its first 16 bytes XORed, with key_0 and
  * key_1 of one streaming XXH64 (seed 0) fed nonce || K || K. With a 16-byte

@@ -12,15 +12,18 @@
 #ifndef XWGP_BPF_PARSE_H
 #define XWGP_BPF_PARSE_H
 
+#include "byteorder.h"
 #include "consts.h"
 #include "xwgp_abi.h"
 
 _Static_assert(XWGP_STAT_RX == 0, "0 means 'no verdict yet' in the parsers");
 
-enum pkt_side {
-	SIDE_CLIENT, /* arrived on the listen port: client -> server */
-	SIDE_SERVER, /* arrived on the upstream port: server -> client */
-};
+/*
+ * enum xwgp_side (include/xwgp_abi.h) under the short names xwgp.bpf.c uses.
+ * TODO(merge): spell them XWGP_SIDE_* in the BPF code and drop these two.
+ */
+#define SIDE_CLIENT XWGP_SIDE_CLIENT
+#define SIDE_SERVER XWGP_SIDE_SERVER
 
 /* What the forwarding does to the obfuscation of a transport message. */
 enum pkt_obfs {
@@ -68,23 +71,9 @@ struct pkt {
 	__u8 family;   /* XWGP_FAMILY_* */
 	__u8 vlan;     /* one VLAN tag present */
 	__u8 type;     /* WireGuard message type */
-	__u8 side;     /* enum pkt_side */
+	__u8 side;     /* enum xwgp_side */
 	__u8 obfs;     /* enum pkt_obfs */
 };
-
-/* WireGuard integers are little-endian on the wire. */
-static __always_inline __u32 get_le32(const __u8 *p)
-{
-	return (__u32)p[0] | (__u32)p[1] << 8 | (__u32)p[2] << 16 | (__u32)p[3] << 24;
-}
-
-static __always_inline void put_le32(__u8 *p, __u32 v)
-{
-	p[0] = v;
-	p[1] = v >> 8;
-	p[2] = v >> 16;
-	p[3] = v >> 24;
-}
 
 /* A 32-bit word in raw memory order (for checksums), alignment-agnostic. */
 static __always_inline __u32 load_raw32(const void *p)
@@ -210,6 +199,31 @@ static __always_inline int parse_udp(struct hdr_cursor *c, struct pkt *p)
 	p->sport = udp->source;
 	p->dport = udp->dest;
 	return 0;
+}
+
+/*
+ * Ethernet (+VLAN), IPv4/IPv6 and UDP headers of the frame [data, data_end):
+ * 0 with p's headers and addresses set, else the PASS_* reason. The caller
+ * then decides whether the packet is ours, and checks its lengths.
+ */
+static __always_inline __u32 parse_headers(void *data, void *data_end, struct pkt *p)
+{
+	struct hdr_cursor c = { .pos = data, .end = data_end };
+	__be16 proto;
+	__u32 reason;
+
+	p->data_end = data_end;
+	if (parse_eth(&c, p, &proto))
+		return XWGP_STAT_PASS_NOT_OURS;
+	if (proto == bpf_htons(ETH_P_IP))
+		reason = parse_ipv4(&c, p);
+	else if (proto == bpf_htons(ETH_P_IPV6))
+		reason = parse_ipv6(&c, p);
+	else
+		return XWGP_STAT_PASS_NOT_OURS;
+	if (reason)
+		return reason;
+	return parse_udp(&c, p) ? XWGP_STAT_PASS_NOT_OURS : 0;
 }
 
 /*

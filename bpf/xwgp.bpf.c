@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * xwgp XDP data path (DESIGN.md sections 2-4).
+ * xwgp XDP data path (docs/DESIGN.md sections 2-4).
  *
  * Forwards WireGuard transport messages of known sessions by their receiver
  * index: rewrites MACs, IPs, ports, TTL and the receiver index in place, fixes
@@ -108,26 +108,10 @@ static __always_inline bool is_local_ep(const struct xwgp_ep *ep, const struct p
 static __always_inline __u32 parse_packet(struct xdp_md *ctx, const struct xwgp_cfg *cfg,
 					  struct pkt *p)
 {
-	struct hdr_cursor c = {
-		.pos = (void *)(long)ctx->data,
-		.end = (void *)(long)ctx->data_end,
-	};
-	__be16 proto;
-	__u32 reason;
+	__u32 reason = parse_headers((void *)(long)ctx->data, (void *)(long)ctx->data_end, p);
 
-	p->data_end = c.end;
-	if (parse_eth(&c, p, &proto))
-		return XWGP_STAT_PASS_NOT_OURS;
-	if (proto == bpf_htons(ETH_P_IP))
-		reason = parse_ipv4(&c, p);
-	else if (proto == bpf_htons(ETH_P_IPV6))
-		reason = parse_ipv6(&c, p);
-	else
-		return XWGP_STAT_PASS_NOT_OURS;
 	if (reason)
 		return reason;
-	if (parse_udp(&c, p))
-		return XWGP_STAT_PASS_NOT_OURS;
 	if (is_local_ep(&cfg->listen, p))
 		p->side = SIDE_CLIENT;
 	else if (is_local_ep(&cfg->upstream, p))
@@ -135,12 +119,6 @@ static __always_inline __u32 parse_packet(struct xdp_md *ctx, const struct xwgp_
 	else
 		return XWGP_STAT_PASS_NOT_OURS;
 	return check_lengths(p);
-}
-
-/* Type byte 1..4 followed by three zero bytes. */
-static __always_inline bool wg_header_plain(const __u8 *m)
-{
-	return m[0] >= WG_MSG_INITIATION && m[0] <= WG_MSG_TRANSPORT && !m[1] && !m[2] && !m[3];
 }
 
 static __always_inline __u32 check_handshake(const struct pkt *p, __u32 size, __u8 side)

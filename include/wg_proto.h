@@ -1,11 +1,19 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * WireGuard message layouts, shared by the XDP program and the agent.
- * All integers on the wire are little-endian (DESIGN.md section 5).
+ * All integers on the wire are little-endian (docs/DESIGN.md section 5).
  * Offsets are relative to the start of the UDP payload.
  */
 #ifndef XWGP_WG_PROTO_H
 #define XWGP_WG_PROTO_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#include <stdbool.h>
+#endif
+#ifndef __always_inline
+#define __always_inline inline __attribute__((always_inline))
+#endif
 
 enum wg_msg_type {
 	WG_MSG_INITIATION = 1,
@@ -25,6 +33,17 @@ enum wg_msg_type {
 
 /* Every message starts with type (1 byte) and three reserved zero bytes. */
 #define WG_HEADER_LEN 4
+
+/*
+ * A plain WireGuard header: type 1..4 followed by three zero bytes (the
+ * caller has checked WG_HEADER_LEN bytes are there). What obfuscation never
+ * produces, so plain and obfuscated clients share one port (docs/DESIGN.md
+ * section 6).
+ */
+static __always_inline bool wg_header_plain(const __u8 *m)
+{
+	return m[0] >= WG_MSG_INITIATION && m[0] <= WG_MSG_TRANSPORT && !m[1] && !m[2] && !m[3];
+}
 
 /* type 1: handshake initiation, 148 bytes */
 #define WG_INIT_LEN 148

@@ -3,7 +3,7 @@
  * The ABI between the XDP program (bpf/) and the agent (agent/): map keys and
  * values, counters, constants. One definition for both sides: fixed-width
  * types, explicit padding, sizes pinned with _Static_assert, because pinned
- * maps outlive the agent that created them (DESIGN.md section 7) and a new
+ * maps outlive the agent that created them (docs/DESIGN.md section 7) and a new
  * agent must read them bit for bit.
  */
 #ifndef XWGP_ABI_H
@@ -31,6 +31,16 @@ struct xwgp_ep {
 	__u16 family; /* XWGP_FAMILY_* */
 };
 _Static_assert(sizeof(struct xwgp_ep) == 20, "xwgp_ep layout");
+
+/*
+ * Which of our two ports a packet arrived on, which tells its direction: the
+ * client and server index spaces are separate (docs/DESIGN.md section 3).
+ * XDP's struct pkt and the agent's struct handler_pkt both carry it.
+ */
+enum xwgp_side {
+	XWGP_SIDE_CLIENT, /* arrived on listen: client -> server */
+	XWGP_SIDE_SERVER, /* arrived on upstream: server -> client */
+};
 
 /* Source validation levels (mwgp csvl/ssvl). 0 in config means "inherit". */
 #define XWGP_SVL_INHERIT 0

@@ -220,7 +220,7 @@ static struct xwgp_session session_base(uint32_t cp, uint32_t sp)
 		.csvl = XWGP_CSVL_DEFAULT,
 		.ssvl = XWGP_SSVL_DEFAULT,
 		.flags = XWGP_SF_ESTABLISHED,
-		.last_seen_ns = bench_now_ns(CLOCK_BOOTTIME),
+		.last_seen_ns = xwgp_clock_ns(CLOCK_BOOTTIME),
 	};
 }
 
@@ -465,9 +465,9 @@ static int test_run(struct fp_case *c, unsigned long repeat, struct bench_frame 
 	uint64_t t0;
 	int err;
 
-	t0 = bench_now_ns(CLOCK_MONOTONIC);
+	t0 = xwgp_clock_ns(CLOCK_MONOTONIC);
 	err = bpf_prog_test_run_opts(c->prog, &o);
-	*wall_ns = bench_now_ns(CLOCK_MONOTONIC) - t0;
+	*wall_ns = xwgp_clock_ns(CLOCK_MONOTONIC) - t0;
 	if (err)
 		return -errno;
 	out->len = o.data_size_out;

@@ -3,7 +3,7 @@
  * Packet generator for the end-to-end benchmarks (bench_traffic gen): run
  * with BPF_PROG_TEST_RUN and BPF_F_TEST_XDP_LIVE_FRAMES on a veth, every
  * frame this returns XDP_TX for is really transmitted to the veth peer
- * (DESIGN.md section 8: xdp-trafficgen does not load on this kernel).
+ * (docs/DESIGN.md section 8: xdp-trafficgen does not load on this kernel).
  *
  * Two things the kernel's live-frames mode leaves to the program:
  *  - Frame contents are written once per page, and pages are recycled after

@@ -145,12 +145,12 @@ int main(int argc, char **argv)
 		bench_log("loading with max_sessions %u failed: %s", total, strerror(-err));
 		return 1;
 	}
-	t0 = bench_now_ns(CLOCK_MONOTONIC);
+	t0 = xwgp_clock_ns(CLOCK_MONOTONIC);
 	err = fill(&l.maps, total) ?: verify(&l.maps, total);
 	if (!err)
 		printf("{\"id\":\"memory.fill\",\"sessions\":%u,\"fill_sec\":%.2f,"
 		       "\"session_value_bytes\":%zu,\"meta_value_bytes\":%zu}\n",
-		       total, (bench_now_ns(CLOCK_MONOTONIC) - t0) / 1e9,
+		       total, (xwgp_clock_ns(CLOCK_MONOTONIC) - t0) / 1e9,
 		       sizeof(struct xwgp_session), sizeof(struct xwgp_session_meta));
 	xwgp_loader_close(&l); /* the pins stay for bpftool */
 	return err ? 1 : 0;

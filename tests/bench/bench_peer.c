@@ -121,8 +121,8 @@ static int cmd_backend(const struct opts *o)
 	fd = udp_bound(o->listen);
 	if (fd < 0)
 		return 1;
-	deadline = bench_now_ns(CLOCK_MONOTONIC) + o->timeout * 1000000000ull;
-	while (bench_now_ns(CLOCK_MONOTONIC) < deadline) {
+	deadline = xwgp_clock_ns(CLOCK_MONOTONIC) + o->timeout * 1000000000ull;
+	while (xwgp_clock_ns(CLOCK_MONOTONIC) < deadline) {
 		ssize_t n = recv_wait(fd, buf, sizeof(buf), &from, &flen, 200);
 
 		if (n != WG_INIT_LEN || buf[0] != WG_MSG_INITIATION)
@@ -182,9 +182,9 @@ static int cmd_client(const struct opts *o)
 	fd = udp_bound(o->bind);
 	if (fd < 0)
 		goto out;
-	deadline = bench_now_ns(CLOCK_MONOTONIC) + o->timeout * 1000000000ull;
-	while (ret && bench_now_ns(CLOCK_MONOTONIC) < deadline) {
-		uint64_t resend = bench_now_ns(CLOCK_MONOTONIC) + 1000000000ull;
+	deadline = xwgp_clock_ns(CLOCK_MONOTONIC) + o->timeout * 1000000000ull;
+	while (ret && xwgp_clock_ns(CLOCK_MONOTONIC) < deadline) {
+		uint64_t resend = xwgp_clock_ns(CLOCK_MONOTONIC) + 1000000000ull;
 
 		randombytes_buf(eph, sizeof(eph));
 		wg_tai64n_now(tai);
@@ -193,7 +193,7 @@ static int cmd_client(const struct opts *o)
 			bench_log("client: sending the initiation failed: %s", strerror(errno));
 			break;
 		}
-		while (ret && bench_now_ns(CLOCK_MONOTONIC) < resend) {
+		while (ret && xwgp_clock_ns(CLOCK_MONOTONIC) < resend) {
 			ssize_t n = recv_wait(fd, buf, sizeof(buf), &from, &flen, 100);
 
 			if (n == WG_RESP_LEN && buf[0] == WG_MSG_RESPONSE &&

@@ -5,7 +5,7 @@
  * counted and dropped; everything else (handshakes, ARP, ND) is passed to
  * the stack, so a benchmark backend can still answer the handshake.
  * Its veth peer needs an XDP program to accept redirected frames at all
- * (DESIGN.md section 8); this is it.
+ * (docs/DESIGN.md section 8); this is it.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Traffic for the end-to-end benchmarks (tests/bench/run.sh), on veths in
- * network namespaces (DESIGN.md section 8 says what works there):
+ * network namespaces (docs/DESIGN.md section 8 says what works there):
  *
  *   bench_traffic sink-attach --ifname IF --pin PATH
  *       Attach the counting sink (bench_sink.bpf.c) to IF in native mode and
@@ -185,7 +185,7 @@ static int gen_runs(uint32_t n)
  */
 static int run_step(double rate, double secs, struct step *s)
 {
-	uint64_t before = sink_read(), t0 = bench_now_ns(CLOCK_MONOTONIC);
+	uint64_t before = sink_read(), t0 = xwgp_clock_ns(CLOCK_MONOTONIC);
 	uint64_t end = t0 + (uint64_t)(secs * 1e9);
 	/* Unpaced, 2^18 frames take ~50 ms; paced, most runs are a ~100 ns drop. */
 	uint32_t runs = rate > 0 ? 1u << 21 : 1u << 18;
@@ -196,9 +196,9 @@ static int run_step(double rate, double secs, struct step *s)
 	g.skel->bss->interval_ns = rate > 0 ? (uint64_t)(1e9 / rate) : 0;
 	g.skel->bss->next_ns = 0;
 	g.skel->bss->sent = 0;
-	while (!err && bench_now_ns(CLOCK_MONOTONIC) < end)
+	while (!err && xwgp_clock_ns(CLOCK_MONOTONIC) < end)
 		err = gen_runs(runs);
-	s->secs = (bench_now_ns(CLOCK_MONOTONIC) - t0) / 1e9;
+	s->secs = (xwgp_clock_ns(CLOCK_MONOTONIC) - t0) / 1e9;
 	s->sent = g.skel->bss->sent;
 	usleep(DRAIN_MS * 1000);
 	s->delivered = sink_read() - before;

@@ -27,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "pkt.h"
 #include "wg_proto.h"
 #include "xwgp_abi.h"
@@ -47,14 +48,6 @@ struct bench_udp_spec {
 	const uint8_t *payload;
 	size_t payload_len;
 };
-
-static inline uint64_t bench_now_ns(clockid_t clk)
-{
-	struct timespec ts;
-
-	clock_gettime(clk, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 /* "aa:bb:cc:dd:ee:ff" -> 6 bytes; 0 or -EINVAL. */
 static inline int bench_parse_mac(uint8_t out[6], const char *s)

@@ -34,6 +34,7 @@
 #include <time.h>
 
 #include "bpf_env.h"
+#include "clock.h"
 #include "test.h"
 #include "transport.h"
 #include "wg_proto.h"
@@ -181,14 +182,6 @@ struct agent_result {
 	uint8_t payload[FRAME_CAP];
 };
 
-static uint64_t boottime_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_BOOTTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
-
 /* What the agent's handler does: parse, look the session up in the maps, forward. */
 static void run_agent(const struct agent_in *in, struct agent_result *r)
 {
@@ -211,7 +204,7 @@ static void run_agent(const struct agent_in *in, struct agent_result *r)
 	}
 	r->sess = key & 0xffff;
 	r->ret = transport_forward(&r->s, in->side, &in->from, &in->to, r->payload, in->len,
-				   boottime_ns(), &r->out);
+				   xwgp_now_ns(), &r->out);
 }
 
 /* ---- comparing ----------------------------------------------------------- */

@@ -78,7 +78,7 @@ static void send_initiation(const uint8_t cli_priv[32], const uint8_t srv_pub[32
 			    uint8_t msg[148], uint16_t sport)
 {
 	uint8_t eph[32], tai[12], wire[148];
-	struct pkt p = { .side = XWGP_SIDE_CLIENT, .data = wire, .len = 148, .cap = 148 };
+	struct handler_pkt p = { .side = XWGP_SIDE_CLIENT, .data = wire, .len = 148, .cap = 148 };
 
 	randombytes_buf(eph, 32);
 	tai_next(env.tai, tai);
@@ -94,7 +94,9 @@ static void send_initiation(const uint8_t cli_priv[32], const uint8_t srv_pub[32
 static void send_response(uint32_t sender, uint32_t receiver, uint16_t sport)
 {
 	uint8_t msg[WG_RESP_LEN];
-	struct pkt p = { .side = XWGP_SIDE_SERVER, .data = msg, .len = sizeof(msg), .cap = sizeof(msg) };
+	struct handler_pkt p = {
+		.side = XWGP_SIDE_SERVER, .data = msg, .len = sizeof(msg), .cap = sizeof(msg)
+	};
 
 	randombytes_buf(msg, sizeof(msg));
 	memset(msg, 0, 4);
@@ -193,7 +195,9 @@ TEST(translated_handshake_round_trip)
 	/* Transport both ways through the agent, indexes mapped back. */
 	{
 		uint8_t t[64] = { WG_MSG_TRANSPORT };
-		struct pkt p = { .side = XWGP_SIDE_CLIENT, .data = t, .len = sizeof(t), .cap = sizeof(t) };
+		struct handler_pkt p = {
+			.side = XWGP_SIDE_CLIENT, .data = t, .len = sizeof(t), .cap = sizeof(t)
+		};
 
 		put_le32(t + 4, server_proxy);
 		ep4(&p.src, "192.0.2.11", 40000);
@@ -240,7 +244,7 @@ TEST(cookie_reply_resealed_and_used_for_mac2)
 {
 	uint8_t msg[148], client_mac1[16], cookie[16], got[16], reply[WG_COOKIE_REPLY_LEN];
 	uint32_t proxy;
-	struct pkt p = { .side = XWGP_SIDE_SERVER, .data = reply, .len = sizeof(reply),
+	struct handler_pkt p = { .side = XWGP_SIDE_SERVER, .data = reply, .len = sizeof(reply),
 			 .cap = sizeof(reply) };
 
 	ENV();
@@ -281,7 +285,7 @@ TEST(replayed_initiation_refused)
 {
 	uint64_t hits, misses;
 	uint8_t msg[148];
-	struct pkt p = { .side = XWGP_SIDE_CLIENT, .data = msg, .len = 148, .cap = 148 };
+	struct handler_pkt p = { .side = XWGP_SIDE_CLIENT, .data = msg, .len = 148, .cap = 148 };
 	struct xwgp_session s;
 
 	ENV();
@@ -326,7 +330,7 @@ TEST(unknown_server_and_fallback_peer)
 TEST(malformed_and_wrong_direction_counted)
 {
 	uint8_t buf[200] = { 0 };
-	struct pkt p = { .data = buf, .cap = sizeof(buf) };
+	struct handler_pkt p = { .data = buf, .cap = sizeof(buf) };
 
 	ENV();
 	ep4(&p.src, "192.0.2.11", 40000);

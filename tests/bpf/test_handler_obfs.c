@@ -72,9 +72,9 @@ static int env_setup(void)
 #define STAT(name) (env.h.stats[XWGP_AGENT_STAT_##name])
 
 /* Hand wire[len] to the handler as it arrives (cap == len: no room to grow). */
-static struct pkt deliver(enum xwgp_side side, uint8_t *wire, size_t len, uint16_t sport)
+static struct handler_pkt deliver(enum xwgp_side side, uint8_t *wire, size_t len, uint16_t sport)
 {
-	struct pkt p = { .side = side, .data = wire, .len = len, .cap = len };
+	struct handler_pkt p = { .side = side, .data = wire, .len = len, .cap = len };
 
 	if (side == XWGP_SIDE_CLIENT) {
 		ep4(&p.src, "192.0.2.11", sport);
@@ -89,7 +89,7 @@ static struct pkt deliver(enum xwgp_side side, uint8_t *wire, size_t len, uint16
 }
 
 /* A client initiation, obfuscated or not; msg gets the plain bytes. */
-static struct pkt client_initiation(uint32_t sender, bool obfs, uint8_t msg[148])
+static struct handler_pkt client_initiation(uint32_t sender, bool obfs, uint8_t msg[148])
 {
 	static uint8_t wire[148 + OBFS_MAX_OVERHEAD];
 	uint8_t eph[32], tai[12];
@@ -152,7 +152,7 @@ static void obfs_session(uint32_t ci, uint32_t si)
 TEST(obfuscated_initiation_forwarded_plain)
 {
 	uint8_t msg[148];
-	struct pkt p;
+	struct handler_pkt p;
 
 	ENV();
 	clear_maps();

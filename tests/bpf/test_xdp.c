@@ -35,6 +35,7 @@
 #include <xdp/xsk.h>
 
 #include "bpf_env.h"
+#include "clock.h"
 #include "test.h"
 #include "wg_proto.h"
 
@@ -428,14 +429,6 @@ static void cfg_reset(void)
 	bpf_map_update_elem(bpf_env.maps.cfg, &k, &env.base_cfg, BPF_ANY);
 }
 
-static uint64_t boottime_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_BOOTTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
-
 static void check_stats(const struct xdp_case *c, const struct xwgp_stat_val *before,
 			const struct xwgp_stat_val *after, uint64_t len)
 {
@@ -466,7 +459,7 @@ static void check_session(const struct xdp_case *c, const struct xwgp_session *b
 	      "%s: session bytes c2s +%llu s2c +%llu, want +%u", c->desc,
 	      ULL(a->c2s_bytes - b->c2s_bytes), ULL(a->s2c_bytes - b->s2c_bytes), mlen);
 	/* Written when it moved by more than a second: stale, or refreshed now. */
-	CHECK(a->last_seen_ns + 1000000000ull >= t0 && a->last_seen_ns <= boottime_ns(),
+	CHECK(a->last_seen_ns + 1000000000ull >= t0 && a->last_seen_ns <= xwgp_now_ns(),
 	      "%s: last_seen_ns %llu not refreshed (now %llu)", c->desc, ULL(a->last_seen_ns),
 	      ULL(t0));
 }
@@ -508,7 +501,7 @@ static void run_case(const struct xdp_case *c)
 		      c->desc, c->sess);
 	pk_before = sessions_packets();
 	bpf_env_stats_sum(before);
-	t0 = boottime_ns();
+	t0 = xwgp_now_ns();
 	err = bpf_env_run(&in, env.ifindex[c->dev], &r);
 	bpf_env_stats_sum(after);
 	cfg_reset();

@@ -639,7 +639,7 @@ TEST(verdicts_agree_with_agent)
 		uint8_t w[1500 + OBFS_MAX_OVERHEAD];
 		struct pkt_frame in;
 		struct bpf_env_result r;
-		struct pkt p = { .side = XWGP_SIDE_CLIENT, .src = from, .dst = to };
+		struct handler_pkt p = { .side = XWGP_SIDE_CLIENT, .src = from, .dst = to };
 		int n = 600 + i % 4, want;
 		size_t wl;
 

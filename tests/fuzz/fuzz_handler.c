@@ -15,7 +15,7 @@
  *              for its client key; right or wrong source, mutations
  *   COOKIE     a cookie reply sealed for the MAC1 the backend saw
  *   TRANSPORT  by a session's proxy index, either direction; roaming sources
- *   FRAME      a whole Ethernet frame through frame_parse_udp() (the AF_XDP
+ *   FRAME      a whole Ethernet frame through handler_frame() (the AF_XDP
  *              path), headers built from the input then damaged
  *   EXPIRE     run expiry as if time had passed
  *
@@ -36,6 +36,7 @@
 #include <bpf/libbpf.h>
 #include <sodium.h>
 
+#include "byteorder.h"
 #include "addr.h"
 #include "bpf_loader.h"
 #include "config.h"
@@ -335,14 +336,6 @@ static void tai_next(uint8_t out[12], bool stale)
 		out[i] = (uint8_t)(secs >> (56 - 8 * i));
 }
 
-static void put_le32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-	p[2] = (uint8_t)(v >> 16);
-	p[3] = (uint8_t)(v >> 24);
-}
-
 static size_t build_init(struct fuzz_in *in, uint8_t *d)
 {
 	int c = fuzz_u8(in) % N_CLIENTS, srv = fuzz_u8(in) % (N_SERVERS + 1);
@@ -437,7 +430,7 @@ static size_t obfuscate(uint8_t *d, size_t len, size_t cap)
 static void deliver(struct handler *h, enum xwgp_side side, const struct xwgp_ep *src, uint8_t *d,
 		    size_t len, size_t cap)
 {
-	struct pkt p = {
+	struct handler_pkt p = {
 		.side = side,
 		.src = *src,
 		.data = d,
@@ -516,26 +509,15 @@ static void run_frame(struct fuzz_in *in, struct handler *h)
 	static uint8_t f[PKT_CAP];
 	struct frame_udp fu;
 	size_t len = build_frame(in, f, sizeof(f));
-	struct pkt p = { .via_xsk = true };
 
+	/* The parser's own promise first; handler_frame() parses again. */
 	if (frame_parse_udp(f, len, &fu))
-		return;
-	if (fu.payload < f || fu.payload + fu.len > f + len)
+		fu.len = 0;
+	else if (fu.payload < f || fu.payload + fu.len > f + len)
 		fuzz_bug("frame_parse_udp: payload [%td, +%zu) outside the %zu-byte frame",
 			 fu.payload - f, fu.len, len);
-	if (ntohs(fu.dst.port) == 51820)
-		p.side = XWGP_SIDE_CLIENT;
-	else if (ntohs(fu.dst.port) == 40000)
-		p.side = XWGP_SIDE_SERVER;
-	else
-		return;
-	p.src = fu.src;
-	p.dst = fu.dst;
-	p.data = fu.payload;
-	p.len = fu.len;
-	p.cap = fu.len;
 	fz.cur_cap = fu.len;
-	handler_packet(h, &p);
+	handler_frame(h, f, len);
 }
 
 static void run_record(struct fuzz_in *in)

@@ -262,7 +262,7 @@ veth_link() {
 	ns_addrs "$ns_a" "$if_a" "$addrs_a" || return 1
 	ns_addrs "$ns_b" "$if_b" "$addrs_b" || return 1
 	# Local sockets on veth send UDP with a partial checksum; once XDP
-	# forwards such a frame the receiver drops it (DESIGN.md section 8).
+	# forwards such a frame the receiver drops it (docs/DESIGN.md section 8).
 	ns_exec "$ns_a" ethtool -K "$if_a" tx off >/dev/null || return 1
 	ns_exec "$ns_b" ethtool -K "$if_b" tx off >/dev/null || return 1
 	ip -n "$(ns_name "$ns_a")" link set "$if_a" up || return 1

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Loader for tests/vectors/mwgp-obfs.json (mwgp's own obfuscation vectors,
- * see /work/shared/vectors/README.md for the fields), shared by the unit
+ * tests/vectors/README.md describes the fields), shared by the unit
  * and the BPF obfuscation tests. The path is relative to the repository root
  * (tests/run.sh runs from there); XWGP_OBFS_VECTORS overrides it.
  */

@@ -9,11 +9,13 @@
  * "FAIL <suite>/<name>: <file>:<line>: <message>" or
  * "SKIP <suite>/<name>: <reason>". tests/run.sh counts these lines.
  * A test fails on its first failed CHECK (it returns from the test body).
- * Run one binary with a test name as argument to run only that test.
+ * Run one binary with a test name as argument to run only that test (a shell
+ * glob: test_config 'json5_*'), or with --list to print the names.
  */
 #ifndef XWGP_TEST_H
 #define XWGP_TEST_H
 
+#include <fnmatch.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -124,7 +126,11 @@ static inline int test_unhex(unsigned char *buf, size_t cap, const char *hex)
 		const char *slash = strrchr(argv[0], '/');                                        \
 		test_suite__ = slash ? slash + 1 : argv[0];                                        \
 		for (struct test_case *tc = test_list__; tc; tc = tc->next) {                      \
-			if (argc > 1 && strcmp(argv[1], tc->name))                                 \
+			if (argc > 1 && !strcmp(argv[1], "--list")) {                              \
+				printf("%s\n", tc->name);                                          \
+				continue;                                                          \
+			}                                                                          \
+			if (argc > 1 && fnmatch(argv[1], tc->name, 0))                             \
 				continue;                                                          \
 			test_current__ = tc->name;                                                 \
 			test_state__ = TEST_RUNNING;                                               \

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # shellcheck shell=bash
 #
-# The standard xwgp test topology (DESIGN.md section 9), shared by the
+# The standard xwgp test topology (docs/DESIGN.md section 9), shared by the
 # server end-to-end tests, the demo and the benchmarks. Source after e2e.sh.
 #
 #   cli1 ─┐                                      ┌─ srvA: wg A1 :51820 (key A, peer cli1)

@@ -24,6 +24,7 @@
 
 #include <sodium.h>
 
+#include "byteorder.h"
 #include "log.h"
 #include "pcap.h"
 #include "wg_crypto.h"
@@ -45,11 +46,6 @@ struct capture {
 	int found;
 	struct handshake hs;
 };
-
-static uint32_t get_le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
 
 static int is_msg(const uint8_t *p, size_t len, uint8_t type, size_t want)
 {

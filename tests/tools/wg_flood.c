@@ -35,6 +35,8 @@
 
 #include <sodium.h>
 
+#include "byteorder.h"
+#include "clock.h"
 #include "addr.h"
 #include "wg_crypto.h"
 #include "wg_proto.h"
@@ -50,22 +52,6 @@ struct pool {
 	size_t *len;
 	size_t n;
 };
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static void put_le32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-	p[2] = (uint8_t)(v >> 16);
-	p[3] = (uint8_t)(v >> 24);
-}
 
 static bool plain_header(const uint8_t *p)
 {
@@ -234,10 +220,10 @@ static void flood(int fd, const struct pool *pool, const struct opts *o)
 {
 	struct mmsghdr msgs[BATCH];
 	struct iovec iov[BATCH];
-	uint64_t start = now_ns(), end, due, sent = 0, errors = 0, k = 0;
+	uint64_t start = xwgp_mono_ns(), end, due, sent = 0, errors = 0, k = 0;
 
 	end = start + (uint64_t)(o->seconds * 1e9);
-	for (uint64_t t = start; t < end; t = now_ns()) {
+	for (uint64_t t = start; t < end; t = xwgp_mono_ns()) {
 		int n;
 
 		/* The batch is due when the packets already sent were owed. */
@@ -263,7 +249,7 @@ static void flood(int fd, const struct pool *pool, const struct opts *o)
 		sent += (uint64_t)n;
 		k += (uint64_t)n;
 	}
-	report(sent, errors, (double)(now_ns() - start) / 1e9);
+	report(sent, errors, (double)(xwgp_mono_ns() - start) / 1e9);
 }
 
 int main(int argc, char **argv)

@@ -32,6 +32,7 @@
 
 #include <sodium.h>
 
+#include "byteorder.h"
 #include "log.h"
 #include "wg_crypto.h"
 #include "wg_proto.h"
@@ -93,19 +94,6 @@ static void on_signal(int sig)
 {
 	(void)sig;
 	stop = 1;
-}
-
-static uint32_t get_le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static void put_le32(uint8_t *p, uint32_t v)
-{
-	p[0] = v & 0xff;
-	p[1] = (v >> 8) & 0xff;
-	p[2] = (v >> 16) & 0xff;
-	p[3] = v >> 24;
 }
 
 /* "1.2.3.4:5" or "[2001:db8::1]:5". 0 or -EINVAL. */

@@ -14,6 +14,7 @@
 
 #include <sodium.h>
 
+#include "byteorder.h"
 #include "addr.h"
 #include "client_relay.h"
 #include "obfs.h"
@@ -47,16 +48,6 @@ static int fake_send(void *ctx, enum relay_side side, const struct xwgp_ep *loca
 	memcpy(sent.data, data, len);
 	sent.len = len;
 	return 0;
-}
-
-static uint32_t le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static void put_le32(uint8_t *p, uint32_t v)
-{
-	p[0] = v, p[1] = v >> 8, p[2] = v >> 16, p[3] = v >> 24;
 }
 
 /* Keys, config and endpoints shared by the tests. */
@@ -203,7 +194,7 @@ TEST(forced_translation_recomputes_macs)
 	make_init(&e, buf, 0x11223344, NULL);
 	from_local(&e, &e.local_wg, buf, WG_INIT_LEN, 1 * SEC);
 	CHECK(sent.n == 1);
-	cproxy = le32(sent.data + WG_INIT_OFF_SENDER);
+	cproxy = get_le32(sent.data + WG_INIT_OFF_SENDER);
 	CHECK(cproxy && cproxy != 0x11223344, "sender translated: %08x", cproxy);
 	CHECK(wg_mac1_verify(sent.data, sent.len, &e.server_mac) == 0, "MAC1 for the server");
 	CHECK(wg_consume_initiation(&e.server, sent.data, sent.len, pub, tai) == WG_INIT_OK,
@@ -213,17 +204,17 @@ TEST(forced_translation_recomputes_macs)
 	make_resp(&e, buf, 0xa0a0a0a0, cproxy);
 	from_server(&e, &e.server_ep, buf, WG_RESP_LEN, 2 * SEC);
 	CHECK(sent.n == 1);
-	CHECK(le32(sent.data + WG_RESP_OFF_RECEIVER) == 0x11223344, "receiver back to origin");
-	sproxy = le32(sent.data + WG_RESP_OFF_SENDER);
+	CHECK(get_le32(sent.data + WG_RESP_OFF_RECEIVER) == 0x11223344, "receiver back to origin");
+	sproxy = get_le32(sent.data + WG_RESP_OFF_SENDER);
 	CHECK(sproxy && sproxy != 0xa0a0a0a0, "server index translated: %08x", sproxy);
 	CHECK(wg_mac1_verify(sent.data, sent.len, &e.client_mac) == 0, "MAC1 for the client");
 
 	make_transport(buf, 64, sproxy);
 	from_local(&e, &e.local_wg, buf, 64, 3 * SEC);
-	CHECK(sent.n == 1 && le32(sent.data + 4) == 0xa0a0a0a0, "transport out translated");
+	CHECK(sent.n == 1 && get_le32(sent.data + 4) == 0xa0a0a0a0, "transport out translated");
 	make_transport(buf, 64, cproxy);
 	from_server(&e, &e.server_ep, buf, 64, 4 * SEC);
-	CHECK(sent.n == 1 && le32(sent.data + 4) == 0x11223344, "transport in translated");
+	CHECK(sent.n == 1 && get_le32(sent.data + 4) == 0x11223344, "transport in translated");
 	make_transport(buf, 64, 0xa0a0a0a0);
 	from_local(&e, &e.local_wg, buf, 64, 5 * SEC);
 	CHECK(sent.n == 0 && STAT(&e, TRANSPORT_UNKNOWN_INDEX) == 1, "origin index is unknown");
@@ -240,17 +231,17 @@ TEST(colliding_indexes_of_two_local_peers)
 	CHECK(env_init(&e, NULL, false) == 0);
 	make_init(&e, buf, 0x42, NULL);
 	from_local(&e, &e.local_wg, buf, WG_INIT_LEN, 1 * SEC);
-	CHECK(sent.n == 1 && le32(sent.data + 4) == 0x42, "first keeps its index");
+	CHECK(sent.n == 1 && get_le32(sent.data + 4) == 0x42, "first keeps its index");
 	make_init(&e, buf, 0x42, NULL);
 	from_local(&e, &e.local_wg2, buf, WG_INIT_LEN, 1 * SEC);
-	second = le32(sent.data + 4);
+	second = get_le32(sent.data + 4);
 	CHECK(sent.n == 1 && second != 0x42, "second translated");
 	CHECK(wg_mac1_verify(sent.data, sent.len, &e.server_mac) == 0, "MAC1 recomputed");
 	/* Responses reach each peer at its own endpoint. */
 	make_resp(&e, buf, 0x1000, second);
 	from_server(&e, &e.server_ep, buf, WG_RESP_LEN, 2 * SEC);
 	CHECK(sent.n == 1 && xwgp_ep_equal(&sent.remote, &e.local_wg2) &&
-		      le32(sent.data + WG_RESP_OFF_RECEIVER) == 0x42,
+		      get_le32(sent.data + WG_RESP_OFF_RECEIVER) == 0x42,
 	      "to the second peer, index restored");
 	make_resp(&e, buf, 0x2000, 0x42);
 	from_server(&e, &e.server_ep, buf, WG_RESP_LEN, 2 * SEC);
@@ -269,7 +260,7 @@ TEST(cookie_reply_resealed_and_used)
 	make_init(&e, buf, 0x77, NULL);
 	memcpy(local_mac1, buf + WG_INIT_OFF_MAC1, 16);
 	from_local(&e, &e.local_wg, buf, WG_INIT_LEN, 1 * SEC);
-	cproxy = le32(sent.data + 4);
+	cproxy = get_le32(sent.data + 4);
 
 	/* The server seals a cookie for the MAC1 it received (ours). */
 	randombytes_buf(cookie, 16);
@@ -281,7 +272,7 @@ TEST(cookie_reply_resealed_and_used)
 	CHECK(wg_cookie_seal(buf, cookie, e.server.mac.cookie_key, sent.data + WG_INIT_OFF_MAC1) ==
 	      0);
 	from_server(&e, &e.server_ep, buf, WG_COOKIE_REPLY_LEN, 2 * SEC);
-	CHECK(sent.n == 1 && le32(sent.data + 4) == 0x77, "cookie reply passed on");
+	CHECK(sent.n == 1 && get_le32(sent.data + 4) == 0x77, "cookie reply passed on");
 	CHECK(wg_cookie_open(got, sent.data, sent.len, e.server_mac.cookie_key, local_mac1) == 0,
 	      "the local WireGuard can open it (sealed for its own MAC1)");
 	CHECK_MEM(got, cookie, 16);
@@ -477,12 +468,12 @@ TEST(expiry_and_index_tables)
 		put_le32(buf + 4, cidx[i]);
 		wg_macs_set(buf, WG_INIT_LEN, &e.server_mac, NULL);
 		from_local(&e, &ep, buf, WG_INIT_LEN, t0 + (uint64_t)i * SEC / 100);
-		cidx[i] = le32(sent.data + 4);
+		cidx[i] = get_le32(sent.data + 4);
 		sidx[i] = randombytes_random() | 1;
 		make_resp(&e, buf, sidx[i], cidx[i]);
 		from_server(&e, &e.server_ep, buf, WG_RESP_LEN, t0 + (uint64_t)i * SEC / 100);
 		CHECK(sent.n == 1, "response %d", i);
-		sidx[i] = le32(sent.data + WG_RESP_OFF_SENDER);
+		sidx[i] = get_le32(sent.data + WG_RESP_OFF_SENDER);
 	}
 	CHECK(e.r.n_sessions == N, "%u sessions", e.r.n_sessions);
 	/* Sessions i < N/2 were last seen before t0 + 14.995 s: idle > 60 s at t0 + 74.995 s. */

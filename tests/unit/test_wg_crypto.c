@@ -13,6 +13,7 @@
 
 #include <sodium.h>
 
+#include "byteorder.h"
 #include "blake2s.h"
 #include "dh_cache.h"
 #include "test.h"
@@ -24,11 +25,6 @@ static void fill(uint8_t *buf, size_t n, uint8_t start)
 {
 	for (size_t i = 0; i < n; i++)
 		buf[i] = (uint8_t)(start + i);
-}
-
-static uint32_t le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
 /* RFC 2104 over concatenated buffers and one-shot blake2s(), not wg_hmac's streaming. */
@@ -341,7 +337,7 @@ TEST(real_wireguard_go_initiation)
 	CHECK(wg_consume_initiation(&servers[1], msg, sizeof(msg), pub, ts) == WG_INIT_OK);
 	CHECK_MEM(pub, want_pub, 32);
 	CHECK_MEM(ts, want_ts, 12);
-	CHECK(le32(msg + WG_INIT_OFF_SENDER) == 0xd9eddff0);
+	CHECK(get_le32(msg + WG_INIT_OFF_SENDER) == 0xd9eddff0);
 	CHECK(wg_consume_initiation(&servers[0], msg, sizeof(msg), pub, ts) == WG_INIT_BAD_MAC1);
 	for (int i = 0; i < 3; i++)
 		wg_server_key_wipe(&servers[i]);
@@ -359,8 +355,8 @@ TEST(round_trip)
 	CHECK(wg_pubkey(want_pub, k.client_priv) == 0);
 	CHECK(wg_create_initiation(msg, k.client_priv, srv.pub, 0xcafe0001, k.eph_priv, k.tai64n,
 				   k.cookie) == 0);
-	CHECK(le32(msg) == WG_MSG_INITIATION);
-	CHECK(le32(msg + WG_INIT_OFF_SENDER) == 0xcafe0001);
+	CHECK(get_le32(msg) == WG_MSG_INITIATION);
+	CHECK(get_le32(msg + WG_INIT_OFF_SENDER) == 0xcafe0001);
 	CHECK(wg_consume_initiation(&srv, msg, sizeof(msg), pub, ts) == WG_INIT_OK);
 	CHECK_MEM(pub, want_pub, 32);
 	CHECK_MEM(ts, k.tai64n, 12);
@@ -606,7 +602,7 @@ TEST(cookie_seal_open)
 	fill(mac1, 16, 0x10);
 	fill(msg + WG_COOKIE_OFF_NONCE, 24, 0x30);
 	CHECK(wg_cookie_seal(msg, cookie, mk.cookie_key, mac1) == 0);
-	CHECK(le32(msg) == WG_MSG_COOKIE_REPLY && le32(msg + 4) == 0x12345678);
+	CHECK(get_le32(msg) == WG_MSG_COOKIE_REPLY && get_le32(msg + 4) == 0x12345678);
 
 	/* Independently: XChaCha20-Poly1305 under HASH("cookie--" || pub), AAD mac1. */
 	memcpy(buf, "cookie--", 8);
