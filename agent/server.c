@@ -26,6 +26,7 @@
 #include "cmds.h"
 #include "config.h"
 #include "frame.h"
+#include "fwd_check.h"
 #include "handler.h"
 #include "log.h"
 #include "reload.h"
@@ -376,6 +377,8 @@ static void reload(struct server *s)
 		n = 0;
 	}
 	s->cache_dirty |= n > 0;
+	if (s->cfg.xdp_mode != XWGP_XDP_OFF) /* a sysctl may have changed meanwhile */
+		fwd_check_warn(s->cfg.interfaces, s->cfg.n_interfaces);
 	pr_info("reload: now serving %zu server(s); removed %d session(s) the config no longer "
 		"serves",
 		s->cfg.n_servers, n);
@@ -666,6 +669,7 @@ int cmd_server(int argc, char **argv)
 		err = setup_interfaces(s);
 		if (err)
 			goto out_xsk;
+		fwd_check_warn(s->cfg.interfaces, s->cfg.n_interfaces);
 	} else {
 		pr_info("xdp_mode off: every packet goes through the agent");
 	}

@@ -18,6 +18,7 @@
 #include "addr.h"
 #include "bpf_loader.h"
 #include "cmds.h"
+#include "fwd_check.h"
 #include "handler.h"
 #include "log.h"
 #include "wg_crypto.h"
@@ -348,6 +349,7 @@ int cmd_show(int argc, char **argv)
 
 		cJSON_AddItemToObject(root, "totals", totals_json(&tot));
 		cJSON_AddItemToObject(root, "counters", counters_json(&m));
+		cJSON_AddItemToObject(root, "interfaces", fwd_json_devmap(m.devmap));
 		text = cJSON_Print(root);
 		puts(text);
 		free(text);
@@ -359,6 +361,7 @@ int cmd_show(int argc, char **argv)
 		       (unsigned long long)tot.c2s_bytes, (unsigned long long)tot.s2c_packets,
 		       (unsigned long long)tot.s2c_bytes);
 		print_counters(&m, false);
+		fwd_print_devmap(m.devmap);
 	}
 	xwgp_maps_close(&m);
 	return 0;
