@@ -28,6 +28,7 @@
 #include "config.h"
 #include "event.h"
 #include "frame.h"
+#include "fwd_check.h"
 #include "handler.h"
 #include "log.h"
 #include "reload.h"
@@ -353,6 +354,8 @@ static void reload(struct server *s)
 		n = 0;
 	}
 	s->cache_dirty |= n > 0;
+	if (s->cfg.xdp_mode != XWGP_XDP_OFF) /* a sysctl may have changed meanwhile */
+		fwd_check_warn(s->cfg.interfaces, s->cfg.n_interfaces);
 	pr_info("reload: now serving %zu server(s); removed %d session(s) the config no longer "
 		"serves",
 		s->cfg.n_servers, n);
@@ -643,6 +646,7 @@ int cmd_server(int argc, char **argv)
 		err = setup_interfaces(s);
 		if (err)
 			goto out_xsk;
+		fwd_check_warn(s->cfg.interfaces, s->cfg.n_interfaces);
 	} else {
 		pr_info("xdp_mode off: every packet goes through the agent");
 	}

@@ -19,6 +19,7 @@
 #include "bpf_loader.h"
 #include "cmds.h"
 #include "clock.h"
+#include "fwd_check.h"
 #include "log.h"
 #include "wgit.h"
 #include "wg_crypto.h"
@@ -349,6 +350,7 @@ int cmd_show(int argc, char **argv)
 
 		cJSON_AddItemToObject(root, "totals", totals_json(&tot));
 		cJSON_AddItemToObject(root, "counters", counters_json(&m));
+		cJSON_AddItemToObject(root, "interfaces", fwd_json_devmap(m.devmap));
 		text = cJSON_Print(root);
 		puts(text);
 		free(text);
@@ -360,6 +362,7 @@ int cmd_show(int argc, char **argv)
 		       (unsigned long long)tot.c2s_bytes, (unsigned long long)tot.s2c_packets,
 		       (unsigned long long)tot.s2c_bytes);
 		print_counters(&m, false);
+		fwd_print_devmap(m.devmap);
 	}
 	xwgp_maps_close(&m);
 	return 0;
