@@ -30,6 +30,9 @@
 #define XWGP_CACHE_REJECT_AFTER_SEC 180
 /* WireGuard's cookie lifetime. */
 #define XWGP_CACHE_COOKIE_LIFETIME_SEC 120
+/* The session flags the file carries. */
+#define XWGP_CACHE_SESSION_FLAGS \
+	(XWGP_SF_ESTABLISHED | XWGP_SF_OBFS | XWGP_SF_XLAT_CLIENT | XWGP_SF_XLAT_SERVER)
 
 struct cache_session {
 	struct xwgp_session s;
@@ -94,12 +97,6 @@ int cache_parse(const char *text, size_t len, const char *name, const struct cac
 /* Read and parse path; a missing file is an empty cache (returns -ENOENT quietly). */
 int cache_load(const char *path, const struct cache_clock *now, struct xwgp_cache *out);
 
-/*
- * Write text to path atomically: temp file in the same directory (mode
- * 0600), fsync, rename, fsync the directory. Creates the directory (0700).
- */
-int cache_write_atomic(const char *path, const char *text);
-
 /* Every session (with meta) and peer state in the maps. */
 int cache_collect(const struct wgit *w, struct xwgp_cache *out);
 
@@ -108,20 +105,13 @@ int cache_save(const struct wgit *w, const char *path, uint16_t upstream_port);
 
 /*
  * Insert the cached sessions still valid for cfg (server key configured,
- * peer still there with the same forward_to: xwgp_session_cfg_check) into
+ * peer still there with the same forward_to: xwgp_session_cfg_check in
+ * reload.h) into
  * the maps, with their server local port set to upstream_port (backends
  * follow a changed source port, as WireGuard roams), and the peer states of
  * configured servers. Returns how many sessions were restored, or -errno.
  */
 int cache_restore(struct wgit *w, const struct xwgp_cache *c, const struct xwgp_server_config *cfg,
 		  uint16_t upstream_port);
-
-/*
- * Whether session s (meta m) still belongs to cfg: m->server_pub is a
- * configured server, the client key picks a peer there (exact or fallback)
- * whose forward_to is s->server. *why (may be NULL) says what failed.
- */
-bool xwgp_session_cfg_check(const struct xwgp_server_config *cfg, const struct xwgp_session *s,
-			    const struct xwgp_session_meta *m, const char **why);
 
 #endif /* XWGP_CACHE_H */

@@ -6,7 +6,6 @@
 #include <sodium.h>
 
 #include "addr.h"
-#include "cache.h"
 #include "log.h"
 #include "reload.h"
 
@@ -147,6 +146,41 @@ int reload_apply(struct handler *h, struct xwgp_server_config *live,
 	return 0;
 }
 
+const struct xwgp_server_cfg *xwgp_server_cfg_by_pub(const struct xwgp_server_config *cfg,
+						     const uint8_t pub[static 32])
+{
+	for (size_t i = 0; i < cfg->n_servers; i++)
+		if (!sodium_memcmp(cfg->servers[i].pubkey, pub, 32))
+			return &cfg->servers[i];
+	return NULL;
+}
+
+bool xwgp_session_cfg_check(const struct xwgp_server_config *cfg, const struct xwgp_session *s,
+			    const struct xwgp_session_meta *m, const char **why)
+{
+	const struct xwgp_server_cfg *srv = xwgp_server_cfg_by_pub(cfg, m->server_pub);
+	const struct xwgp_peer_cfg *peer;
+	const char *dummy;
+
+	if (!why)
+		why = &dummy;
+	if (!srv) {
+		*why = "its server key is no longer configured";
+		return false;
+	}
+	/* The peer the handler would choose now: exact key, else the fallback. */
+	peer = config_peer_for(srv, m->client_pub);
+	if (!peer) {
+		*why = "its client has no peer (and no fallback) any more";
+		return false;
+	}
+	if (!xwgp_ep_equal(&peer->forward_to, &s->server)) {
+		*why = "its peer now forwards elsewhere";
+		return false;
+	}
+	return true;
+}
+
 static int prune_peer_states(const struct wgit *w, const struct xwgp_server_config *cfg)
 {
 	struct xwgp_peer_key key, next, *prev = NULL;
@@ -158,13 +192,9 @@ static int prune_peer_states(const struct wgit *w, const struct xwgp_server_conf
 		prev = NULL;
 		while (n < (int)(sizeof(doomed) / sizeof(doomed[0])) &&
 		       bpf_map_get_next_key(w->maps->peer_state, prev, &next) == 0) {
-			bool configured = false;
-
 			key = next;
 			prev = &key;
-			for (size_t i = 0; i < cfg->n_servers && !configured; i++)
-				configured = !sodium_memcmp(cfg->servers[i].pubkey, key.server_pub, 32);
-			if (!configured)
+			if (!xwgp_server_cfg_by_pub(cfg, key.server_pub))
 				doomed[n++] = key;
 		}
 		for (int i = 0; i < n; i++)

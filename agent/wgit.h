@@ -5,7 +5,8 @@
  * sees exactly what the XDP program forwards with.
  *
  * Proxy indexes equal origin indexes unless taken (then random, never 0);
- * force_xlat makes every index translated (tests prove MAC recomputation).
+ * force_xlat makes every index translated (tests prove MAC recomputation);
+ * the choice is index_pick.h's.
  */
 #ifndef XWGP_WGIT_H
 #define XWGP_WGIT_H
@@ -21,9 +22,6 @@ struct wgit {
 	const struct xwgp_maps *maps;
 	bool force_xlat;
 };
-
-/* Random non-zero 32-bit index (CSPRNG). */
-uint32_t wgit_random_index(void);
 
 /*
  * Insert a new session; picks s->client_proxy_index (origin unless taken or

@@ -21,6 +21,7 @@
 #include "addr.h"
 #include "cache.h"
 #include "config.h"
+#include "file_util.h"
 #include "handler.h"
 #include "log.h"
 #include "reload.h"
@@ -549,8 +550,8 @@ TEST(atomic_write_and_load)
 	CHECK(mkdtemp(dir), "mkdtemp");
 	snprintf(sub, sizeof(sub), "%s/a/b", dir);
 	snprintf(path, sizeof(path), "%s/inst.json", sub);
-	CHECK(cache_write_atomic(path, "old") == 0, "first write");
-	CHECK(cache_write_atomic(path, t) == 0, "overwrite");
+	CHECK(xwgp_write_atomic(path, "old") == 0, "first write");
+	CHECK(xwgp_write_atomic(path, t) == 0, "overwrite");
 	CHECK(stat(sub, &st) == 0 && (st.st_mode & 0777) == 0700, "directory mode %o",
 	      st.st_mode & 0777);
 	CHECK(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600, "file mode %o",
