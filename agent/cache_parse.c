@@ -123,6 +123,8 @@ static int parse_peer(struct cache_pctx *p, const cJSON *o, const struct rebase 
 		cp.st.cookie_ns = rebase_age(r, cookie_age, true);
 	else
 		sodium_memzero(cp.st.cookie, sizeof(cp.st.cookie)); /* expired */
+	/* Not in the file: a restored state counts as accepted now (wgit_admit.c). */
+	cp.st.updated_ns = r->now_ns;
 	err = cache_add_peer(out, &cp.k, &cp.st);
 	sodium_memzero(&cp, sizeof(cp));
 	return err;

@@ -13,6 +13,7 @@
 
 #include "cache.h"
 #include "file_util.h"
+#include "handler.h"
 #include "log.h"
 #include "reload.h"
 
@@ -110,10 +111,24 @@ int cache_restore(struct wgit *w, const struct xwgp_cache *c, const struct xwgp_
 		  uint16_t upstream_port)
 {
 	size_t dropped = 0, clashed = 0, peers = 0;
+	uint64_t now = xwgp_now_ns();
 	int restored = 0, err;
 
+	/* Peer states first: each restored session is then recorded in its pair's. */
+	for (size_t i = 0; i < c->n_peers; i++) {
+		struct xwgp_peer_state cur;
+
+		if (!xwgp_server_cfg_by_pub(cfg, c->peers[i].k.server_pub))
+			continue;
+		/* The map is the newer truth where it already knows the peer. */
+		if (wgit_peer_get(w, &c->peers[i].k, &cur) == 0)
+			continue;
+		if (wgit_peer_put(w, &c->peers[i].k, &c->peers[i].st) == 0)
+			peers++;
+	}
 	for (size_t i = 0; i < c->n_sessions; i++) {
 		const struct cache_session *cs = &c->sessions[i];
+		struct xwgp_peer_key pk;
 		const char *why;
 
 		if (!xwgp_session_cfg_check(cfg, &cs->s, &cs->m, &why)) {
@@ -133,18 +148,11 @@ int cache_restore(struct wgit *w, const struct xwgp_cache *c, const struct xwgp_
 				break; /* the table is full */
 			continue;
 		}
+		/* The per-key cap holds for restored sessions too (wgit_admit.c). */
+		memcpy(pk.server_pub, cs->m.server_pub, 32);
+		memcpy(pk.client_pub, cs->m.client_pub, 32);
+		wgit_peer_track(w, &pk, cs->s.client_proxy_index, now);
 		restored++;
-	}
-	for (size_t i = 0; i < c->n_peers; i++) {
-		struct xwgp_peer_state cur;
-
-		if (!xwgp_server_cfg_by_pub(cfg, c->peers[i].k.server_pub))
-			continue;
-		/* The map is the newer truth where it already knows the peer. */
-		if (wgit_peer_get(w, &c->peers[i].k, &cur) == 0)
-			continue;
-		if (wgit_peer_put(w, &c->peers[i].k, &c->peers[i].st) == 0)
-			peers++;
 	}
 	if (c->n_sessions || c->n_peers)
 		pr_info("cache: restored %d of %zu sessions (%zu no longer match the config, %zu "

@@ -119,6 +119,8 @@ static void make_cache(struct xwgp_cache *c)
 	memset(p.st.last_tai64n, 0x42, 12);
 	memset(p.st.cookie, 0x77, 16);
 	p.st.cookie_ns = clock_a.boot_ns - 10 * SEC;
+	/* Not in the file: the reader sets it to its own now (clock_a here). */
+	p.st.updated_ns = clock_a.boot_ns;
 	cache_add_peer(c, &p.k, &p.st);
 	key(p.k.client_pub, CLI2);
 	p.st.cookie_ns = 0;
@@ -733,8 +735,28 @@ TEST(restore_collect_prune)
 	CHECK(count_keys(t.m.sessions, 4) == 2 && count_keys(t.m.sess_meta, 4) == 2,
 	      "maps hold %d sessions, %d metas", count_keys(t.m.sessions, 4),
 	      count_keys(t.m.sess_meta, 4));
-	CHECK(count_keys(t.m.peer_state, 64) == 1, "%d peer states",
+	/*
+	 * CLI0's state from the file, and the state recording session 2 for the
+	 * fallback client CLI2 (the per-key cap counts restored sessions); none
+	 * for the unconfigured server.
+	 */
+	CHECK(count_keys(t.m.peer_state, 64) == 2, "%d peer states",
 	      count_keys(t.m.peer_state, 64));
+	{
+		struct xwgp_peer_state st;
+		static const uint8_t zero[12];
+
+		key(p.k.server_pub, PUB0);
+		key(p.k.client_pub, CLI0);
+		CHECK(wgit_peer_get(&t.w, &p.k, &st) == 0 && st.last_tai64n[0] == 9 &&
+			      st.sessions[0] == 1 && !st.sessions[1],
+		      "CLI0's state: tai64n %u, sessions %#x %#x", st.last_tai64n[0], st.sessions[0],
+		      st.sessions[1]);
+		key(p.k.client_pub, CLI2);
+		CHECK(wgit_peer_get(&t.w, &p.k, &st) == 0 && !memcmp(st.last_tai64n, zero, 12) &&
+			      st.sessions[0] == 2 && !st.sessions[1],
+		      "CLI2's tracking state: sessions %#x %#x", st.sessions[0], st.sessions[1]);
+	}
 	CHECK(wgit_session_get(&t.w, 1, &got) == 0, "session 1 missing");
 	CHECK(ntohs(got.server_local.port) == 40000, "server local port %u not moved",
 	      ntohs(got.server_local.port));
@@ -745,7 +767,7 @@ TEST(restore_collect_prune)
 
 	/* Collect gives back what is in the maps. */
 	CHECK(cache_collect(&t.w, &back) == 0, "collect");
-	CHECK(back.n_sessions == 2 && back.n_peers == 1, "collected %zu sessions, %zu peers",
+	CHECK(back.n_sessions == 2 && back.n_peers == 2, "collected %zu sessions, %zu peers",
 	      back.n_sessions, back.n_peers);
 	cache_free(&back);
 
@@ -765,7 +787,7 @@ TEST(restore_collect_prune)
 		CHECK(bpf_map_lookup_elem(t.m.srv_index, &idx, &owner) && errno == ENOENT,
 		      "its server index survived");
 		CHECK(wgit_session_get(&t.w, 2, &got) == 0, "the fallback session was removed");
-		CHECK(count_keys(t.m.peer_state, 64) == 1, "peer state of a kept server removed");
+		CHECK(count_keys(t.m.peer_state, 64) == 2, "peer state of a kept server removed");
 		config_free_server(&cfg2);
 		free(j);
 	}
