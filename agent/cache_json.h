@@ -26,7 +26,7 @@
 /* Where the reader is, for messages. */
 struct cache_pctx {
 	const char *name; /* file name, for messages */
-	char path[64]; /* JSON path of the object being read, e.g. "sessions[3]" */
+	char path[64];	  /* JSON path of the object being read, e.g. "sessions[3]" */
 	bool failed;
 };
 
@@ -47,8 +47,7 @@ const char *cache_get_str(struct cache_pctx *p, const cJSON *o, const char *fiel
 /* Exactly n bytes as 2n hex digits. */
 int cache_get_hex(struct cache_pctx *p, const cJSON *o, const char *field, uint8_t *out, size_t n);
 /* A base64 WireGuard key. */
-int cache_get_key(struct cache_pctx *p, const cJSON *o, const char *field,
-		  uint8_t out[static 32]);
+int cache_get_key(struct cache_pctx *p, const cJSON *o, const char *field, uint8_t out[static 32]);
 /* An endpoint; `local' (our own) ones may be wildcards with port 0. */
 int cache_get_ep(struct cache_pctx *p, const cJSON *o, const char *field, bool local,
 		 struct xwgp_ep *out);

@@ -12,8 +12,9 @@
  *  - A full table first gives up its oldest unanswered ("half-open")
  *    session, whoever made it: such a session only waits for a response
  *    that, for a flood, never comes. An established session is never
- *    evicted for someone else's new one; with none unanswered the new one is
- *    refused. Residual risk: a flood of many keys keeps every half-open
+ *    evicted for someone else's new one: with none unanswered, a key that
+ *    holds sessions replaces its own oldest (an established client can
+ *    still rekey), a new key is refused. Residual risk: a flood of many keys keeps every half-open
  *    session short-lived (table size / flood rate); a real handshake needs
  *    one round trip.
  *  - The peer state (replay timestamp, cookie) is stored before the session
@@ -153,12 +154,12 @@ static bool pair_owns(const struct wgit *w, const struct xwgp_peer_key *pk, uint
 }
 
 /*
- * Drop the pair's slots that no longer name one of its sessions; returns the
- * slot of the session to replace when all are live (its own unanswered one
- * first, else its oldest handshake), or -1 when a slot is free.
+ * Drop the pair's slots that no longer name one of its sessions; returns how
+ * many are live, *victimp the slot of the one to replace first (an
+ * unanswered one, else the oldest handshake), -1 when none is live.
  */
 static int pair_prune(const struct wgit *w, const struct xwgp_peer_key *pk,
-		      struct xwgp_peer_state *ps)
+		      struct xwgp_peer_state *ps, int *victimp)
 {
 	int victim = -1, live = 0;
 	bool victim_est = true;
@@ -175,14 +176,14 @@ static int pair_prune(const struct wgit *w, const struct xwgp_peer_key *pk,
 		}
 		live++;
 		est = s.flags & XWGP_SF_ESTABLISHED;
-		if ((victim_est && !est) ||
-		    (victim_est == est && m.handshake_ns < victim_hs)) {
+		if ((victim_est && !est) || (victim_est == est && m.handshake_ns < victim_hs)) {
 			victim = i;
 			victim_est = est;
 			victim_hs = m.handshake_ns;
 		}
 	}
-	return live == XWGP_PEER_MAX_SESSIONS ? victim : -1;
+	*victimp = victim;
+	return live;
 }
 
 /* No live session in the pair's slots. */
@@ -256,16 +257,16 @@ int wgit_session_admit(struct wgit *w, const struct xwgp_peer_key *pk, struct xw
 		       struct xwgp_session *s, const struct xwgp_session_meta *m, uint64_t now_ns,
 		       struct wgit_admit_info *info)
 {
-	int victim, err;
+	int victim, live, err;
 
 	memset(info, 0, sizeof(*info));
 	ps->updated_ns = now_ns;
-	victim = pair_prune(w, pk, ps);
+	live = pair_prune(w, pk, ps, &victim);
 	/* The timestamp first: no session without its replay state. */
 	err = peer_store(w, pk, ps, now_ns, info);
 	if (err)
 		return err;
-	if (victim >= 0) {
+	if (live == XWGP_PEER_MAX_SESSIONS) {
 		wgit_session_delete(w, ps->sessions[victim]);
 		ps->sessions[victim] = 0;
 		info->key_cap_replaced++;
@@ -273,6 +274,16 @@ int wgit_session_admit(struct wgit *w, const struct xwgp_peer_key *pk, struct xw
 	err = wgit_session_create(w, s, m);
 	if (err == -ENOSPC && evict_halfopen(w, now_ns) == 0) {
 		info->halfopen_evicted++;
+		err = wgit_session_create(w, s, m);
+	}
+	/*
+	 * Still full, all answered: a key that holds sessions may replace its
+	 * own oldest (so an established client can rekey); a new key is refused.
+	 */
+	if (err == -ENOSPC && victim >= 0 && ps->sessions[victim]) {
+		wgit_session_delete(w, ps->sessions[victim]);
+		ps->sessions[victim] = 0;
+		info->key_cap_replaced++;
 		err = wgit_session_create(w, s, m);
 	}
 	if (err) {
@@ -293,15 +304,14 @@ int wgit_session_admit(struct wgit *w, const struct xwgp_peer_key *pk, struct xw
 	return err;
 }
 
-int wgit_peer_track(struct wgit *w, const struct xwgp_peer_key *pk, uint32_t idx,
-		    uint64_t now_ns)
+int wgit_peer_track(struct wgit *w, const struct xwgp_peer_key *pk, uint32_t idx, uint64_t now_ns)
 {
 	struct xwgp_peer_state ps = {};
 	int slot = -1, victim;
 
 	if (wgit_peer_get(w, pk, &ps))
 		ps.updated_ns = now_ns; /* a restored session without a stored state */
-	victim = pair_prune(w, pk, &ps);
+	pair_prune(w, pk, &ps, &victim);
 	for (int i = 0; i < XWGP_PEER_MAX_SESSIONS && slot < 0; i++)
 		if (!ps.sessions[i] || ps.sessions[i] == idx)
 			slot = i;

@@ -41,7 +41,7 @@
 	X(EXPIRED, "sessions removed after `timeout' idle seconds")                              \
 	X(DH_CACHE_HIT, "initiations whose static-static DH came from the agent's cache")     \
 	X(DH_CACHE_MISS, "initiations that computed the static-static DH (new key pair)")     \
-	X(INIT_KEY_CAP, "sessions replaced: their client key already held the most it may (4)") \
+	X(INIT_KEY_CAP, "sessions replaced by a newer one of their key (cap of 4, or table full)") \
 	X(HALFOPEN_EVICTED, "half-open sessions (never answered) evicted from a full table")   \
 	X(INIT_PEER_STATE_FULL, "initiations refused: no room for the client key's replay state") \
 	X(PEER_STATE_EVICTED, "peer states forgotten (no session, idle past the replay horizon)")
