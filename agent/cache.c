@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -137,6 +138,67 @@ int cache_add_peer(struct xwgp_cache *c, const struct xwgp_peer_key *k,
 
 /* ---- loading ---------------------------------------------------------------- */
 
+/*
+ * Whether the file at path (fstat *st) may be trusted. Sessions in it steer
+ * traffic, so whoever can write it controls forwarding: it must be ours
+ * (owner our euid or root, not writable by group or others) in a directory
+ * that is ours and that nobody else can write into (or at least not
+ * replace our file in: sticky). Anything else is refused. A directory only
+ * readable by others is the one deviation warned about and accepted: the
+ * file itself is 0600, others see its name only (the README promises 0700;
+ * a directory made by xwgp, or by the systemd unit, has it).
+ */
+static int cache_trusted(const char *path, const struct stat *st)
+{
+	char dir[PATH_MAX], *slash;
+	uid_t me = geteuid();
+	struct stat ds;
+
+	if (st->st_uid != me && st->st_uid != 0) {
+		pr_warn("cache file %s: owned by uid %u, not by this user (%u) or root: not trusted; "
+			"starting with an empty session table",
+			path, (unsigned int)st->st_uid, (unsigned int)me);
+		return -EPERM;
+	}
+	if (st->st_mode & 022) {
+		pr_warn("cache file %s: writable by group or others (mode %04o): not trusted; "
+			"starting with an empty session table",
+			path, (unsigned int)(st->st_mode & 07777));
+		return -EPERM;
+	}
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (slash == dir)
+		slash[1] = '\0';
+	else if (slash)
+		*slash = '\0';
+	else
+		snprintf(dir, sizeof(dir), ".");
+	if (stat(dir, &ds)) {
+		pr_warn("cache file %s: directory %s: %s; starting with an empty session table",
+			path, dir, strerror(errno));
+		return -errno;
+	}
+	if (ds.st_uid != me && ds.st_uid != 0) {
+		pr_warn("cache file %s: directory %s is owned by uid %u, not by this user (%u) or "
+			"root: not trusted; starting with an empty session table",
+			path, dir, (unsigned int)ds.st_uid, (unsigned int)me);
+		return -EPERM;
+	}
+	if ((ds.st_mode & 022) && !(ds.st_mode & S_ISVTX)) {
+		pr_warn("cache file %s: directory %s is writable by group or others (mode %04o), "
+			"so anyone could replace the file: not trusted; starting with an empty "
+			"session table (chmod 700 %s)",
+			path, dir, (unsigned int)(ds.st_mode & 07777), dir);
+		return -EPERM;
+	}
+	if (ds.st_mode & 077)
+		pr_warn("cache file %s: directory %s has mode %04o, not 0700: others can list it "
+			"(chmod 700 %s)",
+			path, dir, (unsigned int)(ds.st_mode & 07777), dir);
+	return 0;
+}
+
 int cache_load(const char *path, const struct cache_clock *now, struct xwgp_cache *out)
 {
 	struct stat st;
@@ -160,6 +222,11 @@ int cache_load(const char *path, const struct cache_clock *now, struct xwgp_cach
 			path, XWGP_CACHE_MAX_BYTES);
 		close(fd);
 		return -EINVAL;
+	}
+	err = cache_trusted(path, &st);
+	if (err) {
+		close(fd);
+		return err;
 	}
 	text = malloc(st.st_size ? st.st_size : 1);
 	if (!text) {

@@ -28,6 +28,8 @@
 #define XWGP_CACHE_MAX_BYTES (256u << 20) /* refuse larger files */
 /* WireGuard's REJECT_AFTER_TIME: keys of an older handshake are dead. */
 #define XWGP_CACHE_REJECT_AFTER_SEC 180
+/* The largest clock reading in ms whose nanoseconds fit 64 bits (~584 years). */
+#define XWGP_CACHE_CLOCK_MAX_MS (UINT64_MAX / 1000000u)
 /* WireGuard's cookie lifetime. */
 #define XWGP_CACHE_COOKIE_LIFETIME_SEC 120
 /* The session flags the file carries. */
@@ -87,14 +89,21 @@ char *cache_format(const struct xwgp_cache *c, const struct cache_clock *at);
  * rebase its times onto now->boot_ns: key lifetimes (handshake, cookie,
  * created) count the time the proxy was down, idleness (last seen) does
  * not, since nothing could be seen meanwhile. Sessions whose handshake is
- * older than REJECT_AFTER are dropped, older cookies cleared.
+ * older than REJECT_AFTER are dropped, older cookies cleared. An age larger
+ * than the writer's boot clock (written.boottime_ms), or a clock reading
+ * whose nanoseconds would not fit 64 bits, is an error naming the field.
  * Returns 0, or -EINVAL with a warning naming `name' and the problem (out is
  * then empty), -ENOMEM.
  */
 int cache_parse(const char *text, size_t len, const char *name, const struct cache_clock *now,
 		struct xwgp_cache *out);
 
-/* Read and parse path; a missing file is an empty cache (returns -ENOENT quietly). */
+/*
+ * Read and parse path; a missing file is an empty cache (returns -ENOENT
+ * quietly). A file not ours, or writable by others, or in a directory not
+ * ours or writable by others, is not trusted (-EPERM, warned); a directory
+ * readable by others only draws a warning.
+ */
 int cache_load(const char *path, const struct cache_clock *now, struct xwgp_cache *out);
 
 /* Every session (with meta) and peer state in the maps. */

@@ -22,12 +22,42 @@ static bool svl_ok(uint32_t v)
 struct rebase {
 	uint64_t now_ns; /* now, CLOCK_BOOTTIME */
 	uint64_t down_ns; /* time since the file was written */
+	uint64_t written_boot_ms; /* the writer's boot clock: no age can exceed it */
 };
+
+/* Sums of clock values saturate: a wrapped sum would make an old key young. */
+static uint64_t sat_add(uint64_t a, uint64_t b)
+{
+	return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
+/*
+ * An age (ms at write time). The writer measures every age on its boot
+ * clock, so none exceeds the header's boottime_ms: a larger one is corrupt
+ * (e.g. 2^53 ms, which would wrap when made nanoseconds), not just old.
+ */
+static int get_age(struct cache_pctx *p, const cJSON *o, const char *field, const struct rebase *r,
+		   uint64_t *out, bool optional, bool *present)
+{
+	bool here = true;
+	int err = cache_get_uint(p, o, field, JSON_INT_MAX, out, optional, &here);
+
+	if (present)
+		*present = here;
+	if (err || !here)
+		return err;
+	if (*out > r->written_boot_ms)
+		return cache_bad(p, field,
+				 "age %llu ms is older than the boot the file was written in "
+				 "(written.boottime_ms %llu)",
+				 (unsigned long long)*out, (unsigned long long)r->written_boot_ms);
+	return 0;
+}
 
 /* Age measured at write time, plus the time since: a key's true age. */
 static uint64_t rebase_age(const struct rebase *r, uint64_t age_ms, bool count_downtime)
 {
-	uint64_t age = age_ms * NSEC_PER_MSEC + (count_downtime ? r->down_ns : 0);
+	uint64_t age = sat_add(age_ms * NSEC_PER_MSEC, count_downtime ? r->down_ns : 0);
 
 	/* Before this boot: the earliest instant the boot clock can name. */
 	return age < r->now_ns ? r->now_ns - age : 1;
@@ -55,10 +85,10 @@ static int parse_session(struct cache_pctx *p, const cJSON *o, const struct reba
 	      cache_get_ep(p, o, "client_local", true, &s.client_local) ||
 	      cache_get_ep(p, o, "server", false, &s.server) ||
 	      cache_get_ep(p, o, "server_local", true, &s.server_local) ||
-	      cache_get_uint(p, o, "created_age_ms", JSON_INT_MAX, &created, false, NULL) ||
-	      cache_get_uint(p, o, "last_seen_age_ms", JSON_INT_MAX, &seen, false, NULL) ||
-	      cache_get_uint(p, o, "handshake_age_ms", JSON_INT_MAX, &hs, false, NULL) ||
-	      cache_get_uint(p, o, "established_age_ms", JSON_INT_MAX, &est, true, &has_est) ||
+	      get_age(p, o, "created_age_ms", r, &created, false, NULL) ||
+	      get_age(p, o, "last_seen_age_ms", r, &seen, false, NULL) ||
+	      get_age(p, o, "handshake_age_ms", r, &hs, false, NULL) ||
+	      get_age(p, o, "established_age_ms", r, &est, true, &has_est) ||
 	      cache_get_uint(p, o, "c2s_packets", JSON_INT_MAX, &v[0], false, NULL) ||
 	      cache_get_uint(p, o, "c2s_bytes", JSON_INT_MAX, &v[1], false, NULL) ||
 	      cache_get_uint(p, o, "s2c_packets", JSON_INT_MAX, &v[2], false, NULL) ||
@@ -87,7 +117,7 @@ static int parse_session(struct cache_pctx *p, const cJSON *o, const struct reba
 	s.s2c_bytes = v[3];
 
 	/* Keys older than WireGuard's REJECT_AFTER_TIME are dead: nothing to restore. */
-	if (hs * NSEC_PER_MSEC + r->down_ns > XWGP_CACHE_REJECT_AFTER_SEC * NSEC_PER_SEC) {
+	if (sat_add(hs * NSEC_PER_MSEC, r->down_ns) > XWGP_CACHE_REJECT_AFTER_SEC * NSEC_PER_SEC) {
 		pr_debug("cache file %s: %s: handshake too old, not restored", p->name, p->path);
 		return 0;
 	}
@@ -112,13 +142,13 @@ static int parse_peer(struct cache_pctx *p, const cJSON *o, const struct rebase 
 	      cache_get_key(p, o, "client_pubkey", cp.k.client_pub) ||
 	      cache_get_hex(p, o, "last_tai64n", cp.st.last_tai64n, sizeof(cp.st.last_tai64n)) ||
 	      (has_cookie && cache_get_hex(p, o, "cookie", cp.st.cookie, sizeof(cp.st.cookie))) ||
-	      cache_get_uint(p, o, "cookie_age_ms", JSON_INT_MAX, &cookie_age, true, &has_age);
+	      get_age(p, o, "cookie_age_ms", r, &cookie_age, true, &has_age);
 	if (err)
 		return -EINVAL;
 	if (has_cookie != has_age)
 		return cache_bad(p, has_cookie ? "cookie_age_ms" : "cookie",
 			   "missing (cookie and cookie_age_ms go together)");
-	if (has_cookie && cookie_age * NSEC_PER_MSEC + r->down_ns <
+	if (has_cookie && sat_add(cookie_age * NSEC_PER_MSEC, r->down_ns) <
 				  XWGP_CACHE_COOKIE_LIFETIME_SEC * NSEC_PER_SEC)
 		cp.st.cookie_ns = rebase_age(r, cookie_age, true);
 	else
@@ -173,14 +203,17 @@ static int parse_header(struct cache_pctx *p, const cJSON *root, const struct ca
 		return cache_bad(p, "written", "not an object");
 	snprintf(p->path, sizeof(p->path), "written");
 	boot_id = cache_get_str(p, w, "boot_id");
-	if (!boot_id || cache_get_uint(p, w, "boottime_ms", JSON_INT_MAX, &boot_ms, false, NULL) ||
-	    cache_get_uint(p, w, "realtime_ms", JSON_INT_MAX, &real_ms, false, NULL))
+	/* Clock readings a 64-bit nanosecond clock can hold (~584 years). */
+	if (!boot_id ||
+	    cache_get_uint(p, w, "boottime_ms", XWGP_CACHE_CLOCK_MAX_MS, &boot_ms, false, NULL) ||
+	    cache_get_uint(p, w, "realtime_ms", XWGP_CACHE_CLOCK_MAX_MS, &real_ms, false, NULL))
 		return -EINVAL;
 	p->path[0] = '\0';
 	if (cache_get_uint(p, root, "upstream_port", 65535, &port, false, NULL))
 		return -EINVAL;
 	*upstream_port = port;
 
+	r->written_boot_ms = boot_ms;
 	wboot = boot_ms * NSEC_PER_MSEC;
 	wreal = real_ms * NSEC_PER_MSEC;
 	r->now_ns = now->boot_ns;

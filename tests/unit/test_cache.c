@@ -218,6 +218,28 @@ static void set_root_field(cJSON *root, const char *arg)
 	cJSON_ReplaceItemInObject(root, field, cJSON_CreateRaw(eq + 1));
 }
 
+/* arg: "field=raw JSON value" in peers[0]. */
+static void set_peer_field(cJSON *root, const char *arg)
+{
+	char field[64];
+	const char *eq = strchr(arg, '=');
+
+	snprintf(field, sizeof(field), "%.*s", (int)(eq - arg), arg);
+	cJSON_ReplaceItemInObject(cJSON_GetArrayItem(cJSON_GetObjectItem(root, "peers"), 0), field,
+				  cJSON_CreateRaw(eq + 1));
+}
+
+/* arg: "field=raw JSON value" in written. */
+static void set_written_field(cJSON *root, const char *arg)
+{
+	char field[64];
+	const char *eq = strchr(arg, '=');
+
+	snprintf(field, sizeof(field), "%.*s", (int)(eq - arg), arg);
+	cJSON_ReplaceItemInObject(cJSON_GetObjectItem(root, "written"), field,
+				  cJSON_CreateRaw(eq + 1));
+}
+
 static bool load_config(struct xwgp_server_config *cfg)
 {
 	struct capture cap;
@@ -484,6 +506,49 @@ TEST(huge_numbers)
 	check_bad_cases(cases, sizeof(cases) / sizeof(cases[0]));
 }
 
+/*
+ * Ages beyond the writer's boot clock are corrupt, not old: 18446744073710 ms
+ * ("584 years") made nanoseconds wraps to 448384 ns, and a handshake that
+ * old restored as fresh. clock_a wrote the file at boottime 1,000,000 ms.
+ */
+TEST(ages_out_of_range)
+{
+	static const struct bad_case cases[] = {
+		{ set_session_field, "handshake_age_ms=18446744073710",
+		  "sessions[0].handshake_age_ms: age 18446744073710 ms is older than the boot" },
+		{ set_session_field, "handshake_age_ms=9007199254740992", "handshake_age_ms: age" },
+		{ set_session_field, "created_age_ms=1000001", "sessions[0].created_age_ms: age 1000001" },
+		{ set_session_field, "last_seen_age_ms=1000001", "sessions[0].last_seen_age_ms" },
+		{ set_session_field, "established_age_ms=1000001", "sessions[0].established_age_ms" },
+		{ set_peer_field, "cookie_age_ms=18446744073710", "peers[0].cookie_age_ms: age" },
+		{ set_written_field, "boottime_ms=18446744073710", "written.boottime_ms: `1.84467e+13'" },
+		{ set_written_field, "realtime_ms=9007199254740992", "written.realtime_ms" },
+	};
+	struct cache_clock later = clock_a;
+	struct xwgp_cache out;
+	char *t;
+
+	check_bad_cases(cases, sizeof(cases) / sizeof(cases[0]));
+
+	/* As old as the boot it was written in: valid, and expired (not restored). */
+	t = mutated(set_session_field, "handshake_age_ms=1000000");
+	CHECK(parse_text(t, &out) == 0, "%s", errs);
+	CHECK(out.n_sessions == 1 && out.sessions[0].s.client_proxy_index == 0x0a0b0c0d,
+	      "%zu sessions: the 1000 s old handshake was restored", out.n_sessions);
+	cache_free(&out);
+	free(t);
+
+	/* A downtime near 2^64 ns (the wall clock jumped) saturates instead of wrapping. */
+	strcpy(later.boot_id, "99999999-2222-3333-4444-555555555555");
+	later.real_ns = UINT64_MAX - 1000;
+	t = valid_text();
+	CHECK(parse_len(t, strlen(t), &later, &out) == 0, "%s", errs);
+	CHECK(out.n_sessions == 0, "%zu sessions restored after ~584 years down", out.n_sessions);
+	CHECK(out.n_peers == 2 && out.peers[0].st.cookie_ns == 0, "the cookie survived");
+	cache_free(&out);
+	free(t);
+}
+
 TEST(missing_fields)
 {
 	static const char *const session_fields[] = {
@@ -590,6 +655,79 @@ TEST(atomic_write_and_load)
 	rmdir(sub);
 	snprintf(sub, sizeof(sub), "%s/a", dir);
 	rmdir(sub);
+	rmdir(dir);
+	free(t);
+}
+
+/* Load path, capturing the warnings into errs. */
+static int load_captured(const char *path, struct xwgp_cache *out)
+{
+	struct cache_clock now = clock_a;
+	struct capture cap;
+	int ret;
+
+	capture_start(&cap, 2);
+	ret = cache_load(path, &now, out);
+	free(errs);
+	errs = capture_end(&cap);
+	return ret;
+}
+
+/*
+ * Sessions steer traffic: a file someone else could have written is not
+ * read. The directory must be ours and not writable by others (sticky is
+ * enough); readable by others only warns.
+ */
+TEST(untrusted_file_or_directory)
+{
+	char dir[] = "/tmp/xwgp-cache-trust.XXXXXX", path[320];
+	struct xwgp_cache out;
+	char *t = valid_text();
+
+	CHECK(mkdtemp(dir), "mkdtemp");
+	snprintf(path, sizeof(path), "%s/inst.json", dir);
+	CHECK(xwgp_write_atomic(path, t) == 0, "write");
+	CHECK(load_captured(path, &out) == 0 && out.n_sessions == 2 && !strstr(errs, "mode"),
+	      "a 0700 directory: `%s'", errs);
+	cache_free(&out);
+
+	CHECK(chmod(dir, 0770) == 0);
+	CHECK(load_captured(path, &out) == -EPERM && out.n_sessions == 0,
+	      "a group-writable directory trusted");
+	CHECK(strstr(errs, dir) && strstr(errs, "mode 0770") && strstr(errs, "not trusted"),
+	      "warning `%s'", errs);
+	CHECK(chmod(dir, 01777) == 0);
+	CHECK(load_captured(path, &out) == 0 && out.n_sessions == 2 && strstr(errs, "not 0700"),
+	      "a sticky directory: our file cannot be replaced: `%s'", errs);
+	cache_free(&out);
+	CHECK(chmod(dir, 0755) == 0);
+	CHECK(load_captured(path, &out) == 0 && out.n_sessions == 2 &&
+		      strstr(errs, "mode 0755, not 0700"),
+	      "a listable directory: loaded with a warning: `%s'", errs);
+	cache_free(&out);
+	CHECK(chmod(dir, 0700) == 0);
+
+	CHECK(chmod(path, 0622) == 0);
+	CHECK(load_captured(path, &out) == -EPERM && strstr(errs, "writable by group or others") &&
+		      strstr(errs, "mode 0622"),
+	      "a world-writable file: `%s'", errs);
+	CHECK(chmod(path, 0600) == 0);
+
+	if (geteuid() == 0) {
+		CHECK(chown(path, 12345, 12345) == 0);
+		CHECK(load_captured(path, &out) == -EPERM && strstr(errs, "owned by uid 12345"),
+		      "another user's file: `%s'", errs);
+		CHECK(chown(path, 0, 0) == 0 && chown(dir, 12345, 12345) == 0);
+		CHECK(load_captured(path, &out) == -EPERM && strstr(errs, "directory") &&
+			      strstr(errs, "owned by uid 12345"),
+		      "another user's directory: `%s'", errs);
+		CHECK(chown(dir, 0, 0) == 0);
+		CHECK(load_captured(path, &out) == 0 && out.n_sessions == 2, "back to ours");
+		cache_free(&out);
+	} else {
+		printf("# owner checks skipped: chown needs root\n");
+	}
+	unlink(path);
 	rmdir(dir);
 	free(t);
 }
