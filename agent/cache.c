@@ -19,6 +19,7 @@
 
 #include "cache.h"
 #include "cache_json.h"
+#include "file_util.h"
 #include "log.h"
 
 /* ---- paths --------------------------------------------------------------- */
@@ -150,7 +151,7 @@ int cache_add_peer(struct xwgp_cache *c, const struct xwgp_peer_key *k,
  */
 static int cache_trusted(const char *path, const struct stat *st)
 {
-	char dir[PATH_MAX], *slash;
+	char dir[PATH_MAX];
 	uid_t me = geteuid();
 	struct stat ds;
 
@@ -166,14 +167,8 @@ static int cache_trusted(const char *path, const struct stat *st)
 			path, (unsigned int)(st->st_mode & 07777));
 		return -EPERM;
 	}
-	snprintf(dir, sizeof(dir), "%s", path);
-	slash = strrchr(dir, '/');
-	if (slash == dir)
-		slash[1] = '\0';
-	else if (slash)
-		*slash = '\0';
-	else
-		snprintf(dir, sizeof(dir), ".");
+	if (xwgp_dirname(dir, sizeof(dir), path))
+		return -ENAMETOOLONG; /* not after open() succeeded */
 	if (stat(dir, &ds)) {
 		pr_warn("cache file %s: directory %s: %s; starting with an empty session table",
 			path, dir, strerror(errno));

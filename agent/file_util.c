@@ -11,6 +11,22 @@
 
 #include "file_util.h"
 
+int xwgp_dirname(char *dir, size_t len, const char *path)
+{
+	char *slash;
+
+	if ((size_t)snprintf(dir, len, "%s", path) >= len)
+		return -ENAMETOOLONG;
+	slash = strrchr(dir, '/');
+	if (slash == dir)
+		slash[1] = '\0';
+	else if (slash)
+		*slash = '\0';
+	else
+		snprintf(dir, len, ".");
+	return 0;
+}
+
 int xwgp_mkdir_p(const char *path, mode_t mode)
 {
 	char tmp[PATH_MAX];
@@ -49,20 +65,14 @@ static int write_all(int fd, const char *p, size_t len)
 
 int xwgp_write_atomic(const char *path, const char *text)
 {
-	char tmp[PATH_MAX], dir[PATH_MAX], *slash;
+	char tmp[PATH_MAX], dir[PATH_MAX];
 	int fd, dfd, err;
 
 	if (snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", path) >= (int)sizeof(tmp))
 		return -ENAMETOOLONG;
-	snprintf(dir, sizeof(dir), "%s", path);
-	slash = strrchr(dir, '/');
-	if (slash == dir)
-		slash[1] = '\0';
-	else if (slash)
-		*slash = '\0';
-	else
-		snprintf(dir, sizeof(dir), ".");
-	if (slash) {
+	if (xwgp_dirname(dir, sizeof(dir), path))
+		return -ENAMETOOLONG;
+	if (strchr(path, '/')) {
 		err = xwgp_mkdir_p(dir, 0700);
 		if (err)
 			return err;

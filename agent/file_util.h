@@ -6,7 +6,11 @@
 #ifndef XWGP_FILE_UTIL_H
 #define XWGP_FILE_UTIL_H
 
+#include <stddef.h>
 #include <sys/types.h>
+
+/* The directory part of path ("/" for "/x", "." for "x"): 0 or -ENAMETOOLONG. */
+int xwgp_dirname(char *dir, size_t len, const char *path);
 
 /*
  * mkdir -p: create path and every missing parent with `mode' (existing

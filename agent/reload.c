@@ -181,27 +181,10 @@ bool xwgp_session_cfg_check(const struct xwgp_server_config *cfg, const struct x
 	return true;
 }
 
-static int prune_peer_states(const struct wgit *w, const struct xwgp_server_config *cfg)
+static bool server_gone(const struct wgit *w, const struct xwgp_peer_key *k, void *cfg)
 {
-	struct xwgp_peer_key key, next, *prev = NULL;
-	struct xwgp_peer_key doomed[64];
-	int n, total = 0;
-
-	do {
-		n = 0;
-		prev = NULL;
-		while (n < (int)(sizeof(doomed) / sizeof(doomed[0])) &&
-		       bpf_map_get_next_key(w->maps->peer_state, prev, &next) == 0) {
-			key = next;
-			prev = &key;
-			if (!xwgp_server_cfg_by_pub(cfg, key.server_pub))
-				doomed[n++] = key;
-		}
-		for (int i = 0; i < n; i++)
-			if (bpf_map_delete_elem(w->maps->peer_state, &doomed[i]) == 0)
-				total++;
-	} while (n == (int)(sizeof(doomed) / sizeof(doomed[0])));
-	return total;
+	(void)w;
+	return !xwgp_server_cfg_by_pub(cfg, k->server_pub);
 }
 
 int reload_prune(const struct wgit *w, const struct xwgp_server_config *cfg)
@@ -233,7 +216,7 @@ int reload_prune(const struct wgit *w, const struct xwgp_server_config *cfg)
 			if (wgit_session_delete(w, doomed[i]) == 0)
 				total++;
 	} while (n == (int)(sizeof(doomed) / sizeof(doomed[0])));
-	peers = prune_peer_states(w, cfg);
+	peers = wgit_peer_prune(w, server_gone, (void *)cfg, 0);
 	if (peers)
 		pr_debug("reload: removed %d peer states of servers no longer configured", peers);
 	return total;

@@ -222,3 +222,29 @@ int wgit_peer_put(const struct wgit *w, const struct xwgp_peer_key *k,
 {
 	return bpf_map_update_elem(w->maps->peer_state, k, st, BPF_ANY) ? -errno : 0;
 }
+
+int wgit_peer_prune(const struct wgit *w,
+		    bool (*doomed)(const struct wgit *w, const struct xwgp_peer_key *k, void *ctx),
+		    void *ctx, int max)
+{
+	struct xwgp_peer_key key, next, *prev = NULL;
+	struct xwgp_peer_key batch[64];
+	int n, total = 0;
+
+	/* Collect, then delete: deleting while walking restarts get_next_key. */
+	do {
+		n = 0;
+		prev = NULL;
+		while (n < (int)(sizeof(batch) / sizeof(batch[0])) &&
+		       bpf_map_get_next_key(w->maps->peer_state, prev, &next) == 0) {
+			key = next;
+			prev = &key;
+			if (doomed(w, &key, ctx))
+				batch[n++] = key;
+		}
+		for (int i = 0; i < n; i++)
+			if (bpf_map_delete_elem(w->maps->peer_state, &batch[i]) == 0)
+				total++;
+	} while (n == (int)(sizeof(batch) / sizeof(batch[0])) && (!max || total < max));
+	return total;
+}

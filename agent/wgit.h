@@ -120,5 +120,12 @@ int wgit_expire(const struct wgit *w, uint64_t now_ns, uint64_t timeout_ns);
 int wgit_peer_get(const struct wgit *w, const struct xwgp_peer_key *k, struct xwgp_peer_state *st);
 int wgit_peer_put(const struct wgit *w, const struct xwgp_peer_key *k,
 		  const struct xwgp_peer_state *st);
+/*
+ * Delete the peer states for which doomed() holds, walking the whole map
+ * (or stopping once about max are deleted; 0: no bound). Returns how many.
+ */
+int wgit_peer_prune(const struct wgit *w,
+		    bool (*doomed)(const struct wgit *w, const struct xwgp_peer_key *k, void *ctx),
+		    void *ctx, int max);
 
 #endif

@@ -199,37 +199,29 @@ static bool pair_idle(const struct wgit *w, const struct xwgp_peer_key *pk,
 	return true;
 }
 
+/* Idle past the horizon, and its pair holds no session: may be forgotten. */
+static bool peer_stale(const struct wgit *w, const struct xwgp_peer_key *k, void *ctx)
+{
+	const uint64_t now_ns = *(const uint64_t *)ctx;
+	struct xwgp_peer_state st;
+
+	return wgit_peer_get(w, k, &st) == 0 && now_ns > st.updated_ns &&
+	       now_ns - st.updated_ns > WGIT_PEER_HORIZON_SEC * NSEC_PER_SEC &&
+	       pair_idle(w, k, &st);
+}
+
 /*
- * Forget peer states idle past the horizon with no session (at most one scan
- * a second, PEER_EVICT_MAX states). Returns how many were forgotten.
+ * Forget stale peer states (at most one scan a second, about PEER_EVICT_MAX
+ * states). Returns how many were forgotten.
  */
 static int peer_evict(struct wgit *w, uint64_t now_ns)
 {
-	const uint64_t horizon = WGIT_PEER_HORIZON_SEC * NSEC_PER_SEC;
-	struct xwgp_peer_key key, next, *prev = NULL;
-	struct xwgp_peer_key doomed[256];
-	struct xwgp_peer_state st;
-	int n, total = 0;
+	int total;
 
 	if (w->peer_evict_ns && now_ns - w->peer_evict_ns < NSEC_PER_SEC)
 		return 0;
 	w->peer_evict_ns = now_ns;
-	/* Collect, then delete: deleting while walking restarts get_next_key. */
-	do {
-		n = 0;
-		prev = NULL;
-		while (n < (int)(sizeof(doomed) / sizeof(doomed[0])) &&
-		       bpf_map_get_next_key(w->maps->peer_state, prev, &next) == 0) {
-			key = next;
-			prev = &key;
-			if (wgit_peer_get(w, &key, &st) == 0 && now_ns > st.updated_ns &&
-			    now_ns - st.updated_ns > horizon && pair_idle(w, &key, &st))
-				doomed[n++] = key;
-		}
-		for (int i = 0; i < n; i++)
-			if (bpf_map_delete_elem(w->maps->peer_state, &doomed[i]) == 0)
-				total++;
-	} while (n == (int)(sizeof(doomed) / sizeof(doomed[0])) && total < PEER_EVICT_MAX);
+	total = wgit_peer_prune(w, peer_stale, &now_ns, PEER_EVICT_MAX);
 	if (total)
 		pr_debug("peer-state map full: forgot %d states idle for over %d s", total,
 			 WGIT_PEER_HORIZON_SEC);

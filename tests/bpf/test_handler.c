@@ -21,6 +21,7 @@
 #include "config.h"
 #include "handler.h"
 #include "handler_mock.h"
+#include "map_keys.h"
 #include "reload.h"
 #include "test.h"
 #include "wg_crypto.h"
@@ -493,20 +494,6 @@ static void small_maps_done(void)
 	close(small.peer_state);
 	env.h.wgit.maps = &env.maps;
 	wgit_halfopen_init(&env.h.wgit, env.cfg.max_sessions);
-}
-
-static int count_keys(int fd, size_t key_size)
-{
-	uint8_t key[64], next[64];
-	void *prev = NULL;
-	int n = 0;
-
-	while (bpf_map_get_next_key(fd, prev, next) == 0) {
-		memcpy(key, next, key_size);
-		prev = key;
-		n++;
-	}
-	return n;
 }
 
 static bool has_session(uint32_t idx, bool established)

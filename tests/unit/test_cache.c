@@ -24,6 +24,7 @@
 #include "file_util.h"
 #include "handler.h"
 #include "log.h"
+#include "map_keys.h"
 #include "reload.h"
 #include "capture.h"
 #include "test.h"
@@ -199,45 +200,35 @@ static void drop_root_field(cJSON *root, const char *field)
 	cJSON_DeleteItemFromObject(root, field);
 }
 
-/* arg: "field=raw JSON value" in sessions[0]. */
-static void set_session_field(cJSON *root, const char *arg)
+/* arg: "field=raw JSON value", set in object o. */
+static void set_field(cJSON *o, const char *arg)
 {
 	char field[64];
 	const char *eq = strchr(arg, '=');
 
 	snprintf(field, sizeof(field), "%.*s", (int)(eq - arg), arg);
-	cJSON_ReplaceItemInObject(session0(root), field, cJSON_CreateRaw(eq + 1));
+	cJSON_ReplaceItemInObject(o, field, cJSON_CreateRaw(eq + 1));
+}
+
+/* ... in sessions[0]. */
+static void set_session_field(cJSON *root, const char *arg)
+{
+	set_field(session0(root), arg);
 }
 
 static void set_root_field(cJSON *root, const char *arg)
 {
-	char field[64];
-	const char *eq = strchr(arg, '=');
-
-	snprintf(field, sizeof(field), "%.*s", (int)(eq - arg), arg);
-	cJSON_ReplaceItemInObject(root, field, cJSON_CreateRaw(eq + 1));
+	set_field(root, arg);
 }
 
-/* arg: "field=raw JSON value" in peers[0]. */
 static void set_peer_field(cJSON *root, const char *arg)
 {
-	char field[64];
-	const char *eq = strchr(arg, '=');
-
-	snprintf(field, sizeof(field), "%.*s", (int)(eq - arg), arg);
-	cJSON_ReplaceItemInObject(cJSON_GetArrayItem(cJSON_GetObjectItem(root, "peers"), 0), field,
-				  cJSON_CreateRaw(eq + 1));
+	set_field(cJSON_GetArrayItem(cJSON_GetObjectItem(root, "peers"), 0), arg);
 }
 
-/* arg: "field=raw JSON value" in written. */
 static void set_written_field(cJSON *root, const char *arg)
 {
-	char field[64];
-	const char *eq = strchr(arg, '=');
-
-	snprintf(field, sizeof(field), "%.*s", (int)(eq - arg), arg);
-	cJSON_ReplaceItemInObject(cJSON_GetObjectItem(root, "written"), field,
-				  cJSON_CreateRaw(eq + 1));
+	set_field(cJSON_GetObjectItem(root, "written"), arg);
 }
 
 static bool load_config(struct xwgp_server_config *cfg)
@@ -814,20 +805,6 @@ static int maps_create(struct test_maps *t)
 static void maps_destroy(struct test_maps *t)
 {
 	xwgp_maps_close(&t->m);
-}
-
-static int count_keys(int fd, size_t key_size)
-{
-	uint8_t k[64], n[64];
-	void *prev = NULL;
-	int c = 0;
-
-	while (bpf_map_get_next_key(fd, prev, n) == 0) {
-		memcpy(k, n, key_size);
-		prev = k;
-		c++;
-	}
-	return c;
 }
 
 TEST(restore_collect_prune)
