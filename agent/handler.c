@@ -183,7 +183,7 @@ static void handle_initiation(struct handler *h, struct pkt *p)
 	uint64_t now = xwgp_now_ns();
 	enum wg_init_result r;
 	uint64_t hits = h->dh_cache.hits, misses = h->dh_cache.misses;
-	bool have_cookie;
+	bool have_cookie, stored;
 	int si, err;
 
 	r = wg_consume_initiation_any(h->keys, h->cfg->n_servers, &h->dh_cache, p->data, p->len,
@@ -213,7 +213,8 @@ static void handle_initiation(struct handler *h, struct pkt *p)
 	/* Replay protection: the TAI64N timestamp must grow per client key. */
 	memcpy(pk.server_pub, h->keys[si].pub, 32);
 	memcpy(pk.client_pub, client_pub, 32);
-	if (wgit_peer_get(&h->wgit, &pk, &ps) == 0 && memcmp(tai64n, ps.last_tai64n, 12) <= 0) {
+	stored = wgit_peer_get(&h->wgit, &pk, &ps) == 0;
+	if (stored && memcmp(tai64n, ps.last_tai64n, 12) <= 0) {
 		COUNT(h, INIT_REPLAY);
 		return;
 	}
@@ -243,7 +244,7 @@ static void handle_initiation(struct handler *h, struct pkt *p)
 	meta.handshake_ns = now;
 
 	/* Stores the new timestamp too; the per-key cap and eviction rules: wgit_admit.c. */
-	err = wgit_session_admit(&h->wgit, &pk, &ps, &s, &meta, now, &adm);
+	err = wgit_session_admit(&h->wgit, &pk, &ps, stored, &s, &meta, now, &adm);
 	h->stats[XWGP_AGENT_STAT_INIT_KEY_CAP] += adm.key_cap_replaced;
 	h->stats[XWGP_AGENT_STAT_HALFOPEN_EVICTED] += adm.halfopen_evicted;
 	h->stats[XWGP_AGENT_STAT_PEER_STATE_EVICTED] += adm.peer_states_evicted;

@@ -54,18 +54,20 @@ void wgit_halfopen_free(struct wgit *w);
 
 /*
  * Admit a new session s (meta m) for the pair pk, whose accepted state is
- * *ps (its new timestamp already in): store the state first (refusing with
+ * *ps (its new timestamp already in; `stored': read from the map, so it is
+ * there): store a new pair's state first (refusing with
  * -ENOBUFS when the peer-state map is full even after forgetting states
  * idle past WGIT_PEER_HORIZON_SEC with no session: the replay check must
  * never be skipped), make room when the pair already holds
  * XWGP_PEER_MAX_SESSIONS (its own oldest, unanswered ones first), create
- * the session (-ENOSPC when the table is full and no unanswered session can
- * be evicted: established sessions are never evicted for a new one), and
- * record it in the pair's state. *info says what gave way.
+ * the session (a full table evicts its oldest unanswered session, else the
+ * pair's own oldest; -ENOSPC when neither exists: another key's established
+ * session is never evicted), and record it in the pair's state. *info says
+ * what gave way.
  */
 int wgit_session_admit(struct wgit *w, const struct xwgp_peer_key *pk, struct xwgp_peer_state *ps,
-		       struct xwgp_session *s, const struct xwgp_session_meta *m, uint64_t now_ns,
-		       struct wgit_admit_info *info);
+		       bool stored, struct xwgp_session *s, const struct xwgp_session_meta *m,
+		       uint64_t now_ns, struct wgit_admit_info *info);
 
 /* Add session idx to pk's state (restoring a cache): 0, or -errno. */
 int wgit_peer_track(struct wgit *w, const struct xwgp_peer_key *pk, uint32_t idx,

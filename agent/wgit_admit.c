@@ -144,12 +144,15 @@ static int evict_halfopen(struct wgit *w, uint64_t now_ns)
 	return -ENOENT;
 }
 
-/* Whether idx is a live session of the pair pk (indexes are reused: the meta tells). */
+/*
+ * Whether idx is a live session of the pair pk. The meta alone tells (one
+ * lookup on the handshake path): the agent creates and deletes a session
+ * and its meta together, and the keys in it tell a reused index.
+ */
 static bool pair_owns(const struct wgit *w, const struct xwgp_peer_key *pk, uint32_t idx,
-		      struct xwgp_session *s, struct xwgp_session_meta *m)
+		      struct xwgp_session_meta *m)
 {
-	return idx && wgit_session_get(w, idx, s) == 0 && wgit_meta_get(w, idx, m) == 0 &&
-	       !memcmp(m->client_pub, pk->client_pub, 32) &&
+	return idx && wgit_meta_get(w, idx, m) == 0 && !memcmp(m->client_pub, pk->client_pub, 32) &&
 	       !memcmp(m->server_pub, pk->server_pub, 32);
 }
 
@@ -166,16 +169,15 @@ static int pair_prune(const struct wgit *w, const struct xwgp_peer_key *pk,
 	uint64_t victim_hs = UINT64_MAX;
 
 	for (int i = 0; i < XWGP_PEER_MAX_SESSIONS; i++) {
-		struct xwgp_session s;
 		struct xwgp_session_meta m;
 		bool est;
 
-		if (!pair_owns(w, pk, ps->sessions[i], &s, &m)) {
+		if (!pair_owns(w, pk, ps->sessions[i], &m)) {
 			ps->sessions[i] = 0;
 			continue;
 		}
 		live++;
-		est = s.flags & XWGP_SF_ESTABLISHED;
+		est = m.established_ns != 0; /* set with XWGP_SF_ESTABLISHED */
 		if ((victim_est && !est) || (victim_est == est && m.handshake_ns < victim_hs)) {
 			victim = i;
 			victim_est = est;
@@ -190,11 +192,10 @@ static int pair_prune(const struct wgit *w, const struct xwgp_peer_key *pk,
 static bool pair_idle(const struct wgit *w, const struct xwgp_peer_key *pk,
 		      const struct xwgp_peer_state *ps)
 {
-	struct xwgp_session s;
 	struct xwgp_session_meta m;
 
 	for (int i = 0; i < XWGP_PEER_MAX_SESSIONS; i++)
-		if (pair_owns(w, pk, ps->sessions[i], &s, &m))
+		if (pair_owns(w, pk, ps->sessions[i], &m))
 			return false;
 	return true;
 }
@@ -246,18 +247,23 @@ static int peer_store(struct wgit *w, const struct xwgp_peer_key *pk,
 }
 
 int wgit_session_admit(struct wgit *w, const struct xwgp_peer_key *pk, struct xwgp_peer_state *ps,
-		       struct xwgp_session *s, const struct xwgp_session_meta *m, uint64_t now_ns,
-		       struct wgit_admit_info *info)
+		       bool stored, struct xwgp_session *s, const struct xwgp_session_meta *m,
+		       uint64_t now_ns, struct wgit_admit_info *info)
 {
 	int victim, live, err;
 
 	memset(info, 0, sizeof(*info));
 	ps->updated_ns = now_ns;
 	live = pair_prune(w, pk, ps, &victim);
-	/* The timestamp first: no session without its replay state. */
-	err = peer_store(w, pk, ps, now_ns, info);
-	if (err)
-		return err;
+	/*
+	 * A new pair's state first: no session without its replay state. A
+	 * stored one is rewritten below (an existing key needs no room).
+	 */
+	if (!stored) {
+		err = peer_store(w, pk, ps, now_ns, info);
+		if (err)
+			return err;
+	}
 	if (live == XWGP_PEER_MAX_SESSIONS) {
 		wgit_session_delete(w, ps->sessions[victim]);
 		ps->sessions[victim] = 0;
