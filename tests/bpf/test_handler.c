@@ -590,6 +590,30 @@ TEST(full_table_evicts_only_unanswered_sessions)
 	sodium_memzero(priv, sizeof(priv));
 }
 
+/* After a restart the queue of unanswered sessions is empty: a scan refills it, oldest first. */
+TEST(full_table_after_restart_still_finds_the_oldest_unanswered)
+{
+	uint8_t msg[148], priv[5][32], pub[5][32];
+
+	ENV();
+	env.h.wgit.force_xlat = false;
+	for (int i = 0; i < 5; i++)
+		keypair(priv[i], pub[i]);
+	CHECK(small_maps(4, 64) == 0, "maps: %s", strerror(errno));
+	for (int i = 0; i < 4; i++)
+		send_initiation(priv[i], env.srv_pub, 0x501 + i, msg, 40000);
+	CHECK(count_keys(small.sessions, 4) == 4);
+	wgit_halfopen_init(&env.h.wgit, 4); /* what a new agent starts with */
+	send_initiation(priv[4], env.srv_pub, 0x505, msg, 40000);
+	CHECK(env.h.stats[XWGP_AGENT_STAT_HALFOPEN_EVICTED] == 1 && has_session(0x505, false),
+	      "evicted %llu", (unsigned long long)env.h.stats[XWGP_AGENT_STAT_HALFOPEN_EVICTED]);
+	CHECK(!has_session(0x501, false) && has_session(0x502, false) && has_session(0x504, false),
+	      "not the oldest evicted");
+	small_maps_done();
+	clear_maps();
+	sodium_memzero(priv, sizeof(priv));
+}
+
 TEST(full_peer_state_map_refuses_instead_of_skipping_replay_check)
 {
 	uint8_t first[148], msg[148], priv[2][32], pub[2][32];
