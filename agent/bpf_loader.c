@@ -15,6 +15,7 @@
 #include <bpf/libbpf.h>
 
 #include "bpf_loader.h"
+#include "file_util.h"
 #include "log.h"
 #include "xwgp.skel.h"
 
@@ -41,28 +42,6 @@ int xwgp_ensure_bpffs(void)
 		return err;
 	}
 	pr_info("mounted bpffs at " BPFFS_ROOT);
-	return 0;
-}
-
-/* mkdir -p with mode 0700: the pins give full control of forwarding. */
-static int mkdir_p(const char *path)
-{
-	char tmp[256];
-	size_t len = strlen(path);
-
-	if (len >= sizeof(tmp))
-		return -ENAMETOOLONG;
-	memcpy(tmp, path, len + 1);
-	for (char *p = tmp + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(tmp, 0700) && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(tmp, 0700) && errno != EEXIST)
-		return -errno;
 	return 0;
 }
 
@@ -171,7 +150,8 @@ int xwgp_loader_load(struct xwgp_loader *l, const char *pin_path, uint32_t max_s
 	err = xwgp_ensure_bpffs();
 	if (err)
 		return err;
-	err = mkdir_p(pin_path);
+	/* Mode 0700: the pins give full control of forwarding. */
+	err = xwgp_mkdir_p(pin_path, 0700);
 	if (err) {
 		pr_err("pin_path `%s': cannot create: %s", pin_path, strerror(-err));
 		return err;

@@ -28,8 +28,13 @@
 #define XWGP_CACHE_MAX_BYTES (256u << 20) /* refuse larger files */
 /* WireGuard's REJECT_AFTER_TIME: keys of an older handshake are dead. */
 #define XWGP_CACHE_REJECT_AFTER_SEC 180
+/* The largest clock reading in ms whose nanoseconds fit 64 bits (~584 years). */
+#define XWGP_CACHE_CLOCK_MAX_MS (UINT64_MAX / 1000000u)
 /* WireGuard's cookie lifetime. */
 #define XWGP_CACHE_COOKIE_LIFETIME_SEC 120
+/* The session flags the file carries. */
+#define XWGP_CACHE_SESSION_FLAGS \
+	(XWGP_SF_ESTABLISHED | XWGP_SF_OBFS | XWGP_SF_XLAT_CLIENT | XWGP_SF_XLAT_SERVER)
 
 struct cache_session {
 	struct xwgp_session s;
@@ -84,21 +89,22 @@ char *cache_format(const struct xwgp_cache *c, const struct cache_clock *at);
  * rebase its times onto now->boot_ns: key lifetimes (handshake, cookie,
  * created) count the time the proxy was down, idleness (last seen) does
  * not, since nothing could be seen meanwhile. Sessions whose handshake is
- * older than REJECT_AFTER are dropped, older cookies cleared.
+ * older than REJECT_AFTER are dropped, older cookies cleared. An age larger
+ * than the writer's boot clock (written.boottime_ms), or a clock reading
+ * whose nanoseconds would not fit 64 bits, is an error naming the field.
  * Returns 0, or -EINVAL with a warning naming `name' and the problem (out is
  * then empty), -ENOMEM.
  */
 int cache_parse(const char *text, size_t len, const char *name, const struct cache_clock *now,
 		struct xwgp_cache *out);
 
-/* Read and parse path; a missing file is an empty cache (returns -ENOENT quietly). */
-int cache_load(const char *path, const struct cache_clock *now, struct xwgp_cache *out);
-
 /*
- * Write text to path atomically: temp file in the same directory (mode
- * 0600), fsync, rename, fsync the directory. Creates the directory (0700).
+ * Read and parse path; a missing file is an empty cache (returns -ENOENT
+ * quietly). A file not ours, or writable by others, or in a directory not
+ * ours or writable by others, is not trusted (-EPERM, warned); a directory
+ * readable by others only draws a warning.
  */
-int cache_write_atomic(const char *path, const char *text);
+int cache_load(const char *path, const struct cache_clock *now, struct xwgp_cache *out);
 
 /* Every session (with meta) and peer state in the maps. */
 int cache_collect(const struct wgit *w, struct xwgp_cache *out);
@@ -108,20 +114,13 @@ int cache_save(const struct wgit *w, const char *path, uint16_t upstream_port);
 
 /*
  * Insert the cached sessions still valid for cfg (server key configured,
- * peer still there with the same forward_to: xwgp_session_cfg_check) into
+ * peer still there with the same forward_to: xwgp_session_cfg_check in
+ * reload.h) into
  * the maps, with their server local port set to upstream_port (backends
  * follow a changed source port, as WireGuard roams), and the peer states of
  * configured servers. Returns how many sessions were restored, or -errno.
  */
 int cache_restore(struct wgit *w, const struct xwgp_cache *c, const struct xwgp_server_config *cfg,
 		  uint16_t upstream_port);
-
-/*
- * Whether session s (meta m) still belongs to cfg: m->server_pub is a
- * configured server, the client key picks a peer there (exact or fallback)
- * whose forward_to is s->server. *why (may be NULL) says what failed.
- */
-bool xwgp_session_cfg_check(const struct xwgp_server_config *cfg, const struct xwgp_session *s,
-			    const struct xwgp_session_meta *m, const char **why);
 
 #endif /* XWGP_CACHE_H */

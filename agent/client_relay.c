@@ -13,12 +13,10 @@
 #include "byteorder.h"
 #include "client_relay.h"
 #include "clock.h"
+#include "index_pick.h"
 #include "log.h"
 #include "wg_proto.h"
-#include "wgit.h"
 
-/* Random proxy indexes tried before giving up (the table is tiny vs 2^32). */
-#define PICK_TRIES 16
 
 const char *const client_stat_names[CLIENT_STAT__MAX] = {
 #define CLIENT_STAT_NAME(name, desc) #name,
@@ -119,21 +117,17 @@ static void map_del(struct relay_index_map *m, uint32_t key)
 	}
 }
 
-/*
- * The proxy index for origin: origin itself unless taken, zero (never valid
- * on the wire) or forced; else a fresh random one. 0 when none was found.
- */
+static int claim_free(uint32_t idx, void *ctx)
+{
+	return map_get(ctx, idx) < 0 ? 0 : -EEXIST;
+}
+
+/* The proxy index for origin (index_pick.h), or 0 when none was found. */
 static uint32_t pick_index(const struct relay_index_map *m, uint32_t origin, bool force)
 {
-	if (origin && !force && map_get(m, origin) < 0)
-		return origin;
-	for (int i = 0; i < PICK_TRIES; i++) {
-		uint32_t idx = wgit_random_index();
+	uint32_t idx;
 
-		if (idx != origin && map_get(m, idx) < 0)
-			return idx;
-	}
-	return 0;
+	return xwgp_index_pick(origin, force, claim_free, (void *)m, &idx) ? 0 : idx;
 }
 
 /* ---- sessions -------------------------------------------------------------- */

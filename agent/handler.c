@@ -42,7 +42,9 @@ int handler_init(struct handler *h, const struct xwgp_server_config *cfg,
 			return err;
 		}
 	}
-	err = handler_set_obfs(h, cfg->obfs);
+	/* Every session can be unanswered at once: one queue slot each. */
+	err = wgit_halfopen_init(&h->wgit, cfg->max_sessions ?: XWGP_MAX_SESSIONS_DEFAULT);
+	err = err ?: handler_set_obfs(h, cfg->obfs);
 	if (err)
 		handler_fini(h);
 	return err;
@@ -74,6 +76,7 @@ void handler_fini(struct handler *h)
 	h->keys = NULL;
 	dh_cache_free(&h->dh_cache); /* wipes */
 	handler_set_obfs(h, NULL);
+	wgit_halfopen_free(&h->wgit);
 }
 
 /* csvl/ssvl check of a handshake/cookie source against the stored endpoint. */
@@ -165,11 +168,12 @@ static void handle_initiation(struct handler *h, struct handler_pkt *p)
 	struct xwgp_session s = {};
 	struct xwgp_peer_key pk = {};
 	struct xwgp_peer_state ps = {};
+	struct wgit_admit_info adm;
 	uint8_t client_pub[32], tai64n[12];
 	uint64_t now = xwgp_now_ns();
 	enum wg_init_result r;
 	uint64_t hits = h->dh_cache.hits, misses = h->dh_cache.misses;
-	bool have_cookie;
+	bool have_cookie, stored;
 	int si, err;
 
 	r = wg_consume_initiation_any(h->keys, h->cfg->n_servers, &h->dh_cache, p->data, p->len,
@@ -199,7 +203,8 @@ static void handle_initiation(struct handler *h, struct handler_pkt *p)
 	/* Replay protection: the TAI64N timestamp must grow per client key. */
 	memcpy(pk.server_pub, h->keys[si].pub, 32);
 	memcpy(pk.client_pub, client_pub, 32);
-	if (wgit_peer_get(&h->wgit, &pk, &ps) == 0 && memcmp(tai64n, ps.last_tai64n, 12) <= 0) {
+	stored = wgit_peer_get(&h->wgit, &pk, &ps) == 0;
+	if (stored && memcmp(tai64n, ps.last_tai64n, 12) <= 0) {
 		COUNT(h, INIT_REPLAY);
 		return;
 	}
@@ -228,10 +233,16 @@ static void handle_initiation(struct handler *h, struct handler_pkt *p)
 	memcpy(meta.sent_mac1, meta.client_mac1, 16);
 	meta.handshake_ns = now;
 
-	err = wgit_session_create(&h->wgit, &s, &meta);
+	/* Stores the new timestamp too; the per-key cap and eviction rules: wgit_admit.c. */
+	err = wgit_session_admit(&h->wgit, &pk, &ps, stored, &s, &meta, now, &adm);
+	h->stats[XWGP_AGENT_STAT_INIT_KEY_CAP] += adm.key_cap_replaced;
+	h->stats[XWGP_AGENT_STAT_HALFOPEN_EVICTED] += adm.halfopen_evicted;
+	h->stats[XWGP_AGENT_STAT_PEER_STATE_EVICTED] += adm.peer_states_evicted;
 	if (err) {
 		if (err == -ENOSPC)
 			COUNT(h, INIT_TABLE_FULL);
+		else if (err == -ENOBUFS)
+			COUNT(h, INIT_PEER_STATE_FULL);
 		else
 			pr_warn("creating a session failed: %s", strerror(-err));
 		return;
@@ -243,7 +254,6 @@ static void handle_initiation(struct handler *h, struct handler_pkt *p)
 		wgit_meta_put(&h->wgit, s.client_proxy_index, &meta);
 		COUNT(h, INIT_TRANSLATED);
 	}
-	wgit_peer_put(&h->wgit, &pk, &ps);
 	COUNT(h, INIT_FORWARDED);
 	send_or_count(h, XWGP_SIDE_SERVER, &s.server_local, &s.server, p->data, p->len);
 }

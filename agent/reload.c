@@ -6,7 +6,6 @@
 #include <sodium.h>
 
 #include "addr.h"
-#include "cache.h"
 #include "log.h"
 #include "reload.h"
 
@@ -147,31 +146,45 @@ int reload_apply(struct handler *h, struct xwgp_server_config *live,
 	return 0;
 }
 
-static int prune_peer_states(const struct wgit *w, const struct xwgp_server_config *cfg)
+const struct xwgp_server_cfg *xwgp_server_cfg_by_pub(const struct xwgp_server_config *cfg,
+						     const uint8_t pub[static 32])
 {
-	struct xwgp_peer_key key, next, *prev = NULL;
-	struct xwgp_peer_key doomed[64];
-	int n, total = 0;
+	for (size_t i = 0; i < cfg->n_servers; i++)
+		if (!sodium_memcmp(cfg->servers[i].pubkey, pub, 32))
+			return &cfg->servers[i];
+	return NULL;
+}
 
-	do {
-		n = 0;
-		prev = NULL;
-		while (n < (int)(sizeof(doomed) / sizeof(doomed[0])) &&
-		       bpf_map_get_next_key(w->maps->peer_state, prev, &next) == 0) {
-			bool configured = false;
+bool xwgp_session_cfg_check(const struct xwgp_server_config *cfg, const struct xwgp_session *s,
+			    const struct xwgp_session_meta *m, const char **why)
+{
+	const struct xwgp_server_cfg *srv = xwgp_server_cfg_by_pub(cfg, m->server_pub);
+	const struct xwgp_peer_cfg *peer;
+	const char *dummy;
 
-			key = next;
-			prev = &key;
-			for (size_t i = 0; i < cfg->n_servers && !configured; i++)
-				configured = !sodium_memcmp(cfg->servers[i].pubkey, key.server_pub, 32);
-			if (!configured)
-				doomed[n++] = key;
-		}
-		for (int i = 0; i < n; i++)
-			if (bpf_map_delete_elem(w->maps->peer_state, &doomed[i]) == 0)
-				total++;
-	} while (n == (int)(sizeof(doomed) / sizeof(doomed[0])));
-	return total;
+	if (!why)
+		why = &dummy;
+	if (!srv) {
+		*why = "its server key is no longer configured";
+		return false;
+	}
+	/* The peer the handler would choose now: exact key, else the fallback. */
+	peer = config_peer_for(srv, m->client_pub);
+	if (!peer) {
+		*why = "its client has no peer (and no fallback) any more";
+		return false;
+	}
+	if (!xwgp_ep_equal(&peer->forward_to, &s->server)) {
+		*why = "its peer now forwards elsewhere";
+		return false;
+	}
+	return true;
+}
+
+static bool server_gone(const struct wgit *w, const struct xwgp_peer_key *k, void *cfg)
+{
+	(void)w;
+	return !xwgp_server_cfg_by_pub(cfg, k->server_pub);
 }
 
 int reload_prune(const struct wgit *w, const struct xwgp_server_config *cfg)
@@ -203,7 +216,7 @@ int reload_prune(const struct wgit *w, const struct xwgp_server_config *cfg)
 			if (wgit_session_delete(w, doomed[i]) == 0)
 				total++;
 	} while (n == (int)(sizeof(doomed) / sizeof(doomed[0])));
-	peers = prune_peer_states(w, cfg);
+	peers = wgit_peer_prune(w, server_gone, (void *)cfg, 0);
 	if (peers)
 		pr_debug("reload: removed %d peer states of servers no longer configured", peers);
 	return total;

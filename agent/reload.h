@@ -42,4 +42,17 @@ int reload_apply(struct handler *h, struct xwgp_server_config *live,
  */
 int reload_prune(const struct wgit *w, const struct xwgp_server_config *cfg);
 
+/* The configured server with public key pub, or NULL. */
+const struct xwgp_server_cfg *xwgp_server_cfg_by_pub(const struct xwgp_server_config *cfg,
+						     const uint8_t pub[static 32]);
+
+/*
+ * Whether session s (meta m) still belongs to cfg: m->server_pub is a
+ * configured server, the client key picks a peer there (exact or fallback)
+ * whose forward_to is s->server. *why (may be NULL) says what failed.
+ * Used by a reload (reload_prune) and by restoring the cache file.
+ */
+bool xwgp_session_cfg_check(const struct xwgp_server_config *cfg, const struct xwgp_session *s,
+			    const struct xwgp_session_meta *m, const char **why);
+
 #endif /* XWGP_RELOAD_H */

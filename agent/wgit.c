@@ -5,46 +5,36 @@
 #include <bpf/bpf.h>
 #include <sodium.h>
 
+#include "index_pick.h"
 #include "log.h"
 #include "wgit.h"
 
-/* Collisions are rare (2^-32 per pair); a few tries suffice unless full. */
-#define WGIT_INDEX_TRIES 16
+/* Claim a client proxy index: the session stored under it, or -EEXIST. */
+struct session_claim {
+	const struct wgit *w;
+	struct xwgp_session *s;
+};
 
-uint32_t wgit_random_index(void)
+static int claim_session(uint32_t idx, void *ctx)
 {
-	uint32_t v;
+	struct session_claim *c = ctx;
 
-	do
-		v = randombytes_random();
-	while (v == 0);
-	return v;
+	c->s->client_proxy_index = idx;
+	if (idx != c->s->client_origin_index)
+		c->s->flags |= XWGP_SF_XLAT_CLIENT;
+	else
+		c->s->flags &= ~XWGP_SF_XLAT_CLIENT;
+	return bpf_map_update_elem(c->w->maps->sessions, &idx, c->s, BPF_NOEXIST) ? -errno : 0;
 }
 
 int wgit_session_create(struct wgit *w, struct xwgp_session *s, const struct xwgp_session_meta *m)
 {
-	/* Index 0 is never valid on the fast path: translate it too. */
-	bool xlat = w->force_xlat || !s->client_origin_index;
-	uint32_t idx = xlat ? wgit_random_index() : s->client_origin_index;
-	int err = -EEXIST;
+	struct session_claim c = { w, s };
+	uint32_t idx;
+	int err;
 
-	for (int i = 0; i < WGIT_INDEX_TRIES; i++) {
-		if (idx == s->client_origin_index && xlat)
-			idx = wgit_random_index();
-		s->client_proxy_index = idx;
-		if (idx != s->client_origin_index)
-			s->flags |= XWGP_SF_XLAT_CLIENT;
-		else
-			s->flags &= ~XWGP_SF_XLAT_CLIENT;
-		if (bpf_map_update_elem(w->maps->sessions, &idx, s, BPF_NOEXIST) == 0) {
-			err = 0;
-			break;
-		}
-		err = -errno;
-		if (err != -EEXIST)
-			break;
-		idx = wgit_random_index();
-	}
+	/* Index 0 is never valid on the fast path: xwgp_index_pick translates it. */
+	err = xwgp_index_pick(s->client_origin_index, w->force_xlat, claim_session, &c, &idx);
 	if (err)
 		return err == -E2BIG ? -ENOSPC : err;
 	if (bpf_map_update_elem(w->maps->sess_meta, &idx, m, BPF_ANY)) {
@@ -55,28 +45,27 @@ int wgit_session_create(struct wgit *w, struct xwgp_session *s, const struct xwg
 	return 0;
 }
 
+/* Claim a server proxy index: it maps to the session's client proxy index. */
+static int claim_srv_index(uint32_t idx, void *ctx)
+{
+	struct session_claim *c = ctx;
+
+	return bpf_map_update_elem(c->w->maps->srv_index, &idx, &c->s->client_proxy_index,
+				   BPF_NOEXIST) ?
+		       -errno :
+		       0;
+}
+
 int wgit_session_establish(struct wgit *w, struct xwgp_session *s, uint32_t server_origin)
 {
-	bool xlat = w->force_xlat || !server_origin;
-	uint32_t idx = xlat ? wgit_random_index() : server_origin;
-	int err = -EEXIST;
+	struct session_claim c = { w, s };
+	uint32_t idx;
+	int err;
 
 	/* A repeated response for the same session: drop its old index first. */
 	if (s->flags & XWGP_SF_ESTABLISHED)
 		bpf_map_delete_elem(w->maps->srv_index, &s->server_proxy_index);
-	for (int i = 0; i < WGIT_INDEX_TRIES; i++) {
-		if (idx == server_origin && xlat)
-			idx = wgit_random_index();
-		if (bpf_map_update_elem(w->maps->srv_index, &idx, &s->client_proxy_index,
-					BPF_NOEXIST) == 0) {
-			err = 0;
-			break;
-		}
-		err = -errno;
-		if (err != -EEXIST)
-			break;
-		idx = wgit_random_index();
-	}
+	err = xwgp_index_pick(server_origin, w->force_xlat, claim_srv_index, &c, &idx);
 	if (err)
 		return err == -E2BIG ? -ENOSPC : err;
 	s->server_origin_index = server_origin;
@@ -232,4 +221,30 @@ int wgit_peer_put(const struct wgit *w, const struct xwgp_peer_key *k,
 		  const struct xwgp_peer_state *st)
 {
 	return bpf_map_update_elem(w->maps->peer_state, k, st, BPF_ANY) ? -errno : 0;
+}
+
+int wgit_peer_prune(const struct wgit *w,
+		    bool (*doomed)(const struct wgit *w, const struct xwgp_peer_key *k, void *ctx),
+		    void *ctx, int max)
+{
+	struct xwgp_peer_key key, next, *prev = NULL;
+	struct xwgp_peer_key batch[64];
+	int n, total = 0;
+
+	/* Collect, then delete: deleting while walking restarts get_next_key. */
+	do {
+		n = 0;
+		prev = NULL;
+		while (n < (int)(sizeof(batch) / sizeof(batch[0])) &&
+		       bpf_map_get_next_key(w->maps->peer_state, prev, &next) == 0) {
+			key = next;
+			prev = &key;
+			if (doomed(w, &key, ctx))
+				batch[n++] = key;
+		}
+		for (int i = 0; i < n; i++)
+			if (bpf_map_delete_elem(w->maps->peer_state, &batch[i]) == 0)
+				total++;
+	} while (n == (int)(sizeof(batch) / sizeof(batch[0])) && (!max || total < max));
+	return total;
 }

@@ -5,7 +5,8 @@
  * sees exactly what the XDP program forwards with.
  *
  * Proxy indexes equal origin indexes unless taken (then random, never 0);
- * force_xlat makes every index translated (tests prove MAC recomputation).
+ * force_xlat makes every index translated (tests prove MAC recomputation);
+ * the choice is index_pick.h's.
  */
 #ifndef XWGP_WGIT_H
 #define XWGP_WGIT_H
@@ -17,13 +18,60 @@
 #include "bpf_loader.h"
 #include "xwgp_abi.h"
 
+/*
+ * Sessions created and not (yet) answered, oldest first: the victims when
+ * the table is full (wgit_admit.c). Agent memory only; entries go stale when
+ * a session is answered, expires or is replaced, and are checked when
+ * popped. Empty (e.g. after a restart) it is refilled by a scan of the map.
+ */
+struct wgit_halfopen {
+	uint32_t *idx;
+	uint64_t *created_ns; /* the session's created_ns: tells a reused index */
+	uint32_t cap, head, n;
+	uint64_t rescan_ns; /* last refill scan (at most one per second) */
+};
+
 struct wgit {
 	const struct xwgp_maps *maps;
 	bool force_xlat;
+	struct wgit_halfopen halfopen;
+	uint64_t peer_evict_ns; /* last peer-state eviction scan */
 };
 
-/* Random non-zero 32-bit index (CSPRNG). */
-uint32_t wgit_random_index(void);
+/* How a new session got its room (for the agent's counters). */
+struct wgit_admit_info {
+	unsigned int key_cap_replaced; /* the pair's oldest session gave way */
+	unsigned int halfopen_evicted; /* an unanswered session of anyone gave way */
+	unsigned int peer_states_evicted;
+};
+
+/* A peer state may be forgotten once idle this long with no session left. */
+#define WGIT_PEER_HORIZON_SEC 180 /* WireGuard's REJECT_AFTER_TIME */
+
+/* Allocate / free the half-open queue (cap entries); a wgit without one still works. */
+int wgit_halfopen_init(struct wgit *w, uint32_t cap);
+void wgit_halfopen_free(struct wgit *w);
+
+/*
+ * Admit a new session s (meta m) for the pair pk, whose accepted state is
+ * *ps (its new timestamp already in; `stored': read from the map, so it is
+ * there): store a new pair's state first (refusing with
+ * -ENOBUFS when the peer-state map is full even after forgetting states
+ * idle past WGIT_PEER_HORIZON_SEC with no session: the replay check must
+ * never be skipped), make room when the pair already holds
+ * XWGP_PEER_MAX_SESSIONS (its own oldest, unanswered ones first), create
+ * the session (a full table evicts its oldest unanswered session, else the
+ * pair's own oldest; -ENOSPC when neither exists: another key's established
+ * session is never evicted), and record it in the pair's state. *info says
+ * what gave way.
+ */
+int wgit_session_admit(struct wgit *w, const struct xwgp_peer_key *pk, struct xwgp_peer_state *ps,
+		       bool stored, struct xwgp_session *s, const struct xwgp_session_meta *m,
+		       uint64_t now_ns, struct wgit_admit_info *info);
+
+/* Add session idx to pk's state (restoring a cache): 0, or -errno. */
+int wgit_peer_track(struct wgit *w, const struct xwgp_peer_key *pk, uint32_t idx,
+		    uint64_t now_ns);
 
 /*
  * Insert a new session; picks s->client_proxy_index (origin unless taken or
@@ -74,5 +122,12 @@ int wgit_expire(const struct wgit *w, uint64_t now_ns, uint64_t timeout_ns);
 int wgit_peer_get(const struct wgit *w, const struct xwgp_peer_key *k, struct xwgp_peer_state *st);
 int wgit_peer_put(const struct wgit *w, const struct xwgp_peer_key *k,
 		  const struct xwgp_peer_state *st);
+/*
+ * Delete the peer states for which doomed() holds, walking the whole map
+ * (or stopping once about max are deleted; 0: no bound). Returns how many.
+ */
+int wgit_peer_prune(const struct wgit *w,
+		    bool (*doomed)(const struct wgit *w, const struct xwgp_peer_key *k, void *ctx),
+		    void *ctx, int max);
 
 #endif

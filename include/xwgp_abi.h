@@ -116,13 +116,25 @@ struct xwgp_peer_key {
 };
 _Static_assert(sizeof(struct xwgp_peer_key) == 64, "xwgp_peer_key layout");
 
+/*
+ * Sessions one (server key, client key) pair may hold. WireGuard keeps at
+ * most three keypairs per peer (current, previous, next); one more covers
+ * an initiation the client already retried (REKEY_TIMEOUT) while the
+ * response to the previous one is still on its way. A fifth initiation
+ * replaces the pair's oldest session (agent/wgit_admit.c).
+ */
+#define XWGP_PEER_MAX_SESSIONS 4
+
 struct xwgp_peer_state {
 	__u8 last_tai64n[12]; /* greatest timestamp accepted from this client */
 	__u32 _pad0;
 	__u8 cookie[16]; /* from the backend's last cookie reply */
 	__u64 cookie_ns; /* when it arrived; 0: none */
+	__u64 updated_ns; /* when last_tai64n was accepted (CLOCK_BOOTTIME) */
+	/* Client proxy indexes of this pair's sessions, 0: free; checked before use. */
+	__u32 sessions[XWGP_PEER_MAX_SESSIONS];
 };
-_Static_assert(sizeof(struct xwgp_peer_state) == 40, "xwgp_peer_state layout");
+_Static_assert(sizeof(struct xwgp_peer_state) == 64, "xwgp_peer_state layout");
 
 /* struct xwgp_cfg.flags */
 #define XWGP_CFG_OBFS (1u << 0) /* obfuscation password set */

@@ -2,7 +2,10 @@
 /*
  * Counters of the agent (slow path), kept in the pinned ARRAY map
  * xwgp_agent_st (one __u64 per slot) so `xwgp show`/`xwgp stats` in another
- * process read them and a restarted agent continues them. The order is ABI.
+ * process read them and a restarted agent continues them. The order is ABI:
+ * new counters go last. An array pinned by an older xwgp keeps its size (the
+ * loader warns: run `xwgp down' to resize); counters past its end are then
+ * counted by the agent but not published until it is resized.
  */
 #ifndef XWGP_AGENT_STATS_H
 #define XWGP_AGENT_STATS_H
@@ -37,7 +40,11 @@
 	X(SEND_ERRORS, "sendmsg failures")                                                      \
 	X(EXPIRED, "sessions removed after `timeout' idle seconds")                              \
 	X(DH_CACHE_HIT, "initiations whose static-static DH came from the agent's cache")     \
-	X(DH_CACHE_MISS, "initiations that computed the static-static DH (new key pair)")
+	X(DH_CACHE_MISS, "initiations that computed the static-static DH (new key pair)")     \
+	X(INIT_KEY_CAP, "sessions replaced by a newer one of their key (cap of 4, or table full)") \
+	X(HALFOPEN_EVICTED, "half-open sessions (never answered) evicted from a full table")   \
+	X(INIT_PEER_STATE_FULL, "initiations refused: no room for the client key's replay state") \
+	X(PEER_STATE_EVICTED, "peer states forgotten (no session, idle past the replay horizon)")
 
 enum xwgp_agent_stat {
 #define XWGP_AGENT_STAT_ENUM(name, desc) XWGP_AGENT_STAT_##name,

@@ -44,6 +44,7 @@
 #include "addr.h"
 #include "config.h"
 #include "handler.h"
+#include "index_pick.h"
 #include "log.h"
 #include "wg_crypto.h"
 #include "xwgp.skel.h"
@@ -119,7 +120,7 @@ static int make_inits(void)
 					   env.server_priv[0], 32);
 			randombytes_buf(eph, 32);
 			err = wg_create_initiation(env.inits[n].b, client_priv, target_pub,
-						   wgit_random_index(), eph, tai, NULL);
+						   xwgp_random_index(), eph, tai, NULL);
 			snprintf(ip, sizeof(ip), "192.0.2.%u", 2 + c % 250);
 			env.inits[n].src = bench_ep(ip, 1024 + c % 60000);
 		}

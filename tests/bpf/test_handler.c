@@ -10,6 +10,7 @@
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -20,6 +21,7 @@
 #include "config.h"
 #include "handler.h"
 #include "handler_mock.h"
+#include "map_keys.h"
 #include "reload.h"
 #include "test.h"
 #include "wg_crypto.h"
@@ -90,8 +92,9 @@ static void send_initiation(const uint8_t cli_priv[32], const uint8_t srv_pub[32
 	handler_packet(&env.h, &p);
 }
 
-/* The backend's response to the initiation the handler forwarded. */
-static void send_response(uint32_t sender, uint32_t receiver, uint16_t sport)
+/* The backend's response to an initiation of the client whose MAC keys are cli_mac. */
+static void send_response_to(const struct wg_mac_keys *cli_mac, uint32_t sender, uint32_t receiver,
+			     uint16_t sport)
 {
 	uint8_t msg[WG_RESP_LEN];
 	struct handler_pkt p = {
@@ -104,10 +107,16 @@ static void send_response(uint32_t sender, uint32_t receiver, uint16_t sport)
 	put_le32(msg + WG_RESP_OFF_SENDER, sender);
 	put_le32(msg + WG_RESP_OFF_RECEIVER, receiver);
 	/* The backend computes MAC1 with the initiator's (client's) key. */
-	wg_macs_set(msg, sizeof(msg), &env.cli_mac, NULL);
+	wg_macs_set(msg, sizeof(msg), cli_mac, NULL);
 	ep4(&p.src, "198.51.100.2", sport);
 	ep4(&p.dst, "198.51.100.1", 51900);
 	handler_packet(&env.h, &p);
+}
+
+/* The backend's response to the initiation the handler forwarded. */
+static void send_response(uint32_t sender, uint32_t receiver, uint16_t sport)
+{
+	send_response_to(&env.cli_mac, sender, receiver, sport);
 }
 
 static void clear_maps(void)
@@ -455,6 +464,211 @@ TEST(reload_forgets_dh_of_replaced_server_key)
 	CHECK(dh_cache_get(&env.h.dh_cache, env.other_pub, env.cli_pub, ss) == -ENOENT);
 	sodium_memzero(ss, sizeof(ss));
 	sodium_memzero(keys, sizeof(keys));
+}
+
+/* ---- table limits (agent/wgit_admit.c) ------------------------------------------ */
+
+/* Small tables of their own for one test: the handler's maps point at them. */
+static struct xwgp_maps small;
+
+static int small_maps(uint32_t n_sessions, uint32_t n_peers)
+{
+	small = env.maps;
+	small.sessions = bpf_map_create(BPF_MAP_TYPE_HASH, "t_sess", 4,
+					sizeof(struct xwgp_session), n_sessions, NULL);
+	small.srv_index = bpf_map_create(BPF_MAP_TYPE_HASH, "t_srv", 4, 4, n_sessions, NULL);
+	small.sess_meta = bpf_map_create(BPF_MAP_TYPE_HASH, "t_meta", 4,
+					 sizeof(struct xwgp_session_meta), n_sessions, NULL);
+	small.peer_state = bpf_map_create(BPF_MAP_TYPE_HASH, "t_peer", sizeof(struct xwgp_peer_key),
+					  sizeof(struct xwgp_peer_state), n_peers, NULL);
+	env.h.wgit.maps = &small;
+	env.h.wgit.peer_evict_ns = 0;
+	wgit_halfopen_init(&env.h.wgit, n_sessions);
+	return small.sessions < 0 || small.srv_index < 0 || small.sess_meta < 0 ||
+			       small.peer_state < 0 ?
+		       -1 :
+		       0;
+}
+
+static void small_maps_done(void)
+{
+	close(small.sessions);
+	close(small.srv_index);
+	close(small.sess_meta);
+	close(small.peer_state);
+	env.h.wgit.maps = &env.maps;
+	wgit_halfopen_init(&env.h.wgit, env.cfg.max_sessions);
+}
+
+static bool has_session(uint32_t idx, bool established)
+{
+	struct xwgp_session s;
+
+	return bpf_map_lookup_elem(small.sessions, &idx, &s) == 0 &&
+	       !!(s.flags & XWGP_SF_ESTABLISHED) == established;
+}
+
+TEST(one_client_key_holds_at_most_its_cap)
+{
+	uint8_t msg[148];
+
+	ENV();
+	env.h.wgit.force_xlat = false;
+	CHECK(small_maps(64, 64) == 0, "maps: %s", strerror(errno));
+	send_initiation(env.cli_priv, env.srv_pub, 0x100, msg, 40000);
+	send_response(0x9100, 0x100, 51820);
+	CHECK(has_session(0x100, true), "first session not established");
+	/* Ten more valid initiations of the same key, none answered. */
+	for (uint32_t i = 1; i <= 10; i++)
+		send_initiation(env.cli_priv, env.srv_pub, 0x100 + i, msg, 40000);
+	CHECK(env.h.stats[XWGP_AGENT_STAT_INIT_FORWARDED] == 11, "%llu forwarded",
+	      (unsigned long long)env.h.stats[XWGP_AGENT_STAT_INIT_FORWARDED]);
+	CHECK(count_keys(small.sessions, 4) == XWGP_PEER_MAX_SESSIONS, "the key holds %d sessions",
+	      count_keys(small.sessions, 4));
+	CHECK(env.h.stats[XWGP_AGENT_STAT_INIT_KEY_CAP] == 11 - XWGP_PEER_MAX_SESSIONS,
+	      "%llu replaced", (unsigned long long)env.h.stats[XWGP_AGENT_STAT_INIT_KEY_CAP]);
+	/* Its own unanswered ones gave way first: the established one and the newest stay. */
+	CHECK(has_session(0x100, true), "the established session was replaced");
+	for (uint32_t i = 8; i <= 10; i++)
+		CHECK(has_session(0x100 + i, false), "session %#x missing", 0x100 + i);
+	CHECK(env.h.stats[XWGP_AGENT_STAT_HALFOPEN_EVICTED] == 0 &&
+	      env.h.stats[XWGP_AGENT_STAT_INIT_TABLE_FULL] == 0);
+	/* All answered: the next one replaces the oldest handshake, 0x100. */
+	for (uint32_t i = 8; i <= 10; i++)
+		send_response(0x9100 + i, 0x100 + i, 51820);
+	send_initiation(env.cli_priv, env.srv_pub, 0x200, msg, 40000);
+	CHECK(!has_session(0x100, true) && has_session(0x108, true) && has_session(0x200, false),
+	      "the oldest handshake did not give way");
+	CHECK(count_keys(small.sessions, 4) == XWGP_PEER_MAX_SESSIONS);
+	small_maps_done();
+	clear_maps();
+}
+
+TEST(full_table_evicts_only_unanswered_sessions)
+{
+	uint8_t msg[148], priv[6][32], pub[6][32];
+	struct wg_mac_keys mac;
+
+	ENV();
+	env.h.wgit.force_xlat = false;
+	for (int i = 0; i < 6; i++)
+		keypair(priv[i], pub[i]);
+	CHECK(small_maps(4, 64) == 0, "maps: %s", strerror(errno));
+	send_initiation(env.cli_priv, env.srv_pub, 0x300, msg, 40000);
+	send_response(0x9300, 0x300, 51820);
+	/* Three other keys (the fallback peer) fill the table with unanswered sessions. */
+	for (int i = 0; i < 3; i++)
+		send_initiation(priv[i], env.srv_pub, 0x301 + i, msg, 40000);
+	CHECK(count_keys(small.sessions, 4) == 4, "table holds %d", count_keys(small.sessions, 4));
+	/* A fourth key: the oldest unanswered session (0x301) gives way. */
+	send_initiation(priv[3], env.srv_pub, 0x304, msg, 40000);
+	CHECK(env.h.stats[XWGP_AGENT_STAT_HALFOPEN_EVICTED] == 1, "%llu evicted",
+	      (unsigned long long)env.h.stats[XWGP_AGENT_STAT_HALFOPEN_EVICTED]);
+	CHECK(!has_session(0x301, false) && has_session(0x304, false), "0x301 not the one evicted");
+	CHECK(has_session(0x300, true), "an established session was evicted");
+	/* Every session answered: a new key is refused, nobody is evicted. */
+	for (int i = 1; i < 4; i++) {
+		wg_mac_keys_init(&mac, pub[i]);
+		send_response_to(&mac, 0x9300 + i, 0x301 + i, 51821); /* the fallback */
+		CHECK(has_session(0x301 + i, true), "session %#x not established", 0x301 + i);
+	}
+	env.sent.count = 0;
+	send_initiation(priv[4], env.srv_pub, 0x305, msg, 40000);
+	CHECK(env.sent.count == 0 && env.h.stats[XWGP_AGENT_STAT_INIT_TABLE_FULL] == 1,
+	      "sent %d, table full %llu", env.sent.count,
+	      (unsigned long long)env.h.stats[XWGP_AGENT_STAT_INIT_TABLE_FULL]);
+	CHECK(env.h.stats[XWGP_AGENT_STAT_HALFOPEN_EVICTED] == 1);
+	CHECK(has_session(0x300, true) && count_keys(small.sessions, 4) == 4);
+	/* A key that holds a session may still rekey: its own oldest gives way. */
+	send_initiation(env.cli_priv, env.srv_pub, 0x306, msg, 40000);
+	CHECK(env.h.stats[XWGP_AGENT_STAT_INIT_TABLE_FULL] == 1 &&
+		      env.h.stats[XWGP_AGENT_STAT_INIT_KEY_CAP] == 1,
+	      "table full %llu, replaced %llu",
+	      (unsigned long long)env.h.stats[XWGP_AGENT_STAT_INIT_TABLE_FULL],
+	      (unsigned long long)env.h.stats[XWGP_AGENT_STAT_INIT_KEY_CAP]);
+	CHECK(!has_session(0x300, true) && has_session(0x306, false));
+	for (int i = 1; i < 4; i++)
+		CHECK(has_session(0x301 + i, true), "another key's session %#x evicted", 0x301 + i);
+	small_maps_done();
+	clear_maps();
+	sodium_memzero(priv, sizeof(priv));
+}
+
+/* After a restart the queue of unanswered sessions is empty: a scan refills it, oldest first. */
+TEST(full_table_after_restart_still_finds_the_oldest_unanswered)
+{
+	uint8_t msg[148], priv[5][32], pub[5][32];
+
+	ENV();
+	env.h.wgit.force_xlat = false;
+	for (int i = 0; i < 5; i++)
+		keypair(priv[i], pub[i]);
+	CHECK(small_maps(4, 64) == 0, "maps: %s", strerror(errno));
+	for (int i = 0; i < 4; i++)
+		send_initiation(priv[i], env.srv_pub, 0x501 + i, msg, 40000);
+	CHECK(count_keys(small.sessions, 4) == 4);
+	wgit_halfopen_init(&env.h.wgit, 4); /* what a new agent starts with */
+	send_initiation(priv[4], env.srv_pub, 0x505, msg, 40000);
+	CHECK(env.h.stats[XWGP_AGENT_STAT_HALFOPEN_EVICTED] == 1 && has_session(0x505, false),
+	      "evicted %llu", (unsigned long long)env.h.stats[XWGP_AGENT_STAT_HALFOPEN_EVICTED]);
+	CHECK(!has_session(0x501, false) && has_session(0x502, false) && has_session(0x504, false),
+	      "not the oldest evicted");
+	small_maps_done();
+	clear_maps();
+	sodium_memzero(priv, sizeof(priv));
+}
+
+TEST(full_peer_state_map_refuses_instead_of_skipping_replay_check)
+{
+	uint8_t first[148], msg[148], priv[2][32], pub[2][32];
+	struct handler_pkt p = { .side = XWGP_SIDE_CLIENT, .data = msg, .len = 148, .cap = 148 };
+	struct xwgp_peer_key k = {};
+	struct xwgp_peer_state st;
+
+	ENV();
+	env.h.wgit.force_xlat = false;
+	for (int i = 0; i < 2; i++)
+		keypair(priv[i], pub[i]);
+	CHECK(small_maps(64, 2) == 0, "maps: %s", strerror(errno));
+	send_initiation(env.cli_priv, env.srv_pub, 0x400, first, 40000);
+	send_initiation(priv[0], env.srv_pub, 0x401, msg, 40000);
+	CHECK(count_keys(small.peer_state, 64) == 2 && env.sent.count == 2);
+	/* The map is full: a third key is refused, not let through unchecked. */
+	send_initiation(priv[1], env.srv_pub, 0x402, msg, 40000);
+	CHECK(env.sent.count == 2 && env.h.stats[XWGP_AGENT_STAT_INIT_PEER_STATE_FULL] == 1,
+	      "sent %d, refused %llu", env.sent.count,
+	      (unsigned long long)env.h.stats[XWGP_AGENT_STAT_INIT_PEER_STATE_FULL]);
+	CHECK(!has_session(0x402, false), "a session without replay state");
+	/* priv[0]'s state idle past the horizon, but its session lives: kept. */
+	memcpy(k.server_pub, env.srv_pub, 32);
+	memcpy(k.client_pub, pub[0], 32);
+	CHECK(wgit_peer_get(&env.h.wgit, &k, &st) == 0 && st.sessions[0] == 0x401);
+	st.updated_ns = xwgp_now_ns() - (WGIT_PEER_HORIZON_SEC + 1) * 1000000000ull;
+	CHECK(wgit_peer_put(&env.h.wgit, &k, &st) == 0);
+	env.h.wgit.peer_evict_ns = 0;
+	send_initiation(priv[1], env.srv_pub, 0x402, msg, 40000);
+	CHECK(env.sent.count == 2 && env.h.stats[XWGP_AGENT_STAT_INIT_PEER_STATE_FULL] == 2 &&
+		      env.h.stats[XWGP_AGENT_STAT_PEER_STATE_EVICTED] == 0,
+	      "a state whose key holds a session was forgotten");
+	/* Its session gone: the state may be forgotten, and the new key gets in. */
+	CHECK(wgit_session_delete(&env.h.wgit, 0x401) == 0);
+	env.h.wgit.peer_evict_ns = 0;
+	send_initiation(priv[1], env.srv_pub, 0x402, msg, 40000);
+	CHECK(env.sent.count == 3 && env.h.stats[XWGP_AGENT_STAT_PEER_STATE_EVICTED] == 1 &&
+		      has_session(0x402, false),
+	      "sent %d, evicted %llu", env.sent.count,
+	      (unsigned long long)env.h.stats[XWGP_AGENT_STAT_PEER_STATE_EVICTED]);
+	/* The recent state survived: a replay of the first initiation is still refused. */
+	CHECK(wgit_session_delete(&env.h.wgit, 0x400) == 0);
+	memcpy(msg, first, sizeof(msg));
+	ep4(&p.src, "192.0.2.66", 40001);
+	ep4(&p.dst, "192.0.2.1", 51820);
+	handler_packet(&env.h, &p);
+	CHECK(env.sent.count == 3 && env.h.stats[XWGP_AGENT_STAT_INIT_REPLAY] == 1,
+	      "replay after an eviction: sent %d", env.sent.count);
+	small_maps_done();
+	clear_maps();
+	sodium_memzero(priv, sizeof(priv));
 }
 
 TEST_MAIN()

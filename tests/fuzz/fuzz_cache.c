@@ -19,6 +19,7 @@
 #include "config.h"
 #include "fuzz.h"
 #include "fuzz_maps.h"
+#include "reload.h"
 #include "wg_crypto.h"
 #include "xwgp.skel.h"
 

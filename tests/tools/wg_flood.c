@@ -4,7 +4,7 @@
  * for the flood tests (tests/e2e/test_flood.sh).
  *
  *   wg_flood --dst IP:PORT --mode MODE [--src IP] [--rate PPS] [--seconds S]
- *            [--server-pub B64] [--pool N]
+ *            [--server-pub B64] [--client-priv B64] [--pool N]
  *
  * Modes (each packet differs; a pool of --pool packets, default 4096, is
  * built first and cycled):
@@ -14,6 +14,10 @@
  *   mac1       as badmac, but MAC1 is computed for --server-pub: it passes
  *              the MAC1 check of that server, then fails to decrypt
  *   transport  type 4, random non-zero receiver index, 32..200 bytes
+ *   init       valid initiations of the client key --client-priv to
+ *              --server-pub: fresh ephemeral and sender index each, TAI64N
+ *              timestamps growing by 1 us per packet (a pool sent once is
+ *              all fresh; sent round again it is all replays)
  *
  * Pacing: every batch of 64 is sent once the clock says it is due, so the
  * rate holds without bursts above it; if the machine cannot keep up, it
@@ -45,7 +49,7 @@
 #define MAX_LEN	     200
 #define POOL_DEFAULT 4096
 
-enum mode { M_RANDOM, M_BADMAC, M_MAC1, M_TRANSPORT };
+enum mode { M_RANDOM, M_BADMAC, M_MAC1, M_TRANSPORT, M_INIT };
 
 struct pool {
 	uint8_t (*buf)[MAX_LEN];
@@ -84,20 +88,22 @@ static size_t make_packet(enum mode m, uint8_t *p, const struct wg_mac_keys *mk)
 		put_le32(p, WG_MSG_TRANSPORT);
 		put_le32(p + WG_TRANSPORT_OFF_RECEIVER, 1 + randombytes_uniform(UINT32_MAX));
 		return len;
+	case M_INIT:
+		break; /* make_inits(): needs keys and the packet's place in the pool */
 	}
 	return 0;
 }
 
 static int parse_mode(const char *s, enum mode *m)
 {
-	static const char *const names[] = { "random", "badmac", "mac1", "transport" };
+	static const char *const names[] = { "random", "badmac", "mac1", "transport", "init" };
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (!strcmp(s, names[i])) {
 			*m = (enum mode)i;
 			return 0;
 		}
-	fprintf(stderr, "wg_flood: unknown mode `%s' (random, badmac, mac1, transport)\n", s);
+	fprintf(stderr, "wg_flood: unknown mode `%s' (random, badmac, mac1, transport, init)\n", s);
 	return -EINVAL;
 }
 
@@ -109,8 +115,9 @@ static void report(uint64_t sent, uint64_t errors, double secs)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: wg_flood --dst IP:PORT --mode random|badmac|mac1|transport "
-			"[--src IP] [--rate PPS] [--seconds S] [--server-pub B64] [--pool N]\n");
+	fprintf(stderr, "usage: wg_flood --dst IP:PORT --mode random|badmac|mac1|transport|init "
+			"[--src IP] [--rate PPS] [--seconds S] [--server-pub B64] [--client-priv B64] "
+			"[--pool N]\n");
 }
 
 static int open_socket(const struct xwgp_ep *dst, const char *src)
@@ -142,7 +149,7 @@ static int open_socket(const struct xwgp_ep *dst, const char *src)
 }
 
 struct opts {
-	const char *dst, *src, *pub;
+	const char *dst, *src, *pub, *cli_priv;
 	double rate, seconds;
 	enum mode mode;
 	size_t pool;
@@ -158,6 +165,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{ "seconds", required_argument, NULL, 't' },
 		{ "server-pub", required_argument, NULL, 'k' },
 		{ "pool", required_argument, NULL, 'p' },
+		{ "client-priv", required_argument, NULL, 'c' },
 		{},
 	};
 	int c;
@@ -172,6 +180,9 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			break;
 		case 'k':
 			o->pub = optarg;
+			break;
+		case 'c':
+			o->cli_priv = optarg;
 			break;
 		case 'r':
 			o->rate = atof(optarg);
@@ -193,6 +204,49 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	return o->dst && o->rate > 0 && o->seconds > 0 && o->pool ? 0 : -EINVAL;
 }
 
+/* TAI64N t plus us microseconds (big-endian seconds, then nanoseconds). */
+static void tai_add_us(uint8_t t[12], uint64_t us)
+{
+	uint64_t sec = 0, ns = 0;
+
+	for (int i = 0; i < 8; i++)
+		sec = sec << 8 | t[i];
+	for (int i = 8; i < 12; i++)
+		ns = ns << 8 | t[i];
+	ns += us * 1000;
+	sec += ns / 1000000000;
+	ns %= 1000000000;
+	for (int i = 7; i >= 0; i--, sec >>= 8)
+		t[i] = (uint8_t)sec;
+	for (int i = 11; i >= 8; i--, ns >>= 8)
+		t[i] = (uint8_t)ns;
+}
+
+/* --mode init: a real client's initiations, each newer than the one before. */
+static int make_inits(struct pool *pool, const struct opts *o)
+{
+	uint8_t priv[32], pub[32], eph[32], base[12], tai[12];
+
+	if (!o->pub || wg_key_from_base64(pub, o->pub) || !o->cli_priv ||
+	    wg_key_from_base64(priv, o->cli_priv)) {
+		fprintf(stderr, "wg_flood: --mode init needs a valid --server-pub and --client-priv\n");
+		return -EINVAL;
+	}
+	wg_tai64n_now(base);
+	for (size_t i = 0; i < pool->n; i++) {
+		memcpy(tai, base, sizeof(tai));
+		tai_add_us(tai, i);
+		randombytes_buf(eph, sizeof(eph));
+		if (wg_create_initiation(pool->buf[i], priv, pub, 1 + randombytes_uniform(UINT32_MAX),
+					 eph, tai, NULL))
+			return -EINVAL;
+		pool->len[i] = WG_INIT_LEN;
+	}
+	sodium_memzero(priv, sizeof(priv));
+	sodium_memzero(eph, sizeof(eph));
+	return 0;
+}
+
 static int make_pool(struct pool *pool, const struct opts *o)
 {
 	struct wg_mac_keys mk = {};
@@ -210,6 +264,8 @@ static int make_pool(struct pool *pool, const struct opts *o)
 	pool->len = calloc(pool->n, sizeof(*pool->len));
 	if (!pool->buf || !pool->len)
 		return -ENOMEM;
+	if (o->mode == M_INIT)
+		return make_inits(pool, o);
 	for (size_t i = 0; i < pool->n; i++)
 		pool->len[i] = make_packet(o->mode, pool->buf[i], &mk);
 	return 0;

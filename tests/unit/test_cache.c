@@ -21,8 +21,10 @@
 #include "addr.h"
 #include "cache.h"
 #include "config.h"
+#include "file_util.h"
 #include "handler.h"
 #include "log.h"
+#include "map_keys.h"
 #include "reload.h"
 #include "capture.h"
 #include "test.h"
@@ -118,6 +120,8 @@ static void make_cache(struct xwgp_cache *c)
 	memset(p.st.last_tai64n, 0x42, 12);
 	memset(p.st.cookie, 0x77, 16);
 	p.st.cookie_ns = clock_a.boot_ns - 10 * SEC;
+	/* Not in the file: the reader sets it to its own now (clock_a here). */
+	p.st.updated_ns = clock_a.boot_ns;
 	cache_add_peer(c, &p.k, &p.st);
 	key(p.k.client_pub, CLI2);
 	p.st.cookie_ns = 0;
@@ -196,23 +200,35 @@ static void drop_root_field(cJSON *root, const char *field)
 	cJSON_DeleteItemFromObject(root, field);
 }
 
-/* arg: "field=raw JSON value" in sessions[0]. */
-static void set_session_field(cJSON *root, const char *arg)
+/* arg: "field=raw JSON value", set in object o. */
+static void set_field(cJSON *o, const char *arg)
 {
 	char field[64];
 	const char *eq = strchr(arg, '=');
 
 	snprintf(field, sizeof(field), "%.*s", (int)(eq - arg), arg);
-	cJSON_ReplaceItemInObject(session0(root), field, cJSON_CreateRaw(eq + 1));
+	cJSON_ReplaceItemInObject(o, field, cJSON_CreateRaw(eq + 1));
+}
+
+/* ... in sessions[0]. */
+static void set_session_field(cJSON *root, const char *arg)
+{
+	set_field(session0(root), arg);
 }
 
 static void set_root_field(cJSON *root, const char *arg)
 {
-	char field[64];
-	const char *eq = strchr(arg, '=');
+	set_field(root, arg);
+}
 
-	snprintf(field, sizeof(field), "%.*s", (int)(eq - arg), arg);
-	cJSON_ReplaceItemInObject(root, field, cJSON_CreateRaw(eq + 1));
+static void set_peer_field(cJSON *root, const char *arg)
+{
+	set_field(cJSON_GetArrayItem(cJSON_GetObjectItem(root, "peers"), 0), arg);
+}
+
+static void set_written_field(cJSON *root, const char *arg)
+{
+	set_field(cJSON_GetObjectItem(root, "written"), arg);
 }
 
 static bool load_config(struct xwgp_server_config *cfg)
@@ -481,6 +497,49 @@ TEST(huge_numbers)
 	check_bad_cases(cases, sizeof(cases) / sizeof(cases[0]));
 }
 
+/*
+ * Ages beyond the writer's boot clock are corrupt, not old: 18446744073710 ms
+ * ("584 years") made nanoseconds wraps to 448384 ns, and a handshake that
+ * old restored as fresh. clock_a wrote the file at boottime 1,000,000 ms.
+ */
+TEST(ages_out_of_range)
+{
+	static const struct bad_case cases[] = {
+		{ set_session_field, "handshake_age_ms=18446744073710",
+		  "sessions[0].handshake_age_ms: age 18446744073710 ms is older than the boot" },
+		{ set_session_field, "handshake_age_ms=9007199254740992", "handshake_age_ms: age" },
+		{ set_session_field, "created_age_ms=1000001", "sessions[0].created_age_ms: age 1000001" },
+		{ set_session_field, "last_seen_age_ms=1000001", "sessions[0].last_seen_age_ms" },
+		{ set_session_field, "established_age_ms=1000001", "sessions[0].established_age_ms" },
+		{ set_peer_field, "cookie_age_ms=18446744073710", "peers[0].cookie_age_ms: age" },
+		{ set_written_field, "boottime_ms=18446744073710", "written.boottime_ms: `1.84467e+13'" },
+		{ set_written_field, "realtime_ms=9007199254740992", "written.realtime_ms" },
+	};
+	struct cache_clock later = clock_a;
+	struct xwgp_cache out;
+	char *t;
+
+	check_bad_cases(cases, sizeof(cases) / sizeof(cases[0]));
+
+	/* As old as the boot it was written in: valid, and expired (not restored). */
+	t = mutated(set_session_field, "handshake_age_ms=1000000");
+	CHECK(parse_text(t, &out) == 0, "%s", errs);
+	CHECK(out.n_sessions == 1 && out.sessions[0].s.client_proxy_index == 0x0a0b0c0d,
+	      "%zu sessions: the 1000 s old handshake was restored", out.n_sessions);
+	cache_free(&out);
+	free(t);
+
+	/* A downtime near 2^64 ns (the wall clock jumped) saturates instead of wrapping. */
+	strcpy(later.boot_id, "99999999-2222-3333-4444-555555555555");
+	later.real_ns = UINT64_MAX - 1000;
+	t = valid_text();
+	CHECK(parse_len(t, strlen(t), &later, &out) == 0, "%s", errs);
+	CHECK(out.n_sessions == 0, "%zu sessions restored after ~584 years down", out.n_sessions);
+	CHECK(out.n_peers == 2 && out.peers[0].st.cookie_ns == 0, "the cookie survived");
+	cache_free(&out);
+	free(t);
+}
+
 TEST(missing_fields)
 {
 	static const char *const session_fields[] = {
@@ -549,8 +608,8 @@ TEST(atomic_write_and_load)
 	CHECK(mkdtemp(dir), "mkdtemp");
 	snprintf(sub, sizeof(sub), "%s/a/b", dir);
 	snprintf(path, sizeof(path), "%s/inst.json", sub);
-	CHECK(cache_write_atomic(path, "old") == 0, "first write");
-	CHECK(cache_write_atomic(path, t) == 0, "overwrite");
+	CHECK(xwgp_write_atomic(path, "old") == 0, "first write");
+	CHECK(xwgp_write_atomic(path, t) == 0, "overwrite");
 	CHECK(stat(sub, &st) == 0 && (st.st_mode & 0777) == 0700, "directory mode %o",
 	      st.st_mode & 0777);
 	CHECK(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600, "file mode %o",
@@ -587,6 +646,79 @@ TEST(atomic_write_and_load)
 	rmdir(sub);
 	snprintf(sub, sizeof(sub), "%s/a", dir);
 	rmdir(sub);
+	rmdir(dir);
+	free(t);
+}
+
+/* Load path, capturing the warnings into errs. */
+static int load_captured(const char *path, struct xwgp_cache *out)
+{
+	struct cache_clock now = clock_a;
+	struct capture cap;
+	int ret;
+
+	capture_start(&cap, 2);
+	ret = cache_load(path, &now, out);
+	free(errs);
+	errs = capture_end(&cap);
+	return ret;
+}
+
+/*
+ * Sessions steer traffic: a file someone else could have written is not
+ * read. The directory must be ours and not writable by others (sticky is
+ * enough); readable by others only warns.
+ */
+TEST(untrusted_file_or_directory)
+{
+	char dir[] = "/tmp/xwgp-cache-trust.XXXXXX", path[320];
+	struct xwgp_cache out;
+	char *t = valid_text();
+
+	CHECK(mkdtemp(dir), "mkdtemp");
+	snprintf(path, sizeof(path), "%s/inst.json", dir);
+	CHECK(xwgp_write_atomic(path, t) == 0, "write");
+	CHECK(load_captured(path, &out) == 0 && out.n_sessions == 2 && !strstr(errs, "mode"),
+	      "a 0700 directory: `%s'", errs);
+	cache_free(&out);
+
+	CHECK(chmod(dir, 0770) == 0);
+	CHECK(load_captured(path, &out) == -EPERM && out.n_sessions == 0,
+	      "a group-writable directory trusted");
+	CHECK(strstr(errs, dir) && strstr(errs, "mode 0770") && strstr(errs, "not trusted"),
+	      "warning `%s'", errs);
+	CHECK(chmod(dir, 01777) == 0);
+	CHECK(load_captured(path, &out) == 0 && out.n_sessions == 2 && strstr(errs, "not 0700"),
+	      "a sticky directory: our file cannot be replaced: `%s'", errs);
+	cache_free(&out);
+	CHECK(chmod(dir, 0755) == 0);
+	CHECK(load_captured(path, &out) == 0 && out.n_sessions == 2 &&
+		      strstr(errs, "mode 0755, not 0700"),
+	      "a listable directory: loaded with a warning: `%s'", errs);
+	cache_free(&out);
+	CHECK(chmod(dir, 0700) == 0);
+
+	CHECK(chmod(path, 0622) == 0);
+	CHECK(load_captured(path, &out) == -EPERM && strstr(errs, "writable by group or others") &&
+		      strstr(errs, "mode 0622"),
+	      "a world-writable file: `%s'", errs);
+	CHECK(chmod(path, 0600) == 0);
+
+	if (geteuid() == 0) {
+		CHECK(chown(path, 12345, 12345) == 0);
+		CHECK(load_captured(path, &out) == -EPERM && strstr(errs, "owned by uid 12345"),
+		      "another user's file: `%s'", errs);
+		CHECK(chown(path, 0, 0) == 0 && chown(dir, 12345, 12345) == 0);
+		CHECK(load_captured(path, &out) == -EPERM && strstr(errs, "directory") &&
+			      strstr(errs, "owned by uid 12345"),
+		      "another user's directory: `%s'", errs);
+		CHECK(chown(dir, 0, 0) == 0);
+		CHECK(load_captured(path, &out) == 0 && out.n_sessions == 2, "back to ours");
+		cache_free(&out);
+	} else {
+		printf("# owner checks skipped: chown needs root\n");
+	}
+	unlink(path);
 	rmdir(dir);
 	free(t);
 }
@@ -675,20 +807,6 @@ static void maps_destroy(struct test_maps *t)
 	xwgp_maps_close(&t->m);
 }
 
-static int count_keys(int fd, size_t key_size)
-{
-	uint8_t k[64], n[64];
-	void *prev = NULL;
-	int c = 0;
-
-	while (bpf_map_get_next_key(fd, prev, n) == 0) {
-		memcpy(k, n, key_size);
-		prev = k;
-		c++;
-	}
-	return c;
-}
-
 TEST(restore_collect_prune)
 {
 	struct xwgp_server_config cfg = {};
@@ -732,8 +850,28 @@ TEST(restore_collect_prune)
 	CHECK(count_keys(t.m.sessions, 4) == 2 && count_keys(t.m.sess_meta, 4) == 2,
 	      "maps hold %d sessions, %d metas", count_keys(t.m.sessions, 4),
 	      count_keys(t.m.sess_meta, 4));
-	CHECK(count_keys(t.m.peer_state, 64) == 1, "%d peer states",
+	/*
+	 * CLI0's state from the file, and the state recording session 2 for the
+	 * fallback client CLI2 (the per-key cap counts restored sessions); none
+	 * for the unconfigured server.
+	 */
+	CHECK(count_keys(t.m.peer_state, 64) == 2, "%d peer states",
 	      count_keys(t.m.peer_state, 64));
+	{
+		struct xwgp_peer_state st;
+		static const uint8_t zero[12];
+
+		key(p.k.server_pub, PUB0);
+		key(p.k.client_pub, CLI0);
+		CHECK(wgit_peer_get(&t.w, &p.k, &st) == 0 && st.last_tai64n[0] == 9 &&
+			      st.sessions[0] == 1 && !st.sessions[1],
+		      "CLI0's state: tai64n %u, sessions %#x %#x", st.last_tai64n[0], st.sessions[0],
+		      st.sessions[1]);
+		key(p.k.client_pub, CLI2);
+		CHECK(wgit_peer_get(&t.w, &p.k, &st) == 0 && !memcmp(st.last_tai64n, zero, 12) &&
+			      st.sessions[0] == 2 && !st.sessions[1],
+		      "CLI2's tracking state: sessions %#x %#x", st.sessions[0], st.sessions[1]);
+	}
 	CHECK(wgit_session_get(&t.w, 1, &got) == 0, "session 1 missing");
 	CHECK(ntohs(got.server_local.port) == 40000, "server local port %u not moved",
 	      ntohs(got.server_local.port));
@@ -744,7 +882,7 @@ TEST(restore_collect_prune)
 
 	/* Collect gives back what is in the maps. */
 	CHECK(cache_collect(&t.w, &back) == 0, "collect");
-	CHECK(back.n_sessions == 2 && back.n_peers == 1, "collected %zu sessions, %zu peers",
+	CHECK(back.n_sessions == 2 && back.n_peers == 2, "collected %zu sessions, %zu peers",
 	      back.n_sessions, back.n_peers);
 	cache_free(&back);
 
@@ -764,7 +902,7 @@ TEST(restore_collect_prune)
 		CHECK(bpf_map_lookup_elem(t.m.srv_index, &idx, &owner) && errno == ENOENT,
 		      "its server index survived");
 		CHECK(wgit_session_get(&t.w, 2, &got) == 0, "the fallback session was removed");
-		CHECK(count_keys(t.m.peer_state, 64) == 1, "peer state of a kept server removed");
+		CHECK(count_keys(t.m.peer_state, 64) == 2, "peer state of a kept server removed");
 		config_free_server(&cfg2);
 		free(j);
 	}

@@ -1,0 +1,162 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The session cache file and the pinned maps: collect the maps into a
+ * cache and save it; restore a loaded cache into fresh maps, keeping only
+ * what the config still serves (xwgp_session_cfg_check, reload.h).
+ */
+#include <errno.h>
+#include <string.h>
+
+#include <arpa/inet.h>
+#include <bpf/bpf.h>
+#include <sodium.h>
+
+#include "cache.h"
+#include "file_util.h"
+#include "handler.h"
+#include "log.h"
+#include "reload.h"
+
+int cache_collect(const struct wgit *w, struct xwgp_cache *out)
+{
+	uint32_t key, next, *prev = NULL;
+	struct xwgp_peer_key pk, pnext, *pprev = NULL;
+	struct xwgp_peer_state st;
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	while (bpf_map_get_next_key(w->maps->sessions, prev, &next) == 0) {
+		struct xwgp_session s;
+		struct xwgp_session_meta m;
+
+		key = next;
+		prev = &key;
+		/* A session without meta cannot be checked against a config: skip it. */
+		if (wgit_session_get(w, key, &s) || wgit_meta_get(w, key, &m))
+			continue;
+		err = cache_add_session(out, &s, &m);
+		if (err)
+			goto err;
+	}
+	while (bpf_map_get_next_key(w->maps->peer_state, pprev, &pnext) == 0) {
+		pk = pnext;
+		pprev = &pk;
+		if (wgit_peer_get(w, &pk, &st))
+			continue;
+		err = cache_add_peer(out, &pk, &st);
+		sodium_memzero(&st, sizeof(st));
+		if (err)
+			goto err;
+	}
+	return 0;
+err:
+	cache_free(out);
+	return err;
+}
+
+int cache_save(const struct wgit *w, const char *path, uint16_t upstream_port)
+{
+	struct xwgp_cache c;
+	struct cache_clock now;
+	char *text;
+	int err;
+
+	err = cache_collect(w, &c);
+	if (err) {
+		pr_warn("cache file %s: reading the maps failed: %s", path, strerror(-err));
+		return err;
+	}
+	c.upstream_port = upstream_port;
+	cache_clock_now(&now);
+	text = cache_format(&c, &now);
+	if (!text) {
+		pr_warn("cache file %s: out of memory formatting %zu sessions", path, c.n_sessions);
+		cache_free(&c);
+		return -ENOMEM;
+	}
+	err = xwgp_write_atomic(path, text);
+	if (err)
+		pr_warn("cache file %s: writing failed: %s", path, strerror(-err));
+	else
+		pr_debug("cache file %s: wrote %zu sessions, %zu peers", path, c.n_sessions,
+			 c.n_peers);
+	sodium_memzero(text, strlen(text));
+	free(text);
+	cache_free(&c);
+	return err;
+}
+
+static int restore_session(struct wgit *w, const struct cache_session *cs, uint16_t upstream_port)
+{
+	struct xwgp_session s = cs->s;
+	uint32_t idx = s.client_proxy_index;
+	int err;
+
+	s.server_local.port = htons(upstream_port);
+	if (bpf_map_update_elem(w->maps->sessions, &idx, &s, BPF_NOEXIST))
+		return -errno;
+	if ((s.flags & XWGP_SF_ESTABLISHED) &&
+	    bpf_map_update_elem(w->maps->srv_index, &s.server_proxy_index, &idx, BPF_NOEXIST)) {
+		err = -errno;
+		bpf_map_delete_elem(w->maps->sessions, &idx);
+		return err;
+	}
+	err = wgit_meta_put(w, idx, &cs->m);
+	if (err)
+		wgit_session_delete(w, idx);
+	return err;
+}
+
+int cache_restore(struct wgit *w, const struct xwgp_cache *c, const struct xwgp_server_config *cfg,
+		  uint16_t upstream_port)
+{
+	size_t dropped = 0, clashed = 0, peers = 0;
+	uint64_t now = xwgp_now_ns();
+	int restored = 0, err;
+
+	/* Peer states first: each restored session is then recorded in its pair's. */
+	for (size_t i = 0; i < c->n_peers; i++) {
+		struct xwgp_peer_state cur;
+
+		if (!xwgp_server_cfg_by_pub(cfg, c->peers[i].k.server_pub))
+			continue;
+		/* The map is the newer truth where it already knows the peer. */
+		if (wgit_peer_get(w, &c->peers[i].k, &cur) == 0)
+			continue;
+		if (wgit_peer_put(w, &c->peers[i].k, &c->peers[i].st) == 0)
+			peers++;
+	}
+	for (size_t i = 0; i < c->n_sessions; i++) {
+		const struct cache_session *cs = &c->sessions[i];
+		struct xwgp_peer_key pk;
+		const char *why;
+
+		if (!xwgp_session_cfg_check(cfg, &cs->s, &cs->m, &why)) {
+			pr_debug("cached session %#x not restored: %s", cs->s.client_proxy_index, why);
+			dropped++;
+			continue;
+		}
+		err = restore_session(w, cs, upstream_port);
+		if (err == -EEXIST) {
+			clashed++; /* a duplicate index in the file */
+			continue;
+		}
+		if (err) {
+			pr_warn("restoring cached session %#x failed: %s", cs->s.client_proxy_index,
+				strerror(-err));
+			if (err == -E2BIG || err == -ENOMEM)
+				break; /* the table is full */
+			continue;
+		}
+		/* The per-key cap holds for restored sessions too (wgit_admit.c). */
+		memcpy(pk.server_pub, cs->m.server_pub, 32);
+		memcpy(pk.client_pub, cs->m.client_pub, 32);
+		wgit_peer_track(w, &pk, cs->s.client_proxy_index, now);
+		restored++;
+	}
+	if (c->n_sessions || c->n_peers)
+		pr_info("cache: restored %d of %zu sessions (%zu no longer match the config, %zu "
+			"duplicate indexes) and %zu peer states",
+			restored, c->n_sessions, dropped, clashed, peers);
+	return restored;
+}

@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Counting a BPF map's entries in tests (keys up to 64 bytes). */
+#ifndef XWGP_TEST_MAP_KEYS_H
+#define XWGP_TEST_MAP_KEYS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <bpf/bpf.h>
+
+static inline int count_keys(int fd, size_t key_size)
+{
+	uint8_t key[64], next[64];
+	void *prev = NULL;
+	int n = 0;
+
+	while (bpf_map_get_next_key(fd, prev, next) == 0) {
+		memcpy(key, next, key_size);
+		prev = key;
+		n++;
+	}
+	return n;
+}
+
+#endif /* XWGP_TEST_MAP_KEYS_H */
