@@ -1021,7 +1021,7 @@ static void parse_optional_strings(struct cfg_ctx *ctx, const cJSON *root, char 
 static const char *const server_top_keys[] = {
 	"listen",	"timeout",  "max_packet_size", "servers",   "obfs",
 	"cache_file_path", "interface", "xdp_mode",	"pin_path",  "instance",
-	"upstream",	"punt_rate", "punt_burst",	"max_sessions", "fib_cache_ms", NULL,
+	"upstream",	"punt_rate", "punt_burst",	"max_sessions", "fib_cache_ms", "metrics_listen", NULL,
 };
 
 static void parse_server_root(struct cfg_ctx *ctx, const cJSON *root, struct xwgp_server_config *c)
@@ -1046,6 +1046,7 @@ static void parse_server_root(struct cfg_ctx *ctx, const cJSON *root, struct xwg
 	get_uint(ctx, root, "", "punt_burst", 1, UINT32_MAX, &c->punt_burst);
 	get_uint(ctx, root, "", "max_sessions", 1, XWGP_MAX_SESSIONS_LIMIT, &c->max_sessions);
 	get_uint(ctx, root, "", "fib_cache_ms", 0, XWGP_FIB_CACHE_MS_MAX, &c->fib_cache_ms);
+	parse_bind_ep(ctx, root, "", "metrics_listen", 0, false, &c->metrics_listen);
 	parse_servers(ctx, root, c);
 }
 
@@ -1445,6 +1446,8 @@ void config_print_server(FILE *out, const struct xwgp_server_config *c)
 		fprintf(out, "%-17s unlimited\n", "punt_rate");
 	fprintf(out, "%-17s %u\n", "max_sessions", c->max_sessions);
 	fprintf(out, "%-17s %u ms\n", "fib_cache_ms", c->fib_cache_ms);
+	if (c->metrics_listen.port)
+		print_ep(out, "metrics_listen", &c->metrics_listen, "");
 	for (i = 0; i < c->n_servers; i++)
 		print_server(out, i, &c->servers[i]);
 }

@@ -28,6 +28,7 @@
 #include "frame.h"
 #include "handler.h"
 #include "log.h"
+#include "metrics.h"
 #include "reload.h"
 #include "udp_io.h"
 #include "xsk_rx.h"
@@ -46,6 +47,7 @@ struct server {
 	struct xsk_rx xsks[MAX_XSKS];
 	int n_xsks;
 	int epfd, sigfd, timerfd;
+	struct metrics_server *metrics; /* metrics_listen; NULL: off */
 	bool force_xlat, no_xsk;
 	int xdp_mode_override; /* -1: none */
 	const char *config_path;
@@ -685,10 +687,15 @@ int cmd_server(int argc, char **argv)
 		pr_err("event setup failed: %s", strerror(-err));
 		goto out_handler;
 	}
+	if (s->cfg.metrics_listen.port &&
+	    metrics_start(&s->metrics, &s->cfg.metrics_listen, &s->loader.maps, s->cfg.instance,
+			  config_xdp_mode_name(s->cfg.xdp_mode)))
+		goto out_handler;
 	pr_info("serving %zu server(s) on %zu interface(s), %d AF_XDP socket(s)%s",
 		s->cfg.n_servers, s->cfg.xdp_mode == XWGP_XDP_OFF ? 0 : s->cfg.n_interfaces,
 		s->n_xsks, s->force_xlat ? ", forced index translation" : "");
 	err = run_loop(s);
+	metrics_stop(s->metrics);
 	stats_publish(s);
 	cache_sync(s, true);
 	ret = err ? 1 : 0;

@@ -7,10 +7,11 @@ set -euo pipefail
 PACKAGES=(
 	build-essential make pkg-config gcc clang llvm lld libclang-rt-14-dev
 	libbpf-dev libxdp-dev xdp-tools libelf-dev zlib1g-dev
-	libsodium-dev libcjson-dev
+	libsodium-dev libcjson-dev libmicrohttpd-dev
 	bpftool
 	wireguard-go wireguard-tools
-	iproute2 ethtool iputils-ping tcpdump netcat-openbsd jq
+	iproute2 ethtool iputils-ping tcpdump netcat-openbsd jq curl
+	prometheus
 	procps psmisc coreutils util-linux kmod
 )
 

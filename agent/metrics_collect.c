@@ -1,0 +1,193 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Snapshot of the counters and the session table from the pinned maps
+ * (see metrics_collect.h). Called by the metrics thread while the agent
+ * forwards: it only reads maps through the bpf() syscall, which takes no
+ * lock the XDP program or the agent's event loop waits on.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "addr.h"
+#include "metrics_collect.h"
+#include "wgit.h"
+
+const char *const xwgp_xdp_stat_names[XWGP_STAT__MAX] = {
+#define NAME(n, d) #n,
+	XWGP_STATS(NAME)
+#undef NAME
+};
+const char *const xwgp_xdp_stat_desc[XWGP_STAT__MAX] = {
+#define DESC(n, d) d,
+	XWGP_STATS(DESC)
+#undef DESC
+};
+const char *const xwgp_agent_stat_names[XWGP_AGENT_STAT__MAX] = {
+#define NAME(n, d) #n,
+	XWGP_AGENT_STATS(NAME)
+#undef NAME
+};
+const char *const xwgp_agent_stat_desc[XWGP_AGENT_STAT__MAX] = {
+#define DESC(n, d) d,
+	XWGP_AGENT_STATS(DESC)
+#undef DESC
+};
+
+int metrics_read_xdp_stat(int fd, uint32_t slot, struct xwgp_stat_val *sum)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct xwgp_stat_val *v;
+
+	memset(sum, 0, sizeof(*sum));
+	if (ncpu <= 0)
+		return -EINVAL;
+	v = calloc(ncpu, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(fd, &slot, v)) {
+		int err = -errno;
+
+		free(v);
+		return err;
+	}
+	for (int c = 0; c < ncpu; c++) {
+		sum->packets += v[c].packets;
+		sum->bytes += v[c].bytes;
+	}
+	free(v);
+	return 0;
+}
+
+static void backend_sum(struct metrics_backend *to, const struct metrics_backend *from)
+{
+	to->c2s_packets += from->c2s_packets;
+	to->c2s_bytes += from->c2s_bytes;
+	to->s2c_packets += from->s2c_packets;
+	to->s2c_bytes += from->s2c_bytes;
+}
+
+/*
+ * Linear search: rows are bounded by the configured backends (a handful to
+ * a few hundred; METRICS_MAX_BACKENDS at most).
+ */
+void metrics_backend_add(struct metrics_snapshot *s, const struct metrics_backend *b)
+{
+	static const struct xwgp_ep other = {};
+	const struct xwgp_ep *ep = &b->ep;
+	size_t i;
+
+	for (i = 0; i < s->n_backends; i++)
+		if (xwgp_ep_equal(&s->backends[i].ep, ep))
+			goto found;
+	if (s->n_backends >= METRICS_MAX_BACKENDS)
+		ep = &other;
+	for (i = 0; i < s->n_backends; i++)
+		if (xwgp_ep_equal(&s->backends[i].ep, ep))
+			goto found;
+	if (s->n_backends == s->cap_backends) {
+		size_t cap = s->cap_backends ? s->cap_backends * 2 : 16;
+		struct metrics_backend *n = realloc(s->backends, cap * sizeof(*n));
+
+		if (!n)
+			return;
+		s->backends = n;
+		s->cap_backends = cap;
+	}
+	i = s->n_backends++;
+	memset(&s->backends[i], 0, sizeof(s->backends[i]));
+	s->backends[i].ep = *ep;
+found:
+	backend_sum(&s->backends[i], b);
+}
+
+static int row_cmp(const void *a, const void *b)
+{
+	const struct metrics_row *x = a, *y = b;
+
+	if (x->key != y->key)
+		return x->key < y->key ? -1 : 1;
+	return x->created_ns < y->created_ns ? -1 : x->created_ns > y->created_ns;
+}
+
+static void row_add(struct metrics_snapshot *s, uint32_t key, const struct xwgp_session *sess,
+		    const struct metrics_backend *t)
+{
+	if (s->n_rows == s->cap_rows) {
+		size_t cap = s->cap_rows ? s->cap_rows * 2 : 256;
+		struct metrics_row *n = realloc(s->rows, cap * sizeof(*n));
+
+		if (!n)
+			return;
+		s->rows = n;
+		s->cap_rows = cap;
+	}
+	s->rows[s->n_rows++] = (struct metrics_row){ key, sess->created_ns, *t };
+}
+
+static void collect_sessions(const struct xwgp_maps *m, struct metrics_snapshot *s)
+{
+	uint32_t key, next, *prev = NULL;
+
+	while (bpf_map_get_next_key(m->sessions, prev, &next) == 0) {
+		struct xwgp_session sess;
+		struct xwgp_session_meta meta;
+		struct metrics_backend t;
+
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(m->sessions, &key, &sess))
+			continue; /* expired between the two calls */
+		if (bpf_map_lookup_elem(m->sess_meta, &key, &meta) == 0)
+			wgit_session_totals(&sess, &meta); /* XDP's counters + the agent's */
+		if (sess.flags & XWGP_SF_ESTABLISHED)
+			s->established++;
+		else
+			s->pending++;
+		t = (struct metrics_backend){ sess.server, sess.c2s_packets, sess.c2s_bytes,
+					      sess.s2c_packets, sess.s2c_bytes };
+		metrics_backend_add(s, &t);
+		if (s->want_rows)
+			row_add(s, key, &sess, &t);
+	}
+	if (s->want_rows && s->n_rows)
+		qsort(s->rows, s->n_rows, sizeof(*s->rows), row_cmp);
+}
+
+int metrics_collect_counters(const struct xwgp_maps *m, struct metrics_snapshot *s)
+{
+	int err = 0;
+
+	for (uint32_t i = 0; i < XWGP_STAT__MAX; i++) {
+		int e = metrics_read_xdp_stat(m->stats, i, &s->xdp[i]);
+
+		err = err ?: e;
+	}
+	for (uint32_t i = 0; i < XWGP_AGENT_STAT__MAX; i++) {
+		s->agent[i] = 0;
+		if (bpf_map_lookup_elem(m->agent_stats, &i, &s->agent[i]))
+			err = err ?: -errno;
+	}
+	s->up = !err;
+	return err;
+}
+
+int metrics_collect(const struct xwgp_maps *m, struct metrics_snapshot *s)
+{
+	int err = metrics_collect_counters(m, s);
+
+	collect_sessions(m, s);
+	return err;
+}
+
+void metrics_snapshot_free(struct metrics_snapshot *s)
+{
+	free(s->backends);
+	free(s->rows);
+	s->backends = NULL;
+	s->rows = NULL;
+	s->n_backends = s->cap_backends = s->n_rows = s->cap_rows = 0;
+}
