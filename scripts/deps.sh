@@ -34,5 +34,26 @@ fi
 
 echo "deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
+# `prometheus' is here for promtool (tests/e2e/test_metrics.sh validates the
+# exposition with it), but its maintainer scripts start and enable a
+# Prometheus server on :9090. Block the start while installing, as Debian's
+# container images do with policy-rc.d (CI already has one), and disable the
+# unit where systemd runs: a test dependency must not leave a daemon behind.
+new_prometheus=0
+policy_added=0
+if printf '%s\n' "${missing[@]}" | grep -qx prometheus; then
+	new_prometheus=1
+	if [ ! -e /usr/sbin/policy-rc.d ]; then
+		printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+		chmod 0755 /usr/sbin/policy-rc.d
+		policy_added=1
+		trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+	fi
+fi
 apt-get update -q
 apt-get install -y -q --no-install-recommends "${missing[@]}"
+if [ "$new_prometheus" = 1 ] && [ -d /run/systemd/system ]; then
+	systemctl disable --now prometheus.service >/dev/null 2>&1 || true
+fi
+[ "$policy_added" = 1 ] && rm -f /usr/sbin/policy-rc.d
+exit 0
