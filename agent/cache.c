@@ -694,7 +694,7 @@ int cache_load(const char *path, const struct cache_clock *now, struct xwgp_cach
 
 /* ---- atomic write -------------------------------------------------------------- */
 
-static int mkdir_parents(char *path)
+int cache_mkdir_parents(char *path)
 {
 	for (char *p = path + 1; *p; p++) {
 		if (*p != '/')
@@ -741,7 +741,7 @@ int cache_write_atomic(const char *path, const char *text)
 		*slash = '\0';
 	else
 		snprintf(dir, sizeof(dir), ".");
-	err = mkdir_parents(tmp);
+	err = cache_mkdir_parents(tmp);
 	if (err)
 		return err;
 	fd = mkostemp(tmp, O_CLOEXEC); /* mode 0600: cookies */

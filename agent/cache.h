@@ -124,4 +124,7 @@ int cache_restore(struct wgit *w, const struct xwgp_cache *c, const struct xwgp_
 bool xwgp_session_cfg_check(const struct xwgp_server_config *cfg, const struct xwgp_session *s,
 			    const struct xwgp_session_meta *m, const char **why);
 
+/* Create every missing parent directory of path (mode 0700); path is restored. */
+int cache_mkdir_parents(char *path);
+
 #endif /* XWGP_CACHE_H */

@@ -26,6 +26,7 @@
 #include "addr.h"
 #include "config.h"
 #include "log.h"
+#include "pin_check.h"
 
 /* Longest JSON path we print ("servers[12].peers[65535].forward_to" and keys). */
 #define JPATH_LEN 256
@@ -969,11 +970,15 @@ static bool valid_instance(const char *s)
 static void parse_pinning(struct cfg_ctx *ctx, const cJSON *root, struct xwgp_server_config *c)
 {
 	const char *instance, *pin;
-	char def[PATH_MAX];
+	char def[PATH_MAX], derived[INSTANCE_MAX + 1];
 
 	if (get_nonempty(ctx, root, "", "instance", &instance) ||
 	    get_nonempty(ctx, root, "", "pin_path", &pin))
 		return;
+	if (!instance && pin) { /* two pin paths: two instances, two cache files */
+		xwgp_instance_from_pin_path(pin, derived, sizeof(derived));
+		instance = derived;
+	}
 	if (!instance)
 		instance = XWGP_INSTANCE_DEFAULT;
 	if (!valid_instance(instance)) {

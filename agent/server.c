@@ -23,12 +23,14 @@
 
 #include "bpf_loader.h"
 #include "cache.h"
+#include "cache_lock.h"
 #include "cmds.h"
 #include "config.h"
 #include "frame.h"
 #include "handler.h"
 #include "log.h"
 #include "metrics.h"
+#include "pin_check.h"
 #include "reload.h"
 #include "udp_io.h"
 #include "xsk_rx.h"
@@ -53,6 +55,7 @@ struct server {
 	const char *config_path;
 	const char *cache_opt; /* --cache-file */
 	char cache_path[PATH_MAX];
+	int cache_lock_fd; /* one server per cache file (cache_lock.h) */
 	/* Agent counters as last written to the pinned map. */
 	uint64_t stats_synced[XWGP_AGENT_STAT__MAX];
 	/* Counters that move when the table changes, as of the last cache write. */
@@ -608,7 +611,7 @@ int cmd_server(int argc, char **argv)
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return 1;
-	s->listen_fd = s->upstream_fd = s->epfd = s->sigfd = s->timerfd = -1;
+	s->listen_fd = s->upstream_fd = s->epfd = s->sigfd = s->timerfd = s->cache_lock_fd = -1;
 	s->router = UDP_ROUTER_INIT;
 	err = parse_args(s, argc, argv, &xdp_mode);
 	if (err) {
@@ -630,12 +633,15 @@ int cmd_server(int argc, char **argv)
 		pr_warn("no session cache file (%s): set --cache-file or XWGP_CACHE_FILE",
 			strerror(-err));
 		s->cache_path[0] = '\0';
+	} else if ((s->cache_lock_fd = cache_lock(s->cache_path)) < 0) {
+		goto out_cfg;
 	}
 
 	snprintf(pin_path, sizeof(pin_path), "%s", s->cfg.pin_path);
 	err = xwgp_loader_load(&s->loader, pin_path, s->cfg.max_sessions);
 	if (err)
 		goto out_cfg;
+	xwgp_warn_private_pins(pin_path);
 	/* Pinned sessions are the truth; the cache only refills an empty table. */
 	if (s->cache_path[0] && sessions_empty(&s->loader.maps)) {
 		cache_clock_now(&now);
@@ -713,6 +719,7 @@ out_sockets:
 		close(s->upstream_fd);
 	xwgp_loader_close(&s->loader);
 out_cfg:
+	cache_unlock(s->cache_lock_fd);
 	cache_free(&cache);
 	config_free_server(&s->cfg);
 out_free:
