@@ -206,5 +206,29 @@ grep -q '^xwgp_info{.*xdp_mode="off"} 1$' "$E2E_TMP/m3" && pass info-xdp-mode-of
 	fail info-xdp-mode-off "$(grep '^xwgp_info' "$E2E_TMP/m3")"
 under_attack agent
 
+# ---- expired sessions keep counting for their backend --------------------------
+# Counters must not fall when sessions expire (clients re-handshake into new
+# sessions every 2 minutes): `timeout' 2 s by SIGHUP, the tunnels idle.
+scrape >"$E2E_TMP/e0"
+jq '.timeout = 2' "$CFG" >"$CFG.t2" && cp "$CFG.t2" "$CFG"
+kill -HUP "$XWGP_PID"
+sessions_gone() { scrape | grep -q '^xwgp_sessions{state="established"} 0$'; }
+if wait_for 20 sessions_gone; then
+	scrape >"$E2E_TMP/e1"
+	bad= total=0
+	while read -r k v; do
+		total=$((total + v))
+		now=$(mval "$E2E_TMP/e1" "$k")
+		[ "$now" -ge "$v" ] || bad+=" $k $v->$now"
+	done < <(grep '^xwgp_backend_packets_total{' "$E2E_TMP/e0")
+	if [ -z "$bad" ] && [ "$total" -gt 1000 ]; then
+		pass backend-counters-survive-expiry
+	else
+		fail backend-counters-survive-expiry "total $total before;$bad"
+	fi
+else
+	fail backend-counters-survive-expiry "sessions did not expire: $(scrape | grep '^xwgp_sessions')"
+fi
+
 topo_xwgp_stop
 topo_xwgp down >/dev/null 2>&1
