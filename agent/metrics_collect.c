@@ -16,26 +16,15 @@
 #include "metrics_collect.h"
 #include "wgit.h"
 
-const char *const xwgp_xdp_stat_names[XWGP_STAT__MAX] = {
-#define NAME(n, d) #n,
-	XWGP_STATS(NAME)
-#undef NAME
-};
-const char *const xwgp_xdp_stat_desc[XWGP_STAT__MAX] = {
-#define DESC(n, d) d,
-	XWGP_STATS(DESC)
-#undef DESC
-};
-const char *const xwgp_agent_stat_names[XWGP_AGENT_STAT__MAX] = {
-#define NAME(n, d) #n,
-	XWGP_AGENT_STATS(NAME)
-#undef NAME
-};
-const char *const xwgp_agent_stat_desc[XWGP_AGENT_STAT__MAX] = {
-#define DESC(n, d) d,
-	XWGP_AGENT_STATS(DESC)
-#undef DESC
-};
+/* Names and descriptions from the X-macro lists of the ABI headers. */
+#define STAT_NAME(n, d) #n,
+#define STAT_DESC(n, d) d,
+const char *const xwgp_xdp_stat_names[XWGP_STAT__MAX] = { XWGP_STATS(STAT_NAME) };
+const char *const xwgp_xdp_stat_desc[XWGP_STAT__MAX] = { XWGP_STATS(STAT_DESC) };
+const char *const xwgp_agent_stat_names[XWGP_AGENT_STAT__MAX] = { XWGP_AGENT_STATS(STAT_NAME) };
+const char *const xwgp_agent_stat_desc[XWGP_AGENT_STAT__MAX] = { XWGP_AGENT_STATS(STAT_DESC) };
+#undef STAT_NAME
+#undef STAT_DESC
 
 int metrics_read_xdp_stat(int fd, uint32_t slot, struct xwgp_stat_val *sum)
 {
@@ -60,6 +49,22 @@ int metrics_read_xdp_stat(int fd, uint32_t slot, struct xwgp_stat_val *sum)
 	}
 	free(v);
 	return 0;
+}
+
+/* Room for one more element in *p (n used of *cap); false when out of memory. */
+static bool grow(void **p, size_t *cap, size_t n, size_t elem, size_t first)
+{
+	size_t c = *cap ? *cap * 2 : first;
+	void *q;
+
+	if (n < *cap)
+		return true;
+	q = realloc(*p, c * elem);
+	if (!q)
+		return false;
+	*p = q;
+	*cap = c;
+	return true;
 }
 
 static void backend_sum(struct metrics_backend *to, const struct metrics_backend *from)
@@ -88,15 +93,8 @@ void metrics_backend_add(struct metrics_snapshot *s, const struct metrics_backen
 	for (i = 0; i < s->n_backends; i++)
 		if (xwgp_ep_equal(&s->backends[i].ep, ep))
 			goto found;
-	if (s->n_backends == s->cap_backends) {
-		size_t cap = s->cap_backends ? s->cap_backends * 2 : 16;
-		struct metrics_backend *n = realloc(s->backends, cap * sizeof(*n));
-
-		if (!n)
-			return;
-		s->backends = n;
-		s->cap_backends = cap;
-	}
+	if (!grow((void **)&s->backends, &s->cap_backends, s->n_backends, sizeof(*s->backends), 16))
+		return;
 	i = s->n_backends++;
 	memset(&s->backends[i], 0, sizeof(s->backends[i]));
 	s->backends[i].ep = *ep;
@@ -116,15 +114,8 @@ static int row_cmp(const void *a, const void *b)
 static void row_add(struct metrics_snapshot *s, uint32_t key, const struct xwgp_session *sess,
 		    const struct metrics_backend *t)
 {
-	if (s->n_rows == s->cap_rows) {
-		size_t cap = s->cap_rows ? s->cap_rows * 2 : 256;
-		struct metrics_row *n = realloc(s->rows, cap * sizeof(*n));
-
-		if (!n)
-			return;
-		s->rows = n;
-		s->cap_rows = cap;
-	}
+	if (!grow((void **)&s->rows, &s->cap_rows, s->n_rows, sizeof(*s->rows), 256))
+		return;
 	s->rows[s->n_rows++] = (struct metrics_row){ key, sess->created_ns, *t };
 }
 
