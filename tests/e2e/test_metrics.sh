@@ -92,17 +92,27 @@ done
 v=$(mval "$E2E_TMP/m2" 'xwgp_xdp_packets_total{reason="C2S_REDIRECT"}')
 [ "$v" -ge 1000 ] && pass xdp-redirects-counted || fail xdp-redirects-counted "C2S_REDIRECT=$v after 2 MiB"
 
-# Per backend: the sums over the sessions `show --json' lists.
-topo_xwgp show --json >"$E2E_TMP/show.json"
-bad=
-for be in $(jq -r '[.sessions[].server_endpoint] | unique[]' "$E2E_TMP/show.json"); do
-	for d in c2s s2c; do
-		for u in packets bytes; do
-			want=$(jq "[.sessions[] | select(.server_endpoint == \"$be\") | .${d}_$u] | add" "$E2E_TMP/show.json")
-			got=$(mval "$E2E_TMP/m2" "xwgp_backend_${u}_total{backend=\"$be\",direction=\"$d\"}")
-			[ "$want" = "$got" ] || bad+=" $be.$d.$u=$want/$got"
+# Per backend: the sums over the sessions `show --json' lists (read both
+# until two rounds agree: a passive keepalive may pass in between).
+backends_agree() {
+	local show=$1 m=$2 be d u want got bad=
+	for be in $(jq -r '[.sessions[].server_endpoint] | unique[]' "$show"); do
+		for d in c2s s2c; do
+			for u in packets bytes; do
+				want=$(jq "[.sessions[] | select(.server_endpoint == \"$be\") | .${d}_$u] | add" "$show")
+				got=$(mval "$m" "xwgp_backend_${u}_total{backend=\"$be\",direction=\"$d\"}")
+				[ "$want" = "$got" ] || bad+=" $be.$d.$u=$want/$got"
+			done
 		done
 	done
+	echo "$bad"
+}
+for i in 1 2 3; do
+	topo_xwgp show --json >"$E2E_TMP/show.json"
+	scrape >"$E2E_TMP/m2"
+	bad=$(backends_agree "$E2E_TMP/show.json" "$E2E_TMP/m2")
+	[ -z "$bad" ] && break
+	sleep 1.2
 done
 [ -z "$bad" ] && pass backends-agree-with-show || fail backends-agree-with-show "show/metrics:$bad"
 be=$(jq -r '.sessions[] | select(.client_pubkey == "'"$(wg_pub cli1)"'") | .server_endpoint' "$E2E_TMP/show.json" | head -1)
@@ -111,13 +121,18 @@ v=$(mval "$E2E_TMP/m2" "xwgp_backend_bytes_total{backend=\"$be\",direction=\"c2s
 
 # `xwgp stats --prometheus': the same writer, the same values (xwgp_info aside:
 # the CLI cannot know the agent's xdp_mode).
-topo_xwgp stats --prometheus >"$E2E_TMP/cli.prom"
-if promtool check metrics <"$E2E_TMP/cli.prom" >/dev/null 2>&1 &&
-	diff <(grep -v '^xwgp_info' "$E2E_TMP/cli.prom") <(scrape | grep -v '^xwgp_info') >"$E2E_TMP/cli.diff"; then
-	pass stats-prometheus-same-exposition
-else
+same=0
+for i in 1 2 3; do
+	topo_xwgp stats --prometheus >"$E2E_TMP/cli.prom"
+	if promtool check metrics <"$E2E_TMP/cli.prom" >/dev/null 2>&1 &&
+		diff <(grep -v '^xwgp_info' "$E2E_TMP/cli.prom") <(scrape | grep -v '^xwgp_info') >"$E2E_TMP/cli.diff"; then
+		same=1
+		break
+	fi
+	sleep 1.2
+done
+[ "$same" = 1 ] && pass stats-prometheus-same-exposition ||
 	fail stats-prometheus-same-exposition "$(head -20 "$E2E_TMP/cli.diff")"
-fi
 
 # ---- floods move the drop counters --------------------------------------------
 scrape >"$E2E_TMP/f0"
