@@ -14,6 +14,8 @@
  * reset, which Prometheus handles).
  */
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <pthread.h>
@@ -40,6 +42,7 @@ struct metrics_server {
 	struct metrics_row *prev; /* sessions of the previous scrape, sorted */
 	size_t n_prev;
 	struct metrics_snapshot retired; /* only backends[] used */
+	char last_msg[256]; /* libmicrohttpd's last message: why a start failed */
 };
 
 /* Sessions of prev that are not in cur (both sorted) retire into ms->retired. */
@@ -128,6 +131,19 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	return ret;
 }
 
+/*
+ * libmicrohttpd's own messages ("reached connection limit", ...) would come
+ * once per refused connection under a flood: debug level only.
+ */
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	struct metrics_server *ms = cls;
+
+	vsnprintf(ms->last_msg, sizeof(ms->last_msg), fmt, ap);
+	ms->last_msg[strcspn(ms->last_msg, "\n")] = '\0';
+	pr_debug("metrics: %s", ms->last_msg);
+}
+
 static void *metrics_thread(void *arg)
 {
 	struct metrics_server *ms = arg;
@@ -199,7 +215,7 @@ int metrics_start(struct metrics_server **out, const struct xwgp_ep *listen,
 	err = xwgp_ep_to_sockaddr(listen, &ss, &sl);
 	if (err)
 		goto fail;
-	/* Without a thread of its own; MHD_USE_ERROR_LOG: its messages to stderr. */
+	/* Without a thread of its own; MHD_USE_ERROR_LOG: its messages to mhd_log. */
 	ms->d = MHD_start_daemon(
 		MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
 			(listen->family == XWGP_FAMILY_IPV6 ? MHD_USE_IPv6 : 0),
@@ -207,11 +223,12 @@ int metrics_start(struct metrics_server **out, const struct xwgp_ep *listen,
 		MHD_OPTION_CONNECTION_LIMIT, (unsigned int)METRICS_MAX_CONNECTIONS,
 		MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)METRICS_MAX_PER_IP,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)METRICS_TIMEOUT_SEC,
-		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)METRICS_CONN_MEMORY, MHD_OPTION_END);
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)METRICS_CONN_MEMORY,
+		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, ms, MHD_OPTION_END);
 	if (!ms->d) {
 		err = -EADDRNOTAVAIL;
-		pr_err("metrics_listen: cannot serve on %s (in use, or not a local address?)",
-		       name);
+		pr_err("metrics_listen: cannot serve on %s: %s", name,
+		       ms->last_msg[0] ? ms->last_msg : "libmicrohttpd refused to start");
 		goto out;
 	}
 	info = MHD_get_daemon_info(ms->d, MHD_DAEMON_INFO_EPOLL_FD);

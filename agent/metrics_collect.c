@@ -111,22 +111,34 @@ static int row_cmp(const void *a, const void *b)
 	return x->created_ns < y->created_ns ? -1 : x->created_ns > y->created_ns;
 }
 
-static void row_add(struct metrics_snapshot *s, uint32_t key, const struct xwgp_session *sess,
-		    const struct metrics_backend *t)
+static void row_add(struct metrics_snapshot *s, uint32_t key, const struct xwgp_session *sess)
 {
+	struct metrics_row *r;
+
 	if (!grow((void **)&s->rows, &s->cap_rows, s->n_rows, sizeof(*s->rows), 256))
 		return;
-	s->rows[s->n_rows++] = (struct metrics_row){ key, sess->created_ns, *t };
+	r = &s->rows[s->n_rows++];
+	r->key = key;
+	r->created_ns = sess->created_ns;
+	r->established = !!(sess->flags & XWGP_SF_ESTABLISHED);
+	r->t = (struct metrics_backend){ sess->server, sess->c2s_packets, sess->c2s_bytes,
+					 sess->s2c_packets, sess->s2c_bytes };
 }
 
+/*
+ * A hash map walk restarts from the first key when the key it stands on is
+ * deleted meanwhile (the agent expiring a session), so a walk can meet a
+ * session twice: rows are sorted and each session counted once, or a
+ * backend's counter would jump up and fall back at the next scrape.
+ */
 static void collect_sessions(const struct xwgp_maps *m, struct metrics_snapshot *s)
 {
 	uint32_t key, next, *prev = NULL;
+	size_t n = 0;
 
 	while (bpf_map_get_next_key(m->sessions, prev, &next) == 0) {
 		struct xwgp_session sess;
 		struct xwgp_session_meta meta;
-		struct metrics_backend t;
 
 		key = next;
 		prev = &key;
@@ -134,18 +146,25 @@ static void collect_sessions(const struct xwgp_maps *m, struct metrics_snapshot 
 			continue; /* expired between the two calls */
 		if (bpf_map_lookup_elem(m->sess_meta, &key, &meta) == 0)
 			wgit_session_totals(&sess, &meta); /* XDP's counters + the agent's */
-		if (sess.flags & XWGP_SF_ESTABLISHED)
-			s->established++;
-		else
-			s->pending++;
-		t = (struct metrics_backend){ sess.server, sess.c2s_packets, sess.c2s_bytes,
-					      sess.s2c_packets, sess.s2c_bytes };
-		metrics_backend_add(s, &t);
-		if (s->want_rows)
-			row_add(s, key, &sess, &t);
+		row_add(s, key, &sess);
 	}
-	if (s->want_rows && s->n_rows)
+	if (s->n_rows)
 		qsort(s->rows, s->n_rows, sizeof(*s->rows), row_cmp);
+	for (size_t i = 0; i < s->n_rows; i++) {
+		const struct metrics_row *r = &s->rows[i];
+
+		if (n && !row_cmp(r, &s->rows[n - 1]))
+			continue; /* met twice */
+		s->rows[n++] = *r;
+		*(r->established ? &s->established : &s->pending) += 1;
+		metrics_backend_add(s, &r->t);
+	}
+	s->n_rows = n;
+	if (!s->want_rows) {
+		free(s->rows);
+		s->rows = NULL;
+		s->n_rows = s->cap_rows = 0;
+	}
 }
 
 int metrics_collect_counters(const struct xwgp_maps *m, struct metrics_snapshot *s)

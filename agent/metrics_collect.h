@@ -38,6 +38,7 @@ struct metrics_backend {
 struct metrics_row {
 	uint32_t key; /* client proxy index */
 	uint64_t created_ns; /* with key: the same session across scrapes */
+	bool established;
 	struct metrics_backend t; /* its backend and its totals (XDP + agent) */
 };
 
@@ -47,7 +48,7 @@ struct metrics_snapshot {
 	uint64_t established, pending;
 	struct metrics_backend *backends;
 	size_t n_backends, cap_backends;
-	struct metrics_row *rows; /* only with want_rows, sorted by (key, created_ns) */
+	struct metrics_row *rows; /* kept with want_rows: sorted by (key, created_ns), unique */
 	size_t n_rows, cap_rows;
 	bool want_rows;
 	bool up; /* the maps were read */

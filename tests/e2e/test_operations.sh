@@ -14,7 +14,7 @@
 # the agents' private mount namespaces: the host's /var/cache is never used.
 . "$(dirname "$0")/../lib/e2e.sh"
 require_root
-require_cmds ip wg jq
+require_cmds ip wg jq curl
 XWGP_BIN="$BUILD/xwgp"
 [ -x "$XWGP_BIN" ] || skip_all "$XWGP_BIN not built"
 unset XWGP_CACHE_FILE # the default path is the point here
@@ -104,6 +104,28 @@ else
 	fail lock-released-by-killed-holder "$(cat "$E2E_TMP/d2.log")"
 fi
 ns_stop "$pd"
+
+# ---- metrics_listen on IPv6; a second server on its port is refused ------------
+config "$E2E_TMP/m.json" 47000 'pin_path="/sys/fs/bpf/xw-m"' 'metrics_listen="[::1]:9587"'
+config "$E2E_TMP/n.json" 48000 'pin_path="/sys/fs/bpf/xw-n"' 'metrics_listen="[::1]:9587"'
+spawn "$E2E_TMP/m.log" "$E2E_TMP/m.json"
+pm=$SPAWN_PID
+if up 47000 && ns_exec px curl -gsS --max-time 5 'http://[::1]:9587/metrics' >"$E2E_TMP/m.prom" &&
+	grep -q '^xwgp_up 1$' "$E2E_TMP/m.prom" && grep -q 'instance="xw-m",xdp_mode="off"' "$E2E_TMP/m.prom"; then
+	pass metrics-ipv6
+else
+	fail metrics-ipv6 "$(cat "$E2E_TMP/m.log" "$E2E_TMP/m.prom" 2>&1 | head -20)"
+fi
+spawn "$E2E_TMP/n.log" "$E2E_TMP/n.json"
+pn=$SPAWN_PID
+wait "$pn"
+rc=$?
+if [ "$rc" -ne 0 ] && grep -q "metrics_listen: cannot serve on \[::1\]:9587: " "$E2E_TMP/n.log"; then
+	pass metrics-port-in-use-refused
+else
+	fail metrics-port-in-use-refused "exit $rc: $(cat "$E2E_TMP/n.log")"
+fi
+ns_stop "$pm"
 
 # ---- pins in a private bpffs ---------------------------------------------------
 # Plain `ip netns exec': /sys is fresh, the agent mounts bpffs itself.
