@@ -135,6 +135,21 @@ static void print_counters(const struct metrics_snapshot *snap, bool all)
 	}
 }
 
+/*
+ * Open the instance's pins; when they are missing, say the likely reason a
+ * running agent is still invisible (README "bpffs, ip netns exec").
+ */
+static int open_pins(struct xwgp_maps *m, const char *pin_path)
+{
+	int err = xwgp_maps_open_pinned(m, pin_path);
+
+	if (err == -ENOENT)
+		pr_info("if the agent was started under `ip netns exec' with pin_path under /sys, "
+			"its pins are in a bpffs only its own mount namespace sees (its log warns "
+			"about it): see README \"bpffs, ip netns exec and restart survival\"");
+	return err;
+}
+
 /* Transport punt reasons: why the agent rather than XDP carried a packet. */
 static const enum xwgp_stat transport_punts[] = {
 	XWGP_STAT_PUNT_NO_ROUTE, XWGP_STAT_PUNT_NO_NEIGH,	  XWGP_STAT_PUNT_NO_DEVMAP,
@@ -323,7 +338,7 @@ int cmd_show(int argc, char **argv)
 	if (err)
 		return err > 0 ? 0 : 2;
 	resolve_pin_path(&o, pin_path, sizeof(pin_path));
-	if (xwgp_maps_open_pinned(&m, pin_path))
+	if (open_pins(&m, pin_path))
 		return 1;
 	if (o.json) {
 		root = cJSON_CreateObject();
@@ -416,7 +431,7 @@ int cmd_stats(int argc, char **argv)
 	if (err)
 		return err > 0 ? 0 : 2;
 	resolve_pin_path(&o, pin_path, sizeof(pin_path));
-	if (xwgp_maps_open_pinned(&m, pin_path))
+	if (open_pins(&m, pin_path))
 		return 1;
 	if (o.json && o.prometheus) {
 		fputs(stats_usage, stderr);

@@ -144,10 +144,12 @@ fi
 # ... and it is true: another shell does not see the pins.
 if ! kill -0 "$pp"; then
 	fail private-bpffs-unreachable "the agent is not running"
-elif ip netns exec "$(ns_name px)" "$XWGP_BIN" show --pin-path /sys/fs/bpf/xw-p >/dev/null 2>&1; then
+elif out=$(ip netns exec "$(ns_name px)" "$XWGP_BIN" show --pin-path /sys/fs/bpf/xw-p 2>&1); then
 	fail private-bpffs-unreachable "xwgp show reached pins the warning says are private"
+elif grep -q "its pins are in a bpffs only its own mount namespace sees" <<<"$out"; then
+	pass private-bpffs-unreachable-and-show-says-why
 else
-	pass private-bpffs-unreachable
+	fail private-bpffs-unreachable-and-show-says-why "show gave no hint: $out"
 fi
 ns_stop "$pp"
 
