@@ -39,8 +39,10 @@ int cache_lock(const char *cache_path)
 		pid[n > 0 ? n : 0] = '\0';
 		pid[strcspn(pid, "\n")] = '\0';
 		if (err == -EWOULDBLOCK)
-			pr_err("session cache %s is in use by another xwgp server (pid %s, lock %s): "
-			       "two instances on one cache file would restore each other's sessions; "
+			pr_err("session cache %s is in use by another xwgp server (pid %s, lock "
+			       "%s): "
+			       "two instances on one cache file would restore each other's "
+			       "sessions; "
 			       "give each its own `instance' (or `cache_file_path', --cache-file)",
 			       cache_path, pid[0] ? pid : "?", path);
 		else

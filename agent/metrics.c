@@ -39,10 +39,10 @@ struct metrics_server {
 	int stop_fd, epfd;
 	struct xwgp_maps maps;
 	char *instance, *xdp_mode; /* copies: a reload may free the config's */
-	struct metrics_row *prev; /* sessions of the previous scrape, sorted */
+	struct metrics_row *prev;  /* sessions of the previous scrape, sorted */
 	size_t n_prev;
 	struct metrics_snapshot retired; /* only backends[] used */
-	char last_msg[256]; /* libmicrohttpd's last message: why a start failed */
+	char last_msg[256];		 /* libmicrohttpd's last message: why a start failed */
 };
 
 /* Sessions of prev that are not in cur (both sorted) retire into ms->retired. */
@@ -85,8 +85,8 @@ static int scrape(struct metrics_server *ms, struct prom_buf *b)
 
 static enum MHD_Result reply_text(struct MHD_Connection *c, unsigned int status, const char *text)
 {
-	struct MHD_Response *r = MHD_create_response_from_buffer(strlen(text), (void *)text,
-								 MHD_RESPMEM_PERSISTENT);
+	struct MHD_Response *r =
+		MHD_create_response_from_buffer(strlen(text), (void *)text, MHD_RESPMEM_PERSISTENT);
 	enum MHD_Result ret;
 
 	if (!r)

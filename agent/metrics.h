@@ -13,10 +13,10 @@
 
 /* Limits that keep a hostile client's cost bounded (README "Metrics"). */
 #define METRICS_MAX_CONNECTIONS 32 /* open at once, all clients */
-#define METRICS_MAX_PER_IP 8
-#define METRICS_TIMEOUT_SEC 5 /* idle connection closed after this */
-#define METRICS_CONN_MEMORY 16384 /* request line + headers; beyond: refused */
-#define METRICS_NICE 10 /* the thread's nice value: packets first */
+#define METRICS_MAX_PER_IP	8
+#define METRICS_TIMEOUT_SEC	5     /* idle connection closed after this */
+#define METRICS_CONN_MEMORY	16384 /* request line + headers; beyond: refused */
+#define METRICS_NICE		10    /* the thread's nice value: packets first */
 
 struct metrics_server;
 

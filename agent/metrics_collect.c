@@ -170,10 +170,9 @@ static void each_session(struct walk_ctx *w, uint32_t key, const void *val)
 		if (bpf_map_lookup_elem(w->fd_meta, &key, &meta) == 0)
 			wgit_session_totals(&sess, &meta); /* XDP's counters + the agent's */
 	} else {
-		const struct agent_share *a =
-			w->n_shares ? bsearch(&key, w->shares, w->n_shares, sizeof(*w->shares),
-					      share_cmp) :
-				      NULL;
+		const struct agent_share *a = w->n_shares ? bsearch(&key, w->shares, w->n_shares,
+								    sizeof(*w->shares), share_cmp)
+							  : NULL;
 
 		if (a)
 			wgit_session_totals(&sess, &a->m);

@@ -36,7 +36,7 @@ struct metrics_backend {
 
 /* One session as seen by a collection (for the metrics thread's retirement). */
 struct metrics_row {
-	uint32_t key; /* client proxy index */
+	uint32_t key;	     /* client proxy index */
 	uint64_t created_ns; /* with key: the same session across scrapes */
 	bool established;
 	struct metrics_backend t; /* its backend and its totals (XDP + agent) */

@@ -71,9 +71,12 @@ void xwgp_warn_private_pins(const char *pin_path)
 	}
 	if (r)
 		pr_warn("pin_path %s is on a bpffs mounted only in this process's mount namespace "
-			"(as under `ip netns exec'): the pins die with this agent, `xwgp show' from "
-			"another shell cannot see them, and restart survival will not work. Mount a "
-			"bpffs outside /sys that outlives the agent (mount -t bpf bpf /run/xwgp/bpf) "
+			"(as under `ip netns exec'): the pins die with this agent, `xwgp show' "
+			"from "
+			"another shell cannot see them, and restart survival will not work. Mount "
+			"a "
+			"bpffs outside /sys that outlives the agent (mount -t bpf bpf "
+			"/run/xwgp/bpf) "
 			"and set pin_path under it, or use the host's /sys/fs/bpf",
 			pin_path);
 }

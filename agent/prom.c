@@ -90,9 +90,8 @@ void prom_sample(struct prom_buf *b, const char *name, const struct prom_label *
 }
 
 /* One sample per counter name: the families keyed by reason and by event. */
-static void named_family(struct prom_buf *b, const char *name, const char *help,
-			 const char *label, const char *const *names, const uint64_t *values,
-			 size_t n)
+static void named_family(struct prom_buf *b, const char *name, const char *help, const char *label,
+			 const char *const *names, const uint64_t *values, size_t n)
 {
 	prom_family(b, name, PROM_COUNTER, help);
 	for (size_t i = 0; i < n; i++) {
@@ -163,7 +162,8 @@ static void session_families(struct prom_buf *b, const struct metrics_snapshot *
 	prom_sample(b, "xwgp_sessions", l, 1, s->pending);
 
 	for (int bytes = 0; bytes < 2; bytes++) {
-		const char *name = bytes ? "xwgp_backend_bytes_total" : "xwgp_backend_packets_total";
+		const char *name =
+			bytes ? "xwgp_backend_bytes_total" : "xwgp_backend_packets_total";
 
 		prom_family(b, name, PROM_COUNTER,
 			    bytes ? "Transport UDP payload bytes forwarded, per backend and "

@@ -27,7 +27,7 @@ struct prom_buf {
 };
 
 struct prom_label {
-	const char *name; /* [a-zA-Z_][a-zA-Z0-9_]*: written as given */
+	const char *name;  /* [a-zA-Z_][a-zA-Z0-9_]*: written as given */
 	const char *value; /* any bytes: escaped */
 };
 

@@ -13,8 +13,7 @@
 
 static const char *const topo[] = { "ip link set lo up" };
 
-static struct xwgp_session sess(uint32_t key, const char *backend, bool established,
-				uint64_t pk)
+static struct xwgp_session sess(uint32_t key, const char *backend, bool established, uint64_t pk)
 {
 	struct xwgp_session s = {};
 
@@ -59,8 +58,8 @@ TEST(sessions_and_backends)
 	BPF_ENV_REQUIRE(topo, NULL);
 	clear_sessions();
 	for (uint32_t k = 1; k <= 6; k++) {
-		struct xwgp_session x = sess(k, k <= 4 ? "198.51.100.2:51820" : "[2001:db8::2]:51821",
-					     k != 3, k);
+		struct xwgp_session x =
+			sess(k, k <= 4 ? "198.51.100.2:51820" : "[2001:db8::2]:51821", k != 3, k);
 
 		CHECK(bpf_map_update_elem(bpf_env.maps.sessions, &k, &x, BPF_ANY) == 0);
 	}
@@ -100,7 +99,8 @@ TEST(counters_summed_over_cpus)
 	free(v);
 	CHECK(bpf_map_update_elem(bpf_env.maps.agent_stats, &a, &n, BPF_ANY) == 0);
 	CHECK(metrics_collect_counters(&bpf_env.maps, &s) == 0);
-	CHECK(s.xdp[slot].packets == 10ull * bpf_env.ncpus && s.xdp[slot].bytes == 1000ull * bpf_env.ncpus);
+	CHECK(s.xdp[slot].packets == 10ull * bpf_env.ncpus &&
+	      s.xdp[slot].bytes == 1000ull * bpf_env.ncpus);
 	CHECK(s.agent[a] == 4242);
 	CHECK(s.n_backends == 0, "counters only: no session walk");
 }
@@ -121,7 +121,8 @@ TEST(full_table_scrape_cost)
 
 		snprintf(ep, sizeof(ep), "10.0.%u.1:51820", k % 64); /* 64 backends */
 		x = sess(k, ep, true, 1);
-		CHECK(bpf_map_update_elem(bpf_env.maps.sessions, &k, &x, BPF_NOEXIST) == 0, "key %u", k);
+		CHECK(bpf_map_update_elem(bpf_env.maps.sessions, &k, &x, BPF_NOEXIST) == 0,
+		      "key %u", k);
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	CHECK(metrics_collect(&bpf_env.maps, &s) == 0);

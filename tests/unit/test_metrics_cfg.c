@@ -12,8 +12,9 @@
 #include "reload.h"
 #include "test.h"
 
-#define SRV "'servers': [{'privkey': 'EFt3ELmZeM/M47qFkgF4RbSOijtdHS43BNIxvxstREI=', " \
-	    "'address': '192.0.2.1', 'peers': [{'forward_to': ':1'}]}]"
+#define SRV                                                                                        \
+	"'servers': [{'privkey': 'EFt3ELmZeM/M47qFkgF4RbSOijtdHS43BNIxvxstREI=', "                 \
+	"'address': '192.0.2.1', 'peers': [{'forward_to': ':1'}]}]"
 
 static char *errs;
 
@@ -48,7 +49,8 @@ TEST(metrics_listen_forms)
 	CHECK(!strcmp(buf, "127.0.0.1:9586"), "got %s", buf);
 	config_free_server(&c);
 	CHECK(parse("'metrics_listen': '[::1]:9586',", &c) == 0, "%s", errs);
-	CHECK(c.metrics_listen.family == XWGP_FAMILY_IPV6 && xwgp_ep_port(&c.metrics_listen) == 9586);
+	CHECK(c.metrics_listen.family == XWGP_FAMILY_IPV6 &&
+	      xwgp_ep_port(&c.metrics_listen) == 9586);
 	config_free_server(&c);
 }
 
@@ -58,8 +60,10 @@ TEST(metrics_listen_errors)
 		const char *top, *want;
 	} bad[] = {
 		{ "'metrics_listen': ':9586',", "metrics_listen: invalid address `:9586'" },
-		{ "'metrics_listen': '127.0.0.1:0',", "metrics_listen: invalid address `127.0.0.1:0'" },
-		{ "'metrics_listen': 'localhost:9586',", "metrics_listen: invalid address `localhost:9586'" },
+		{ "'metrics_listen': '127.0.0.1:0',",
+		  "metrics_listen: invalid address `127.0.0.1:0'" },
+		{ "'metrics_listen': 'localhost:9586',",
+		  "metrics_listen: invalid address `localhost:9586'" },
 		{ "'metrics_listen': 9586,", "metrics_listen: expected a string, got number" },
 	};
 	struct xwgp_server_config c;

@@ -49,8 +49,8 @@ TEST(bpffs_private_by_device)
 	fprintf(f, "22 1 0:21 / /proc rw - proc proc rw\n");
 	fclose(f);
 	CHECK(xwgp_bpffs_private(dir, mi) == 1, "device not listed: private");
-	snprintf(line, sizeof(line), "36 35 %u:%u / /somewhere rw - bpf bpf rw\n",
-		 major(st.st_dev), minor(st.st_dev));
+	snprintf(line, sizeof(line), "36 35 %u:%u / /somewhere rw - bpf bpf rw\n", major(st.st_dev),
+		 minor(st.st_dev));
 	f = fopen(mi, "a");
 	CHECK(f);
 	fputs(line, f);

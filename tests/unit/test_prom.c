@@ -77,8 +77,10 @@ static int check_structure(const struct prom_buf *b, char *why, size_t len)
 				return snprintf(why, len, "counter %s lacks _total", family), -1;
 			state = 2;
 		} else {
-			if (state != 2 || name_len != strlen(family) || strncmp(p, family, name_len))
-				return snprintf(why, len, "sample outside its family: %.*s", (int)n, p),
+			if (state != 2 || name_len != strlen(family) ||
+			    strncmp(p, family, name_len))
+				return snprintf(why, len, "sample outside its family: %.*s", (int)n,
+						p),
 				       -1;
 			if (!isdigit((unsigned char)e[-1]))
 				return snprintf(why, len, "no value: %.*s", (int)n, p), -1;
@@ -95,8 +97,11 @@ TEST(label_values_escaped)
 
 	prom_sample(&b, "m_total", l, 3, 42);
 	CHECK(!b.oom);
-	CHECK(b.len == strlen("m_total{a=\"x\\\\y\",b=\"say \\\"hi\\\"\",c=\"two\\nlines\"} 42\n") &&
-		      !memcmp(b.p, "m_total{a=\"x\\\\y\",b=\"say \\\"hi\\\"\",c=\"two\\nlines\"} 42\n", b.len),
+	CHECK(b.len == strlen("m_total{a=\"x\\\\y\",b=\"say \\\"hi\\\"\",c=\"two\\nlines\"} "
+			      "42\n") &&
+		      !memcmp(b.p,
+			      "m_total{a=\"x\\\\y\",b=\"say \\\"hi\\\"\",c=\"two\\nlines\"} 42\n",
+			      b.len),
 	      "got: %.*s", (int)b.len, b.p);
 	prom_buf_free(&b);
 }
@@ -116,8 +121,9 @@ TEST(help_escaped_type_after)
 
 static void fill(struct metrics_snapshot *s)
 {
-	struct metrics_backend be = { .c2s_packets = 5, .c2s_bytes = 500, .s2c_packets = 7,
-				      .s2c_bytes = 700 };
+	struct metrics_backend be = {
+		.c2s_packets = 5, .c2s_bytes = 500, .s2c_packets = 7, .s2c_bytes = 700
+	};
 
 	s->up = true;
 	s->instance = "edge \"1\"";
@@ -146,7 +152,8 @@ TEST(snapshot_families)
 	CHECK(!b.oom);
 	CHECK(check_structure(&b, why, sizeof(why)) == 0, "%s\n%.*s", why, (int)b.len, b.p);
 	CHECK(count_line(&b, "xwgp_up 1") == 1);
-	CHECK(strstr(b.p, "xwgp_info{version=\"") && strstr(b.p, "instance=\"edge \\\"1\\\"\",xdp_mode=\"native\"} 1\n"),
+	CHECK(strstr(b.p, "xwgp_info{version=\"") &&
+		      strstr(b.p, "instance=\"edge \\\"1\\\"\",xdp_mode=\"native\"} 1\n"),
 	      "%.*s", (int)b.len, b.p);
 	for (int i = 0; i < XWGP_STAT__MAX; i++) {
 		snprintf(line, sizeof(line), "xwgp_xdp_packets_total{reason=\"%s\"} %d",
@@ -170,11 +177,15 @@ TEST(snapshot_families)
 	CHECK(count_line(&b, line) == 1, "missing: %s", line);
 	CHECK(count_line(&b, "xwgp_sessions{state=\"established\"} 3") == 1);
 	CHECK(count_line(&b, "xwgp_sessions{state=\"pending\"} 1") == 1);
-	CHECK(count_line(&b, "xwgp_backend_packets_total{backend=\"198.51.100.2:51820\",direction=\"c2s\"} 5") == 1);
-	CHECK(count_line(&b, "xwgp_backend_bytes_total{backend=\"198.51.100.2:51820\",direction=\"s2c\"} 700") == 1);
-	CHECK(count_line(&b, "xwgp_backend_packets_total{backend=\"[2001:db8::2]:51821\",direction=\"c2s\"} 10") == 1,
+	CHECK(count_line(&b, "xwgp_backend_packets_total{backend=\"198.51.100.2:51820\",direction="
+			     "\"c2s\"} 5") == 1);
+	CHECK(count_line(&b, "xwgp_backend_bytes_total{backend=\"198.51.100.2:51820\",direction="
+			     "\"s2c\"} 700") == 1);
+	CHECK(count_line(&b, "xwgp_backend_packets_total{backend=\"[2001:db8::2]:51821\",direction="
+			     "\"c2s\"} 10") == 1,
 	      "%.*s", (int)b.len, b.p);
-	CHECK(count_line(&b, "xwgp_backend_bytes_total{backend=\"[2001:db8::2]:51821\",direction=\"s2c\"} 1400") == 1);
+	CHECK(count_line(&b, "xwgp_backend_bytes_total{backend=\"[2001:db8::2]:51821\",direction="
+			     "\"s2c\"} 1400") == 1);
 	prom_buf_free(&b);
 	metrics_snapshot_free(&s);
 }
@@ -214,7 +225,9 @@ TEST(backend_cardinality_capped)
 	prom_write_snapshot(&b, &s);
 	CHECK(!b.oom && b.len > 100000, "the buffer grew to %zu", b.len);
 	CHECK(check_structure(&b, why, sizeof(why)) == 0, "%s", why);
-	CHECK(count_line(&b, "xwgp_backend_packets_total{backend=\"other\",direction=\"c2s\"} 10") == 1);
+	CHECK(count_line(&b,
+			 "xwgp_backend_packets_total{backend=\"other\",direction=\"c2s\"} 10") ==
+	      1);
 	prom_buf_free(&b);
 	metrics_snapshot_free(&s);
 }
