@@ -1026,7 +1026,8 @@ static void parse_optional_strings(struct cfg_ctx *ctx, const cJSON *root, char 
 static const char *const server_top_keys[] = {
 	"listen",	"timeout",  "max_packet_size", "servers",   "obfs",
 	"cache_file_path", "interface", "xdp_mode",	"pin_path",  "instance",
-	"upstream",	"punt_rate", "punt_burst",	"max_sessions", "fib_cache_ms", "metrics_listen", NULL,
+	"upstream",	"punt_rate", "punt_burst",	"max_sessions", "fib_cache_ms",
+	"metrics_listen", NULL,
 };
 
 static void parse_server_root(struct cfg_ctx *ctx, const cJSON *root, struct xwgp_server_config *c)
