@@ -41,8 +41,10 @@ export DEBIAN_FRONTEND=noninteractive
 # unit where systemd runs: a test dependency must not leave a daemon behind.
 new_prometheus=0
 policy_added=0
-if printf '%s\n' "${missing[@]}" | grep -qx prometheus; then
-	new_prometheus=1
+for p in "${missing[@]}"; do
+	[ "$p" = prometheus ] && new_prometheus=1
+done
+if [ "$new_prometheus" = 1 ]; then
 	if [ ! -e /usr/sbin/policy-rc.d ]; then
 		printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
 		chmod 0755 /usr/sbin/policy-rc.d

@@ -52,6 +52,15 @@ v=$(mval "$E2E_TMP/m1" 'xwgp_sessions{state="established"}')
 grep -q '^xwgp_info{.*instance="default",xdp_mode="native"} 1$' "$E2E_TMP/m1" &&
 	pass info-labels || fail info-labels "$(grep '^xwgp_info' "$E2E_TMP/m1")"
 
+# The endpoint runs in a thread of its own, niced, the packet loop not.
+nices=$(ps -L -o nice= -p "$XWGP_PID" | tr -d ' ' | sort | uniq -c | tr '\n' ' ')
+if [ "$(ps -L -o nice= -p "$XWGP_PID" | grep -c '^ *10$')" = 1 ] &&
+	[ "$(ps -o nice= -p "$XWGP_PID" | tr -d ' ')" = 0 ]; then
+	pass metrics-thread-niced
+else
+	fail metrics-thread-niced "thread nice values (count value): $nices"
+fi
+
 code() { ns_exec proxy curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$@"; }
 c1=$(code http://127.0.0.1:9586/) c2=$(code -X POST -d x "$MURL") c3=$(code "$MURL/x")
 c4=$(code -X DELETE "$MURL")
