@@ -89,15 +89,23 @@ agree() {
 	done
 	echo "$bad"
 }
+# in_agreement CHECK FILE CMD...: CMD into FILE and a scrape into m2, until
+# CHECK FILE m2 reports no difference (3 rounds); the last report in $bad.
+in_agreement() {
+	local check=$1 file=$2 i
+	shift 2
+	for i in 1 2 3; do
+		"$@" >"$file"
+		scrape >"$E2E_TMP/m2"
+		bad=$("$check" "$file" "$E2E_TMP/m2")
+		[ -z "$bad" ] && return 0
+		sleep 1.2
+	done
+	return 1
+}
 sleep 1.2
-for i in 1 2 3; do
-	topo_xwgp stats --json >"$E2E_TMP/s.json"
-	scrape >"$E2E_TMP/m2"
-	bad=$(agree "$E2E_TMP/s.json" "$E2E_TMP/m2")
-	[ -z "$bad" ] && break
-	sleep 1.2
-done
-[ -z "$bad" ] && pass agrees-with-stats-json || fail agrees-with-stats-json "stats/metrics:$bad"
+in_agreement agree "$E2E_TMP/s.json" topo_xwgp stats --json &&
+	pass agrees-with-stats-json || fail agrees-with-stats-json "stats/metrics:$bad"
 v=$(mval "$E2E_TMP/m2" 'xwgp_xdp_packets_total{reason="C2S_REDIRECT"}')
 [ "$v" -ge 1000 ] && pass xdp-redirects-counted || fail xdp-redirects-counted "C2S_REDIRECT=$v after 2 MiB"
 
@@ -116,14 +124,8 @@ backends_agree() {
 	done
 	echo "$bad"
 }
-for i in 1 2 3; do
-	topo_xwgp show --json >"$E2E_TMP/show.json"
-	scrape >"$E2E_TMP/m2"
-	bad=$(backends_agree "$E2E_TMP/show.json" "$E2E_TMP/m2")
-	[ -z "$bad" ] && break
-	sleep 1.2
-done
-[ -z "$bad" ] && pass backends-agree-with-show || fail backends-agree-with-show "show/metrics:$bad"
+in_agreement backends_agree "$E2E_TMP/show.json" topo_xwgp show --json &&
+	pass backends-agree-with-show || fail backends-agree-with-show "show/metrics:$bad"
 be=$(jq -r '.sessions[] | select(.client_pubkey == "'"$(wg_pub cli1)"'") | .server_endpoint' "$E2E_TMP/show.json" | head -1)
 v=$(mval "$E2E_TMP/m2" "xwgp_backend_bytes_total{backend=\"$be\",direction=\"c2s\"}")
 [ "$v" -ge 2097152 ] && pass backend-bytes-carry-bulk || fail backend-bytes-carry-bulk "$be c2s bytes $v < 2 MiB"
