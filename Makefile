@@ -47,7 +47,10 @@ CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Werror -MMD -MP -D_GNU_SOURCE \
 	  -Iinclude -Iagent -I$(BUILD) $(SAN_FLAGS)
 LDFLAGS += $(SAN_FLAGS)
-LDLIBS := -lxdp -lbpf -lelf -lz -lsodium -lcjson -lm
+LDLIBS := -lxdp -lbpf -lelf -lz -lsodium -lcjson -lmicrohttpd -lpthread -lm
+# xwgp_info{version=...} of the metrics: the git description at build time.
+XWGP_VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo unknown)
+$(BUILD)/agent/prom.o: CFLAGS += -DXWGP_VERSION='"$(XWGP_VERSION)"'
 
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -Werror \
 	      -Ivmlinux -Iinclude -Ibpf

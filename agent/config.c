@@ -26,6 +26,7 @@
 #include "addr.h"
 #include "config.h"
 #include "log.h"
+#include "pin_check.h"
 
 /* Longest JSON path we print ("servers[12].peers[65535].forward_to" and keys). */
 #define JPATH_LEN 256
@@ -969,11 +970,15 @@ static bool valid_instance(const char *s)
 static void parse_pinning(struct cfg_ctx *ctx, const cJSON *root, struct xwgp_server_config *c)
 {
 	const char *instance, *pin;
-	char def[PATH_MAX];
+	char def[PATH_MAX], derived[INSTANCE_MAX + 1];
 
 	if (get_nonempty(ctx, root, "", "instance", &instance) ||
 	    get_nonempty(ctx, root, "", "pin_path", &pin))
 		return;
+	if (!instance && pin) { /* two pin paths: two instances, two cache files */
+		xwgp_instance_from_pin_path(pin, derived, sizeof(derived));
+		instance = derived;
+	}
 	if (!instance)
 		instance = XWGP_INSTANCE_DEFAULT;
 	if (!valid_instance(instance)) {
@@ -1021,7 +1026,8 @@ static void parse_optional_strings(struct cfg_ctx *ctx, const cJSON *root, char 
 static const char *const server_top_keys[] = {
 	"listen",	"timeout",  "max_packet_size", "servers",   "obfs",
 	"cache_file_path", "interface", "xdp_mode",	"pin_path",  "instance",
-	"upstream",	"punt_rate", "punt_burst",	"max_sessions", "fib_cache_ms", NULL,
+	"upstream",	"punt_rate", "punt_burst",	"max_sessions", "fib_cache_ms",
+	"metrics_listen", NULL,
 };
 
 static void parse_server_root(struct cfg_ctx *ctx, const cJSON *root, struct xwgp_server_config *c)
@@ -1046,6 +1052,7 @@ static void parse_server_root(struct cfg_ctx *ctx, const cJSON *root, struct xwg
 	get_uint(ctx, root, "", "punt_burst", 1, UINT32_MAX, &c->punt_burst);
 	get_uint(ctx, root, "", "max_sessions", 1, XWGP_MAX_SESSIONS_LIMIT, &c->max_sessions);
 	get_uint(ctx, root, "", "fib_cache_ms", 0, XWGP_FIB_CACHE_MS_MAX, &c->fib_cache_ms);
+	parse_bind_ep(ctx, root, "", "metrics_listen", 0, false, &c->metrics_listen);
 	parse_servers(ctx, root, c);
 }
 
@@ -1445,6 +1452,8 @@ void config_print_server(FILE *out, const struct xwgp_server_config *c)
 		fprintf(out, "%-17s unlimited\n", "punt_rate");
 	fprintf(out, "%-17s %u\n", "max_sessions", c->max_sessions);
 	fprintf(out, "%-17s %u ms\n", "fib_cache_ms", c->fib_cache_ms);
+	if (c->metrics_listen.port)
+		print_ep(out, "metrics_listen", &c->metrics_listen, "");
 	for (i = 0; i < c->n_servers; i++)
 		print_server(out, i, &c->servers[i]);
 }

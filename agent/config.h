@@ -75,6 +75,7 @@ struct xwgp_server_config {
 	uint32_t punt_burst;
 	uint32_t max_sessions;
 	uint32_t fib_cache_ms; /* XDP reuses a FIB answer this long; 0: never */
+	struct xwgp_ep metrics_listen; /* GET /metrics (agent/metrics.c); port 0: off */
 };
 
 struct xwgp_client_config {

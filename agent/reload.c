@@ -59,6 +59,8 @@ int reload_keep_restart_only(const struct xwgp_server_config *running,
 	KEEP(str_eq(running->pin_path, next->pin_path), "pin_path");
 	KEEP(str_eq(running->cache_file_path, next->cache_file_path), "cache_file_path");
 	KEEP(interfaces_eq(running, next), "interface");
+	KEEP(xwgp_ep_equal(&running->metrics_listen, &next->metrics_listen), "metrics_listen");
+	next->metrics_listen = running->metrics_listen;
 #undef KEEP
 	/* The strings and the interface list are kept by reload_apply. */
 	return n;

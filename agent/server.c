@@ -23,6 +23,7 @@
 
 #include "bpf_loader.h"
 #include "cache.h"
+#include "cache_lock.h"
 #include "clock.h"
 #include "cmds.h"
 #include "config.h"
@@ -31,6 +32,8 @@
 #include "fwd_check.h"
 #include "handler.h"
 #include "log.h"
+#include "metrics.h"
+#include "pin_check.h"
 #include "reload.h"
 #include "udp_io.h"
 #include "xsk_rx.h"
@@ -48,11 +51,13 @@ struct server {
 	struct xsk_rx xsks[MAX_XSKS];
 	int n_xsks;
 	int epfd, sigfd, timerfd;
+	struct metrics_server *metrics; /* metrics_listen; NULL: off */
 	bool force_xlat, no_xsk;
 	int xdp_mode_override; /* -1: none */
 	const char *config_path;
 	const char *cache_opt; /* --cache-file */
 	char cache_path[PATH_MAX];
+	int cache_lock_fd; /* one server per cache file (cache_lock.h) */
 	/* Agent counters as last written to the pinned map. */
 	uint64_t stats_synced[XWGP_AGENT_STAT__MAX];
 	/* Counters that move when the table changes, as of the last cache write. */
@@ -586,7 +591,7 @@ int cmd_server(int argc, char **argv)
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return 1;
-	s->listen_fd = s->upstream_fd = s->epfd = s->sigfd = s->timerfd = -1;
+	s->listen_fd = s->upstream_fd = s->epfd = s->sigfd = s->timerfd = s->cache_lock_fd = -1;
 	s->router = UDP_ROUTER_INIT;
 	err = parse_args(s, argc, argv, &xdp_mode);
 	if (err) {
@@ -608,12 +613,15 @@ int cmd_server(int argc, char **argv)
 		pr_warn("no session cache file (%s): set --cache-file or XWGP_CACHE_FILE",
 			strerror(-err));
 		s->cache_path[0] = '\0';
+	} else if ((s->cache_lock_fd = cache_lock(s->cache_path)) < 0) {
+		goto out_cfg;
 	}
 
 	snprintf(pin_path, sizeof(pin_path), "%s", s->cfg.pin_path);
 	err = xwgp_loader_load(&s->loader, pin_path, s->cfg.max_sessions);
 	if (err)
 		goto out_cfg;
+	xwgp_warn_private_pins(pin_path);
 	/* Pinned sessions are the truth; the cache only refills an empty table. */
 	if (s->cache_path[0] && sessions_empty(&s->loader.maps)) {
 		cache_clock_now(&now);
@@ -666,10 +674,15 @@ int cmd_server(int argc, char **argv)
 		pr_err("event setup failed: %s", strerror(-err));
 		goto out_handler;
 	}
+	if (s->cfg.metrics_listen.port &&
+	    metrics_start(&s->metrics, &s->cfg.metrics_listen, &s->loader.maps, s->cfg.instance,
+			  config_xdp_mode_name(s->cfg.xdp_mode)))
+		goto out_handler;
 	pr_info("serving %zu server(s) on %zu interface(s), %d AF_XDP socket(s)%s",
 		s->cfg.n_servers, s->cfg.xdp_mode == XWGP_XDP_OFF ? 0 : s->cfg.n_interfaces,
 		s->n_xsks, s->force_xlat ? ", forced index translation" : "");
 	err = run_loop(s);
+	metrics_stop(s->metrics);
 	stats_publish(s);
 	cache_sync(s, true);
 	ret = err ? 1 : 0;
@@ -687,6 +700,7 @@ out_sockets:
 		close(s->upstream_fd);
 	xwgp_loader_close(&s->loader);
 out_cfg:
+	cache_unlock(s->cache_lock_fd);
 	cache_free(&cache);
 	config_free_server(&s->cfg);
 out_free:

@@ -21,36 +21,18 @@
 #include "clock.h"
 #include "fwd_check.h"
 #include "log.h"
+#include "metrics_collect.h"
+#include "prom.h"
 #include "wgit.h"
 #include "wg_crypto.h"
 #include "xwgp_abi.h"
 #include "xwgp_agent_stats.h"
 
-static const char *const xdp_stat_names[] = {
-#define NAME(n, d) #n,
-	XWGP_STATS(NAME)
-#undef NAME
-};
-static const char *const xdp_stat_desc[] = {
-#define DESC(n, d) d,
-	XWGP_STATS(DESC)
-#undef DESC
-};
-static const char *const agent_stat_names[] = {
-#define NAME(n, d) #n,
-	XWGP_AGENT_STATS(NAME)
-#undef NAME
-};
-static const char *const agent_stat_desc[] = {
-#define DESC(n, d) d,
-	XWGP_AGENT_STATS(DESC)
-#undef DESC
-};
-
 struct target_opts {
 	const char *instance;
 	const char *pin_path;
 	bool json;
+	bool prometheus;
 	int watch;
 };
 
@@ -62,6 +44,7 @@ static int parse_target(int argc, char **argv, struct target_opts *o, const char
 		{ "pin-path", required_argument, NULL, 'p' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "watch", required_argument, NULL, 'w' },
+		{ "prometheus", no_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
@@ -79,6 +62,11 @@ static int parse_target(int argc, char **argv, struct target_opts *o, const char
 			if (!allow_json)
 				goto bad;
 			o->json = true;
+			break;
+		case 'P':
+			if (!allow_watch) /* stats only, like --watch */
+				goto bad;
+			o->prometheus = true;
 			break;
 		case 'w':
 			if (!allow_watch)
@@ -112,76 +100,106 @@ static void resolve_pin_path(const struct target_opts *o, char *buf, size_t len)
 		xwgp_default_pin_path(buf, len, o->instance);
 }
 
-/* Sum a per-CPU counter slot. */
-static int read_xdp_stat(int fd, __u32 slot, struct xwgp_stat_val *sum)
-{
-	int ncpu = libbpf_num_possible_cpus();
-	struct xwgp_stat_val *v;
-
-	memset(sum, 0, sizeof(*sum));
-	if (ncpu <= 0)
-		return -EINVAL;
-	v = calloc(ncpu, sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	if (bpf_map_lookup_elem(fd, &slot, v)) {
-		free(v);
-		return -errno;
-	}
-	for (int c = 0; c < ncpu; c++) {
-		sum->packets += v[c].packets;
-		sum->bytes += v[c].bytes;
-	}
-	free(v);
-	return 0;
-}
-
-static cJSON *counters_json(const struct xwgp_maps *m)
+static cJSON *counters_json(const struct metrics_snapshot *snap)
 {
 	cJSON *root = cJSON_CreateObject(), *xdp = cJSON_AddObjectToObject(root, "xdp"),
 	      *agent = cJSON_AddObjectToObject(root, "agent");
 
 	for (__u32 i = 0; i < XWGP_STAT__MAX; i++) {
-		struct xwgp_stat_val v;
-		cJSON *o;
+		cJSON *o = cJSON_AddObjectToObject(xdp, xwgp_xdp_stat_names[i]);
 
-		if (read_xdp_stat(m->stats, i, &v))
-			continue;
-		o = cJSON_AddObjectToObject(xdp, xdp_stat_names[i]);
-		cJSON_AddNumberToObject(o, "packets", (double)v.packets);
-		cJSON_AddNumberToObject(o, "bytes", (double)v.bytes);
+		cJSON_AddNumberToObject(o, "packets", (double)snap->xdp[i].packets);
+		cJSON_AddNumberToObject(o, "bytes", (double)snap->xdp[i].bytes);
 	}
-	for (__u32 i = 0; i < XWGP_AGENT_STAT__MAX; i++) {
-		__u64 v = 0;
-
-		bpf_map_lookup_elem(m->agent_stats, &i, &v);
-		cJSON_AddNumberToObject(agent, agent_stat_names[i], (double)v);
-	}
+	for (__u32 i = 0; i < XWGP_AGENT_STAT__MAX; i++)
+		cJSON_AddNumberToObject(agent, xwgp_agent_stat_names[i], (double)snap->agent[i]);
 	return root;
 }
 
-static void print_counters(const struct xwgp_maps *m, bool all)
+static void print_counters(const struct metrics_snapshot *snap, bool all)
 {
 	printf("xdp counters:\n");
 	for (__u32 i = 0; i < XWGP_STAT__MAX; i++) {
-		struct xwgp_stat_val v;
+		const struct xwgp_stat_val *v = &snap->xdp[i];
 
-		if (read_xdp_stat(m->stats, i, &v) || (!all && !v.packets))
+		if (!all && !v->packets)
 			continue;
-		printf("  %-22s %12llu pkts %14llu bytes  %s\n", xdp_stat_names[i],
-		       (unsigned long long)v.packets, (unsigned long long)v.bytes,
-		       xdp_stat_desc[i]);
+		printf("  %-22s %12llu pkts %14llu bytes  %s\n", xwgp_xdp_stat_names[i],
+		       (unsigned long long)v->packets, (unsigned long long)v->bytes,
+		       xwgp_xdp_stat_desc[i]);
 	}
 	printf("agent counters:\n");
 	for (__u32 i = 0; i < XWGP_AGENT_STAT__MAX; i++) {
-		__u64 v = 0;
-
-		bpf_map_lookup_elem(m->agent_stats, &i, &v);
-		if (!all && !v)
+		if (!all && !snap->agent[i])
 			continue;
-		printf("  %-22s %12llu  %s\n", agent_stat_names[i], (unsigned long long)v,
-		       agent_stat_desc[i]);
+		printf("  %-22s %12llu  %s\n", xwgp_agent_stat_names[i],
+		       (unsigned long long)snap->agent[i], xwgp_agent_stat_desc[i]);
 	}
+}
+
+/*
+ * Open the instance's pins; when they are missing, say the likely reason a
+ * running agent is still invisible (README "bpffs, ip netns exec").
+ */
+static int open_pins(struct xwgp_maps *m, const char *pin_path)
+{
+	int err = xwgp_maps_open_pinned(m, pin_path);
+
+	if (err == -ENOENT)
+		pr_info("if the agent was started under `ip netns exec' with pin_path under /sys, "
+			"its pins are in a bpffs only its own mount namespace sees (its log warns "
+			"about it): see README \"bpffs, ip netns exec and restart survival\"");
+	return err;
+}
+
+/* Transport punt reasons: why the agent rather than XDP carried a packet. */
+static const enum xwgp_stat transport_punts[] = {
+	XWGP_STAT_PUNT_NO_ROUTE, XWGP_STAT_PUNT_NO_NEIGH,	  XWGP_STAT_PUNT_NO_DEVMAP,
+	XWGP_STAT_PUNT_FAMILY,	 XWGP_STAT_PUNT_ROAM,	  XWGP_STAT_PUNT_NOT_ESTABLISHED,
+	XWGP_STAT_PUNT_OBFS,	 XWGP_STAT_PUNT_AGENT_ONLY,
+};
+
+/*
+ * One line saying who carries the transport, XDP or the agent, and why the
+ * agent when it does: the first thing to check when the accelerator seems
+ * idle. From the counters only (they survive agent restarts).
+ */
+static void transport_summary(const struct metrics_snapshot *s, char *buf, size_t len)
+{
+	const struct xwgp_stat_val *x = s->xdp;
+	uint64_t xdp = x[XWGP_STAT_C2S_TX].packets + x[XWGP_STAT_C2S_REDIRECT].packets +
+		       x[XWGP_STAT_S2C_TX].packets + x[XWGP_STAT_S2C_REDIRECT].packets;
+	uint64_t agent = s->agent[XWGP_AGENT_STAT_TRANSPORT_C2S] +
+			 s->agent[XWGP_AGENT_STAT_TRANSPORT_S2C];
+	uint64_t total = xdp + agent;
+	size_t n;
+
+	if (!total) {
+		snprintf(buf, len, "transport: none carried yet");
+		return;
+	}
+	n = snprintf(buf, len, "transport: %s carries it: XDP %.1f%%, agent %.1f%% of %llu packets",
+		     xdp >= agent ? "XDP (accelerated)" : "the agent", 100.0 * xdp / total,
+		     100.0 * agent / total, (unsigned long long)total);
+	if (!agent || n >= len)
+		return;
+	if (!x[XWGP_STAT_RX].packets) {
+		snprintf(buf + n, len - n,
+			 "; the XDP program sees no packet: not attached (xdp_mode off, or no "
+			 "`interface')");
+		return;
+	}
+	n += snprintf(buf + n, len - n, "; punted to the agent:");
+	for (size_t i = 0; i < sizeof(transport_punts) / sizeof(transport_punts[0]) && n < len; i++) {
+		uint64_t v = x[transport_punts[i]].packets;
+
+		if (v)
+			n += snprintf(buf + n, len - n, " %s %llu", xwgp_xdp_stat_names[transport_punts[i]],
+				      (unsigned long long)v);
+	}
+	if (n < len && x[XWGP_STAT_PUNT_NO_ROUTE].packets)
+		snprintf(buf + n, len - n, " (PUNT_NO_ROUTE: is forwarding on? sysctl "
+					   "net.ipv4.ip_forward=1, net.ipv6.conf.all.forwarding=1)");
 }
 
 static double ago_sec(uint64_t now, uint64_t then)
@@ -314,13 +332,15 @@ int cmd_show(int argc, char **argv)
 	uint64_t now = xwgp_now_ns();
 	cJSON *root = NULL, *arr = NULL;
 	struct show_totals tot = {};
+	struct metrics_snapshot snap = {};
+	char transport[512];
 	int err;
 
 	err = parse_target(argc, argv, &o, show_usage, true, false);
 	if (err)
 		return err > 0 ? 0 : 2;
 	resolve_pin_path(&o, pin_path, sizeof(pin_path));
-	if (xwgp_maps_open_pinned(&m, pin_path))
+	if (open_pins(&m, pin_path))
 		return 1;
 	if (o.json) {
 		root = cJSON_CreateObject();
@@ -345,11 +365,14 @@ int cmd_show(int argc, char **argv)
 			session_print(&s, &meta, have_meta, now);
 		totals_add(&tot, &s);
 	}
+	metrics_collect_counters(&m, &snap);
+	transport_summary(&snap, transport, sizeof(transport));
 	if (o.json) {
 		char *text;
 
 		cJSON_AddItemToObject(root, "totals", totals_json(&tot));
-		cJSON_AddItemToObject(root, "counters", counters_json(&m));
+		cJSON_AddItemToObject(root, "counters", counters_json(&snap));
+		cJSON_AddStringToObject(root, "transport", transport);
 		cJSON_AddItemToObject(root, "interfaces", fwd_json_devmap(m.devmap));
 		text = cJSON_Print(root);
 		puts(text);
@@ -361,7 +384,8 @@ int cmd_show(int argc, char **argv)
 		       tot.sessions, tot.established, (unsigned long long)tot.c2s_packets,
 		       (unsigned long long)tot.c2s_bytes, (unsigned long long)tot.s2c_packets,
 		       (unsigned long long)tot.s2c_bytes);
-		print_counters(&m, false);
+		puts(transport);
+		print_counters(&snap, false);
 		fwd_print_devmap(m.devmap);
 	}
 	xwgp_maps_close(&m);
@@ -369,10 +393,36 @@ int cmd_show(int argc, char **argv)
 }
 
 static const char stats_usage[] =
-	"Usage: xwgp stats [--json] [--watch SECS] [--instance NAME | --pin-path DIR]\n"
+	"Usage: xwgp stats [--json | --prometheus] [--watch SECS] [--instance NAME | --pin-path DIR]\n"
 	"\n"
 	"Print every counter of the XDP program (per verdict and reason, summed over\n"
-	"CPUs) and of the agent; --watch repeats every SECS seconds.\n";
+	"CPUs) and of the agent; --watch repeats every SECS seconds. --prometheus\n"
+	"prints the exposition `metrics_listen' serves (text format 0.0.4), e.g. for\n"
+	"node_exporter's textfile collector; its per-backend counters are the sums\n"
+	"over the live sessions (the agent's endpoint keeps expired ones counted).\n";
+
+/* Instance label of the CLI's exposition: --instance, else the pin directory's name. */
+static const char *target_instance(const struct target_opts *o, const char *pin_path)
+{
+	const char *slash = strrchr(pin_path, '/');
+
+	return o->instance ? o->instance : slash && slash[1] ? slash + 1 : pin_path;
+}
+
+static void print_prometheus(const struct xwgp_maps *m, const char *instance)
+{
+	struct metrics_snapshot snap = { .instance = instance };
+	struct prom_buf b = {};
+
+	metrics_collect(m, &snap);
+	prom_write_snapshot(&b, &snap);
+	if (!b.oom && b.len)
+		fwrite(b.p, 1, b.len, stdout);
+	else
+		pr_err("out of memory formatting the exposition");
+	prom_buf_free(&b);
+	metrics_snapshot_free(&snap);
+}
 
 int cmd_stats(int argc, char **argv)
 {
@@ -385,18 +435,28 @@ int cmd_stats(int argc, char **argv)
 	if (err)
 		return err > 0 ? 0 : 2;
 	resolve_pin_path(&o, pin_path, sizeof(pin_path));
-	if (xwgp_maps_open_pinned(&m, pin_path))
+	if (open_pins(&m, pin_path))
 		return 1;
+	if (o.json && o.prometheus) {
+		fputs(stats_usage, stderr);
+		xwgp_maps_close(&m);
+		return 2;
+	}
 	for (;;) {
-		if (o.json) {
-			cJSON *c = counters_json(&m);
+		struct metrics_snapshot snap = {};
+
+		metrics_collect_counters(&m, &snap);
+		if (o.prometheus) {
+			print_prometheus(&m, target_instance(&o, pin_path));
+		} else if (o.json) {
+			cJSON *c = counters_json(&snap);
 			char *text = cJSON_PrintUnformatted(c);
 
 			puts(text);
 			free(text);
 			cJSON_Delete(c);
 		} else {
-			print_counters(&m, true);
+			print_counters(&snap, true);
 		}
 		fflush(stdout);
 		if (!o.watch)

@@ -2,17 +2,19 @@
 # `make demo`: three stock WireGuard clients (wireguard-go) reach three
 # WireGuard backends on two servers through one xwgp port, with transport
 # forwarded in XDP. Shows the handshakes, a ping through each tunnel, the
-# session table and the counters, then tears everything down.
+# session table and the counters, who carried the transport (XDP or the
+# agent, and why), an excerpt of the Prometheus metrics, then tears
+# everything down.
 . "$(dirname "$0")/../lib/e2e.sh"
 . "$(dirname "$0")/../lib/topo.sh"
 require_root
-require_cmds wireguard-go wg ip ethtool ping
+require_cmds wireguard-go wg ip ethtool ping curl
 
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
 say "building the topology (namespaces, bridges, wireguard-go backends and clients)"
 topo_setup || { fail setup "topology setup failed"; exit 1; }
-topo_config "$E2E_TMP/xwgp.json"
+topo_config "$E2E_TMP/xwgp.json" 'metrics_listen="127.0.0.1:9586"'
 sed 's/"privkey": "[^"]*"/"privkey": "<redacted>"/' "$E2E_TMP/xwgp.json"
 
 say "starting xwgp server (XDP native on xc, xs)"
@@ -36,7 +38,18 @@ for c in "${TOPO_CLIENTS[@]}"; do
 done
 
 say "xwgp show"
-topo_xwgp show
+topo_xwgp show | tee "$E2E_TMP/show.txt"
+say "who carried the transport"
+line=$(grep '^transport:' "$E2E_TMP/show.txt")
+echo "$line"
+case "$line" in
+"transport: XDP (accelerated) carries it"*) pass transport-via-xdp ;;
+*) fail transport-via-xdp "the accelerator did not carry the tunnels (see the line above)" ;;
+esac
+say "Prometheus metrics (curl http://127.0.0.1:9586/metrics, excerpt)"
+ns_exec proxy curl -sS --max-time 5 http://127.0.0.1:9586/metrics |
+	grep -E '^xwgp_(up|info|sessions|handshakes_total|backend_packets_total)' ||
+	fail metrics "no answer on metrics_listen"
 say "xwgp agent log"
 cat "$XWGP_LOG"
 topo_xwgp_stop

@@ -161,7 +161,9 @@ if ! ns_exec proxy bpftool map create "$bad_pin/xwgp_sessions" type hash key 4 v
 	fail layout-mismatch "bpftool could not plant the map"
 else
 	topo_config "$E2E_TMP/bad.json" 'instance="bad"'
-	out=$(ns_exec proxy timeout 20 "$XWGP_BIN" server --xdp-mode off "$E2E_TMP/bad.json" 2>&1)
+	# A second instance while the first runs: its own cache file (one is locked).
+	out=$(XWGP_CACHE_FILE="$E2E_TMP/bad-cache.json" ns_exec proxy timeout 20 "$XWGP_BIN" server \
+		--xdp-mode off "$E2E_TMP/bad.json" 2>&1)
 	rc=$?
 	if [ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] &&
 		grep -q "pinned map $bad_pin/xwgp_sessions: value size 8, this xwgp uses 152" <<<"$out" &&
