@@ -19,9 +19,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "wg_proto.h"
 #include "xwgp_abi.h"
-
-#define XWGP_KEY_LEN 32
 
 /* Where the XDP program is attached. Not XDP_MODE_*: libxdp owns those names. */
 enum xwgp_xdp_mode {
@@ -34,7 +33,7 @@ enum xwgp_xdp_mode {
 /* servers[].peers[] */
 struct xwgp_peer_cfg {
 	bool has_pubkey; /* false: the fallback peer */
-	uint8_t pubkey[XWGP_KEY_LEN];
+	uint8_t pubkey[WG_KEY_LEN];
 	struct xwgp_ep forward_to; /* complete: host filled from the server address */
 	char *forward_to_name; /* host name forward_to was resolved from, or NULL */
 	uint8_t csvl, ssvl; /* effective levels (1-3): peer, else server, else default */
@@ -42,8 +41,8 @@ struct xwgp_peer_cfg {
 
 /* servers[] */
 struct xwgp_server_cfg {
-	uint8_t privkey[XWGP_KEY_LEN];
-	uint8_t pubkey[XWGP_KEY_LEN]; /* derived from privkey */
+	uint8_t privkey[WG_KEY_LEN];
+	uint8_t pubkey[WG_KEY_LEN]; /* derived from privkey */
 	char *privkey_file; /* NULL: the key was inline */
 	struct xwgp_ep address; /* port 0; family NONE if absent */
 	char *address_name; /* host name address was resolved from, or NULL */
@@ -84,8 +83,8 @@ struct xwgp_client_config {
 	struct xwgp_ep listen;
 	uint32_t timeout_sec;
 	uint32_t max_packet_size;
-	uint8_t server_pubkey[XWGP_KEY_LEN];
-	uint8_t client_pubkey[XWGP_KEY_LEN];
+	uint8_t server_pubkey[WG_KEY_LEN];
+	uint8_t client_pubkey[WG_KEY_LEN];
 	struct xwgp_ep dns; /* `dns' or `resolver'; family NONE: system resolver */
 	char *obfs; /* NULL: off */
 	uint8_t csvl, ssvl; /* effective levels (1-3) */
@@ -114,7 +113,7 @@ void config_free_server(struct xwgp_server_config *c);
  * configure thousands of peers and this runs on every initiation.
  */
 const struct xwgp_peer_cfg *config_peer_for(const struct xwgp_server_cfg *s,
-					    const uint8_t client_pub[static XWGP_KEY_LEN]);
+					    const uint8_t client_pub[static WG_KEY_LEN]);
 
 int config_load_client(const char *path, struct xwgp_client_config *out);
 int config_parse_client(const char *json_text, const char *source_name,
