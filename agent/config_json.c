@@ -230,12 +230,19 @@ int cfg_get_string(struct cfg_ctx *ctx, const cJSON *obj, const char *prefix, co
 		   const char **out)
 {
 	const cJSON *v = cfg_get(obj, key);
+	char path[CFG_JPATH_LEN];
 
 	*out = NULL;
 	if (!v)
 		return 0;
 	if (want_type(ctx, v, prefix, key, cJSON_IsString, "a string"))
 		return -EINVAL;
+	if (json5_has_nul(v->valuestring)) {
+		/* A C string would end there: refuse rather than read a shorter value. */
+		cfg_err(ctx, -EINVAL, "%s: holds a NUL character (\\0, \\x00 or \\u0000)",
+			cfg_jkey(path, prefix, key));
+		return -EINVAL;
+	}
 	*out = v->valuestring;
 	return 0;
 }

@@ -1,12 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * JSON with comments and trailing commas (the JSON5 bits mwgp's README
- * examples use): comments and trailing commas are blanked in a copy, which
- * cJSON (strict JSON) then reads; newlines are kept, so error offsets still
- * match the original lines and columns.
+ * JSON5 by recursive descent straight into cJSON nodes (spec.json5.org
+ * 1.0.0; the grammar's names are used below). The first error stops the
+ * parse; its offset becomes a line and column only then.
+ *
+ * Strings are built in buffers that are wiped when they grow or are
+ * dropped, and handed to cJSON without a copy: config files hold private
+ * keys, and no copy of one is left behind in freed memory.
  */
 #include <errno.h>
+#include <math.h>
+#include <stdarg.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,141 +20,791 @@
 #include <sodium.h>
 
 #include "json5.h"
+#include "json5_unicode.h"
 
-/* i is at an opening quote; returns the index just past the closing one. */
-static size_t skip_string(const char *s, size_t len, size_t i)
+struct rd {
+	const unsigned char *s;
+	size_t len, i;
+	unsigned int depth;
+	struct json5_error *err;
+	bool failed;
+};
+
+struct sbuf {
+	char *p;
+	size_t n, cap;
+};
+
+__attribute__((format(printf, 3, 4))) static void fail(struct rd *r, size_t off,
+							const char *fmt, ...)
 {
-	for (i++; i < len; i++) {
-		if (s[i] == '\\')
-			i++;
-		else if (s[i] == '"')
-			return i + 1;
-	}
-	return len; /* unterminated: cJSON reports it */
+	va_list ap;
+
+	if (r->failed)
+		return;
+	r->failed = true;
+	r->err->code = -EINVAL;
+	r->err->offset = off;
+	va_start(ap, fmt);
+	vsnprintf(r->err->msg, sizeof(r->err->msg), fmt, ap);
+	va_end(ap);
 }
 
-/* Strings are skipped: "//" in a path or a password survives. */
-static int strip_comments(char *s, size_t len, size_t *err_off)
+static void fail_nomem(struct rd *r)
 {
-	size_t i = 0, start;
+	if (r->failed)
+		return;
+	fail(r, r->i, "out of memory");
+	r->err->code = -ENOMEM;
+}
 
-	while (i < len) {
-		if (s[i] == '"') {
-			i = skip_string(s, len, i);
-		} else if (s[i] == '/' && i + 1 < len && s[i + 1] == '/') {
-			while (i < len && s[i] != '\n')
-				s[i++] = ' ';
-		} else if (s[i] == '/' && i + 1 < len && s[i + 1] == '*') {
-			start = i;
-			s[i++] = ' ';
-			s[i++] = ' ';
-			while (!(i + 1 < len && s[i] == '*' && s[i + 1] == '/')) {
-				if (i >= len) {
-					*err_off = start;
-					return -EINVAL;
-				}
-				if (s[i] != '\n')
-					s[i] = ' ';
-				i++;
-			}
-			s[i++] = ' ';
-			s[i++] = ' ';
-		} else {
-			i++;
-		}
+/* ---- characters ---------------------------------------------------------- */
+
+static bool in_ranges(const struct json5_range *t, size_t n, uint32_t cp)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (cp < t[mid].lo)
+			hi = mid;
+		else if (cp > t[mid].hi)
+			lo = mid + 1;
+		else
+			return true;
 	}
+	return false;
+}
+
+#define IN(table, cp) in_ranges(table, sizeof(table) / sizeof(table[0]), cp)
+
+/* IdentifierStart without the \u escape: UnicodeLetter, $, _ */
+static bool id_start(uint32_t cp)
+{
+	if (cp < 0x80)
+		return (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z') || cp == '$' || cp == '_';
+	return IN(json5_id_start, cp);
+}
+
+/* IdentifierPart: also digits, combining marks, connectors, ZWNJ, ZWJ. */
+static bool id_part(uint32_t cp)
+{
+	if (cp < 0x80)
+		return id_start(cp) || (cp >= '0' && cp <= '9');
+	return id_start(cp) || cp == 0x200C || cp == 0x200D || IN(json5_id_part, cp);
+}
+
+static bool is_digit(int c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static int hex_val(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/*
+ * The UTF-8 character at s[i]: its length (1-4), or 0 for a byte that does
+ * not start a well-formed character (overlong, surrogate, beyond U+10FFFF,
+ * truncated).
+ */
+static size_t utf8_at(const unsigned char *s, size_t len, size_t i, uint32_t *cp)
+{
+	static const uint32_t min[5] = { 0, 0, 0x80, 0x800, 0x10000 };
+	unsigned char c = s[i];
+	size_t n, k;
+	uint32_t v;
+
+	if (c < 0x80) {
+		*cp = c;
+		return 1;
+	}
+	if (c >= 0xC2 && c <= 0xDF)
+		n = 2, v = c & 0x1F;
+	else if (c >= 0xE0 && c <= 0xEF)
+		n = 3, v = c & 0x0F;
+	else if (c >= 0xF0 && c <= 0xF4)
+		n = 4, v = c & 0x07;
+	else
+		return 0;
+	if (len - i < n)
+		return 0;
+	for (k = 1; k < n; k++) {
+		if ((s[i + k] & 0xC0) != 0x80)
+			return 0;
+		v = v << 6 | (s[i + k] & 0x3F);
+	}
+	if (v < min[n] || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
+		return 0;
+	*cp = v;
+	return n;
+}
+
+/* The character at r->i (0 past the end); *n its length (0: invalid UTF-8). */
+static uint32_t peek_cp(const struct rd *r, size_t *n)
+{
+	uint32_t cp = 0;
+
+	*n = r->i < r->len ? utf8_at(r->s, r->len, r->i, &cp) : 0;
+	return cp;
+}
+
+static int peek(const struct rd *r, size_t ahead)
+{
+	return r->i + ahead < r->len ? r->s[r->i + ahead] : -1;
+}
+
+/* LineTerminator: LF, CR, LS, PS. Returns its length at s[i], or 0. */
+static size_t line_term_at(const unsigned char *s, size_t len, size_t i)
+{
+	if (s[i] == '\n' || s[i] == '\r')
+		return 1;
+	if (len - i >= 3 && s[i] == 0xE2 && s[i + 1] == 0x80 && (s[i + 2] == 0xA8 || s[i + 2] == 0xA9))
+		return 3;
 	return 0;
 }
 
-static bool is_space(char c)
+/* JSON5WhiteSpace (TAB VT FF SP NBSP BOM, other Zs) and LineTerminator. */
+static bool is_space_cp(uint32_t cp)
 {
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+	switch (cp) {
+	case '\t': case '\v': case '\f': case ' ': case '\n': case '\r':
+	case 0xA0: case 0xFEFF: case 0x2028: case 0x2029:
+		return true;
+	}
+	return cp >= 0x80 && IN(json5_space, cp);
 }
 
-/* JSON5 allows a comma after the last element: blank it (not in "[,]"). */
-static void strip_trailing_commas(char *s, size_t len)
+/* White space and comments; false after an unterminated comment. */
+static bool skip_space(struct rd *r)
 {
-	char prev = 0;
-	size_t i = 0, j;
+	while (r->i < r->len) {
+		size_t n, start = r->i;
+		uint32_t cp = peek_cp(r, &n);
 
-	while (i < len) {
-		if (is_space(s[i])) {
-			i++;
-			continue;
-		}
-		if (s[i] == '"') {
-			i = skip_string(s, len, i);
-			prev = '"';
-			continue;
-		}
-		if (s[i] == ',' && prev && !strchr("[{,:", prev)) {
-			for (j = i + 1; j < len && is_space(s[j]); j++)
-				;
-			if (j < len && (s[j] == '}' || s[j] == ']')) {
-				s[i++] = ' ';
-				continue;
+		if (n && is_space_cp(cp)) {
+			r->i += n;
+		} else if (cp == '/' && peek(r, 1) == '/') {
+			while (r->i < r->len && !line_term_at(r->s, r->len, r->i))
+				r->i++;
+		} else if (cp == '/' && peek(r, 1) == '*') {
+			for (r->i += 2; !(peek(r, 0) == '*' && peek(r, 1) == '/'); r->i++) {
+				if (r->i >= r->len) {
+					fail(r, start, "unterminated /* comment");
+					return false;
+				}
 			}
+			r->i += 2;
+		} else {
+			break;
 		}
-		prev = s[i++];
+	}
+	return true;
+}
+
+/* ---- string buffers ------------------------------------------------------ */
+
+static void sbuf_drop(struct sbuf *b)
+{
+	if (b->p) {
+		sodium_memzero(b->p, b->cap);
+		free(b->p);
+	}
+	memset(b, 0, sizeof(*b));
+}
+
+static bool sbuf_put(struct rd *r, struct sbuf *b, const void *p, size_t n)
+{
+	if (b->cap - b->n <= n) {
+		size_t cap = b->cap ? b->cap : 32;
+		char *q;
+
+		while (cap - b->n <= n)
+			cap *= 2;
+		q = malloc(cap);
+		if (!q) {
+			fail_nomem(r);
+			return false;
+		}
+		/* Never realloc: the old block may hold a key and would be freed as is. */
+		if (b->n)
+			memcpy(q, b->p, b->n);
+		sbuf_drop(&(struct sbuf){ b->p, b->n, b->cap });
+		b->p = q;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->n, p, n);
+	b->n += n;
+	b->p[b->n] = '\0';
+	return true;
+}
+
+/* A code point as UTF-8; U+0000 as C0 80, surrogates as their WTF-8 bytes. */
+static bool sbuf_put_cp(struct rd *r, struct sbuf *b, uint32_t cp)
+{
+	unsigned char u[4];
+	size_t n;
+
+	if (cp == 0) {
+		u[0] = 0xC0, u[1] = 0x80, n = 2;
+	} else if (cp < 0x80) {
+		u[0] = (unsigned char)cp, n = 1;
+	} else if (cp < 0x800) {
+		u[0] = (unsigned char)(0xC0 | cp >> 6), u[1] = (unsigned char)(0x80 | (cp & 0x3F));
+		n = 2;
+	} else if (cp < 0x10000) {
+		u[0] = (unsigned char)(0xE0 | cp >> 12);
+		u[1] = (unsigned char)(0x80 | (cp >> 6 & 0x3F));
+		u[2] = (unsigned char)(0x80 | (cp & 0x3F));
+		n = 3;
+	} else {
+		u[0] = (unsigned char)(0xF0 | cp >> 18);
+		u[1] = (unsigned char)(0x80 | (cp >> 12 & 0x3F));
+		u[2] = (unsigned char)(0x80 | (cp >> 6 & 0x3F));
+		u[3] = (unsigned char)(0x80 | (cp & 0x3F));
+		n = 4;
+	}
+	return sbuf_put(r, b, u, n);
+}
+
+/* ---- strings ------------------------------------------------------------- */
+
+/* n hex digits at r->i into *v; false (reported) if they are not there. */
+static bool hex_digits(struct rd *r, size_t esc, int n, const char *what, uint32_t *v)
+{
+	int k, h;
+
+	*v = 0;
+	for (k = 0; k < n; k++) {
+		h = peek(r, (size_t)k);
+		if (h < 0 || hex_val(h) < 0) {
+			fail(r, esc, "%s needs %d hexadecimal digits", what, n);
+			return false;
+		}
+		*v = *v << 4 | (uint32_t)hex_val(h);
+	}
+	r->i += (size_t)n;
+	return true;
+}
+
+/* \uXXXX at r->i (just past the 'u'), with a surrogate pair's second half. */
+static bool unicode_escape(struct rd *r, size_t esc, uint32_t *cp)
+{
+	uint32_t lo;
+
+	if (!hex_digits(r, esc, 4, "\\u", cp))
+		return false;
+	if (*cp >= 0xD800 && *cp <= 0xDBFF && peek(r, 0) == '\\' && peek(r, 1) == 'u') {
+		size_t save = r->i;
+
+		r->i += 2;
+		if (hex_digits(r, r->i - 2, 4, "\\u", &lo) && lo >= 0xDC00 && lo <= 0xDFFF)
+			*cp = 0x10000 + ((*cp - 0xD800) << 10) + (lo - 0xDC00);
+		else if (!r->failed)
+			r->i = save; /* a lone high surrogate, then another escape */
+	}
+	return !r->failed;
+}
+
+/* EscapeSequence or LineContinuation after the backslash at esc. */
+static bool string_escape(struct rd *r, struct sbuf *b, size_t esc)
+{
+	static const char single[] = "'\"\\bfnrtv", value[] = "'\"\\\b\f\n\r\t\v";
+	const char *p;
+	uint32_t cp;
+	size_t n;
+	int c;
+
+	r->i = esc + 1;
+	c = peek(r, 0);
+	if (c < 0) {
+		fail(r, esc, "unterminated string");
+		return false;
+	}
+	if (c && (p = strchr(single, c))) {
+		r->i++;
+		return sbuf_put(r, b, &value[p - single], 1);
+	}
+	if (c == '0') {
+		if (is_digit(peek(r, 1))) {
+			fail(r, esc, "invalid escape `\\0%c' (JSON5 has no octal escapes)", peek(r, 1));
+			return false;
+		}
+		r->i++;
+		return sbuf_put_cp(r, b, 0);
+	}
+	if (is_digit(c)) {
+		fail(r, esc, "invalid escape `\\%c' (JSON5 has no octal escapes)", c);
+		return false;
+	}
+	if (c == 'x' || c == 'u') {
+		r->i++;
+		if (c == 'x' ? !hex_digits(r, esc, 2, "\\x", &cp) : !unicode_escape(r, esc, &cp))
+			return false;
+		return sbuf_put_cp(r, b, cp);
+	}
+	n = line_term_at(r->s, r->len, r->i);
+	if (n) { /* LineContinuation: nothing goes into the string */
+		r->i += c == '\r' && peek(r, 1) == '\n' ? 2 : n;
+		return true;
+	}
+	cp = peek_cp(r, &n);
+	if (!n) {
+		fail(r, r->i, "invalid UTF-8 in a string");
+		return false;
+	}
+	/* NonEscapeCharacter: stands for itself (\a is a, \/ is /) */
+	r->i += n;
+	return cp ? sbuf_put(r, b, r->s + r->i - n, n) : sbuf_put_cp(r, b, 0);
+}
+
+/* A '…' or "…" string at r->i into b (NUL-terminated). */
+static bool parse_string(struct rd *r, struct sbuf *b)
+{
+	unsigned char q = r->s[r->i];
+	size_t start = r->i, n;
+	uint32_t cp;
+
+	if (!sbuf_put(r, b, "", 0))
+		return false;
+	for (r->i++;;) {
+		if (r->i >= r->len) {
+			fail(r, start, "unterminated string");
+			return false;
+		}
+		if (r->s[r->i] == q) {
+			r->i++;
+			return true;
+		}
+		if (r->s[r->i] == '\\') {
+			if (!string_escape(r, b, r->i))
+				return false;
+			continue;
+		}
+		if (r->s[r->i] == '\n' || r->s[r->i] == '\r') {
+			fail(r, r->i, "line break in a string (write \\n, or end the line with \\)");
+			return false;
+		}
+		cp = peek_cp(r, &n);
+		if (!n) {
+			fail(r, r->i, "invalid UTF-8 in a string");
+			return false;
+		}
+		if (!(cp ? sbuf_put(r, b, r->s + r->i, n) : sbuf_put_cp(r, b, 0)))
+			return false;
+		r->i += n;
 	}
 }
 
-static void set_error(struct json5_error *err, const char *text, size_t off, const char *msg)
-{
-	size_t i, bol = 0;
+/* ---- identifiers (unquoted keys) ----------------------------------------- */
 
-	err->code = -EINVAL;
-	err->offset = off;
-	err->line = 1;
-	for (i = 0; i < off && text[i]; i++) {
-		if (text[i] == '\n') {
-			err->line++;
-			bol = i + 1;
+/* An IdentifierName at r->i into b; what names the expected thing for errors. */
+static bool parse_identifier(struct rd *r, struct sbuf *b, const char *what)
+{
+	size_t start = r->i, at, n;
+	uint32_t cp;
+
+	if (!sbuf_put(r, b, "", 0))
+		return false;
+	for (;;) {
+		at = r->i;
+		cp = peek_cp(r, &n);
+		if (r->i < r->len && cp == '\\') {
+			if (peek(r, 1) != 'u') {
+				fail(r, at, "invalid escape in an identifier (only \\uXXXX)");
+				return false;
+			}
+			r->i += 2;
+			if (!unicode_escape(r, at, &cp))
+				return false;
+			if (at == start ? !id_start(cp) : !id_part(cp)) {
+				fail(r, at, "\\u%04X cannot %s an identifier", (unsigned int)cp,
+				     at == start ? "start" : "be part of");
+				return false;
+			}
+		} else if (n && (at == start ? id_start(cp) : id_part(cp))) {
+			r->i += n;
+		} else {
+			break;
+		}
+		if (!sbuf_put_cp(r, b, cp))
+			return false;
+	}
+	if (r->i == start) {
+		fail(r, start, "expected %s", what);
+		return false;
+	}
+	return true;
+}
+
+/* ---- numbers --------------------------------------------------------------- */
+
+/* ES5 7.8.3: no IdentifierStart or digit right after a numeric literal. */
+static bool number_end_ok(struct rd *r)
+{
+	size_t n;
+	uint32_t cp = peek_cp(r, &n);
+
+	if (r->i < r->len && (is_digit((int)cp) || cp == '\\' || (n && id_start(cp)))) {
+		fail(r, r->i, "unexpected character after a number");
+		return false;
+	}
+	return true;
+}
+
+static bool match_word(struct rd *r, const char *w)
+{
+	size_t n = strlen(w);
+
+	if (r->len - r->i < n || memcmp(r->s + r->i, w, n))
+		return false;
+	r->i += n;
+	return true;
+}
+
+static cJSON *number_node(struct rd *r, double d)
+{
+	cJSON *v = cJSON_CreateNumber(isfinite(d) ? d : 0);
+
+	if (!v) {
+		fail_nomem(r);
+		return NULL;
+	}
+	v->valuedouble = d; /* cJSON would convert an infinity or NaN to int */
+	return v;
+}
+
+static cJSON *hex_number(struct rd *r, size_t start, bool neg)
+{
+	size_t digits = r->i;
+	double d = 0;
+	int h;
+
+	while ((h = hex_val(peek(r, 0))) >= 0) {
+		d = d * 16 + h;
+		r->i++;
+	}
+	if (r->i == digits) {
+		fail(r, start, "hexadecimal number without digits");
+		return NULL;
+	}
+	if (peek(r, 0) == '.') {
+		fail(r, r->i, "a hexadecimal number has no fraction");
+		return NULL;
+	}
+	/* Rounds above 2^53 like the exact value would only by chance; configs never get there. */
+	return number_end_ok(r) ? number_node(r, neg ? -d : d) : NULL;
+}
+
+static cJSON *parse_number(struct rd *r)
+{
+	size_t start = r->i, digits;
+	bool neg = false, has_int, has_frac = false;
+	char small[64], *copy;
+	double d;
+
+	if (peek(r, 0) == '+' || peek(r, 0) == '-')
+		neg = r->s[r->i++] == '-';
+	if (match_word(r, "Infinity"))
+		return number_end_ok(r) ? number_node(r, neg ? -INFINITY : INFINITY) : NULL;
+	if (match_word(r, "NaN"))
+		return number_end_ok(r) ? number_node(r, NAN) : NULL;
+	if (peek(r, 0) == '0' && (peek(r, 1) == 'x' || peek(r, 1) == 'X')) {
+		r->i += 2;
+		return hex_number(r, start, neg);
+	}
+	digits = r->i;
+	if (peek(r, 0) == '0' && is_digit(peek(r, 1))) {
+		fail(r, start, "leading zero in a number (JSON5 has no octal numbers)");
+		return NULL;
+	}
+	while (is_digit(peek(r, 0)))
+		r->i++;
+	has_int = r->i > digits;
+	if (peek(r, 0) == '.') {
+		r->i++;
+		while (is_digit(peek(r, 0))) {
+			r->i++;
+			has_frac = true;
 		}
 	}
-	err->column = (unsigned int)(off - bol + 1);
-	snprintf(err->msg, sizeof(err->msg), "%s", msg);
+	if (!has_int && !has_frac) {
+		fail(r, start, "invalid number");
+		return NULL;
+	}
+	if (peek(r, 0) == 'e' || peek(r, 0) == 'E') {
+		r->i++;
+		if (peek(r, 0) == '+' || peek(r, 0) == '-')
+			r->i++;
+		if (!is_digit(peek(r, 0))) {
+			fail(r, start, "exponent without digits");
+			return NULL;
+		}
+		while (is_digit(peek(r, 0)))
+			r->i++;
+	}
+	if (!number_end_ok(r))
+		return NULL;
+	/* strtod reads the same decimal syntax; it needs a NUL-terminated copy. */
+	copy = r->i - digits < sizeof(small) ? small : malloc(r->i - digits + 1);
+	if (!copy) {
+		fail_nomem(r);
+		return NULL;
+	}
+	memcpy(copy, r->s + digits, r->i - digits);
+	copy[r->i - digits] = '\0';
+	d = strtod(copy, NULL);
+	if (copy != small)
+		free(copy);
+	return number_node(r, neg ? -d : d);
+}
+
+/* Config strings hold keys: wipe before freeing (recursion is depth-bounded). */
+static void wipe_tree(cJSON *n)
+{
+	for (; n; n = n->next) {
+		if (n->valuestring)
+			sodium_memzero(n->valuestring, strlen(n->valuestring));
+		wipe_tree(n->child);
+	}
+}
+
+/* ---- values ---------------------------------------------------------------- */
+
+static cJSON *parse_value(struct rd *r);
+
+/* A string node owning b's buffer (no copy of a secret is made). */
+static cJSON *string_node(struct rd *r, struct sbuf *b)
+{
+	cJSON *v = cJSON_CreateNull();
+
+	if (!v) {
+		fail_nomem(r);
+		sbuf_drop(b);
+		return NULL;
+	}
+	v->type = cJSON_String;
+	v->valuestring = b->p;
+	memset(b, 0, sizeof(*b));
+	return v;
+}
+
+static bool enter(struct rd *r)
+{
+	if (++r->depth > JSON5_MAX_DEPTH) {
+		fail(r, r->i, "nested deeper than %d levels", JSON5_MAX_DEPTH);
+		return false;
+	}
+	return true;
+}
+
+/* After a member or element: ',' (maybe trailing) or the closing bracket. */
+static int after_item(struct rd *r, char close)
+{
+	if (!skip_space(r))
+		return -1;
+	if (peek(r, 0) == ',') {
+		r->i++;
+		if (!skip_space(r))
+			return -1;
+		if (peek(r, 0) == close) {
+			r->i++;
+			return 1;
+		}
+		return 0;
+	}
+	if (peek(r, 0) == close) {
+		r->i++;
+		return 1;
+	}
+	fail(r, r->i, r->i < r->len ? "expected `,' or `%c'" : "unexpected end: expected `,' or `%c'",
+	     close);
+	return -1;
+}
+
+static bool parse_member(struct rd *r, cJSON *obj)
+{
+	struct sbuf key = { 0 };
+	cJSON *v;
+	int c = peek(r, 0);
+
+	if (c == '"' || c == '\'' ? !parse_string(r, &key)
+				  : !parse_identifier(r, &key, "a key (a string or an identifier)"))
+		goto err;
+	if (!skip_space(r))
+		goto err;
+	if (peek(r, 0) != ':') {
+		fail(r, r->i, "expected `:' after a key");
+		goto err;
+	}
+	r->i++;
+	if (!skip_space(r))
+		goto err;
+	v = parse_value(r);
+	if (!v)
+		goto err;
+	v->string = key.p; /* the node owns the key now: no copy of it */
+	cJSON_AddItemToArray(obj, v); /* appends to any parent, objects too */
+	return true;
+err:
+	sbuf_drop(&key);
+	return false;
+}
+
+static cJSON *parse_container(struct rd *r, bool object)
+{
+	char close = object ? '}' : ']';
+	cJSON *c = object ? cJSON_CreateObject() : cJSON_CreateArray(), *v;
+	int more;
+
+	if (!c) {
+		fail_nomem(r);
+		return NULL;
+	}
+	r->i++;
+	if (!enter(r) || !skip_space(r))
+		goto err;
+	if (peek(r, 0) == close) {
+		r->i++;
+		r->depth--;
+		return c;
+	}
+	do {
+		if (object) {
+			if (!parse_member(r, c))
+				goto err;
+		} else {
+			v = parse_value(r);
+			if (!v)
+				goto err;
+			cJSON_AddItemToArray(c, v);
+		}
+		more = after_item(r, close);
+	} while (!more);
+	if (more < 0)
+		goto err;
+	r->depth--;
+	return c;
+err:
+	wipe_tree(c);
+	cJSON_Delete(c);
+	return NULL;
+}
+
+static cJSON *literal(struct rd *r)
+{
+	size_t start = r->i;
+	struct sbuf word = { 0 };
+	cJSON *v = NULL;
+
+	if (!parse_identifier(r, &word, "a value"))
+		return NULL;
+	if (!strcmp(word.p, "null") && r->i - start == 4)
+		v = cJSON_CreateNull();
+	else if (!strcmp(word.p, "true") && r->i - start == 4)
+		v = cJSON_CreateTrue();
+	else if (!strcmp(word.p, "false") && r->i - start == 5)
+		v = cJSON_CreateFalse();
+	else if ((!strcmp(word.p, "Infinity") && r->i - start == 8) ||
+		 (!strcmp(word.p, "NaN") && r->i - start == 3))
+		v = number_node(r, word.p[0] == 'N' ? NAN : INFINITY);
+	else
+		fail(r, start, "expected a value, got the word `%.40s'", word.p);
+	if (!v && !r->failed)
+		fail_nomem(r);
+	sbuf_drop(&word);
+	return v;
+}
+
+static cJSON *parse_value(struct rd *r)
+{
+	struct sbuf b = { 0 };
+	int c = peek(r, 0);
+
+	if (c < 0) {
+		fail(r, r->i, "unexpected end: expected a value");
+		return NULL;
+	}
+	if (c == '{' || c == '[')
+		return parse_container(r, c == '{');
+	if (c == '"' || c == '\'') {
+		if (!parse_string(r, &b)) {
+			sbuf_drop(&b);
+			return NULL;
+		}
+		return string_node(r, &b);
+	}
+	if (is_digit(c) || c == '-' || c == '+' || c == '.')
+		return parse_number(r);
+	if (c == '\\' || c >= 0x80 || id_start((uint32_t)c))
+		return literal(r);
+	fail(r, r->i, "expected a value");
+	return NULL;
+}
+
+/* ---- the document ---------------------------------------------------------- */
+
+/* Line and column of off (from 1; CRLF is one line break, columns count characters). */
+static void position(const unsigned char *s, size_t len, size_t off, struct json5_error *e)
+{
+	uint32_t cp;
+	size_t i = 0, n;
+
+	e->line = 1;
+	e->column = 1;
+	while (i < off && i < len) {
+		n = line_term_at(s, len, i);
+		if (n) {
+			if (s[i] == '\r' && i + 1 < len && s[i + 1] == '\n')
+				n = 2;
+			e->line++;
+			e->column = 1;
+		} else {
+			n = utf8_at(s, len, i, &cp);
+			n = n ? n : 1;
+			e->column++;
+		}
+		i += n;
+	}
 }
 
 cJSON *json5_parse(const char *text, size_t len, struct json5_error *err)
 {
-	const char *end = NULL;
+	struct rd r = { .s = (const unsigned char *)text, .len = len, .err = err };
 	cJSON *root = NULL;
-	size_t off = 0, i;
-	char *buf;
 
 	memset(err, 0, sizeof(*err));
-	buf = malloc(len + 1);
-	if (!buf) {
-		err->code = -ENOMEM;
-		snprintf(err->msg, sizeof(err->msg), "out of memory");
-		return NULL;
-	}
-	memcpy(buf, text, len);
-	buf[len] = '\0';
-	/* A UTF-8 byte order mark, as some editors write it. */
-	if (len >= 3 && !memcmp(buf, "\xef\xbb\xbf", 3))
-		memset(buf, ' ', 3);
-	if (strip_comments(buf, len, &off)) {
-		set_error(err, text, off, "unterminated /* comment");
+	if (!skip_space(&r))
+		goto out;
+	if (r.i >= r.len) {
+		fail(&r, r.i, "empty document: expected a value");
 		goto out;
 	}
-	strip_trailing_commas(buf, len);
-	for (i = 0; i < len && is_space(buf[i]); i++)
-		;
-	if (i == len) {
-		/* line 0: no position to name */
-		err->code = -EINVAL;
-		snprintf(err->msg, sizeof(err->msg), "empty document: expected a JSON object");
-		goto out;
-	}
-	root = cJSON_ParseWithOpts(buf, &end, 1);
-	if (!root) {
-		off = end && end >= buf && end <= buf + len ? (size_t)(end - buf) : 0;
-		set_error(err, text, off, "JSON syntax error");
-	}
+	root = parse_value(&r);
+	if (root && skip_space(&r) && r.i < r.len)
+		fail(&r, r.i, "unexpected text after the value");
 out:
-	sodium_memzero(buf, len);
-	free(buf);
+	if (r.failed) {
+		if (root) {
+			wipe_tree(root);
+			cJSON_Delete(root);
+		}
+		root = NULL;
+		if (err->code != -ENOMEM)
+			position(r.s, r.len, err->offset, err);
+	}
 	return root;
+}
+
+int json5_has_nul(const char *s)
+{
+	return s && strstr(s, "\xC0\x80") != NULL;
 }

@@ -384,8 +384,9 @@ TEST(trailing_commas_and_bom)
 	config_free_server(&c);
 	/* Only a comma after an element is dropped, never a lone one. */
 	CHECK(parse_server("{'listen': ':1', 'interface': [,], 'servers': []}", &c) == -EINVAL);
-	CHECK(strstr(errs, "JSON syntax error"), "%s", errs);
+	CHECK(strstr(errs, "line 1, column 32: expected a value near `,]"), "%s", errs);
 	CHECK(parse_server("{, 'listen': ':1'}", &c) == -EINVAL);
+	CHECK(strstr(errs, "line 1, column 2: expected a key"), "%s", errs);
 }
 
 /* ---- errors ---------------------------------------------------------------- */
@@ -492,13 +493,13 @@ static const struct error_case {
 	  "pin_path: `relative/dir' is not an absolute path" },
 	{ ONE("'peers': [" P0 "]", "'obfs': 1,"), "obfs: expected a string, got number" },
 	{ "['listen']", "error: test.json: top level: expected an object, got array" },
-	{ "", "error: test.json: empty document: expected a JSON object" },
-	{ "  // only a comment\n", "empty document" },
+	{ "", "error: test.json: line 1, column 1: empty document: expected a value" },
+	{ "  // only a comment\n", "line 2, column 1: empty document" },
 	{ "{\n  'listen': ':1000' // comment, no comma\n  'timeout': 5\n}",
-	  "error: test.json: line 3, column 3: JSON syntax error near `\"timeout\": 5'" },
+	  "error: test.json: line 3, column 3: expected `,' or `}' near `\"timeout\": 5'" },
 	{ "{ 'listen': ':1' } /* never closed\n\n", "line 1, column 20: unterminated /* comment" },
-	{ "{ 'listen': ':1' } trailing", "line 1, column 20: JSON syntax error near `trailing'" },
-	{ "{ 'listen': 'unterminated }", "JSON syntax error" },
+	{ "{ 'listen': ':1' } trailing", "line 1, column 20: unexpected text after the value near `trailing'" },
+	{ "{ 'listen': 'unterminated }", "line 1, column 13: unterminated string" },
 };
 
 TEST(errors_name_path_and_value)
