@@ -669,8 +669,10 @@ static cJSON *parse_container(struct rd *r, bool object)
 		fail_nomem(r);
 		return NULL;
 	}
+	if (!enter(r)) /* reported at the bracket */
+		goto err;
 	r->i++;
-	if (!enter(r) || !skip_space(r))
+	if (!skip_space(r))
 		goto err;
 	if (peek(r, 0) == close) {
 		r->i++;
