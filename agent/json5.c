@@ -482,16 +482,32 @@ static cJSON *number_node(struct rd *r, double d)
 	return v;
 }
 
+/* strtod on s[from, r->i) (syntax checked already): correctly rounded, hex too. */
+static bool to_double(struct rd *r, size_t from, double *d)
+{
+	char small[64], *copy;
+	size_t n = r->i - from;
+
+	copy = n < sizeof(small) ? small : malloc(n + 1);
+	if (!copy) {
+		fail_nomem(r);
+		return false;
+	}
+	memcpy(copy, r->s + from, n);
+	copy[n] = '\0';
+	*d = strtod(copy, NULL);
+	if (copy != small)
+		free(copy);
+	return true;
+}
+
 static cJSON *hex_number(struct rd *r, size_t start, bool neg)
 {
 	size_t digits = r->i;
-	double d = 0;
-	int h;
+	double d;
 
-	while ((h = hex_val(peek(r, 0))) >= 0) {
-		d = d * 16 + h;
+	while (hex_val(peek(r, 0)) >= 0)
 		r->i++;
-	}
 	if (r->i == digits) {
 		fail(r, start, "hexadecimal number without digits");
 		return NULL;
@@ -500,15 +516,15 @@ static cJSON *hex_number(struct rd *r, size_t start, bool neg)
 		fail(r, r->i, "a hexadecimal number has no fraction");
 		return NULL;
 	}
-	/* Rounds above 2^53 like the exact value would only by chance; configs never get there. */
-	return number_end_ok(r) ? number_node(r, neg ? -d : d) : NULL;
+	if (!number_end_ok(r) || !to_double(r, digits - 2, &d))
+		return NULL;
+	return number_node(r, neg ? -d : d);
 }
 
 static cJSON *parse_number(struct rd *r)
 {
 	size_t start = r->i, digits;
 	bool neg = false, has_int, has_frac = false;
-	char small[64], *copy;
 	double d;
 
 	if (peek(r, 0) == '+' || peek(r, 0) == '-')
@@ -553,17 +569,8 @@ static cJSON *parse_number(struct rd *r)
 	}
 	if (!number_end_ok(r))
 		return NULL;
-	/* strtod reads the same decimal syntax; it needs a NUL-terminated copy. */
-	copy = r->i - digits < sizeof(small) ? small : malloc(r->i - digits + 1);
-	if (!copy) {
-		fail_nomem(r);
+	if (!to_double(r, digits, &d))
 		return NULL;
-	}
-	memcpy(copy, r->s + digits, r->i - digits);
-	copy[r->i - digits] = '\0';
-	d = strtod(copy, NULL);
-	if (copy != small)
-		free(copy);
 	return number_node(r, neg ? -d : d);
 }
 

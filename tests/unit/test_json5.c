@@ -146,6 +146,9 @@ static const struct valid_case valid[] = {
 	{ "[Infinity, -Infinity, +Infinity, NaN, -NaN, +NaN]",
 	  "[Infinity,-Infinity,Infinity,NaN,NaN,NaN]" },
 	{ "1e400", "Infinity" },
+	/* correctly rounded beyond 2^53, hex like decimal (ties to even) */
+	{ "[0x20000000000001, 0x20000000000003, 9007199254740993]",
+	  "[9007199254740992,9007199254740996,9007199254740992]" },
 	/* white space: TAB VT FF SP NBSP BOM LS PS and the other Zs */
 	{ "\t\v\f \xc2\xa0\xef\xbb\xbf\xe2\x80\xa8\xe2\x80\xa9\r\n1", "1" },
 	{ "\xe1\x9a\x80\xe2\x80\x80\xe2\x80\x8a\xe2\x80\xaf\xe2\x81\x9f\xe3\x80\x80[1]", "[1]" },
