@@ -250,9 +250,19 @@ static bool sbuf_put(struct rd *r, struct sbuf *b, const void *p, size_t n)
 /* A code point as UTF-8; U+0000 as C0 80, surrogates as their WTF-8 bytes. */
 static bool sbuf_put_cp(struct rd *r, struct sbuf *b, uint32_t cp)
 {
-	unsigned char u[4];
+	unsigned char u[4], *end = (unsigned char *)b->p + b->n;
 	size_t n;
 
+	/*
+	 * A low surrogate right after a lone high one (as in "\uD83D\<LF>\uDE00")
+	 * joins it, as the two UTF-16 units would in JavaScript (WTF-8's rule).
+	 */
+	if (cp >= 0xDC00 && cp <= 0xDFFF && b->n >= 3 && end[-3] == 0xED && (end[-2] & 0xF0) == 0xA0) {
+		uint32_t hi = 0xD000 | (uint32_t)(end[-2] & 0x3F) << 6 | (end[-1] & 0x3F);
+
+		cp = 0x10000 + ((hi - 0xD800) << 10) + (cp - 0xDC00);
+		b->n -= 3;
+	}
 	if (cp == 0) {
 		u[0] = 0xC0, u[1] = 0x80, n = 2;
 	} else if (cp < 0x80) {

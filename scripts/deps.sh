@@ -12,6 +12,7 @@ PACKAGES=(
 	wireguard-go wireguard-tools
 	iproute2 ethtool iputils-ping tcpdump netcat-openbsd jq
 	procps psmisc coreutils util-linux kmod
+	nodejs node-json5
 )
 
 missing=()

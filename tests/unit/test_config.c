@@ -45,30 +45,45 @@ static char *J(const char *s)
 
 static char *errs; /* stderr of the last parse */
 
-static int parse_server(const char *json_q, struct xwgp_server_config *c)
+/* JSON5 as written (no quote conversion). */
+static int parse_server_raw(const char *json, struct xwgp_server_config *c)
 {
 	struct capture cap;
-	char *j = J(json_q);
 	int ret;
 
 	capture_start(&cap, 2);
-	ret = config_parse_server(j, "test.json", c);
+	ret = config_parse_server(json, "test.json", c);
 	free(errs);
 	errs = capture_end(&cap);
+	return ret;
+}
+
+static int parse_client_raw(const char *json, struct xwgp_client_config *c)
+{
+	struct capture cap;
+	int ret;
+
+	capture_start(&cap, 2);
+	ret = config_parse_client(json, "client.json", c);
+	free(errs);
+	errs = capture_end(&cap);
+	return ret;
+}
+
+static int parse_server(const char *json_q, struct xwgp_server_config *c)
+{
+	char *j = J(json_q);
+	int ret = parse_server_raw(j, c);
+
 	free(j);
 	return ret;
 }
 
 static int parse_client(const char *json_q, struct xwgp_client_config *c)
 {
-	struct capture cap;
 	char *j = J(json_q);
-	int ret;
+	int ret = parse_client_raw(j, c);
 
-	capture_start(&cap, 2);
-	ret = config_parse_client(j, "client.json", c);
-	free(errs);
-	errs = capture_end(&cap);
 	free(j);
 	return ret;
 }
@@ -937,6 +952,109 @@ TEST(examples_are_valid)
 	CHECK(c.n_servers == 2 && c.servers[0].fallback == 2);
 	config_free_server(&c);
 	config_free_client(&cc);
+}
+
+/* mwgp's README configs in JSON5 style (unquoted keys, single quotes, hex). */
+TEST(json5_mwgp_readme_examples)
+{
+	static const char orig[] = "/etc/wireguard/private/privkey";
+	struct xwgp_server_config c;
+	struct xwgp_client_config cc;
+	char keyfile[256], *text, *at, *json;
+	uint8_t k[32];
+	int ret;
+
+	if (access("examples/mwgp-server.json5", R_OK))
+		SKIP("not run from the repository root");
+	CHECK(!config_read_file("examples/mwgp-server.json5", &text));
+	CHECK(!tmpdir_make());
+	CHECK(!write_file("privkey", PRIV1 "\n", 0600, keyfile, sizeof(keyfile)));
+	at = strstr(text, orig);
+	CHECK(at);
+	json = malloc(strlen(text) + strlen(keyfile) + 1);
+	CHECK(json);
+	sprintf(json, "%.*s%s%s", (int)(at - text), text, keyfile, at + strlen(orig));
+	free(text);
+	ret = parse_server_raw(json, &c);
+	free(json);
+	tmpdir_remove();
+	CHECK(!ret, "ret %d: %s", ret, errs);
+	CHECK(!*errs, "%s", errs);
+	CHECK(xwgp_ep_port(&c.listen) == 1000 && c.timeout_sec == 60, "timeout %u", c.timeout_sec);
+	CHECK(c.n_servers == 2 && c.obfs && !strcmp(c.obfs, OBFS));
+	CHECK(c.servers[0].n_peers == 3 && c.servers[0].fallback == 2);
+	CHECK(ep_is(&c.servers[0].peers[0].forward_to, "192.0.2.1:1000"));
+	CHECK(ep_is(&c.servers[0].peers[1].forward_to, "192.0.2.2:1002"));
+	CHECK(ep_is(&c.servers[1].peers[1].forward_to, "192.0.2.3:1001"));
+	b64_key(PUB1, k);
+	CHECK_MEM(c.servers[1].pubkey, k, 32);
+	b64_key(CLI2, k);
+	CHECK_MEM(c.servers[1].peers[1].pubkey, k, 32);
+	config_free_server(&c);
+
+	CHECK(!config_read_file("examples/mwgp-client.json5", &text));
+	ret = parse_client_raw(text, &cc);
+	free(text);
+	CHECK(!ret && !*errs, "%s", errs);
+	CHECK(!strcmp(cc.server, "192.0.2.1:1000") && ep_is(&cc.listen, "127.10.11.1:1000"));
+	CHECK(cc.timeout_sec == 60 && ep_is(&cc.dns, "8.8.8.8:53"));
+	b64_key(PUB0, k);
+	CHECK_MEM(cc.server_pubkey, k, 32);
+	config_free_client(&cc);
+}
+
+/* A small valid JSON5 server config; %s: more top-level members. */
+#define J5(top) "{listen: ':1000', " top " servers: [{privkey: '" PRIV0 "', peers: [{forward_to: '192.0.2.1:1'}]}]}"
+
+/* Numbers JSON5 has and a key cannot hold get the named errors JSON ones get. */
+static const struct error_case json5_value_cases[] = {
+	{ J5("timeout: NaN,"), "error: test.json: timeout: nan is out of range (1-2147483647)" },
+	{ J5("timeout: Infinity,"), "timeout: inf is out of range (1-2147483647)" },
+	{ J5("timeout: -Infinity,"), "timeout: -inf is out of range (1-2147483647)" },
+	{ J5("timeout: 1.5,"), "timeout: 1.5 is not an integer" },
+	{ J5("timeout: .5,"), "timeout: 0.5 is out of range (1-2147483647)" },
+	{ J5("timeout: 0x80000000,"), "timeout: 2.14748e+09 is out of range (1-2147483647)" },
+	{ J5("max_packet_size: 0x10000,"), "max_packet_size: 65536 is out of range (148-65535)" },
+	{ J5("punt_rate: 0x100000000,"), "punt_rate: 4.29497e+09 is out of range (0-4294967295)" },
+	{ J5("max_sessions: -0x1,"), "max_sessions: -1 is out of range (1-16777216)" },
+	{ J5("fib_cache_ms: 1e3, punt_burst: 1.000001,"), "punt_burst: 1 is not an integer" },
+	{ J5("obfs: 'pass\\0word',"), "obfs: holds a NUL character" },
+	{ J5("pin_path: '/sys/fs/bpf/x\\u0000y',"), "pin_path: holds a NUL character" },
+	{ J5("timeout: 010,"), "test.json: line 1, column 28: leading zero in a number" },
+	{ J5("xdp_mode: 'native\n',"), "test.json: line 1, column 36: line break in a string" },
+	{ J5("\\u0031st: 1,"), "line 1, column 19: \\u0031 cannot start an identifier" },
+};
+
+TEST(json5_values_named_errors)
+{
+	for (size_t i = 0; i < sizeof(json5_value_cases) / sizeof(json5_value_cases[0]); i++) {
+		const struct error_case *e = &json5_value_cases[i];
+		struct xwgp_server_config c;
+		int ret = parse_server_raw(e->json, &c);
+
+		CHECK(ret == -EINVAL, "case %zu: ret %d", i, ret);
+		CHECK(strstr(errs, e->want), "case %zu: want `%s' in stderr:\n%s", i, e->want, errs);
+	}
+}
+
+TEST(json5_values_accepted)
+{
+	struct xwgp_server_config c;
+	struct xwgp_client_config cc;
+
+	CHECK(!parse_server_raw(J5("timeout: 0x3C, max_packet_size: +1500., punt_rate: 0xFFFFFFFF,"
+				   "fib_cache_ms: 5e2, 'max_sessions': 0x100,"), &c), "%s", errs);
+	CHECK(c.timeout_sec == 60 && c.max_packet_size == 1500 && c.punt_rate_pps == UINT32_MAX &&
+		      c.fib_cache_ms == 500 && c.max_sessions == 256);
+	config_free_server(&c);
+	CHECK(!parse_client_raw("{server: 'vpn.example.com:1000', listen: ':1000', timeout: 0x3c,\n"
+				"server_pubkey: '" PUB0 "', client_pubkey: \"" CLI0 "\",\n"
+				"csvl: 0x2, /* comment */ ssvl: +3.0,}", &cc), "%s", errs);
+	CHECK(cc.timeout_sec == 60 && cc.csvl == 2 && cc.ssvl == 3);
+	config_free_client(&cc);
+	CHECK(parse_client_raw("{server: 'a:1', listen: ':1', timeout: NaN, server_pubkey: '" PUB0
+			       "', client_pubkey: '" CLI0 "'}", &cc) == -EINVAL);
+	CHECK(strstr(errs, "client.json: timeout: nan is out of range"), "%s", errs);
 }
 
 struct run_result {

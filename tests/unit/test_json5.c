@@ -130,6 +130,8 @@ static const struct valid_case valid[] = {
 	{ "'\\u0041\\u00E9\\u20ac'", "\"A\\xC3\\xA9\\xE2\\x82\\xAC\"" },
 	{ "'\\uD83D\\uDE00'", "\"\\xF0\\x9F\\x98\\x80\"" }, /* surrogate pair */
 	{ "'\\uD800x'", "\"\\xED\\xA0\\x80x\"" }, /* lone surrogate: WTF-8 */
+	{ "'\\uDE00\\uD83D'", "\"\\xED\\xB8\\x80\\xED\\xA0\\xBD\"" }, /* low, high: two lone ones */
+	{ "'\\uD83D\\\n\\uDE00'", "\"\\xF0\\x9F\\x98\\x80\"" }, /* a pair split by a continuation */
 	{ "'a\\0b'", "\"a\\0b\"" }, { "'\\0'", "\"\\0\"" }, { "'\\x00'", "\"\\0\"" },
 	{ "'\\a\\c\\q\\ \\%'", "\"acq %\"" }, /* NonEscapeCharacter: itself */
 	{ "'\\\xc3\xa9'", "\"\\xC3\\xA9\"" },
