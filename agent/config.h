@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * mwgp-compatible configuration: server and client JSON files, with the
- * JSON5 bits mwgp configs use (comments, trailing commas), plus xwgp's own
- * server keys. The contract is the mwgp README (shared/seed/mwgp-README.md).
+ * mwgp-compatible configuration: server and client files in JSON5 (as
+ * mwgp reads them; json5.c), plus xwgp's own server keys. The contract is
+ * mwgp's README (its examples: examples/mwgp-*.json5).
  *
  * Loading validates everything it can without touching the system (files
  * named by privkey_file are read, host names resolved; interfaces are not
@@ -39,7 +39,11 @@ struct xwgp_peer_cfg {
 	uint8_t csvl, ssvl; /* effective levels (1-3): peer, else server, else default */
 };
 
-/* servers[] */
+/*
+ * servers[]. The array (config->servers) is from sodium_allocarray: the
+ * private keys live only in locked memory between guard pages, and are
+ * wiped when the config is freed.
+ */
 struct xwgp_server_cfg {
 	uint8_t privkey[WG_KEY_LEN];
 	uint8_t pubkey[WG_KEY_LEN]; /* derived from privkey */
@@ -108,6 +112,13 @@ int config_parse_server(const char *json_text, const char *source_name,
 void config_free_server(struct xwgp_server_config *c);
 
 /*
+ * For a process that will hold keys (server, client, check-config): no core
+ * dump, no ptrace or /proc/PID/mem by other unprivileged processes of the
+ * same user (PR_SET_DUMPABLE 0). 0 or -errno.
+ */
+int config_protect_process(void);
+
+/*
  * The peer an initiation from client_pub goes to: the one with that key,
  * else the server's fallback, else NULL. O(log n_peers): a gateway may
  * configure thousands of peers and this runs on every initiation.
@@ -126,6 +137,14 @@ void config_free_client(struct xwgp_client_config *c);
  */
 int config_detect_kind(const char *json_text, const char *source_name,
 		       enum xwgp_config_kind *kind);
+
+/*
+ * A private key inline in a file others can read is as exposed as a key
+ * file they can read: warn (once per file), as for privkey_file. mode is
+ * the file's st_mode. config_load_server() calls it.
+ */
+void config_warn_inline_keys(const char *path, unsigned int mode,
+			     const struct xwgp_server_config *c);
 
 /* Read a whole text file (at most 16 MiB) into a NUL-terminated heap buffer. */
 int config_read_file(const char *path, char **text);

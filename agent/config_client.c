@@ -144,6 +144,8 @@ static int parse_client_cb(const char *text, const char *src, void *out)
 
 int config_load_client(const char *path, struct xwgp_client_config *out)
 {
+	mode_t mode;
+
 	memset(out, 0, sizeof(*out));
-	return cfg_load_file(path, out, parse_client_cb);
+	return cfg_load_file(path, out, parse_client_cb, &mode);
 }

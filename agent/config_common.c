@@ -7,6 +7,8 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -29,16 +31,21 @@ void cfg_parse_optional_strings(struct cfg_ctx *ctx, const cJSON *root, char **o
 		*cache_file_path = cfg_strdup(ctx, v);
 }
 
-int config_read_file(const char *path, char **text)
+/* config_read_file(), and the file's mode bits (for the permission warning). */
+static int read_text(const char *path, char **text, mode_t *mode)
 {
+	struct stat st;
 	size_t len = 0;
 	char *buf;
 	int fd, ret;
 
 	*text = NULL;
+	*mode = 0;
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
+	if (!fstat(fd, &st))
+		*mode = st.st_mode;
 	buf = malloc(CONFIG_FILE_MAX + 1);
 	if (!buf) {
 		close(fd);
@@ -61,14 +68,20 @@ int config_read_file(const char *path, char **text)
 	return 0;
 }
 
-/* Read, then parse with parse_fn; the text (keys inside) is wiped either way. */
+int config_read_file(const char *path, char **text)
+{
+	mode_t mode;
+
+	return read_text(path, text, &mode);
+}
+
 int cfg_load_file(const char *path, void *out,
-		  int (*parse_fn)(const char *, const char *, void *))
+		  int (*parse_fn)(const char *, const char *, void *), mode_t *mode)
 {
 	char *text;
 	int ret;
 
-	ret = config_read_file(path, &text);
+	ret = read_text(path, &text, mode);
 	if (ret) {
 		pr_err("%s: cannot read: %s", path,
 		       ret == -EILSEQ ? "not a text file (NUL byte)" : strerror(-ret));
@@ -78,6 +91,31 @@ int cfg_load_file(const char *path, void *out,
 	sodium_memzero(text, strlen(text));
 	free(text);
 	return ret;
+}
+
+void config_warn_inline_keys(const char *path, unsigned int mode,
+			     const struct xwgp_server_config *c)
+{
+	size_t i;
+
+	if (!(mode & (S_IRGRP | S_IROTH)))
+		return;
+	for (i = 0; i < c->n_servers; i++) {
+		if (c->servers[i].privkey_file)
+			continue;
+		pr_warn("%s: holds servers[%zu].privkey inline and is readable by group/others "
+			"(mode %04o): chmod 600 it, or use privkey_file",
+			path, i, mode & 07777);
+		return; /* one warning per file */
+	}
+}
+
+int config_protect_process(void)
+{
+	/* No core dump and no ptrace/proc access by the same user: the keys stay in here. */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0))
+		return -errno;
+	return 0;
 }
 
 int config_detect_kind(const char *json_text, const char *source_name,

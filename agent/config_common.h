@@ -4,6 +4,7 @@
 #define XWGP_CONFIG_COMMON_H
 
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <cjson/cJSON.h>
 
@@ -25,8 +26,11 @@ static inline uint8_t svl_resolve(uint8_t peer, uint8_t server, uint8_t def)
 void cfg_parse_optional_strings(struct cfg_ctx *ctx, const cJSON *root, char **obfs,
 				char **cache_file_path);
 
-/* Read path, then parse it with parse_fn; the text (keys inside) is wiped either way. */
+/*
+ * Read path, then parse it with parse_fn; the text (keys inside) is wiped
+ * either way. *mode: the file's st_mode (0 if unknown).
+ */
 int cfg_load_file(const char *path, void *out,
-		  int (*parse_fn)(const char *text, const char *source, void *out));
+		  int (*parse_fn)(const char *text, const char *source, void *out), mode_t *mode);
 
 #endif /* XWGP_CONFIG_COMMON_H */

@@ -324,7 +324,13 @@ static void parse_servers(struct cfg_ctx *ctx, const cJSON *root, struct xwgp_se
 		cfg_err(ctx, -EINVAL, "servers: empty (at least one server is required)");
 		return;
 	}
-	c->servers = calloc(n, sizeof(*c->servers));
+	/*
+	 * The servers hold the private keys: in locked memory (never swapped),
+	 * between guard pages, wiped by sodium_free (config_free_server).
+	 */
+	c->servers = sodium_allocarray(n, sizeof(*c->servers));
+	if (c->servers)
+		memset(c->servers, 0, n * sizeof(*c->servers));
 	if (!c->servers) {
 		cfg_err(ctx, -ENOMEM, "out of memory");
 		return;
@@ -560,7 +566,8 @@ void config_free_server(struct xwgp_server_config *c)
 		free(s->peers);
 		free(s->peer_order);
 	}
-	free(c->servers);
+	if (c->servers)
+		sodium_free(c->servers); /* wipes the keys */
 	for (i = 0; c->interfaces && i < c->n_interfaces; i++)
 		free(c->interfaces[i]);
 	free(c->interfaces);
@@ -578,6 +585,12 @@ static int parse_server_cb(const char *text, const char *src, void *out)
 
 int config_load_server(const char *path, struct xwgp_server_config *out)
 {
+	mode_t mode = 0;
+	int ret;
+
 	memset(out, 0, sizeof(*out));
-	return cfg_load_file(path, out, parse_server_cb);
+	ret = cfg_load_file(path, out, parse_server_cb, &mode);
+	if (!ret)
+		config_warn_inline_keys(path, mode, out);
+	return ret;
 }

@@ -724,8 +724,10 @@ static cJSON *literal(struct rd *r)
 	struct sbuf word = { 0 };
 	cJSON *v = NULL;
 
-	if (!parse_identifier(r, &word, "a value"))
+	if (!parse_identifier(r, &word, "a value")) {
+		sbuf_drop(&word);
 		return NULL;
+	}
 	if (!strcmp(word.p, "null") && r->i - start == 4)
 		v = cJSON_CreateNull();
 	else if (!strcmp(word.p, "true") && r->i - start == 4)

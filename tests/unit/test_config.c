@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Config parsing (agent/config.c) and `xwgp check-config'. Error messages
+ * Config parsing (agent/config_*.c) and `xwgp check-config'. Error messages
  * are part of the behaviour: stderr is captured around each call and the
  * text is asserted. JSON in this file is written with single quotes, turned
  * into double quotes before parsing (J()), so it stays readable.
@@ -8,7 +8,10 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -706,6 +709,135 @@ TEST(privkey_file_permissions_warn)
 	config_free_server(&c);
 }
 
+/* Loads path with stderr captured into errs. */
+static int load_server(const char *path, struct xwgp_server_config *c)
+{
+	struct capture cap;
+	int ret;
+
+	capture_start(&cap, 2);
+	ret = config_load_server(path, c);
+	free(errs);
+	errs = capture_end(&cap);
+	return ret;
+}
+
+/* An inline privkey in a file others can read: warned about like a key file. */
+TEST(inline_privkey_permissions_warn)
+{
+#define PEER "{forward_to: '192.0.2.1:1'}"
+	static const char srv[] = "{listen: ':1', servers: [{privkey_file: '%s', peers: [" PEER "]},"
+				  "{privkey: '" PRIV0 "', peers: [" PEER "]}]}";
+	struct xwgp_server_config c;
+	char key[256], path[256], json[1024], want[512];
+
+	CHECK(!tmpdir_make());
+	CHECK(!write_file("key", PRIV1 "\n", 0600, key, sizeof(key)));
+	snprintf(json, sizeof(json), srv, key);
+	for (int m = 0; m < 3; m++) {
+		mode_t mode = m == 0 ? 0644 : m == 1 ? 0640 : 0604;
+
+		CHECK(!write_file("inline.json5", json, mode, path, sizeof(path)));
+		CHECK(!load_server(path, &c), "%s", errs);
+		config_free_server(&c);
+		snprintf(want, sizeof(want),
+			 "warning: %s: holds servers[1].privkey inline and is readable by "
+			 "group/others (mode %04o): chmod 600 it, or use privkey_file",
+			 path, (unsigned int)mode);
+		CHECK(strstr(errs, want) && count(errs, "warning") == 1, "want `%s' once in:\n%s",
+		      want, errs);
+	}
+	CHECK(!write_file("inline.json5", json, 0600, path, sizeof(path)));
+	CHECK(!load_server(path, &c), "%s", errs);
+	config_free_server(&c);
+	CHECK(!*errs, "0600: %s", errs);
+	/* Keys only in files: the config itself may be world-readable. */
+	snprintf(json, sizeof(json), "{listen: ':1', servers: [{privkey_file: '%s', peers: [" PEER
+		 "]}]}", key);
+#undef PEER
+	CHECK(!write_file("byfile.json5", json, 0644, path, sizeof(path)));
+	CHECK(!load_server(path, &c), "%s", errs);
+	config_free_server(&c);
+	tmpdir_remove();
+	CHECK(!*errs, "privkey_file only: %s", errs);
+}
+
+/*
+ * The private keys live in memory from sodium_allocarray(): locked (the
+ * mapping's VmFlags say "lo": never swapped out) with an inaccessible guard
+ * page right after the array (sodium_malloc puts the data at a page's end).
+ */
+static bool vma_of(uintptr_t addr, char *flags, size_t len, uintptr_t *end)
+{
+	FILE *f = fopen("/proc/self/smaps", "r");
+	char line[256];
+	bool in = false, found = false;
+	unsigned long lo, hi;
+
+	if (!f)
+		return false;
+	*flags = '\0';
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2) {
+			in = addr >= lo && addr < hi;
+			if (in)
+				*end = hi;
+		} else if (in && !strncmp(line, "VmFlags:", 8)) {
+			snprintf(flags, len, "%s", line + 8);
+			found = true;
+			break;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+static bool vma_prot_none(uintptr_t addr)
+{
+	FILE *f = fopen("/proc/self/maps", "r");
+	char line[512], perms[8];
+	unsigned long lo, hi;
+	bool none = false;
+
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%lx-%lx %4s", &lo, &hi, perms) == 3 && addr >= lo && addr < hi)
+			none = !strcmp(perms, "---p");
+	fclose(f);
+	return none;
+}
+
+TEST(private_keys_in_locked_memory)
+{
+	struct xwgp_server_config c;
+	char flags[256];
+	uintptr_t key, end, past;
+
+	CHECK(!parse_server(ONE("'peers': [" P0 "]", ""), &c), "%s", errs);
+	key = (uintptr_t)c.servers[0].privkey;
+	past = (uintptr_t)(c.servers + c.n_servers);
+	CHECK(vma_of(key, flags, sizeof(flags), &end), "no mapping holds the key");
+	CHECK(strstr(flags, " lo"), "key's mapping not locked: VmFlags:%s", flags);
+	/* The guard page: the first byte after the array cannot be read. */
+	CHECK(vma_prot_none((past + 4095) & ~(uintptr_t)4095), "no guard page after the servers");
+	config_free_server(&c);
+}
+
+/* What `xwgp server', `client' and `check-config' do first (agent/main.c). */
+TEST(protect_process_not_dumpable)
+{
+	pid_t pid = fork();
+	int status = -1;
+
+	CHECK(pid >= 0);
+	if (!pid) /* in a child: the test process itself stays debuggable */
+		_exit(config_protect_process() || prctl(PR_GET_DUMPABLE) != 0);
+	waitpid(pid, &status, 0);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %d", status);
+	CHECK(prctl(PR_GET_DUMPABLE) == 1);
+}
+
 /* ---- names, scale ------------------------------------------------------------ */
 
 TEST(host_names_resolved_at_load)
@@ -940,12 +1072,20 @@ TEST(examples_are_valid)
 	char *out;
 	int r1, r2;
 
+	char *text, path[256];
+
 	if (access("examples/server.json", R_OK) || access("examples/client.json", R_OK))
 		SKIP("not run from the repository root");
+	/* Its inline key would be warned about in a file others can read (as checked out). */
+	CHECK(!config_read_file("examples/server.json", &text));
+	CHECK(!tmpdir_make());
+	CHECK(!write_file("server.json", text, 0600, path, sizeof(path)));
+	free(text);
 	capture_start(&cap, 2);
-	r1 = config_load_server("examples/server.json", &c);
+	r1 = config_load_server(path, &c);
 	r2 = config_load_client("examples/client.json", &cc);
 	out = capture_end(&cap);
+	tmpdir_remove();
 	CHECK(!r1 && !r2, "%d %d: %s", r1, r2, out);
 	CHECK(!*out, "%s", out);
 	free(out);
