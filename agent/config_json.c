@@ -308,32 +308,31 @@ int cfg_get_bool(struct cfg_ctx *ctx, const cJSON *obj, const char *prefix, cons
 	return 0;
 }
 
-int cfg_get_object(struct cfg_ctx *ctx, const cJSON *obj, const char *prefix, const char *key,
-		   const cJSON **out)
+/* A present value of one type, or NULL when absent. */
+static int get_typed(struct cfg_ctx *ctx, const cJSON *obj, const char *prefix, const char *key,
+		     cJSON_bool (*is)(const cJSON *), const char *what, const cJSON **out)
 {
 	const cJSON *v = cfg_get(obj, key);
 
 	*out = NULL;
 	if (!v)
 		return 0;
-	if (want_type(ctx, v, prefix, key, cJSON_IsObject, "an object"))
+	if (want_type(ctx, v, prefix, key, is, what))
 		return -EINVAL;
 	*out = v;
 	return 0;
 }
 
+int cfg_get_object(struct cfg_ctx *ctx, const cJSON *obj, const char *prefix, const char *key,
+		   const cJSON **out)
+{
+	return get_typed(ctx, obj, prefix, key, cJSON_IsObject, "an object", out);
+}
+
 int cfg_get_array(struct cfg_ctx *ctx, const cJSON *obj, const char *prefix, const char *key,
 		  const cJSON **out)
 {
-	const cJSON *v = cfg_get(obj, key);
-
-	*out = NULL;
-	if (!v)
-		return 0;
-	if (want_type(ctx, v, prefix, key, cJSON_IsArray, "an array"))
-		return -EINVAL;
-	*out = v;
-	return 0;
+	return get_typed(ctx, obj, prefix, key, cJSON_IsArray, "an array", out);
 }
 
 int cfg_require(struct cfg_ctx *ctx, const cJSON *obj, const char *prefix, const char *key)

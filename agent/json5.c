@@ -20,7 +20,7 @@
 #include <sodium.h>
 
 #include "json5.h"
-#include "json5_unicode.h"
+#include "json5_chars.h"
 
 struct rd {
 	const unsigned char *s;
@@ -60,127 +60,18 @@ static void fail_nomem(struct rd *r)
 
 /* ---- characters ---------------------------------------------------------- */
 
-static bool in_ranges(const struct json5_range *t, size_t n, uint32_t cp)
-{
-	size_t lo = 0, hi = n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (cp < t[mid].lo)
-			hi = mid;
-		else if (cp > t[mid].hi)
-			lo = mid + 1;
-		else
-			return true;
-	}
-	return false;
-}
-
-#define IN(table, cp) in_ranges(table, sizeof(table) / sizeof(table[0]), cp)
-
-/* IdentifierStart without the \u escape: UnicodeLetter, $, _ */
-static bool id_start(uint32_t cp)
-{
-	if (cp < 0x80)
-		return (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z') || cp == '$' || cp == '_';
-	return IN(json5_id_start, cp);
-}
-
-/* IdentifierPart: also digits, combining marks, connectors, ZWNJ, ZWJ. */
-static bool id_part(uint32_t cp)
-{
-	if (cp < 0x80)
-		return id_start(cp) || (cp >= '0' && cp <= '9');
-	return id_start(cp) || cp == 0x200C || cp == 0x200D || IN(json5_id_part, cp);
-}
-
-static bool is_digit(int c)
-{
-	return c >= '0' && c <= '9';
-}
-
-static int hex_val(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/*
- * The UTF-8 character at s[i]: its length (1-4), or 0 for a byte that does
- * not start a well-formed character (overlong, surrogate, beyond U+10FFFF,
- * truncated).
- */
-static size_t utf8_at(const unsigned char *s, size_t len, size_t i, uint32_t *cp)
-{
-	static const uint32_t min[5] = { 0, 0, 0x80, 0x800, 0x10000 };
-	unsigned char c = s[i];
-	size_t n, k;
-	uint32_t v;
-
-	if (c < 0x80) {
-		*cp = c;
-		return 1;
-	}
-	if (c >= 0xC2 && c <= 0xDF)
-		n = 2, v = c & 0x1F;
-	else if (c >= 0xE0 && c <= 0xEF)
-		n = 3, v = c & 0x0F;
-	else if (c >= 0xF0 && c <= 0xF4)
-		n = 4, v = c & 0x07;
-	else
-		return 0;
-	if (len - i < n)
-		return 0;
-	for (k = 1; k < n; k++) {
-		if ((s[i + k] & 0xC0) != 0x80)
-			return 0;
-		v = v << 6 | (s[i + k] & 0x3F);
-	}
-	if (v < min[n] || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
-		return 0;
-	*cp = v;
-	return n;
-}
-
 /* The character at r->i (0 past the end); *n its length (0: invalid UTF-8). */
 static uint32_t peek_cp(const struct rd *r, size_t *n)
 {
 	uint32_t cp = 0;
 
-	*n = r->i < r->len ? utf8_at(r->s, r->len, r->i, &cp) : 0;
+	*n = r->i < r->len ? json5_utf8_at(r->s, r->len, r->i, &cp) : 0;
 	return cp;
 }
 
 static int peek(const struct rd *r, size_t ahead)
 {
 	return r->i + ahead < r->len ? r->s[r->i + ahead] : -1;
-}
-
-/* LineTerminator: LF, CR, LS, PS. Returns its length at s[i], or 0. */
-static size_t line_term_at(const unsigned char *s, size_t len, size_t i)
-{
-	if (s[i] == '\n' || s[i] == '\r')
-		return 1;
-	if (len - i >= 3 && s[i] == 0xE2 && s[i + 1] == 0x80 && (s[i + 2] == 0xA8 || s[i + 2] == 0xA9))
-		return 3;
-	return 0;
-}
-
-/* JSON5WhiteSpace (TAB VT FF SP NBSP BOM, other Zs) and LineTerminator. */
-static bool is_space_cp(uint32_t cp)
-{
-	switch (cp) {
-	case '\t': case '\v': case '\f': case ' ': case '\n': case '\r':
-	case 0xA0: case 0xFEFF: case 0x2028: case 0x2029:
-		return true;
-	}
-	return cp >= 0x80 && IN(json5_space, cp);
 }
 
 /* White space and comments; false after an unterminated comment. */
@@ -190,10 +81,10 @@ static bool skip_space(struct rd *r)
 		size_t n, start = r->i;
 		uint32_t cp = peek_cp(r, &n);
 
-		if (n && is_space_cp(cp)) {
+		if (n && json5_is_space_cp(cp)) {
 			r->i += n;
 		} else if (cp == '/' && peek(r, 1) == '/') {
-			while (r->i < r->len && !line_term_at(r->s, r->len, r->i))
+			while (r->i < r->len && !json5_line_term_at(r->s, r->len, r->i))
 				r->i++;
 		} else if (cp == '/' && peek(r, 1) == '*') {
 			for (r->i += 2; !(peek(r, 0) == '*' && peek(r, 1) == '/'); r->i++) {
@@ -250,39 +141,20 @@ static bool sbuf_put(struct rd *r, struct sbuf *b, const void *p, size_t n)
 /* A code point as UTF-8; U+0000 as C0 80, surrogates as their WTF-8 bytes. */
 static bool sbuf_put_cp(struct rd *r, struct sbuf *b, uint32_t cp)
 {
-	unsigned char u[4], *end = (unsigned char *)b->p + b->n;
-	size_t n;
+	const unsigned char *end = b->n >= 3 ? (const unsigned char *)b->p + b->n : NULL;
+	unsigned char u[4];
 
 	/*
 	 * A low surrogate right after a lone high one (as in "\uD83D\<LF>\uDE00")
 	 * joins it, as the two UTF-16 units would in JavaScript (WTF-8's rule).
 	 */
-	if (cp >= 0xDC00 && cp <= 0xDFFF && b->n >= 3 && end[-3] == 0xED && (end[-2] & 0xF0) == 0xA0) {
+	if (cp >= 0xDC00 && cp <= 0xDFFF && end && end[-3] == 0xED && (end[-2] & 0xF0) == 0xA0) {
 		uint32_t hi = 0xD000 | (uint32_t)(end[-2] & 0x3F) << 6 | (end[-1] & 0x3F);
 
 		cp = 0x10000 + ((hi - 0xD800) << 10) + (cp - 0xDC00);
 		b->n -= 3;
 	}
-	if (cp == 0) {
-		u[0] = 0xC0, u[1] = 0x80, n = 2;
-	} else if (cp < 0x80) {
-		u[0] = (unsigned char)cp, n = 1;
-	} else if (cp < 0x800) {
-		u[0] = (unsigned char)(0xC0 | cp >> 6), u[1] = (unsigned char)(0x80 | (cp & 0x3F));
-		n = 2;
-	} else if (cp < 0x10000) {
-		u[0] = (unsigned char)(0xE0 | cp >> 12);
-		u[1] = (unsigned char)(0x80 | (cp >> 6 & 0x3F));
-		u[2] = (unsigned char)(0x80 | (cp & 0x3F));
-		n = 3;
-	} else {
-		u[0] = (unsigned char)(0xF0 | cp >> 18);
-		u[1] = (unsigned char)(0x80 | (cp >> 12 & 0x3F));
-		u[2] = (unsigned char)(0x80 | (cp >> 6 & 0x3F));
-		u[3] = (unsigned char)(0x80 | (cp & 0x3F));
-		n = 4;
-	}
-	return sbuf_put(r, b, u, n);
+	return sbuf_put(r, b, u, json5_utf8_put(u, cp));
 }
 
 /* ---- strings ------------------------------------------------------------- */
@@ -295,11 +167,11 @@ static bool hex_digits(struct rd *r, size_t esc, int n, const char *what, uint32
 	*v = 0;
 	for (k = 0; k < n; k++) {
 		h = peek(r, (size_t)k);
-		if (h < 0 || hex_val(h) < 0) {
+		if (h < 0 || json5_hex_val(h) < 0) {
 			fail(r, esc, "%s needs %d hexadecimal digits", what, n);
 			return false;
 		}
-		*v = *v << 4 | (uint32_t)hex_val(h);
+		*v = *v << 4 | (uint32_t)json5_hex_val(h);
 	}
 	r->i += (size_t)n;
 	return true;
@@ -344,14 +216,14 @@ static bool string_escape(struct rd *r, struct sbuf *b, size_t esc)
 		return sbuf_put(r, b, &value[p - single], 1);
 	}
 	if (c == '0') {
-		if (is_digit(peek(r, 1))) {
+		if (json5_is_digit(peek(r, 1))) {
 			fail(r, esc, "invalid escape `\\0%c' (JSON5 has no octal escapes)", peek(r, 1));
 			return false;
 		}
 		r->i++;
 		return sbuf_put_cp(r, b, 0);
 	}
-	if (is_digit(c)) {
+	if (json5_is_digit(c)) {
 		fail(r, esc, "invalid escape `\\%c' (JSON5 has no octal escapes)", c);
 		return false;
 	}
@@ -361,7 +233,7 @@ static bool string_escape(struct rd *r, struct sbuf *b, size_t esc)
 			return false;
 		return sbuf_put_cp(r, b, cp);
 	}
-	n = line_term_at(r->s, r->len, r->i);
+	n = json5_line_term_at(r->s, r->len, r->i);
 	if (n) { /* LineContinuation: nothing goes into the string */
 		r->i += c == '\r' && peek(r, 1) == '\n' ? 2 : n;
 		return true;
@@ -435,12 +307,12 @@ static bool parse_identifier(struct rd *r, struct sbuf *b, const char *what)
 			r->i += 2;
 			if (!unicode_escape(r, at, &cp))
 				return false;
-			if (at == start ? !id_start(cp) : !id_part(cp)) {
+			if (at == start ? !json5_id_start_cp(cp) : !json5_id_part_cp(cp)) {
 				fail(r, at, "\\u%04X cannot %s an identifier", (unsigned int)cp,
 				     at == start ? "start" : "be part of");
 				return false;
 			}
-		} else if (n && (at == start ? id_start(cp) : id_part(cp))) {
+		} else if (n && (at == start ? json5_id_start_cp(cp) : json5_id_part_cp(cp))) {
 			r->i += n;
 		} else {
 			break;
@@ -463,7 +335,7 @@ static bool number_end_ok(struct rd *r)
 	size_t n;
 	uint32_t cp = peek_cp(r, &n);
 
-	if (r->i < r->len && (is_digit((int)cp) || cp == '\\' || (n && id_start(cp)))) {
+	if (r->i < r->len && (json5_is_digit((int)cp) || cp == '\\' || (n && json5_id_start_cp(cp)))) {
 		fail(r, r->i, "unexpected character after a number");
 		return false;
 	}
@@ -516,7 +388,7 @@ static cJSON *hex_number(struct rd *r, size_t start, bool neg)
 	size_t digits = r->i;
 	double d;
 
-	while (hex_val(peek(r, 0)) >= 0)
+	while (json5_hex_val(peek(r, 0)) >= 0)
 		r->i++;
 	if (r->i == digits) {
 		fail(r, start, "hexadecimal number without digits");
@@ -548,16 +420,16 @@ static cJSON *parse_number(struct rd *r)
 		return hex_number(r, start, neg);
 	}
 	digits = r->i;
-	if (peek(r, 0) == '0' && is_digit(peek(r, 1))) {
+	if (peek(r, 0) == '0' && json5_is_digit(peek(r, 1))) {
 		fail(r, start, "leading zero in a number (JSON5 has no octal numbers)");
 		return NULL;
 	}
-	while (is_digit(peek(r, 0)))
+	while (json5_is_digit(peek(r, 0)))
 		r->i++;
 	has_int = r->i > digits;
 	if (peek(r, 0) == '.') {
 		r->i++;
-		while (is_digit(peek(r, 0))) {
+		while (json5_is_digit(peek(r, 0))) {
 			r->i++;
 			has_frac = true;
 		}
@@ -570,11 +442,11 @@ static cJSON *parse_number(struct rd *r)
 		r->i++;
 		if (peek(r, 0) == '+' || peek(r, 0) == '-')
 			r->i++;
-		if (!is_digit(peek(r, 0))) {
+		if (!json5_is_digit(peek(r, 0))) {
 			fail(r, start, "exponent without digits");
 			return NULL;
 		}
-		while (is_digit(peek(r, 0)))
+		while (json5_is_digit(peek(r, 0)))
 			r->i++;
 	}
 	if (!number_end_ok(r))
@@ -763,39 +635,15 @@ static cJSON *parse_value(struct rd *r)
 		}
 		return string_node(r, &b);
 	}
-	if (is_digit(c) || c == '-' || c == '+' || c == '.')
+	if (json5_is_digit(c) || c == '-' || c == '+' || c == '.')
 		return parse_number(r);
-	if (c == '\\' || c >= 0x80 || id_start((uint32_t)c))
+	if (c == '\\' || c >= 0x80 || json5_id_start_cp((uint32_t)c))
 		return literal(r);
 	fail(r, r->i, "expected a value");
 	return NULL;
 }
 
 /* ---- the document ---------------------------------------------------------- */
-
-/* Line and column of off (from 1; CRLF is one line break, columns count characters). */
-static void position(const unsigned char *s, size_t len, size_t off, struct json5_error *e)
-{
-	uint32_t cp;
-	size_t i = 0, n;
-
-	e->line = 1;
-	e->column = 1;
-	while (i < off && i < len) {
-		n = line_term_at(s, len, i);
-		if (n) {
-			if (s[i] == '\r' && i + 1 < len && s[i + 1] == '\n')
-				n = 2;
-			e->line++;
-			e->column = 1;
-		} else {
-			n = utf8_at(s, len, i, &cp);
-			n = n ? n : 1;
-			e->column++;
-		}
-		i += n;
-	}
-}
 
 cJSON *json5_parse(const char *text, size_t len, struct json5_error *err)
 {
@@ -820,7 +668,7 @@ out:
 		}
 		root = NULL;
 		if (err->code != -ENOMEM)
-			position(r.s, r.len, err->offset, err);
+			json5_position(r.s, r.len, err->offset, err);
 	}
 	return root;
 }
