@@ -128,11 +128,9 @@ static void report_syntax_error(struct cfg_ctx *ctx, const char *text,
 	     n++)
 		near[n] = text[e->offset + n];
 	near[n] = '\0';
-	if (n)
-		cfg_err(ctx, e->code, "line %u, column %u: %s near `%s'", e->line, e->column,
-			e->msg, near);
-	else
-		cfg_err(ctx, e->code, "line %u, column %u: %s", e->line, e->column, e->msg);
+	cfg_err(ctx, e->code, "line %u, column %u%s%s%s: %s%s%s%s", e->line, e->column,
+		*e->path ? " (in " : "", e->path, *e->path ? ")" : "", e->msg, n ? " near `" : "",
+		near, n ? "'" : "");
 }
 
 int cfg_parse_root(struct cfg_ctx *ctx, const char *text, cJSON **root)

@@ -22,13 +22,39 @@
 #include "json5.h"
 #include "json5_chars.h"
 
+/* Where the reader is: a member's key or an element's index per level. */
+struct frame {
+	const char *key; /* NULL: an array element (idx), or between members */
+	size_t idx;
+};
+
 struct rd {
 	const unsigned char *s;
 	size_t len, i;
-	unsigned int depth;
+	unsigned int depth; /* frames in use */
+	struct frame path[JSON5_MAX_DEPTH];
 	struct json5_error *err;
 	bool failed;
 };
+
+/* The path of the value being read, as the config layer names keys: a.b[2].c */
+static void path_text(const struct rd *r, char *out, size_t size)
+{
+	size_t n = 0;
+	unsigned int i;
+
+	out[0] = '\0';
+	for (i = 0; i < r->depth && n < size; i++) {
+		const struct frame *f = &r->path[i];
+
+		if (f->key)
+			n += (size_t)snprintf(out + n, size - n, "%s%s", n ? "." : "", f->key);
+		else if (f->idx != SIZE_MAX)
+			n += (size_t)snprintf(out + n, size - n, "[%zu]", f->idx);
+		else
+			break; /* between members: the path so far */
+	}
+}
 
 struct sbuf {
 	char *p;
@@ -45,6 +71,7 @@ __attribute__((format(printf, 3, 4))) static void fail(struct rd *r, size_t off,
 	r->failed = true;
 	r->err->code = -EINVAL;
 	r->err->offset = off;
+	path_text(r, r->err->path, sizeof(r->err->path));
 	va_start(ap, fmt);
 	vsnprintf(r->err->msg, sizeof(r->err->msg), fmt, ap);
 	va_end(ap);
@@ -488,10 +515,11 @@ static cJSON *string_node(struct rd *r, struct sbuf *b)
 
 static bool enter(struct rd *r)
 {
-	if (++r->depth > JSON5_MAX_DEPTH) {
+	if (r->depth >= JSON5_MAX_DEPTH) {
 		fail(r, r->i, "nested deeper than %d levels", JSON5_MAX_DEPTH);
 		return false;
 	}
+	r->path[r->depth++] = (struct frame){ NULL, SIZE_MAX };
 	return true;
 }
 
@@ -537,13 +565,16 @@ static bool parse_member(struct rd *r, cJSON *obj)
 	r->i++;
 	if (!skip_space(r))
 		goto err;
+	r->path[r->depth - 1].key = key.p;
 	v = parse_value(r);
 	if (!v)
 		goto err;
+	r->path[r->depth - 1].key = NULL;
 	v->string = key.p; /* the node owns the key now: no copy of it */
 	cJSON_AddItemToArray(obj, v); /* appends to any parent, objects too */
 	return true;
 err:
+	r->path[r->depth - 1].key = NULL; /* it points into key */
 	sbuf_drop(&key);
 	return false;
 }
@@ -552,6 +583,7 @@ static cJSON *parse_container(struct rd *r, bool object)
 {
 	char close = object ? '}' : ']';
 	cJSON *c = object ? cJSON_CreateObject() : cJSON_CreateArray(), *v;
+	size_t idx = 0;
 	int more;
 
 	if (!c) {
@@ -573,9 +605,11 @@ static cJSON *parse_container(struct rd *r, bool object)
 			if (!parse_member(r, c))
 				goto err;
 		} else {
+			r->path[r->depth - 1].idx = idx++;
 			v = parse_value(r);
 			if (!v)
 				goto err;
+			r->path[r->depth - 1].idx = SIZE_MAX;
 			cJSON_AddItemToArray(c, v);
 		}
 		more = after_item(r, close);

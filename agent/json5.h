@@ -42,6 +42,11 @@ struct json5_error {
 	 */
 	unsigned int line, column;
 	char msg[128]; /* what was wrong, e.g. "leading zero in a number" */
+	/*
+	 * The JSON path of the value being read ("servers[0].peers[1].pubkey"),
+	 * or of the object or array the error is in; "" at the top level.
+	 */
+	char path[160];
 };
 
 /*

@@ -40,7 +40,7 @@ printf "{\n  listen: ':1000',\n  timeout: 010,\n}\n" >"$E2E_TMP/bad.json5"
 out=$("$XWGP" check-config --server "$E2E_TMP/bad.json5" 2>&1)
 status=$?
 if [ "$status" -eq 1 ] &&
-	grep -qF "$E2E_TMP/bad.json5: line 3, column 12: leading zero in a number" <<<"$out"; then
+	grep -qF "$E2E_TMP/bad.json5: line 3, column 12 (in timeout): leading zero in a number" <<<"$out"; then
 	pass syntax-error-line-column
 else
 	fail syntax-error-line-column "status $status: $out"

@@ -402,7 +402,7 @@ TEST(trailing_commas_and_bom)
 	config_free_server(&c);
 	/* Only a comma after an element is dropped, never a lone one. */
 	CHECK(parse_server("{'listen': ':1', 'interface': [,], 'servers': []}", &c) == -EINVAL);
-	CHECK(strstr(errs, "line 1, column 32: expected a value near `,]"), "%s", errs);
+	CHECK(strstr(errs, "line 1, column 32 (in interface[0]): expected a value near `,]"), "%s", errs);
 	CHECK(parse_server("{, 'listen': ':1'}", &c) == -EINVAL);
 	CHECK(strstr(errs, "line 1, column 2: expected a key"), "%s", errs);
 }
@@ -517,7 +517,7 @@ static const struct error_case {
 	  "error: test.json: line 3, column 3: expected `,' or `}' near `\"timeout\": 5'" },
 	{ "{ 'listen': ':1' } /* never closed\n\n", "line 1, column 20: unterminated /* comment" },
 	{ "{ 'listen': ':1' } trailing", "line 1, column 20: unexpected text after the value near `trailing'" },
-	{ "{ 'listen': 'unterminated }", "line 1, column 13: unterminated string" },
+	{ "{ 'listen': 'unterminated }", "line 1, column 13 (in listen): unterminated string" },
 };
 
 TEST(errors_name_path_and_value)
@@ -1160,8 +1160,8 @@ static const struct error_case json5_value_cases[] = {
 	{ J5("fib_cache_ms: 1e3, punt_burst: 1.000001,"), "punt_burst: 1 is not an integer" },
 	{ J5("obfs: 'pass\\0word',"), "obfs: holds a NUL character" },
 	{ J5("pin_path: '/sys/fs/bpf/x\\u0000y',"), "pin_path: holds a NUL character" },
-	{ J5("timeout: 010,"), "test.json: line 1, column 28: leading zero in a number" },
-	{ J5("xdp_mode: 'native\n',"), "test.json: line 1, column 36: line break in a string" },
+	{ J5("timeout: 010,"), "test.json: line 1, column 28 (in timeout): leading zero in a number" },
+	{ J5("xdp_mode: 'native\n',"), "test.json: line 1, column 36 (in xdp_mode): line break in a string" },
 	{ J5("\\u0031st: 1,"), "line 1, column 19: \\u0031 cannot start an identifier" },
 };
 

@@ -108,7 +108,7 @@ TEST(keys_and_syntax_errors)
 	CHECK(cfg_parse_root(&ctx, "[1]", &root) == -EINVAL && !root);
 	CHECK(strstr(l.text, "E top level: expected an object, got array\n"), "%s", l.text);
 	CHECK(cfg_parse_root(&ctx, "{\n a: 08 }", &root) == -EINVAL && !root);
-	CHECK(strstr(l.text, "E line 2, column 5: leading zero in a number (JSON5 has no octal numbers) near `08 }'\n"),
+	CHECK(strstr(l.text, "E line 2, column 5 (in a): leading zero in a number (JSON5 has no octal numbers) near `08 }'\n"),
 	      "%s", l.text);
 }
 

@@ -293,6 +293,30 @@ TEST(invalid_refused_with_line_and_column)
 	}
 }
 
+/* A refusal also names the JSON path of the value being read. */
+TEST(error_paths)
+{
+	static const struct {
+		const char *doc, *path;
+	} cases[] = {
+		{ "{servers: [{peers: [{}, {pubkey: 010}]}]}", "servers[0].peers[1].pubkey" },
+		{ "{a: [1, 2, 0x]}", "a[2]" },
+		{ "{a: {b: 1 c: 2}}", "a" }, /* between members: the object */
+		{ "[{}, {'x y': 'ok', z: '\\1'}]", "[1].z" },
+		{ "{a: 1, 1: 2}", "" },
+		{ "{a: [[[{b: 'line\nbreak'}]]]}", "a[0][0][0].b" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct json5_error e;
+		cJSON *t = json5_parse(cases[i].doc, strlen(cases[i].doc), &e);
+
+		cJSON_Delete(t);
+		CHECK(!t && !strcmp(e.path, cases[i].path), "case %zu: path `%s', want `%s' (%s)", i,
+		      e.path, cases[i].path, e.msg);
+	}
+}
+
 /* Nesting is bounded: deep input is refused by name, never a stack overflow. */
 TEST(depth_limit)
 {
