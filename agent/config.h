@@ -39,13 +39,9 @@ struct xwgp_peer_cfg {
 	uint8_t csvl, ssvl; /* effective levels (1-3): peer, else server, else default */
 };
 
-/*
- * servers[]. The array (config->servers) is from sodium_allocarray: the
- * private keys live only in locked memory between guard pages, and are
- * wiped when the config is freed.
- */
+/* servers[] */
 struct xwgp_server_cfg {
-	uint8_t privkey[WG_KEY_LEN];
+	uint8_t *privkey; /* WG_KEY_LEN bytes in the config's key_store */
 	uint8_t pubkey[WG_KEY_LEN]; /* derived from privkey */
 	char *privkey_file; /* NULL: the key was inline */
 	struct xwgp_ep address; /* port 0; family NONE if absent */
@@ -65,6 +61,13 @@ struct xwgp_server_config {
 	uint32_t max_packet_size;
 	struct xwgp_server_cfg *servers;
 	size_t n_servers; /* >= 1 */
+	/*
+	 * The private keys, n_servers * WG_KEY_LEN bytes, and nothing else:
+	 * from sodium_allocarray, so locked in memory (never swapped) between
+	 * guard pages, and wiped by sodium_free when the config is freed.
+	 * (No pointers in it: leak checkers do not scan such memory.)
+	 */
+	uint8_t *key_store;
 	char *obfs; /* obfuscation password; NULL: off */
 	char *cache_file_path; /* NULL: the default */
 	/* xwgp's own keys */

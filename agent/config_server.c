@@ -324,19 +324,17 @@ static void parse_servers(struct cfg_ctx *ctx, const cJSON *root, struct xwgp_se
 		cfg_err(ctx, -EINVAL, "servers: empty (at least one server is required)");
 		return;
 	}
-	/*
-	 * The servers hold the private keys: in locked memory (never swapped),
-	 * between guard pages, wiped by sodium_free (config_free_server).
-	 */
-	c->servers = sodium_allocarray(n, sizeof(*c->servers));
-	if (c->servers)
-		memset(c->servers, 0, n * sizeof(*c->servers));
-	if (!c->servers) {
+	c->servers = calloc(n, sizeof(*c->servers));
+	c->key_store = sodium_allocarray(n, WG_KEY_LEN);
+	if (c->key_store)
+		sodium_memzero(c->key_store, n * WG_KEY_LEN);
+	if (!c->servers || !c->key_store) {
 		cfg_err(ctx, -ENOMEM, "out of memory");
 		return;
 	}
 	c->n_servers = n;
 	cJSON_ArrayForEach(js, jservers) {
+		c->servers[i].privkey = c->key_store + i * WG_KEY_LEN;
 		parse_server(ctx, js, i, &c->servers[i]);
 		i++;
 	}
@@ -558,7 +556,6 @@ void config_free_server(struct xwgp_server_config *c)
 	for (i = 0; c->servers && i < c->n_servers; i++) {
 		struct xwgp_server_cfg *s = &c->servers[i];
 
-		sodium_memzero(s->privkey, sizeof(s->privkey));
 		free(s->privkey_file);
 		free(s->address_name);
 		for (j = 0; s->peers && j < s->n_peers; j++)
@@ -566,8 +563,9 @@ void config_free_server(struct xwgp_server_config *c)
 		free(s->peers);
 		free(s->peer_order);
 	}
-	if (c->servers)
-		sodium_free(c->servers); /* wipes the keys */
+	free(c->servers);
+	if (c->key_store)
+		sodium_free(c->key_store); /* wipes the keys */
 	for (i = 0; c->interfaces && i < c->n_interfaces; i++)
 		free(c->interfaces[i]);
 	free(c->interfaces);
