@@ -14,6 +14,12 @@
  * one invalid construct spliced in (both must refuse), and with random
  * ASCII edits (both must agree: same tree, or both refuse).
  *
+ * Why node-json5 and not Debian's python3-json5 (0.9.10): the Python one
+ * refuses two constructs the spec allows (a raw U+2028 or U+2029 inside a
+ * string: JSON5SingleStringCharacter; and +Infinity: JSON5Number), which
+ * would need excluding here; node-json5 (2.2.3, the JSON5 project's own)
+ * follows the spec in everything generated below.
+ *
  * Left out of the generator, on purpose:
  *  - Letters added to Unicode after version 10 (the reference's tables are
  *    Unicode 10, xwgp's are newer): identifiers use older letters only.
