@@ -332,7 +332,11 @@ static bool parse_identifier(struct rd *r, struct sbuf *b, const char *what)
 				return false;
 			}
 			r->i += 2;
-			if (!unicode_escape(r, at, &cp))
+			/*
+			 * One UTF-16 unit, never a pair (ES5.1 7.6): a surrogate
+			 * is no letter, so an escaped astral letter is refused.
+			 */
+			if (!hex_digits(r, at, 4, "\\u", &cp))
 				return false;
 			if (at == start ? !json5_id_start_cp(cp) : !json5_id_part_cp(cp)) {
 				fail(r, at, "\\u%04X cannot %s an identifier", (unsigned int)cp,

@@ -51,7 +51,7 @@ const chance = (p) => rnd() < p;
 
 /* ---- values ---------------------------------------------------------- */
 
-const ID_START = ['a', 'Z', '$', '_', 'é', 'ĉ', 'Ω', 'ж', '日', 'Ⅻ', 'ª'];
+const ID_START = ['a', 'Z', '$', '_', 'é', 'ĉ', 'Ω', 'ж', '日', 'Ⅻ', 'ª', '𝐀'];
 const ID_PART = ID_START.concat(['0', '9', '\u0301', '\u0661', '\u203f', '\u200c', '\u200d']);
 const WORDS = ['if', 'null', 'true', 'false', 'class', 'NaN', 'Infinity', 'var', 'listen',
 	'servers', 'peers', 'forward_to'];
@@ -182,7 +182,7 @@ function renderKey(k) {
 		return renderString(k);
 	let out = '';
 	for (const ch of k) /* \u escapes are allowed in identifiers */
-		out += chance(0.15) ? caseFlip('\\u' + hex4(ch.codePointAt(0))) : ch;
+		out += ch.length === 1 && chance(0.15) ? caseFlip('\\u' + hex4(ch.codePointAt(0))) : ch;
 	return out;
 }
 

@@ -120,6 +120,7 @@ static const struct valid_case valid[] = {
 	{ "{a\xe2\x80\x8c" "b: 1}", "{\"a\\xE2\\x80\\x8Cb\":1}" }, /* ZWNJ */
 	{ "{a\\u200Db: 1}", "{\"a\\xE2\\x80\\x8Db\":1}" }, /* ZWJ, escaped */
 	{ "{\\u00e9: 1}", "{\"\\xC3\\xA9\":1}" },
+	{ "{\xf0\x9d\x90\x80: 1}", "{\"\\xF0\\x9D\\x90\\x80\":1}" }, /* raw astral letter (Lu) */
 	/* single quotes */
 	{ "'a\"b'", "\"a\\x22b\"" },
 	{ "{'a b': 'c', \"d'\": 1}", "{\"a b\":\"c\",\"d'\":1}" },
@@ -238,6 +239,9 @@ static const struct invalid_case invalid[] = {
 	{ "{\\u0031a: 1}", 1, 2, "\\u0031 cannot start an identifier" },
 	{ "{a\\u002D: 1}", 1, 3, "\\u002D cannot be part of an identifier" },
 	{ "{a\\x41: 1}", 1, 3, "invalid escape in an identifier" },
+	/* \u in an identifier is one UTF-16 unit: an escaped pair is two non-letters */
+	{ "{\\uD835\\uDC00: 1}", 1, 2, "\\uD835 cannot start an identifier" },
+	{ "{a\\uD835\\uDC00: 1}", 1, 3, "\\uD835 cannot be part of an identifier" },
 	{ "{\xcc\x81" "a: 1}", 1, 2, "expected a key" }, /* Mn cannot start one */
 	/* UTF-8 and characters that are not white space */
 	{ "'\xff'", 1, 2, "invalid UTF-8" },
