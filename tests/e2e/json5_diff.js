@@ -26,6 +26,8 @@
  *  - Lone surrogates (\uD800): JavaScript strings hold them, UTF-8 cannot;
  *    xwgp keeps them as WTF-8, which the table test checks.
  *  - Duplicate keys (JSON5 leaves them open; xwgp's config refuses them).
+ *    Random edits can still make one: json5_canon then counts the last
+ *    value, as the reference does.
  *  - __proto__ as a key (a JavaScript object quirk, not JSON5).
  * Prints PASS/FAIL lines (tests/run.sh) and exits non-zero on a failure.
  */

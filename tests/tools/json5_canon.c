@@ -11,8 +11,12 @@
  *   null n, true t, false f, NaN N, other numbers d<IEEE-754 bits, 16 hex>,
  *   strings s<UTF-8 bytes in hex>; (U+0000, held as C0 80, as 00),
  *   arrays [a,b], objects {<key hex>:v,...} sorted by key hex.
+ * A key given twice (JSON5 leaves that to the application; xwgp's tree
+ * keeps both and its config layer refuses them) counts with its last
+ * value, as in the reference.
  */
 #include <math.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,11 +48,15 @@ static char *hex_str(const char *s)
 struct member {
 	char *key;
 	const cJSON *v;
+	size_t idx;
 };
 
 static int member_cmp(const void *a, const void *b)
 {
-	return strcmp(((const struct member *)a)->key, ((const struct member *)b)->key);
+	const struct member *x = a, *y = b;
+	int c = strcmp(x->key, y->key);
+
+	return c ? c : x->idx < y->idx ? -1 : 1;
 }
 
 static void canon(FILE *f, const cJSON *v)
@@ -83,6 +91,7 @@ static void canon(FILE *f, const cJSON *v)
 		fputc(']', f);
 	} else {
 		struct member *m;
+		bool first = true;
 
 		for (c = v->child; c; c = c->next)
 			n++;
@@ -90,12 +99,17 @@ static void canon(FILE *f, const cJSON *v)
 		if (!m)
 			exit(2);
 		for (c = v->child, i = 0; c; c = c->next, i++)
-			m[i] = (struct member){ hex_str(c->string), c };
+			m[i] = (struct member){ hex_str(c->string), c, i };
 		qsort(m, n, sizeof(*m), member_cmp);
 		fputc('{', f);
 		for (i = 0; i < n; i++) {
-			fprintf(f, "%s%s:", i ? "," : "", m[i].key);
-			canon(f, m[i].v);
+			bool last = i + 1 == n || strcmp(m[i].key, m[i + 1].key);
+
+			if (last) {
+				fprintf(f, "%s%s:", first ? "" : ",", m[i].key);
+				canon(f, m[i].v);
+				first = false;
+			}
 			free(m[i].key);
 		}
 		fputc('}', f);
