@@ -293,7 +293,8 @@ function spliceBad(doc) {
 function mutate(doc) {
 	const cs = [...doc];
 	const edits = ['"', "'", ',', ':', '[', ']', '{', '}', '\\', '/', '*', '0', '.', 'x', 'e',
-		'-', '+', ' ', '\n', 'a'];
+		'-', '+', ' ', '\n', 'a', '\u00a0', '\u2028', '\ufeff', '\u200b', '\u0301', 'é', '𝐀',
+		'\u3000', '\r', '\t', '\v', "'", 'I', 'N', '$', '_'];
 	for (let n = 1 + int(2); n > 0; n--) {
 		const i = int(cs.length + 1);
 		switch (int(3)) {
