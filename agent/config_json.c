@@ -124,7 +124,9 @@ static void report_syntax_error(struct cfg_ctx *ctx, const char *text,
 		cfg_err(ctx, e->code, "%s", e->msg);
 		return;
 	}
-	for (n = 0; n < sizeof(near) - 1 && text[e->offset + n] && text[e->offset + n] != '\n';
+	/* Inside a string the text may be a private key or password: not echoed. */
+	for (n = 0; !e->in_string && n < sizeof(near) - 1 && text[e->offset + n] &&
+		    text[e->offset + n] != '\n';
 	     n++)
 		near[n] = text[e->offset + n];
 	near[n] = '\0';

@@ -35,6 +35,7 @@ struct rd {
 	struct frame path[JSON5_MAX_DEPTH];
 	struct json5_error *err;
 	bool failed;
+	bool in_string; /* reading a string's contents (it may be a secret) */
 };
 
 /* The path of the value being read, as the config layer names keys: a.b[2].c */
@@ -71,6 +72,7 @@ __attribute__((format(printf, 3, 4))) static void fail(struct rd *r, size_t off,
 	r->failed = true;
 	r->err->code = -EINVAL;
 	r->err->offset = off;
+	r->err->in_string = r->in_string;
 	path_text(r, r->err->path, sizeof(r->err->path));
 	va_start(ap, fmt);
 	vsnprintf(r->err->msg, sizeof(r->err->msg), fmt, ap);
@@ -276,7 +278,7 @@ static bool string_escape(struct rd *r, struct sbuf *b, size_t esc)
 }
 
 /* A '…' or "…" string at r->i into b (NUL-terminated). */
-static bool parse_string(struct rd *r, struct sbuf *b)
+static bool read_string(struct rd *r, struct sbuf *b)
 {
 	unsigned char q = r->s[r->i];
 	size_t start = r->i, n;
@@ -311,6 +313,16 @@ static bool parse_string(struct rd *r, struct sbuf *b)
 			return false;
 		r->i += n;
 	}
+}
+
+static bool parse_string(struct rd *r, struct sbuf *b)
+{
+	bool ok;
+
+	r->in_string = true;
+	ok = read_string(r, b);
+	r->in_string = false;
+	return ok;
 }
 
 /* ---- identifiers (unquoted keys) ----------------------------------------- */

@@ -27,6 +27,7 @@
 #ifndef XWGP_JSON5_H
 #define XWGP_JSON5_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <cjson/cJSON.h>
@@ -47,6 +48,8 @@ struct json5_error {
 	 * or of the object or array the error is in; "" at the top level.
 	 */
 	char path[160];
+	/* The error is inside a string literal: its text may be a secret. */
+	bool in_string;
 };
 
 /*

@@ -549,6 +549,14 @@ TEST(secret_values_never_echoed)
 			   "', 'peers': [" P0 "]}]}",
 			   &c) == -EINVAL);
 	CHECK(!strstr(errs, "EFt3"), "private key echoed: %s", errs);
+	/* Nor a key whose string has a syntax error: the message has no `near' text. */
+	CHECK(parse_server_raw("{listen: ':1', servers: [{privkey: 'EFt3ELmZeM\\1/M47qFkgF4RbSO"
+			       "ijtdHS43BNIxvxstREI=', peers: [" P0 "]}]}", &c) == -EINVAL);
+	CHECK(strstr(errs, "line 1, column 47 (in servers[0].privkey): invalid escape `\\1'"),
+	      "%s", errs);
+	CHECK(!strstr(errs, "M47q") && !strstr(errs, "EFt3"), "private key echoed: %s", errs);
+	CHECK(parse_server_raw("{listen: ':1', obfs: 'pass\nword'}", &c) == -EINVAL);
+	CHECK(strstr(errs, "(in obfs): line break in a string") && !strstr(errs, "word"), "%s", errs);
 }
 
 TEST(every_error_is_reported)
