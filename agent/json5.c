@@ -174,8 +174,9 @@ static bool sbuf_put_cp(struct rd *r, struct sbuf *b, uint32_t cp)
 	unsigned char u[4];
 
 	/*
-	 * A low surrogate right after a lone high one (as in "\uD83D\<LF>\uDE00")
-	 * joins it, as the two UTF-16 units would in JavaScript (WTF-8's rule).
+	 * A low surrogate right after a high one (as in "\uD83D\uDE00", or
+	 * "\uD83D\<LF>\uDE00") joins it into one character, as the two UTF-16
+	 * units would in JavaScript (WTF-8's rule).
 	 */
 	if (cp >= 0xDC00 && cp <= 0xDFFF && end && end[-3] == 0xED && (end[-2] & 0xF0) == 0xA0) {
 		uint32_t hi = 0xD000 | (uint32_t)(end[-2] & 0x3F) << 6 | (end[-1] & 0x3F);
@@ -204,25 +205,6 @@ static bool hex_digits(struct rd *r, size_t esc, int n, const char *what, uint32
 	}
 	r->i += (size_t)n;
 	return true;
-}
-
-/* \uXXXX at r->i (just past the 'u'), with a surrogate pair's second half. */
-static bool unicode_escape(struct rd *r, size_t esc, uint32_t *cp)
-{
-	uint32_t lo;
-
-	if (!hex_digits(r, esc, 4, "\\u", cp))
-		return false;
-	if (*cp >= 0xD800 && *cp <= 0xDBFF && peek(r, 0) == '\\' && peek(r, 1) == 'u') {
-		size_t save = r->i;
-
-		r->i += 2;
-		if (hex_digits(r, r->i - 2, 4, "\\u", &lo) && lo >= 0xDC00 && lo <= 0xDFFF)
-			*cp = 0x10000 + ((*cp - 0xD800) << 10) + (lo - 0xDC00);
-		else if (!r->failed)
-			r->i = save; /* a lone high surrogate, then another escape */
-	}
-	return !r->failed;
 }
 
 /* EscapeSequence or LineContinuation after the backslash at esc. */
@@ -258,7 +240,8 @@ static bool string_escape(struct rd *r, struct sbuf *b, size_t esc)
 	}
 	if (c == 'x' || c == 'u') {
 		r->i++;
-		if (c == 'x' ? !hex_digits(r, esc, 2, "\\x", &cp) : !unicode_escape(r, esc, &cp))
+		/* A surrogate pair's two halves join in sbuf_put_cp(). */
+		if (!hex_digits(r, esc, c == 'x' ? 2 : 4, c == 'x' ? "\\x" : "\\u", &cp))
 			return false;
 		return sbuf_put_cp(r, b, cp);
 	}
