@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <sodium.h>
 
@@ -19,7 +20,8 @@ static void usage(FILE *out)
 	fprintf(out,
 		"Usage: xwgp check-config [--server|--client] FILE\n"
 		"\n"
-		"Validate an xwgp (mwgp-compatible) config file and print it resolved:\n"
+		"Validate an xwgp (mwgp-compatible) config file, JSON or JSON5 (comments,\n"
+		"unquoted keys, single quotes, hex numbers...), and print it resolved:\n"
 		"defaults filled in, forward_to hosts completed with the server address,\n"
 		"host names resolved, csvl/ssvl inherited down to each peer, public keys\n"
 		"derived. Private keys and the obfs password are never printed.\n"
@@ -84,8 +86,12 @@ static int check_server(const char *text, const char *path)
 {
 	struct xwgp_server_config c;
 
+	struct stat st;
+
 	if (config_parse_server(text, path, &c))
 		return 1;
+	if (!stat(path, &st))
+		config_warn_inline_keys(path, st.st_mode, &c);
 	config_print_server(stdout, &c);
 	config_free_server(&c);
 	return 0;

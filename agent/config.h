@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * mwgp-compatible configuration: server and client JSON files, with the
- * JSON5 bits mwgp configs use (comments, trailing commas), plus xwgp's own
- * server keys. The contract is the mwgp README (github.com/haruue-net/mwgp).
+ * mwgp-compatible configuration: server and client files in JSON5 (as
+ * mwgp reads them; json5.c), plus xwgp's own server keys. The contract is
+ * mwgp's README (its examples: examples/mwgp-*.json5).
  *
  * Loading validates everything it can without touching the system (files
  * named by privkey_file are read, host names resolved; interfaces are not
@@ -19,9 +19,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "wg_proto.h"
 #include "xwgp_abi.h"
-
-#define XWGP_KEY_LEN 32
 
 /* Where the XDP program is attached. Not XDP_MODE_*: libxdp owns those names. */
 enum xwgp_xdp_mode {
@@ -34,7 +33,7 @@ enum xwgp_xdp_mode {
 /* servers[].peers[] */
 struct xwgp_peer_cfg {
 	bool has_pubkey; /* false: the fallback peer */
-	uint8_t pubkey[XWGP_KEY_LEN];
+	uint8_t pubkey[WG_KEY_LEN];
 	struct xwgp_ep forward_to; /* complete: host filled from the server address */
 	char *forward_to_name; /* host name forward_to was resolved from, or NULL */
 	uint8_t csvl, ssvl; /* effective levels (1-3): peer, else server, else default */
@@ -42,8 +41,8 @@ struct xwgp_peer_cfg {
 
 /* servers[] */
 struct xwgp_server_cfg {
-	uint8_t privkey[XWGP_KEY_LEN];
-	uint8_t pubkey[XWGP_KEY_LEN]; /* derived from privkey */
+	uint8_t *privkey; /* WG_KEY_LEN bytes in the config's key_store */
+	uint8_t pubkey[WG_KEY_LEN]; /* derived from privkey */
 	char *privkey_file; /* NULL: the key was inline */
 	struct xwgp_ep address; /* port 0; family NONE if absent */
 	char *address_name; /* host name address was resolved from, or NULL */
@@ -62,6 +61,13 @@ struct xwgp_server_config {
 	uint32_t max_packet_size;
 	struct xwgp_server_cfg *servers;
 	size_t n_servers; /* >= 1 */
+	/*
+	 * The private keys, n_servers * WG_KEY_LEN bytes, and nothing else:
+	 * from sodium_allocarray, so locked in memory (never swapped) between
+	 * guard pages, and wiped by sodium_free when the config is freed.
+	 * (No pointers in it: leak checkers do not scan such memory.)
+	 */
+	uint8_t *key_store;
 	char *obfs; /* obfuscation password; NULL: off */
 	char *cache_file_path; /* NULL: the default */
 	/* xwgp's own keys */
@@ -85,8 +91,8 @@ struct xwgp_client_config {
 	struct xwgp_ep listen;
 	uint32_t timeout_sec;
 	uint32_t max_packet_size;
-	uint8_t server_pubkey[XWGP_KEY_LEN];
-	uint8_t client_pubkey[XWGP_KEY_LEN];
+	uint8_t server_pubkey[WG_KEY_LEN];
+	uint8_t client_pubkey[WG_KEY_LEN];
 	struct xwgp_ep dns; /* `dns' or `resolver'; family NONE: system resolver */
 	char *obfs; /* NULL: off */
 	uint8_t csvl, ssvl; /* effective levels (1-3) */
@@ -110,12 +116,19 @@ int config_parse_server(const char *json_text, const char *source_name,
 void config_free_server(struct xwgp_server_config *c);
 
 /*
+ * For a process that will hold keys (server, client, check-config): no core
+ * dump, no ptrace or /proc/PID/mem by other unprivileged processes of the
+ * same user (PR_SET_DUMPABLE 0). 0 or -errno.
+ */
+int config_protect_process(void);
+
+/*
  * The peer an initiation from client_pub goes to: the one with that key,
  * else the server's fallback, else NULL. O(log n_peers): a gateway may
  * configure thousands of peers and this runs on every initiation.
  */
 const struct xwgp_peer_cfg *config_peer_for(const struct xwgp_server_cfg *s,
-					    const uint8_t client_pub[static XWGP_KEY_LEN]);
+					    const uint8_t client_pub[static WG_KEY_LEN]);
 
 int config_load_client(const char *path, struct xwgp_client_config *out);
 int config_parse_client(const char *json_text, const char *source_name,
@@ -128,6 +141,14 @@ void config_free_client(struct xwgp_client_config *c);
  */
 int config_detect_kind(const char *json_text, const char *source_name,
 		       enum xwgp_config_kind *kind);
+
+/*
+ * A private key inline in a file others can read is as exposed as a key
+ * file they can read: warn (once per file), as for privkey_file. mode is
+ * the file's st_mode. config_load_server() calls it.
+ */
+void config_warn_inline_keys(const char *path, unsigned int mode,
+			     const struct xwgp_server_config *c);
 
 /* Read a whole text file (at most 16 MiB) into a NUL-terminated heap buffer. */
 int config_read_file(const char *path, char **text);

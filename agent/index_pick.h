@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Choosing proxy indexes (DESIGN.md section 4), once for every table that
+ * Choosing proxy indexes (docs/DESIGN.md section 4), once for every table that
  * needs one: the server's WGIT session and server-index maps and the
  * client's relay tables. A proxy index equals the peer's own (origin) index
  * unless that one is taken, zero (never valid on the fast path) or

@@ -3,25 +3,29 @@
  * xwgp: WireGuard port-multiplexing proxy with an XDP data path.
  * main() only parses global options and dispatches to a subcommand.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cmds.h"
+#include "config.h"
 #include "log.h"
 
 struct command {
 	const char *name;
 	int (*fn)(int argc, char **argv);
 	const char *summary;
+	bool keys; /* holds private keys or passwords: made non-dumpable first */
 };
 
 static const struct command commands[] = {
-	{ "server", cmd_server, "run the proxy: XDP fast path + handshake agent" },
-	{ "client", cmd_client, "run the mwgp client: local WireGuard -> (obfuscated) server" },
-	{ "show", cmd_show, "print sessions and counters of a running instance" },
-	{ "stats", cmd_stats, "print the counters (optionally every N seconds)" },
-	{ "down", cmd_down, "detach XDP and remove an instance's pinned maps" },
-	{ "check-config", cmd_check_config, "validate a config file and print it resolved (keys redacted)" },
+	{ "server", cmd_server, "run the proxy: XDP fast path + handshake agent", true },
+	{ "client", cmd_client, "run the mwgp client: local WireGuard -> (obfuscated) server", true },
+	{ "show", cmd_show, "print sessions and counters of a running instance", false },
+	{ "stats", cmd_stats, "print the counters (optionally every N seconds)", false },
+	{ "down", cmd_down, "detach XDP and remove an instance's pinned maps", false },
+	{ "check-config", cmd_check_config, "validate a config file and print it resolved (keys redacted)",
+	  true },
 };
 
 static void usage(FILE *out)
@@ -66,9 +70,13 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	log_setup_libbpf();
-	for (size_t c = 0; c < sizeof(commands) / sizeof(commands[0]); c++)
-		if (!strcmp(argv[i], commands[c].name))
-			return commands[c].fn(argc - i, argv + i);
+	for (size_t c = 0; c < sizeof(commands) / sizeof(commands[0]); c++) {
+		if (strcmp(argv[i], commands[c].name))
+			continue;
+		if (commands[c].keys && config_protect_process())
+			pr_warn("cannot mark the process non-dumpable: %m");
+		return commands[c].fn(argc - i, argv + i);
+	}
 	pr_err("unknown command `%s'", argv[i]);
 	usage(stderr);
 	return 2;

@@ -2,7 +2,7 @@
 /*
  * What a pin path means for an operator: the instance name it implies, and
  * whether pins made there outlive the agent and can be seen from another
- * shell (DESIGN.md section 8: each `ip netns exec' is a fresh mount
+ * shell (docs/DESIGN.md section 8: each `ip netns exec' is a fresh mount
  * namespace, each `mount -t bpf' a new empty bpffs).
  */
 #ifndef XWGP_PIN_CHECK_H

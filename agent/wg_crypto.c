@@ -5,6 +5,7 @@
  * and the AEADs come from libsodium, BLAKE2s from blake2s.c.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -179,22 +180,42 @@ int wg_pubkey(uint8_t pub[static 32], const uint8_t priv[static 32])
 	return crypto_scalarmult_base(pub, priv) ? -EINVAL : 0;
 }
 
-int wg_key_from_base64(uint8_t key[static 32], const char *b64)
+/*
+ * The one base64 key decoder (configs, the cache file, tests). A string of
+ * another length is decoded on the heap only to say how long it is.
+ */
+int wg_key_decode(uint8_t key[static 32], const char *b64, size_t *bin_len)
 {
-	uint8_t tmp[WG_KEY_LEN];
-	size_t binlen = 0;
+	size_t len, cap, n = 0;
+	uint8_t *bin;
 	int ret = 0;
 
+	if (bin_len)
+		*bin_len = 0;
+	if (!b64)
+		return -EINVAL;
+	len = strlen(b64);
+	cap = len / 4 * 3 + 3;
+	bin = malloc(cap);
+	if (!bin)
+		return -ENOMEM;
 	/* The strict decoder also rejects non-zero trailing bits and junk. */
-	if (!b64 || strnlen(b64, WG_KEY_B64_LEN + 1) != WG_KEY_B64_LEN ||
-	    sodium_base642bin(tmp, sizeof(tmp), b64, WG_KEY_B64_LEN, NULL, &binlen, NULL,
-			      sodium_base64_VARIANT_ORIGINAL) ||
-	    binlen != WG_KEY_LEN)
+	if (sodium_base642bin(bin, cap, b64, len, NULL, &n, NULL, sodium_base64_VARIANT_ORIGINAL))
 		ret = -EINVAL;
+	else if (n != WG_KEY_LEN)
+		ret = -EMSGSIZE;
 	else
-		memcpy(key, tmp, WG_KEY_LEN);
-	sodium_memzero(tmp, sizeof(tmp));
+		memcpy(key, bin, WG_KEY_LEN);
+	if (bin_len && ret != -EINVAL)
+		*bin_len = n;
+	sodium_memzero(bin, cap);
+	free(bin);
 	return ret;
+}
+
+int wg_key_from_base64(uint8_t key[static 32], const char *b64)
+{
+	return wg_key_decode(key, b64, NULL) ? -EINVAL : 0;
 }
 
 void wg_key_to_base64(char out[static 45], const uint8_t key[static 32])

@@ -40,7 +40,14 @@ void wg_kdf(uint8_t *t1, uint8_t *t2, uint8_t *t3, const uint8_t ck[static 32], 
 
 /* X25519 public key of a private key (clamped as X25519 does). 0 or -EINVAL. */
 int wg_pubkey(uint8_t pub[static 32], const uint8_t priv[static 32]);
-/* Standard base64 (44 chars, one '='): 0, or -EINVAL on anything else. */
+/*
+ * Standard padded base64 (44 chars, one '=', as `wg genkey' prints) to a
+ * key: 0; -EINVAL if not base64; -EMSGSIZE if base64 of another length
+ * (*bin_len: how many bytes; bin_len may be NULL); -ENOMEM. key is written
+ * only on success and the decoded bytes are wiped.
+ */
+int wg_key_decode(uint8_t key[static 32], const char *b64, size_t *bin_len);
+/* wg_key_decode(): 0, or -EINVAL on anything else. */
 int wg_key_from_base64(uint8_t key[static 32], const char *b64);
 void wg_key_to_base64(char out[static 45], const uint8_t key[static 32]);
 

@@ -13,6 +13,7 @@ PACKAGES=(
 	iproute2 ethtool iputils-ping tcpdump netcat-openbsd jq curl
 	prometheus
 	procps psmisc coreutils util-linux kmod
+	nodejs node-json5
 )
 
 missing=()

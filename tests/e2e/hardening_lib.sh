@@ -48,7 +48,7 @@ hard_config() {
 	local file=$1 filter=$2
 	topo_config "$file.in" || return 1
 	# topo_config writes one // comment line; jq wants plain JSON.
-	grep -v '^ *//' "$file.in" | jq "$filter" >"$file"
+	grep -v '^ *//' "$file.in" | jq "$filter" >"$file" && chmod 0600 "$file"
 }
 
 hard_start() {

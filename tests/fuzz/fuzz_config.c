@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Fuzz the config parser (agent/config.c + addr.c) from memory: the input,
+ * Fuzz the config parser (agent/config_*.c, json5.c, addr.c) from memory: the input,
  * as text, goes through config_detect_kind(), config_parse_server() and
  * config_parse_client(). Whatever parses is printed the way `xwgp
  * check-config' prints it, and the output must not contain any server's

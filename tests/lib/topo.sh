@@ -198,6 +198,7 @@ $extra  "servers": [
   ]
 }
 JSON
+	chmod 0600 "$file" # it holds an inline private key: xwgp warns otherwise
 }
 
 topo_upstream_ephemeral() {

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Config parsing (agent/config.c) and `xwgp check-config'. Error messages
+ * Config parsing (agent/config_*.c) and `xwgp check-config'. Error messages
  * are part of the behaviour: stderr is captured around each call and the
  * text is asserted. JSON in this file is written with single quotes, turned
  * into double quotes before parsing (J()), so it stays readable.
@@ -8,7 +8,10 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -45,30 +48,45 @@ static char *J(const char *s)
 
 static char *errs; /* stderr of the last parse */
 
-static int parse_server(const char *json_q, struct xwgp_server_config *c)
+/* JSON5 as written (no quote conversion). */
+static int parse_server_raw(const char *json, struct xwgp_server_config *c)
 {
 	struct capture cap;
-	char *j = J(json_q);
 	int ret;
 
 	capture_start(&cap, 2);
-	ret = config_parse_server(j, "test.json", c);
+	ret = config_parse_server(json, "test.json", c);
 	free(errs);
 	errs = capture_end(&cap);
+	return ret;
+}
+
+static int parse_client_raw(const char *json, struct xwgp_client_config *c)
+{
+	struct capture cap;
+	int ret;
+
+	capture_start(&cap, 2);
+	ret = config_parse_client(json, "client.json", c);
+	free(errs);
+	errs = capture_end(&cap);
+	return ret;
+}
+
+static int parse_server(const char *json_q, struct xwgp_server_config *c)
+{
+	char *j = J(json_q);
+	int ret = parse_server_raw(j, c);
+
 	free(j);
 	return ret;
 }
 
 static int parse_client(const char *json_q, struct xwgp_client_config *c)
 {
-	struct capture cap;
 	char *j = J(json_q);
-	int ret;
+	int ret = parse_client_raw(j, c);
 
-	capture_start(&cap, 2);
-	ret = config_parse_client(j, "client.json", c);
-	free(errs);
-	errs = capture_end(&cap);
 	free(j);
 	return ret;
 }
@@ -384,8 +402,9 @@ TEST(trailing_commas_and_bom)
 	config_free_server(&c);
 	/* Only a comma after an element is dropped, never a lone one. */
 	CHECK(parse_server("{'listen': ':1', 'interface': [,], 'servers': []}", &c) == -EINVAL);
-	CHECK(strstr(errs, "JSON syntax error"), "%s", errs);
+	CHECK(strstr(errs, "line 1, column 32 (in interface[0]): expected a value near `,]"), "%s", errs);
 	CHECK(parse_server("{, 'listen': ':1'}", &c) == -EINVAL);
+	CHECK(strstr(errs, "line 1, column 2: expected a key"), "%s", errs);
 }
 
 /* ---- errors ---------------------------------------------------------------- */
@@ -492,13 +511,13 @@ static const struct error_case {
 	  "pin_path: `relative/dir' is not an absolute path" },
 	{ ONE("'peers': [" P0 "]", "'obfs': 1,"), "obfs: expected a string, got number" },
 	{ "['listen']", "error: test.json: top level: expected an object, got array" },
-	{ "", "error: test.json: empty document: expected a JSON object" },
-	{ "  // only a comment\n", "empty document" },
+	{ "", "error: test.json: line 1, column 1: empty document: expected a value" },
+	{ "  // only a comment\n", "line 2, column 1: empty document" },
 	{ "{\n  'listen': ':1000' // comment, no comma\n  'timeout': 5\n}",
-	  "error: test.json: line 3, column 3: JSON syntax error near `\"timeout\": 5'" },
+	  "error: test.json: line 3, column 3: expected `,' or `}' near `\"timeout\": 5'" },
 	{ "{ 'listen': ':1' } /* never closed\n\n", "line 1, column 20: unterminated /* comment" },
-	{ "{ 'listen': ':1' } trailing", "line 1, column 20: JSON syntax error near `trailing'" },
-	{ "{ 'listen': 'unterminated }", "JSON syntax error" },
+	{ "{ 'listen': ':1' } trailing", "line 1, column 20: unexpected text after the value near `trailing'" },
+	{ "{ 'listen': 'unterminated }", "line 1, column 13 (in listen): unterminated string" },
 };
 
 TEST(errors_name_path_and_value)
@@ -530,6 +549,14 @@ TEST(secret_values_never_echoed)
 			   "', 'peers': [" P0 "]}]}",
 			   &c) == -EINVAL);
 	CHECK(!strstr(errs, "EFt3"), "private key echoed: %s", errs);
+	/* Nor a key whose string has a syntax error: the message has no `near' text. */
+	CHECK(parse_server_raw("{listen: ':1', servers: [{privkey: 'EFt3ELmZeM\\1/M47qFkgF4RbSO"
+			       "ijtdHS43BNIxvxstREI=', peers: [" P0 "]}]}", &c) == -EINVAL);
+	CHECK(strstr(errs, "line 1, column 47 (in servers[0].privkey): invalid escape `\\1'"),
+	      "%s", errs);
+	CHECK(!strstr(errs, "M47q") && !strstr(errs, "EFt3"), "private key echoed: %s", errs);
+	CHECK(parse_server_raw("{listen: ':1', obfs: 'pass\nword'}", &c) == -EINVAL);
+	CHECK(strstr(errs, "(in obfs): line break in a string") && !strstr(errs, "word"), "%s", errs);
 }
 
 TEST(every_error_is_reported)
@@ -688,6 +715,144 @@ TEST(privkey_file_permissions_warn)
 	CHECK(!parse_with_keyfile(PRIV1 "\n", 0600, path, sizeof(path), &c), "%s", errs);
 	CHECK(!*errs, "%s", errs);
 	config_free_server(&c);
+}
+
+/* Loads path with stderr captured into errs. */
+static int load_server(const char *path, struct xwgp_server_config *c)
+{
+	struct capture cap;
+	int ret;
+
+	capture_start(&cap, 2);
+	ret = config_load_server(path, c);
+	free(errs);
+	errs = capture_end(&cap);
+	return ret;
+}
+
+/* An inline privkey in a file others can read: warned about like a key file. */
+TEST(inline_privkey_permissions_warn)
+{
+#define PEER "{forward_to: '192.0.2.1:1'}"
+	static const char srv[] = "{listen: ':1', servers: [{privkey_file: '%s', peers: [" PEER "]},"
+				  "{privkey: '" PRIV0 "', peers: [" PEER "]}]}";
+	struct xwgp_server_config c;
+	char key[256], path[256], json[1024], want[512];
+
+	CHECK(!tmpdir_make());
+	CHECK(!write_file("key", PRIV1 "\n", 0600, key, sizeof(key)));
+	snprintf(json, sizeof(json), srv, key);
+	for (int m = 0; m < 3; m++) {
+		mode_t mode = m == 0 ? 0644 : m == 1 ? 0640 : 0604;
+
+		CHECK(!write_file("inline.json5", json, mode, path, sizeof(path)));
+		CHECK(!load_server(path, &c), "%s", errs);
+		config_free_server(&c);
+		snprintf(want, sizeof(want),
+			 "warning: %s: holds servers[1].privkey inline and is readable by "
+			 "group/others (mode %04o): chmod 600 it, or use privkey_file",
+			 path, (unsigned int)mode);
+		CHECK(strstr(errs, want) && count(errs, "warning") == 1, "want `%s' once in:\n%s",
+		      want, errs);
+	}
+	CHECK(!write_file("inline.json5", json, 0600, path, sizeof(path)));
+	CHECK(!load_server(path, &c), "%s", errs);
+	config_free_server(&c);
+	CHECK(!*errs, "0600: %s", errs);
+	/* Keys only in files: the config itself may be world-readable. */
+	snprintf(json, sizeof(json), "{listen: ':1', servers: [{privkey_file: '%s', peers: [" PEER
+		 "]}]}", key);
+#undef PEER
+	CHECK(!write_file("byfile.json5", json, 0644, path, sizeof(path)));
+	CHECK(!load_server(path, &c), "%s", errs);
+	config_free_server(&c);
+	tmpdir_remove();
+	CHECK(!*errs, "privkey_file only: %s", errs);
+}
+
+/*
+ * The private keys live in memory from sodium_allocarray(): locked (the
+ * mapping's VmFlags say "lo": never swapped out) with an inaccessible guard
+ * page right after the array (sodium_malloc puts the data at a page's end).
+ */
+static bool vma_of(uintptr_t addr, char *flags, size_t len, uintptr_t *end)
+{
+	FILE *f = fopen("/proc/self/smaps", "r");
+	char line[256];
+	bool in = false, found = false;
+	unsigned long lo, hi;
+
+	if (!f)
+		return false;
+	*flags = '\0';
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2) {
+			in = addr >= lo && addr < hi;
+			if (in)
+				*end = hi;
+		} else if (in && !strncmp(line, "VmFlags:", 8)) {
+			snprintf(flags, len, "%s", line + 8);
+			found = true;
+			break;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+static bool vma_prot_none(uintptr_t addr)
+{
+	FILE *f = fopen("/proc/self/maps", "r");
+	char line[512], perms[8];
+	unsigned long lo, hi;
+	bool none = false;
+
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%lx-%lx %4s", &lo, &hi, perms) == 3 && addr >= lo && addr < hi)
+			none = !strcmp(perms, "---p");
+	fclose(f);
+	return none;
+}
+
+TEST(private_keys_in_locked_memory)
+{
+	struct xwgp_server_config c;
+	char flags[256];
+	uintptr_t key, end, past;
+
+	CHECK(!parse_server("{'listen': ':1', 'servers': [{" S0 ", 'peers': [{'forward_to': "
+			    "'192.0.2.1:1'}]}, {'privkey': '" PRIV1 "', 'peers': [{'forward_to': "
+			    "'192.0.2.1:2'}]}]}", &c), "%s", errs);
+	CHECK(c.servers[0].privkey == c.key_store &&
+	      c.servers[1].privkey == c.key_store + WG_KEY_LEN, "keys outside the key store");
+	key = (uintptr_t)c.key_store;
+	past = (uintptr_t)(c.key_store + c.n_servers * WG_KEY_LEN);
+	CHECK(vma_of(key, flags, sizeof(flags), &end), "no mapping holds the keys");
+	/* The guard page: the first byte after the keys cannot be read. */
+	CHECK(vma_prot_none((past + 4095) & ~(uintptr_t)4095), "no guard page after the keys");
+#if defined(__SANITIZE_ADDRESS__)
+	config_free_server(&c);
+	SKIP("AddressSanitizer turns mlock() into a no-op: the lock is checked in the plain build");
+#else
+	CHECK(strstr(flags, " lo"), "keys' mapping not locked: VmFlags:%s", flags);
+	config_free_server(&c);
+#endif
+}
+
+/* What `xwgp server', `client' and `check-config' do first (agent/main.c). */
+TEST(protect_process_not_dumpable)
+{
+	pid_t pid = fork();
+	int status = -1;
+
+	CHECK(pid >= 0);
+	if (!pid) /* in a child: the test process itself stays debuggable */
+		_exit(config_protect_process() || prctl(PR_GET_DUMPABLE) != 0);
+	waitpid(pid, &status, 0);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %d", status);
+	CHECK(prctl(PR_GET_DUMPABLE) == 1);
 }
 
 /* ---- names, scale ------------------------------------------------------------ */
@@ -924,18 +1089,129 @@ TEST(examples_are_valid)
 	char *out;
 	int r1, r2;
 
+	char *text, path[256];
+
 	if (access("examples/server.json", R_OK) || access("examples/client.json", R_OK))
 		SKIP("not run from the repository root");
+	/* Its inline key would be warned about in a file others can read (as checked out). */
+	CHECK(!config_read_file("examples/server.json", &text));
+	CHECK(!tmpdir_make());
+	CHECK(!write_file("server.json", text, 0600, path, sizeof(path)));
+	free(text);
 	capture_start(&cap, 2);
-	r1 = config_load_server("examples/server.json", &c);
+	r1 = config_load_server(path, &c);
 	r2 = config_load_client("examples/client.json", &cc);
 	out = capture_end(&cap);
+	tmpdir_remove();
 	CHECK(!r1 && !r2, "%d %d: %s", r1, r2, out);
 	CHECK(!*out, "%s", out);
 	free(out);
 	CHECK(c.n_servers == 2 && c.servers[0].fallback == 2);
 	config_free_server(&c);
 	config_free_client(&cc);
+}
+
+/* mwgp's README configs in JSON5 style (unquoted keys, single quotes, hex). */
+TEST(json5_mwgp_readme_examples)
+{
+	static const char orig[] = "/etc/wireguard/private/privkey";
+	struct xwgp_server_config c;
+	struct xwgp_client_config cc;
+	char keyfile[256], *text, *at, *json;
+	uint8_t k[32];
+	int ret;
+
+	if (access("examples/mwgp-server.json5", R_OK))
+		SKIP("not run from the repository root");
+	CHECK(!config_read_file("examples/mwgp-server.json5", &text));
+	CHECK(!tmpdir_make());
+	CHECK(!write_file("privkey", PRIV1 "\n", 0600, keyfile, sizeof(keyfile)));
+	at = strstr(text, orig);
+	CHECK(at);
+	json = malloc(strlen(text) + strlen(keyfile) + 1);
+	CHECK(json);
+	sprintf(json, "%.*s%s%s", (int)(at - text), text, keyfile, at + strlen(orig));
+	free(text);
+	ret = parse_server_raw(json, &c);
+	free(json);
+	tmpdir_remove();
+	CHECK(!ret, "ret %d: %s", ret, errs);
+	CHECK(!*errs, "%s", errs);
+	CHECK(xwgp_ep_port(&c.listen) == 1000 && c.timeout_sec == 60, "timeout %u", c.timeout_sec);
+	CHECK(c.n_servers == 2 && c.obfs && !strcmp(c.obfs, OBFS));
+	CHECK(c.servers[0].n_peers == 3 && c.servers[0].fallback == 2);
+	CHECK(ep_is(&c.servers[0].peers[0].forward_to, "192.0.2.1:1000"));
+	CHECK(ep_is(&c.servers[0].peers[1].forward_to, "192.0.2.2:1002"));
+	CHECK(ep_is(&c.servers[1].peers[1].forward_to, "192.0.2.3:1001"));
+	b64_key(PUB1, k);
+	CHECK_MEM(c.servers[1].pubkey, k, 32);
+	b64_key(CLI2, k);
+	CHECK_MEM(c.servers[1].peers[1].pubkey, k, 32);
+	config_free_server(&c);
+
+	CHECK(!config_read_file("examples/mwgp-client.json5", &text));
+	ret = parse_client_raw(text, &cc);
+	free(text);
+	CHECK(!ret && !*errs, "%s", errs);
+	CHECK(!strcmp(cc.server, "192.0.2.1:1000") && ep_is(&cc.listen, "127.10.11.1:1000"));
+	CHECK(cc.timeout_sec == 60 && ep_is(&cc.dns, "8.8.8.8:53"));
+	b64_key(PUB0, k);
+	CHECK_MEM(cc.server_pubkey, k, 32);
+	config_free_client(&cc);
+}
+
+/* A small valid JSON5 server config; %s: more top-level members. */
+#define J5(top) "{listen: ':1000', " top " servers: [{privkey: '" PRIV0 "', peers: [{forward_to: '192.0.2.1:1'}]}]}"
+
+/* Numbers JSON5 has and a key cannot hold get the named errors JSON ones get. */
+static const struct error_case json5_value_cases[] = {
+	{ J5("timeout: NaN,"), "error: test.json: timeout: nan is out of range (1-2147483647)" },
+	{ J5("timeout: Infinity,"), "timeout: inf is out of range (1-2147483647)" },
+	{ J5("timeout: -Infinity,"), "timeout: -inf is out of range (1-2147483647)" },
+	{ J5("timeout: 1.5,"), "timeout: 1.5 is not an integer" },
+	{ J5("timeout: .5,"), "timeout: 0.5 is out of range (1-2147483647)" },
+	{ J5("timeout: 0x80000000,"), "timeout: 2.14748e+09 is out of range (1-2147483647)" },
+	{ J5("max_packet_size: 0x10000,"), "max_packet_size: 65536 is out of range (148-65535)" },
+	{ J5("punt_rate: 0x100000000,"), "punt_rate: 4.29497e+09 is out of range (0-4294967295)" },
+	{ J5("max_sessions: -0x1,"), "max_sessions: -1 is out of range (1-16777216)" },
+	{ J5("fib_cache_ms: 1e3, punt_burst: 1.000001,"), "punt_burst: 1 is not an integer" },
+	{ J5("obfs: 'pass\\0word',"), "obfs: holds a NUL character" },
+	{ J5("pin_path: '/sys/fs/bpf/x\\u0000y',"), "pin_path: holds a NUL character" },
+	{ J5("timeout: 010,"), "test.json: line 1, column 28 (in timeout): leading zero in a number" },
+	{ J5("xdp_mode: 'native\n',"), "test.json: line 1, column 36 (in xdp_mode): line break in a string" },
+	{ J5("\\u0031st: 1,"), "line 1, column 19: \\u0031 cannot start an identifier" },
+};
+
+TEST(json5_values_named_errors)
+{
+	for (size_t i = 0; i < sizeof(json5_value_cases) / sizeof(json5_value_cases[0]); i++) {
+		const struct error_case *e = &json5_value_cases[i];
+		struct xwgp_server_config c;
+		int ret = parse_server_raw(e->json, &c);
+
+		CHECK(ret == -EINVAL, "case %zu: ret %d", i, ret);
+		CHECK(strstr(errs, e->want), "case %zu: want `%s' in stderr:\n%s", i, e->want, errs);
+	}
+}
+
+TEST(json5_values_accepted)
+{
+	struct xwgp_server_config c;
+	struct xwgp_client_config cc;
+
+	CHECK(!parse_server_raw(J5("timeout: 0x3C, max_packet_size: +1500., punt_rate: 0xFFFFFFFF,"
+				   "fib_cache_ms: 5e2, 'max_sessions': 0x100,"), &c), "%s", errs);
+	CHECK(c.timeout_sec == 60 && c.max_packet_size == 1500 && c.punt_rate_pps == UINT32_MAX &&
+		      c.fib_cache_ms == 500 && c.max_sessions == 256);
+	config_free_server(&c);
+	CHECK(!parse_client_raw("{server: 'vpn.example.com:1000', listen: ':1000', timeout: 0x3c,\n"
+				"server_pubkey: '" PUB0 "', client_pubkey: \"" CLI0 "\",\n"
+				"csvl: 0x2, /* comment */ ssvl: +3.0,}", &cc), "%s", errs);
+	CHECK(cc.timeout_sec == 60 && cc.csvl == 2 && cc.ssvl == 3);
+	config_free_client(&cc);
+	CHECK(parse_client_raw("{server: 'a:1', listen: ':1', timeout: NaN, server_pubkey: '" PUB0
+			       "', client_pubkey: '" CLI0 "'}", &cc) == -EINVAL);
+	CHECK(strstr(errs, "client.json: timeout: nan is out of range"), "%s", errs);
 }
 
 struct run_result {
