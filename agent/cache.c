@@ -18,7 +18,6 @@
 #include <sodium.h>
 
 #include "cache.h"
-#include "cache_json.h"
 #include "clock.h"
 #include "file_util.h"
 #include "log.h"

@@ -34,7 +34,8 @@
 
 #include "addr.h"
 #include "cache.h"
-#include "cache_json.h"
+#include "clock.h"
+#include "config_json.h"
 #include "wg_crypto.h"
 
 static uint64_t age_ms(const struct cache_clock *at, uint64_t t)
@@ -53,7 +54,7 @@ static uint64_t age_ms(const struct cache_clock *at, uint64_t t)
  */
 static uint64_t json_int(uint64_t v)
 {
-	return v > (uint64_t)JSON_INT_MAX ? (uint64_t)JSON_INT_MAX : v;
+	return v > CFG_INT_MAX ? CFG_INT_MAX : v;
 }
 
 static void put_u64(FILE *f, const char *name, uint64_t v)

@@ -1,18 +1,122 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Reading the session cache file (layout in cache_format.c): every field
- * checked, times rebased onto this boot's clock (cache.h).
+ * checked with the config's getters (config_json.h), times rebased onto
+ * this boot's clock (cache.h).
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <cjson/cJSON.h>
 #include <sodium.h>
 
+#include "addr.h"
 #include "cache.h"
-#include "cache_json.h"
+#include "clock.h"
+#include "config_json.h"
 #include "log.h"
+#include "wg_crypto.h"
+
+/*
+ * The first problem only, as "cache file NAME: PATH: MSG; starting with an
+ * empty session table": one broken field makes the whole file untrusted,
+ * and what follows it says nothing more. cfg_err() sets ctx->err after
+ * reporting, so a set one means a problem was already told.
+ */
+static void cache_report(struct cfg_ctx *ctx, bool error, const char *msg)
+{
+	(void)error; /* the getters only warn through cfg_err() here */
+	if (ctx->err)
+		return;
+	pr_warn("cache file %s: %s; starting with an empty session table", ctx->source, msg);
+}
+
+/* "PREFIX.FIELD: MSG" (no field: "PREFIX: MSG") as the file's problem; -EINVAL. */
+__attribute__((format(printf, 4, 5))) static int bad(struct cfg_ctx *ctx, const char *prefix,
+						     const char *field, const char *fmt, ...)
+{
+	char path[CFG_JPATH_LEN], msg[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	cfg_err(ctx, -EINVAL, "%s: %s", field ? cfg_jkey(path, prefix, field) : prefix, msg);
+	return -EINVAL;
+}
+
+/* Every field the writer puts in is required, unless the caller says so. */
+static int get_u64(struct cfg_ctx *ctx, const cJSON *o, const char *prefix, const char *field,
+		   uint64_t max, uint64_t *out)
+{
+	return cfg_require(ctx, o, prefix, field)
+		       ?: cfg_get_u64(ctx, o, prefix, field, 0, max, out);
+}
+
+static int get_u32(struct cfg_ctx *ctx, const cJSON *o, const char *prefix, const char *field,
+		   uint32_t max, uint32_t *out)
+{
+	return cfg_require(ctx, o, prefix, field)
+		       ?: cfg_get_uint(ctx, o, prefix, field, 0, max, out);
+}
+
+/* A required string, or NULL after reporting. */
+static const char *get_str(struct cfg_ctx *ctx, const cJSON *o, const char *prefix,
+			   const char *field)
+{
+	const char *s = NULL;
+
+	if (cfg_require(ctx, o, prefix, field) || cfg_get_string(ctx, o, prefix, field, &s))
+		return NULL;
+	return s;
+}
+
+/* Exactly n bytes as 2n hex digits. */
+static int get_hex(struct cfg_ctx *ctx, const cJSON *o, const char *prefix, const char *field,
+		   uint8_t *out, size_t n)
+{
+	const char *s = get_str(ctx, o, prefix, field);
+	size_t bin_len = 0;
+	const char *end;
+
+	if (!s)
+		return -EINVAL;
+	if (strlen(s) != 2 * n || sodium_hex2bin(out, n, s, 2 * n, NULL, &bin_len, &end) ||
+	    bin_len != n)
+		return bad(ctx, prefix, field, "`%.80s' is not %zu hex digits", s, 2 * n);
+	return 0;
+}
+
+/* A base64 WireGuard key (public: the value may be echoed). */
+static int get_key(struct cfg_ctx *ctx, const cJSON *o, const char *prefix, const char *field,
+		   uint8_t out[static WG_KEY_LEN])
+{
+	const char *s = get_str(ctx, o, prefix, field);
+
+	if (!s)
+		return -EINVAL;
+	if (wg_key_from_base64(out, s))
+		return bad(ctx, prefix, field, "`%.80s' is not a base64 WireGuard key", s);
+	return 0;
+}
+
+/* An endpoint; `local' (our own) ones may be wildcards with port 0. */
+static int get_ep(struct cfg_ctx *ctx, const cJSON *o, const char *prefix, const char *field,
+		  bool local, struct xwgp_ep *out)
+{
+	const char *s = get_str(ctx, o, prefix, field);
+	int err;
+
+	if (!s)
+		return -EINVAL;
+	/* Our own addresses may be wildcards; peers' never are. */
+	err = xwgp_ep_parse(s, local ? XWGP_EP_HOST_OPTIONAL | XWGP_EP_PORT_ZERO : 0, out);
+	if (err)
+		return bad(ctx, prefix, field, "`%.80s': %s", s, xwgp_ep_strerror(err));
+	return 0;
+}
 
 static bool svl_ok(uint32_t v)
 {
@@ -36,21 +140,25 @@ static uint64_t sat_add(uint64_t a, uint64_t b)
  * clock, so none exceeds the header's boottime_ms: a larger one is corrupt
  * (e.g. 2^53 ms, which would wrap when made nanoseconds), not just old.
  */
-static int get_age(struct cache_pctx *p, const cJSON *o, const char *field, const struct rebase *r,
-		   uint64_t *out, bool optional, bool *present)
+static int get_age(struct cfg_ctx *ctx, const cJSON *o, const char *at, const char *field,
+		   const struct rebase *r, uint64_t *out, bool optional, bool *present)
 {
-	bool here = true;
-	int err = cache_get_uint(p, o, field, JSON_INT_MAX, out, optional, &here);
+	/* An own file: a null is present (and of the wrong type), see cfg_ctx. */
+	bool here = cJSON_GetObjectItemCaseSensitive(o, field) != NULL;
+	int err;
 
 	if (present)
 		*present = here;
-	if (err || !here)
+	if (!here && optional)
+		return 0;
+	err = get_u64(ctx, o, at, field, CFG_INT_MAX, out);
+	if (err)
 		return err;
 	if (*out > r->written_boot_ms)
-		return cache_bad(p, field,
-				 "age %llu ms is older than the boot the file was written in "
-				 "(written.boottime_ms %llu)",
-				 (unsigned long long)*out, (unsigned long long)r->written_boot_ms);
+		return bad(ctx, at, field,
+			   "age %llu ms is older than the boot the file was written in "
+			   "(written.boottime_ms %llu)",
+			   (unsigned long long)*out, (unsigned long long)r->written_boot_ms);
 	return 0;
 }
 
@@ -63,8 +171,8 @@ static uint64_t rebase_age(const struct rebase *r, uint64_t age_ms, bool count_d
 	return age < r->now_ns ? r->now_ns - age : 1;
 }
 
-static int parse_session(struct cache_pctx *p, const cJSON *o, const struct rebase *r,
-			 struct xwgp_cache *out)
+static int parse_session(struct cfg_ctx *ctx, const cJSON *o, const char *at,
+			 const struct rebase *r, struct xwgp_cache *out)
 {
 	struct xwgp_session s = {};
 	struct xwgp_session_meta m = {};
@@ -74,40 +182,41 @@ static int parse_session(struct cache_pctx *p, const cJSON *o, const struct reba
 	int err;
 
 	if (!cJSON_IsObject(o))
-		return cache_bad(p, NULL, "not an object");
-	err = cache_get_u32(p, o, "client_proxy_index", UINT32_MAX, &s.client_proxy_index) ||
-	      cache_get_u32(p, o, "client_origin_index", UINT32_MAX, &s.client_origin_index) ||
-	      cache_get_u32(p, o, "server_proxy_index", UINT32_MAX, &s.server_proxy_index) ||
-	      cache_get_u32(p, o, "server_origin_index", UINT32_MAX, &s.server_origin_index) ||
-	      cache_get_u32(p, o, "flags", UINT8_MAX, &flags) || cache_get_u32(p, o, "csvl", UINT8_MAX, &csvl) ||
-	      cache_get_u32(p, o, "ssvl", UINT8_MAX, &ssvl) ||
-	      cache_get_ep(p, o, "client", false, &s.client) ||
-	      cache_get_ep(p, o, "client_local", true, &s.client_local) ||
-	      cache_get_ep(p, o, "server", false, &s.server) ||
-	      cache_get_ep(p, o, "server_local", true, &s.server_local) ||
-	      get_age(p, o, "created_age_ms", r, &created, false, NULL) ||
-	      get_age(p, o, "last_seen_age_ms", r, &seen, false, NULL) ||
-	      get_age(p, o, "handshake_age_ms", r, &hs, false, NULL) ||
-	      get_age(p, o, "established_age_ms", r, &est, true, &has_est) ||
-	      cache_get_uint(p, o, "c2s_packets", JSON_INT_MAX, &v[0], false, NULL) ||
-	      cache_get_uint(p, o, "c2s_bytes", JSON_INT_MAX, &v[1], false, NULL) ||
-	      cache_get_uint(p, o, "s2c_packets", JSON_INT_MAX, &v[2], false, NULL) ||
-	      cache_get_uint(p, o, "s2c_bytes", JSON_INT_MAX, &v[3], false, NULL) ||
-	      cache_get_key(p, o, "client_pubkey", m.client_pub) ||
-	      cache_get_key(p, o, "server_pubkey", m.server_pub) ||
-	      cache_get_hex(p, o, "sent_mac1", m.sent_mac1, sizeof(m.sent_mac1)) ||
-	      cache_get_hex(p, o, "client_mac1", m.client_mac1, sizeof(m.client_mac1));
+		return bad(ctx, at, NULL, "not an object");
+	err = get_u32(ctx, o, at, "client_proxy_index", UINT32_MAX, &s.client_proxy_index) ||
+	      get_u32(ctx, o, at, "client_origin_index", UINT32_MAX, &s.client_origin_index) ||
+	      get_u32(ctx, o, at, "server_proxy_index", UINT32_MAX, &s.server_proxy_index) ||
+	      get_u32(ctx, o, at, "server_origin_index", UINT32_MAX, &s.server_origin_index) ||
+	      get_u32(ctx, o, at, "flags", UINT8_MAX, &flags) ||
+	      get_u32(ctx, o, at, "csvl", UINT8_MAX, &csvl) ||
+	      get_u32(ctx, o, at, "ssvl", UINT8_MAX, &ssvl) ||
+	      get_ep(ctx, o, at, "client", false, &s.client) ||
+	      get_ep(ctx, o, at, "client_local", true, &s.client_local) ||
+	      get_ep(ctx, o, at, "server", false, &s.server) ||
+	      get_ep(ctx, o, at, "server_local", true, &s.server_local) ||
+	      get_age(ctx, o, at, "created_age_ms", r, &created, false, NULL) ||
+	      get_age(ctx, o, at, "last_seen_age_ms", r, &seen, false, NULL) ||
+	      get_age(ctx, o, at, "handshake_age_ms", r, &hs, false, NULL) ||
+	      get_age(ctx, o, at, "established_age_ms", r, &est, true, &has_est) ||
+	      get_u64(ctx, o, at, "c2s_packets", CFG_INT_MAX, &v[0]) ||
+	      get_u64(ctx, o, at, "c2s_bytes", CFG_INT_MAX, &v[1]) ||
+	      get_u64(ctx, o, at, "s2c_packets", CFG_INT_MAX, &v[2]) ||
+	      get_u64(ctx, o, at, "s2c_bytes", CFG_INT_MAX, &v[3]) ||
+	      get_key(ctx, o, at, "client_pubkey", m.client_pub) ||
+	      get_key(ctx, o, at, "server_pubkey", m.server_pub) ||
+	      get_hex(ctx, o, at, "sent_mac1", m.sent_mac1, sizeof(m.sent_mac1)) ||
+	      get_hex(ctx, o, at, "client_mac1", m.client_mac1, sizeof(m.client_mac1));
 	if (err)
 		return -EINVAL;
 	/* What the fast path relies on: index 0 is never a key. */
 	if (!s.client_proxy_index)
-		return cache_bad(p, "client_proxy_index", "0 is not a valid index");
+		return bad(ctx, at, "client_proxy_index", "0 is not a valid index");
 	if (flags & ~XWGP_CACHE_SESSION_FLAGS)
-		return cache_bad(p, "flags", "unknown bits in %#x", flags);
+		return bad(ctx, at, "flags", "unknown bits in %#x", flags);
 	if ((flags & XWGP_SF_ESTABLISHED) && !s.server_proxy_index)
-		return cache_bad(p, "server_proxy_index", "0 in an established session");
+		return bad(ctx, at, "server_proxy_index", "0 in an established session");
 	if (!svl_ok(csvl) || !svl_ok(ssvl))
-		return cache_bad(p, svl_ok(csvl) ? "ssvl" : "csvl", "not a level 1-3");
+		return bad(ctx, at, svl_ok(csvl) ? "ssvl" : "csvl", "not a level 1-3");
 	s.flags = flags;
 	s.csvl = csvl;
 	s.ssvl = ssvl;
@@ -118,7 +227,7 @@ static int parse_session(struct cache_pctx *p, const cJSON *o, const struct reba
 
 	/* Keys older than WireGuard's REJECT_AFTER_TIME are dead: nothing to restore. */
 	if (sat_add(hs * NSEC_PER_MSEC, r->down_ns) > XWGP_CACHE_REJECT_AFTER_SEC * NSEC_PER_SEC) {
-		pr_debug("cache file %s: %s: handshake too old, not restored", p->name, p->path);
+		pr_debug("cache file %s: %s: handshake too old, not restored", ctx->source, at);
 		return 0;
 	}
 	s.created_ns = rebase_age(r, created, true);
@@ -128,7 +237,7 @@ static int parse_session(struct cache_pctx *p, const cJSON *o, const struct reba
 	return cache_add_session(out, &s, &m);
 }
 
-static int parse_peer(struct cache_pctx *p, const cJSON *o, const struct rebase *r,
+static int parse_peer(struct cfg_ctx *ctx, const cJSON *o, const char *at, const struct rebase *r,
 		      struct xwgp_cache *out)
 {
 	struct cache_peer cp = {};
@@ -137,16 +246,16 @@ static int parse_peer(struct cache_pctx *p, const cJSON *o, const struct rebase 
 	int err;
 
 	if (!cJSON_IsObject(o))
-		return cache_bad(p, NULL, "not an object");
-	err = cache_get_key(p, o, "server_pubkey", cp.k.server_pub) ||
-	      cache_get_key(p, o, "client_pubkey", cp.k.client_pub) ||
-	      cache_get_hex(p, o, "last_tai64n", cp.st.last_tai64n, sizeof(cp.st.last_tai64n)) ||
-	      (has_cookie && cache_get_hex(p, o, "cookie", cp.st.cookie, sizeof(cp.st.cookie))) ||
-	      get_age(p, o, "cookie_age_ms", r, &cookie_age, true, &has_age);
+		return bad(ctx, at, NULL, "not an object");
+	err = get_key(ctx, o, at, "server_pubkey", cp.k.server_pub) ||
+	      get_key(ctx, o, at, "client_pubkey", cp.k.client_pub) ||
+	      get_hex(ctx, o, at, "last_tai64n", cp.st.last_tai64n, sizeof(cp.st.last_tai64n)) ||
+	      (has_cookie && get_hex(ctx, o, at, "cookie", cp.st.cookie, sizeof(cp.st.cookie))) ||
+	      get_age(ctx, o, at, "cookie_age_ms", r, &cookie_age, true, &has_age);
 	if (err)
 		return -EINVAL;
 	if (has_cookie != has_age)
-		return cache_bad(p, has_cookie ? "cookie_age_ms" : "cookie",
+		return bad(ctx, at, has_cookie ? "cookie_age_ms" : "cookie",
 			   "missing (cookie and cookie_age_ms go together)");
 	if (has_cookie && sat_add(cookie_age * NSEC_PER_MSEC, r->down_ns) <
 				  XWGP_CACHE_COOKIE_LIFETIME_SEC * NSEC_PER_SEC)
@@ -160,56 +269,48 @@ static int parse_peer(struct cache_pctx *p, const cJSON *o, const struct rebase 
 	return err;
 }
 
-static int parse_array(struct cache_pctx *p, const cJSON *root, const char *field,
+static int parse_array(struct cfg_ctx *ctx, const cJSON *root, const char *field,
 		       const struct rebase *r, struct xwgp_cache *out,
-		       int (*fn)(struct cache_pctx *, const cJSON *, const struct rebase *,
-				 struct xwgp_cache *))
+		       int (*fn)(struct cfg_ctx *, const cJSON *, const char *,
+				 const struct rebase *, struct xwgp_cache *))
 {
-	const cJSON *arr = cJSON_GetObjectItemCaseSensitive(root, field), *it;
+	char at[CFG_JPATH_LEN];
+	const cJSON *arr, *it;
 	size_t i = 0;
 	int err;
 
-	if (!arr)
-		return cache_bad(p, field, "missing");
-	if (!cJSON_IsArray(arr))
-		return cache_bad(p, field, "not an array");
+	if (cfg_require(ctx, root, "", field) || cfg_get_array(ctx, root, "", field, &arr))
+		return -EINVAL;
 	cJSON_ArrayForEach(it, arr) {
-		snprintf(p->path, sizeof(p->path), "%s[%zu]", field, i++);
-		err = fn(p, it, r, out);
+		err = fn(ctx, it, cfg_jidx(at, "", field, i++), r, out);
 		if (err)
 			return err;
 	}
-	p->path[0] = '\0';
 	return 0;
 }
 
 /* The header: version, when it was written; fills the rebase. */
-static int parse_header(struct cache_pctx *p, const cJSON *root, const struct cache_clock *now,
+static int parse_header(struct cfg_ctx *ctx, const cJSON *root, const struct cache_clock *now,
 			struct rebase *r, uint16_t *upstream_port)
 {
-	const cJSON *w = cJSON_GetObjectItemCaseSensitive(root, "written");
 	uint64_t version, boot_ms, real_ms, port;
 	const char *boot_id;
 	uint64_t wboot, wreal;
+	const cJSON *w;
 
-	if (cache_get_uint(p, root, "version", JSON_INT_MAX, &version, false, NULL))
+	if (get_u64(ctx, root, "", "version", CFG_INT_MAX, &version))
 		return -EINVAL;
 	if (version != XWGP_CACHE_VERSION)
-		return cache_bad(p, "version", "%llu is not supported (this xwgp reads %d)",
+		return bad(ctx, "", "version", "%llu is not supported (this xwgp reads %d)",
 			   (unsigned long long)version, XWGP_CACHE_VERSION);
-	if (!w)
-		return cache_bad(p, "written", "missing");
-	if (!cJSON_IsObject(w))
-		return cache_bad(p, "written", "not an object");
-	snprintf(p->path, sizeof(p->path), "written");
-	boot_id = cache_get_str(p, w, "boot_id");
+	if (cfg_require(ctx, root, "", "written") || cfg_get_object(ctx, root, "", "written", &w))
+		return -EINVAL;
+	boot_id = get_str(ctx, w, "written", "boot_id");
 	/* Clock readings a 64-bit nanosecond clock can hold (~584 years). */
 	if (!boot_id ||
-	    cache_get_uint(p, w, "boottime_ms", XWGP_CACHE_CLOCK_MAX_MS, &boot_ms, false, NULL) ||
-	    cache_get_uint(p, w, "realtime_ms", XWGP_CACHE_CLOCK_MAX_MS, &real_ms, false, NULL))
-		return -EINVAL;
-	p->path[0] = '\0';
-	if (cache_get_uint(p, root, "upstream_port", 65535, &port, false, NULL))
+	    get_u64(ctx, w, "written", "boottime_ms", XWGP_CACHE_CLOCK_MAX_MS, &boot_ms) ||
+	    get_u64(ctx, w, "written", "realtime_ms", XWGP_CACHE_CLOCK_MAX_MS, &real_ms) ||
+	    get_u64(ctx, root, "", "upstream_port", 65535, &port))
 		return -EINVAL;
 	*upstream_port = port;
 
@@ -236,7 +337,7 @@ static bool only_space(const char *s, const char *end)
 int cache_parse(const char *text, size_t len, const char *name, const struct cache_clock *now,
 		struct xwgp_cache *out)
 {
-	struct cache_pctx p = { .name = name };
+	struct cfg_ctx ctx = { .source = name, .report = cache_report, .own_file = true };
 	const char *end = NULL;
 	struct rebase r;
 	cJSON *root;
@@ -248,16 +349,18 @@ int cache_parse(const char *text, size_t len, const char *name, const struct cac
 		size_t off = end && end >= text && end <= text + len ? (size_t)(end - text) : len;
 
 		cJSON_Delete(root);
-		return cache_bad(&p, NULL, "not valid JSON (truncated or corrupt) at byte %zu of %zu", off,
-			   len);
+		cfg_err(&ctx, -EINVAL, "not valid JSON (truncated or corrupt) at byte %zu of %zu",
+			off, len);
+		return -EINVAL;
 	}
 	if (!cJSON_IsObject(root)) {
 		cJSON_Delete(root);
-		return cache_bad(&p, NULL, "the top level is not an object");
+		cfg_err(&ctx, -EINVAL, "the top level is not an object");
+		return -EINVAL;
 	}
-	err = parse_header(&p, root, now, &r, &out->upstream_port);
-	err = err ?: parse_array(&p, root, "sessions", &r, out, parse_session);
-	err = err ?: parse_array(&p, root, "peers", &r, out, parse_peer);
+	err = parse_header(&ctx, root, now, &r, &out->upstream_port);
+	err = err ?: parse_array(&ctx, root, "sessions", &r, out, parse_session);
+	err = err ?: parse_array(&ctx, root, "peers", &r, out, parse_peer);
 	cJSON_Delete(root);
 	if (err) {
 		if (err == -ENOMEM)

@@ -189,6 +189,12 @@ const cJSON *cfg_get(const cJSON *obj, const char *key)
 	return cJSON_IsNull(v) ? NULL : v;
 }
 
+/* The value the getters read: in an own file, null is a value (of the wrong type). */
+static const cJSON *lookup(const struct cfg_ctx *ctx, const cJSON *obj, const char *key)
+{
+	return ctx->own_file ? cJSON_GetObjectItemCaseSensitive(obj, key) : cfg_get(obj, key);
+}
+
 void cfg_check_keys(struct cfg_ctx *ctx, const cJSON *obj, const char *prefix,
 		    const char *const *known)
 {
@@ -221,15 +227,18 @@ static int want_type(struct cfg_ctx *ctx, const cJSON *v, const char *prefix, co
 
 	if (is(v))
 		return 0;
-	cfg_err(ctx, -EINVAL, "%s: expected %s, got %s", cfg_jkey(path, prefix, key), what,
-		cfg_json_type(v));
+	if (ctx->own_file)
+		cfg_err(ctx, -EINVAL, "%s: not %s", cfg_jkey(path, prefix, key), what);
+	else
+		cfg_err(ctx, -EINVAL, "%s: expected %s, got %s", cfg_jkey(path, prefix, key), what,
+			cfg_json_type(v));
 	return -EINVAL;
 }
 
 int cfg_get_string(struct cfg_ctx *ctx, const cJSON *obj, const char *prefix, const char *key,
 		   const char **out)
 {
-	const cJSON *v = cfg_get(obj, key);
+	const cJSON *v = lookup(ctx, obj, key);
 	char path[CFG_JPATH_LEN];
 
 	*out = NULL;
@@ -260,7 +269,7 @@ int cfg_get_nonempty(struct cfg_ctx *ctx, const cJSON *obj, const char *prefix, 
 int cfg_get_u64(struct cfg_ctx *ctx, const cJSON *obj, const char *prefix, const char *key,
 		uint64_t min, uint64_t max, uint64_t *out)
 {
-	const cJSON *v = cfg_get(obj, key);
+	const cJSON *v = lookup(ctx, obj, key);
 	char path[CFG_JPATH_LEN];
 	double d;
 
@@ -270,6 +279,11 @@ int cfg_get_u64(struct cfg_ctx *ctx, const cJSON *obj, const char *prefix, const
 		return -EINVAL;
 	cfg_jkey(path, prefix, key);
 	d = v->valuedouble;
+	if (ctx->own_file && (!(d >= (double)min && d <= (double)max) || d != floor(d))) {
+		cfg_err(ctx, -EINVAL, "%s: `%g' is not an integer in %llu..%llu", path, d,
+			(unsigned long long)min, (unsigned long long)max);
+		return -EINVAL;
+	}
 	/* NaN compares false: out of range, as are the infinities. */
 	if (!(d >= (double)min && d <= (double)max)) {
 		cfg_err(ctx, -EINVAL, "%s: %g is out of range (%llu-%llu)", path, d,
@@ -298,7 +312,7 @@ int cfg_get_uint(struct cfg_ctx *ctx, const cJSON *obj, const char *prefix, cons
 int cfg_get_bool(struct cfg_ctx *ctx, const cJSON *obj, const char *prefix, const char *key,
 		 bool *out)
 {
-	const cJSON *v = cfg_get(obj, key);
+	const cJSON *v = lookup(ctx, obj, key);
 
 	if (!v)
 		return 0;
@@ -312,7 +326,7 @@ int cfg_get_bool(struct cfg_ctx *ctx, const cJSON *obj, const char *prefix, cons
 static int get_typed(struct cfg_ctx *ctx, const cJSON *obj, const char *prefix, const char *key,
 		     cJSON_bool (*is)(const cJSON *), const char *what, const cJSON **out)
 {
-	const cJSON *v = cfg_get(obj, key);
+	const cJSON *v = lookup(ctx, obj, key);
 
 	*out = NULL;
 	if (!v)
@@ -339,9 +353,10 @@ int cfg_require(struct cfg_ctx *ctx, const cJSON *obj, const char *prefix, const
 {
 	char path[CFG_JPATH_LEN];
 
-	if (cfg_get(obj, key))
+	if (lookup(ctx, obj, key))
 		return 0;
-	cfg_err(ctx, -EINVAL, "%s: missing (required)", cfg_jkey(path, prefix, key));
+	cfg_err(ctx, -EINVAL, "%s: missing%s", cfg_jkey(path, prefix, key),
+		ctx->own_file ? "" : " (required)");
 	return -EINVAL;
 }
 

@@ -28,6 +28,8 @@
 
 /* Longest JSON path we print ("servers[12].peers[65535].forward_to" and keys). */
 #define CFG_JPATH_LEN 256
+/* The largest integer every double holds (2^53): cJSON reads numbers as doubles. */
+#define CFG_INT_MAX 9007199254740992ULL
 /* Standard padded base64 of a WireGuard key, with its NUL. */
 #define CFG_KEY_B64_LEN 45
 
@@ -37,6 +39,13 @@ struct cfg_ctx {
 	/* NULL: pr_err/pr_warn "source: msg". error: false for a warning. */
 	void (*report)(struct cfg_ctx *ctx, bool error, const char *msg);
 	void *priv; /* for report */
+	/*
+	 * A file xwgp wrote itself (the session cache), not one a person
+	 * wrote: xwgp never writes null, so a null is a wrong type rather than
+	 * an absent key, and problems read "PATH: not a T", "PATH: missing"
+	 * and "PATH: `V' is not an integer in MIN..MAX".
+	 */
+	bool own_file;
 };
 
 __attribute__((format(printf, 3, 4))) void cfg_err(struct cfg_ctx *ctx, int err,
@@ -64,7 +73,7 @@ void cfg_json_free(cJSON *root);
 
 /* "null", "boolean", "number", "string", "array", "object". */
 const char *cfg_json_type(const cJSON *v);
-/* The value of `key', or NULL when absent or null. */
+/* The value of `key', or NULL when absent or null (whatever ctx->own_file says). */
 const cJSON *cfg_get(const cJSON *obj, const char *key);
 /* Duplicate keys are errors (cJSON would silently use the first); unknown ones warnings. */
 void cfg_check_keys(struct cfg_ctx *ctx, const cJSON *obj, const char *prefix,

@@ -475,6 +475,12 @@ TEST(wrong_types)
 		{ set_root_field, "version=2", "version: 2 is not supported" },
 		{ set_root_field, "version=\"1\"", "version: not a number" },
 		{ set_root_field, "upstream_port=-5", "upstream_port" },
+		/* The writer never writes null: a wrong type, even where a key is optional. */
+		{ set_session_field, "established_age_ms=null",
+		  "sessions[0].established_age_ms: not a number" },
+		{ set_peer_field, "cookie=null", "peers[0].cookie: not a string" },
+		{ set_peer_field, "cookie_age_ms=null", "peers[0].cookie_age_ms: not a number" },
+		{ set_root_field, "written=null", "written: not an object" },
 	};
 
 	check_bad_cases(cases, sizeof(cases) / sizeof(cases[0]));
@@ -537,6 +543,31 @@ TEST(ages_out_of_range)
 	CHECK(out.n_sessions == 0, "%zu sessions restored after ~584 years down", out.n_sessions);
 	CHECK(out.n_peers == 2 && out.peers[0].st.cookie_ns == 0, "the cookie survived");
 	cache_free(&out);
+	free(t);
+}
+
+/* Three broken fields: the first one is told, once; the rest follow from it. */
+static void break_three(cJSON *root, const char *arg)
+{
+	(void)arg;
+	set_session_field(root, "client_proxy_index=\"1\"");
+	set_session_field(root, "client=5");
+	set_root_field(root, "peers=\"x\"");
+}
+
+TEST(first_problem_only)
+{
+	struct xwgp_cache out;
+	char *t = mutated(break_three, NULL);
+	size_t lines = 0;
+
+	CHECK(parse_text(t, &out) == -EINVAL, "three broken fields accepted");
+	for (const char *c = errs; *c; c++)
+		lines += *c == '\n';
+	CHECK(lines == 1 && strstr(errs, "warning: cache file /test/cache.json: "
+					 "sessions[0].client_proxy_index: not a number; "
+					 "starting with an empty session table\n"),
+	      "%zu lines: `%s'", lines, errs);
 	free(t);
 }
 
