@@ -12,6 +12,7 @@
 
 #include "handler.h"
 #include "log.h"
+#include "svl.h"
 #include "wg_proto.h"
 
 #define NSEC_PER_SEC 1000000000ull
@@ -84,28 +85,6 @@ void handler_fini(struct handler *h)
 	h->keys = NULL;
 	dh_cache_free(&h->dh_cache); /* wipes */
 	handler_set_obfs(h, NULL);
-}
-
-/* csvl/ssvl check of a handshake/cookie source against the stored endpoint. */
-static bool source_ok(uint8_t level, const struct xwgp_ep *stored, const struct xwgp_ep *from)
-{
-	switch (level) {
-	case XWGP_SVL_IP_PORT:
-		return xwgp_ep_equal(stored, from);
-	case XWGP_SVL_IP:
-		return xwgp_ep_equal_ip(stored, from);
-	default:
-		return true;
-	}
-}
-
-static uint8_t effective_level(uint8_t peer, uint8_t server, uint8_t dflt)
-{
-	if (peer != XWGP_SVL_INHERIT)
-		return peer;
-	if (server != XWGP_SVL_INHERIT)
-		return server;
-	return dflt;
 }
 
 static void send_or_count(struct handler *h, enum xwgp_side side, const struct xwgp_ep *local,
@@ -225,8 +204,9 @@ static void handle_initiation(struct handler *h, struct pkt *p)
 	}
 	s.server_local.port = htons(h->upstream_port);
 	s.client_origin_index = get_le32(p->data + WG_INIT_OFF_SENDER);
-	s.csvl = effective_level(peer->csvl, srv->csvl, XWGP_CSVL_DEFAULT);
-	s.ssvl = effective_level(peer->ssvl, srv->ssvl, XWGP_SSVL_DEFAULT);
+	/* config_load_server() resolved the inheritance (xwgp_svl_resolve). */
+	s.csvl = peer->csvl;
+	s.ssvl = peer->ssvl;
 	if (p->obfs)
 		s.flags |= XWGP_SF_OBFS;
 	s.created_ns = s.last_seen_ns = now;
@@ -273,7 +253,7 @@ static void handle_response(struct handler *h, struct pkt *p)
 		COUNT(h, RESP_UNKNOWN_INDEX);
 		return;
 	}
-	if (!source_ok(s.ssvl, &s.server, &p->src)) {
+	if (!xwgp_source_ok(s.ssvl, &s.server, &p->src)) {
 		COUNT(h, SRC_INVALID);
 		return;
 	}
@@ -322,7 +302,7 @@ static void handle_cookie(struct handler *h, struct pkt *p)
 		COUNT(h, COOKIE_UNKNOWN_INDEX);
 		return;
 	}
-	if (!source_ok(s.ssvl, &s.server, &p->src)) {
+	if (!xwgp_source_ok(s.ssvl, &s.server, &p->src)) {
 		COUNT(h, SRC_INVALID);
 		return;
 	}

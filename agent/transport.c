@@ -10,6 +10,7 @@
 #include "byteorder.h"
 #include "transport.h"
 #include "wg_proto.h"
+#include "xwgp_svl.h"
 
 /* Session last_seen_ns is written only when it moved by more than this (as XDP). */
 #define LAST_SEEN_GRANULARITY_NS 1000000000ULL
@@ -51,23 +52,20 @@ static bool ep_addr_eq(const struct xwgp_ep *a, const struct xwgp_ep *b)
 }
 
 /*
- * csvl/ssvl. Returns 0 when the source is the stored one, 1 when it differs
- * in a way the level allows (roaming), -XWGP_STAT_DROP_SRC_INVALID otherwise.
- * Unknown levels act as IP_PORT, the strictest.
+ * csvl/ssvl (include/xwgp_svl.h). Returns 0 when the source is the stored
+ * one, 1 when it differs in a way the level allows (roaming),
+ * -XWGP_STAT_DROP_SRC_INVALID otherwise.
  */
 static int check_source(const struct xwgp_ep *peer, const struct xwgp_ep *from, uint8_t level)
 {
-	bool addr_ok = ep_addr_eq(peer, from);
-	bool port_ok = peer->port == from->port;
-
-	if (level == XWGP_SVL_NONE)
-		return addr_ok && port_ok ? 0 : 1;
-	if (level == XWGP_SVL_IP) {
-		if (!addr_ok)
-			return -XWGP_STAT_DROP_SRC_INVALID;
-		return port_ok ? 0 : 1;
+	switch (xwgp_svl_verdict(level, ep_addr_eq(peer, from), peer->port == from->port)) {
+	case XWGP_SVL_SAME:
+		return 0;
+	case XWGP_SVL_MOVED:
+		return 1;
+	default:
+		return -XWGP_STAT_DROP_SRC_INVALID;
 	}
-	return addr_ok && port_ok ? 0 : -XWGP_STAT_DROP_SRC_INVALID;
 }
 
 /* The session key the receiver index must have led to. */

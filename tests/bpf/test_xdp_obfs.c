@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Obfuscation in the XDP program (bpf/obfs.h, bpf/xwgp.bpf.c) under
+ * Obfuscation in the XDP program (bpf/obfs_xdp.h, bpf/xxh64.h) under
  * BPF_PROG_TEST_RUN, against mwgp's own vectors and agent/obfs.c:
  *
  *  - client->server: every transport vector (32, 100, 255, 256, 1400 bytes
