@@ -87,6 +87,25 @@ void handler_fini(struct handler *h)
 	handler_set_obfs(h, NULL);
 }
 
+/* Count why src may not become an endpoint; true when it may. */
+static bool endpoint_ok(struct handler *h, const struct xwgp_ep *src)
+{
+	static const enum xwgp_agent_stat stat[] = {
+		[XWGP_MARTIAN_LOOPBACK] = XWGP_AGENT_STAT_SRC_LOOPBACK,
+		[XWGP_MARTIAN_UNSPEC] = XWGP_AGENT_STAT_SRC_UNSPEC,
+		[XWGP_MARTIAN_MULTICAST] = XWGP_AGENT_STAT_SRC_MULTICAST,
+		[XWGP_MARTIAN_BROADCAST] = XWGP_AGENT_STAT_SRC_BROADCAST,
+		[XWGP_MARTIAN_LOCAL] = XWGP_AGENT_STAT_SRC_LOCAL,
+		[XWGP_MARTIAN_PORT0] = XWGP_AGENT_STAT_SRC_PORT0,
+	};
+	enum xwgp_martian m = local_addrs_martian(h->local, src);
+
+	if (m == XWGP_MARTIAN_NONE)
+		return true;
+	h->stats[stat[m]]++;
+	return false;
+}
+
 static void send_or_count(struct handler *h, enum xwgp_side side, const struct xwgp_ep *local,
 			  const struct xwgp_ep *remote, const uint8_t *data, size_t len)
 {
@@ -161,6 +180,9 @@ static void handle_initiation(struct handler *h, struct pkt *p)
 	bool have_cookie;
 	int si, err;
 
+	/* The session would answer p->src: never a martian (before the DH work). */
+	if (!endpoint_ok(h, &p->src))
+		return;
 	r = wg_consume_initiation_any(h->keys, h->cfg->n_servers, &h->dh_cache, p->data, p->len,
 				      &si, client_pub, tai64n);
 	h->stats[XWGP_AGENT_STAT_DH_CACHE_HIT] += h->dh_cache.hits - hits;
@@ -257,6 +279,16 @@ static void handle_response(struct handler *h, struct pkt *p)
 		COUNT(h, SRC_INVALID);
 		return;
 	}
+	/*
+	 * One response per initiation: another one for an established session
+	 * is a replay (or a forgery by someone who knows the client's public
+	 * key, which MAC1 proves). Re-running establishment would re-point
+	 * the backend index and delete the one the tunnel uses.
+	 */
+	if (s.flags & XWGP_SF_ESTABLISHED) {
+		COUNT(h, RESP_REPLAY);
+		return;
+	}
 	wg_mac_keys_init(&client_mac, meta.client_pub);
 	if (wg_mac1_verify(p->data, p->len, &client_mac)) {
 		COUNT(h, RESP_BAD_MAC1);
@@ -306,6 +338,15 @@ static void handle_cookie(struct handler *h, struct pkt *p)
 		COUNT(h, SRC_INVALID);
 		return;
 	}
+	/*
+	 * A backend answers one initiation with a response or a cookie reply:
+	 * after the response, or after a first cookie reply, another is a
+	 * replay that would put back a stale cookie.
+	 */
+	if ((s.flags & XWGP_SF_ESTABLISHED) || meta.cookie_ns) {
+		COUNT(h, COOKIE_REPLAY);
+		return;
+	}
 	wg_mac_keys_init(&server_mac, meta.server_pub);
 	if (wg_cookie_open(cookie, p->data, p->len, server_mac.cookie_key, meta.sent_mac1)) {
 		COUNT(h, COOKIE_UNDECRYPTABLE);
@@ -317,6 +358,8 @@ static void handle_cookie(struct handler *h, struct pkt *p)
 	memcpy(ps.cookie, cookie, 16);
 	ps.cookie_ns = xwgp_now_ns();
 	wgit_peer_put(&h->wgit, &pk, &ps);
+	meta.cookie_ns = ps.cookie_ns;
+	wgit_meta_put(&h->wgit, receiver, &meta);
 
 	put_le32(p->data + WG_COOKIE_OFF_RECEIVER, s.client_origin_index);
 	if (memcmp(meta.sent_mac1, meta.client_mac1, 16) &&
@@ -330,12 +373,51 @@ static void handle_cookie(struct handler *h, struct pkt *p)
 	send_to_client(h, &s, &s.client_local, &s.client, p->data, p->len);
 }
 
+/* What roaming needs from the meta, read only when the source is a new one. */
+static void roam_state(struct handler *h, const struct xwgp_session *s, const struct pkt *p,
+		       struct transport_roam *roam)
+{
+	struct xwgp_session_meta m;
+	bool c2s = p->side == XWGP_SIDE_CLIENT;
+
+	memset(roam, 0, sizeof(*roam));
+	roam->local = h->local;
+	if (transport_from_current(s, p->side, &p->src) ||
+	    wgit_meta_get(&h->wgit, s->client_proxy_index, &m))
+		return;
+	roam->agent_seen_ns = c2s ? m.agent_client_seen_ns : m.agent_server_seen_ns;
+	roam->cand = c2s ? m.client_cand : m.server_cand;
+}
+
+/* The agent counter of a transport_forward() refusal. */
+static enum xwgp_agent_stat transport_drop_stat(int err)
+{
+	switch (-err) {
+	case XWGP_STAT_DROP_SRC_LOOPBACK:
+		return XWGP_AGENT_STAT_SRC_LOOPBACK;
+	case XWGP_STAT_DROP_SRC_UNSPEC:
+		return XWGP_AGENT_STAT_SRC_UNSPEC;
+	case XWGP_STAT_DROP_SRC_MULTICAST:
+		return XWGP_AGENT_STAT_SRC_MULTICAST;
+	case XWGP_STAT_DROP_SRC_BROADCAST:
+		return XWGP_AGENT_STAT_SRC_BROADCAST;
+	case XWGP_STAT_DROP_SRC_LOCAL:
+		return XWGP_AGENT_STAT_SRC_LOCAL;
+	case XWGP_STAT_DROP_SRC_PORT0:
+		return XWGP_AGENT_STAT_SRC_PORT0;
+	default:
+		return XWGP_AGENT_STAT_TRANSPORT_DROPPED;
+	}
+}
+
 /* Transport that reached the agent: the same rule as XDP, via the socket. */
 static void handle_transport(struct handler *h, struct pkt *p)
 {
 	uint32_t receiver = get_le32(p->data + WG_TRANSPORT_OFF_RECEIVER);
+	struct transport_roam roam;
 	struct transport_out out;
 	struct xwgp_session s;
+	uint64_t now = xwgp_now_ns();
 	int err;
 
 	if (p->side == XWGP_SIDE_CLIENT)
@@ -346,16 +428,17 @@ static void handle_transport(struct handler *h, struct pkt *p)
 		COUNT(h, TRANSPORT_UNKNOWN_INDEX);
 		return;
 	}
-	err = transport_forward(&s, p->side, &p->src, &p->dst, p->data, p->len, xwgp_now_ns(),
-				&out);
+	roam_state(h, &s, p, &roam);
+	err = transport_forward(&s, p->side, &p->src, &p->dst, p->data, p->len, now, &roam, &out);
 	if (err) {
-		COUNT(h, TRANSPORT_DROPPED);
+		h->stats[transport_drop_stat(err)]++;
 		return;
 	}
 	if (out.endpoint_changed)
 		COUNT(h, ROAMED);
-	wgit_transport_commit(&h->wgit, &s, p->side == XWGP_SIDE_CLIENT, p->len, xwgp_now_ns(),
-			      out.endpoint_changed);
+	if (out.candidate)
+		COUNT(h, ROAM_CANDIDATE);
+	wgit_transport_commit(&h->wgit, &s, p->side == XWGP_SIDE_CLIENT, p->len, now, &out);
 	if (p->side == XWGP_SIDE_CLIENT) {
 		COUNT(h, TRANSPORT_C2S);
 		send_or_count(h, XWGP_SIDE_SERVER, &out.src, &out.dst, p->data, p->len);
@@ -384,7 +467,17 @@ void handler_packet(struct handler *h, struct pkt *p)
 	 * them) cannot be answered; a session must never learn such an endpoint.
 	 */
 	if (!p->src.port || xwgp_ep_is_unspecified(&p->src)) {
-		COUNT(h, MALFORMED);
+		if (p->src.port)
+			COUNT(h, SRC_UNSPEC);
+		else
+			COUNT(h, SRC_PORT0);
+		return;
+	}
+	/* A wildcard serves our own addresses only (bpf/local.h is the XDP twin). */
+	if (!local_addrs_claims(h->local,
+				p->side == XWGP_SIDE_CLIENT ? &h->cfg->listen : &h->cfg->upstream,
+				&p->dst)) {
+		COUNT(h, NOT_LOCAL);
 		return;
 	}
 	/* Backends are vanilla WireGuard; obfuscated runts are malformed below. */

@@ -70,6 +70,8 @@ struct pkt {
 	__u8 type;     /* WireGuard message type */
 	__u8 side;     /* enum pkt_side */
 	__u8 obfs;     /* enum pkt_obfs */
+	__u8 need_local; /* wildcard side: the destination is not yet known to be ours */
+	__u8 candidate;	 /* from a roaming candidate: forwarded, the session unchanged */
 };
 
 /* WireGuard integers are little-endian on the wire. */

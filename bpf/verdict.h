@@ -44,6 +44,7 @@ static __always_inline int verdict(struct xdp_md *ctx, __u32 reason, __u64 bytes
 {
 	switch (reason) {
 	case XWGP_STAT_PASS_NOT_OURS:
+	case XWGP_STAT_PASS_NOT_LOCAL:
 	case XWGP_STAT_PASS_FRAGMENT:
 	case XWGP_STAT_PASS_IPV6_EXTHDR:
 		stat_add(reason, bytes);

@@ -32,6 +32,7 @@
 #include "obfs_xdp.h"
 #include "rewrite.h"
 #include "route.h"
+#include "local.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -48,12 +49,18 @@ static __always_inline bool ep_addr_eq(const struct xwgp_ep *ep, __u8 family, co
 	return ep->family == family && addr_eq(ep->addr, addr, family);
 }
 
-/* Our port, and our address unless the configured one is a wildcard. */
-static __always_inline bool is_local_ep(const struct xwgp_ep *ep, const struct pkt *p)
+/*
+ * Our port, and our address; for a wildcard, whether the destination is one
+ * of ours is decided later (p->need_local, bpf/local.h).
+ */
+static __always_inline bool is_local_ep(const struct xwgp_ep *ep, struct pkt *p)
 {
 	if (!ep->port || ep->port != p->dport)
 		return false;
-	return ep->family == XWGP_FAMILY_NONE || ep_addr_eq(ep, p->family, p->daddr);
+	if (ep->family != XWGP_FAMILY_NONE)
+		return ep_addr_eq(ep, p->family, p->daddr);
+	p->need_local = 1;
+	return true;
 }
 
 static __always_inline __u32 parse_packet(struct xdp_md *ctx, const struct xwgp_cfg *cfg,
@@ -224,9 +231,19 @@ static __always_inline __u32 session_target(const struct pkt *p, const struct xw
 	return 0;
 }
 
+/* The destination is the session's local address on that side (an address of ours). */
+static __always_inline bool session_local(const struct pkt *p, const struct xwgp_session *s)
+{
+	const struct xwgp_ep *l = p->side == SIDE_CLIENT ? &s->client_local : &s->server_local;
+
+	return ep_addr_eq(l, p->family, p->daddr);
+}
+
 static __always_inline void session_account(struct xwgp_session *s, const struct pkt *p,
 					    __u64 now)
 {
+	__u64 *seen;
+
 	/* Plain message bytes, as the agent counts them (obfuscation excluded). */
 	if (p->side == SIDE_CLIENT) {
 		__sync_fetch_and_add(&s->c2s_packets, 1);
@@ -238,6 +255,12 @@ static __always_inline void session_account(struct xwgp_session *s, const struct
 	/* Signed: the agent may have stored a slightly later timestamp. */
 	if ((__s64)(now - s->last_seen_ns) > (__s64)XWGP_LAST_SEEN_GRANULARITY_NS)
 		s->last_seen_ns = now; /* rare store: keeps the cache line shared */
+	/* A candidate's packets say nothing about the current endpoint. */
+	if (p->candidate)
+		return;
+	seen = p->side == SIDE_CLIENT ? &s->client_seen_ns : &s->server_seen_ns;
+	if ((__s64)(now - *seen) > (__s64)XWGP_LAST_SEEN_GRANULARITY_NS)
+		*seen = now;
 }
 
 static __always_inline int forward_transport(struct xdp_md *ctx, const struct xwgp_cfg *cfg,
@@ -252,20 +275,25 @@ static __always_inline int forward_transport(struct xdp_md *ctx, const struct xw
 
 	p->out_len = p->plain_len;
 	s = session_lookup(p);
+	/* Wildcard: the session's local address answers without a lookup. */
+	if (p->need_local && !(s && session_local(p, s)) && !dst_local(p))
+		return verdict(ctx, XWGP_STAT_PASS_NOT_LOCAL, p->frame_len);
 	if (!s)
 		return verdict(ctx, XWGP_STAT_DROP_UNKNOWN_INDEX, p->frame_len);
 	if (p->side == SIDE_CLIENT && !(s->flags & XWGP_SF_ESTABLISHED))
 		return verdict(ctx, XWGP_STAT_PUNT_NOT_ESTABLISHED, p->frame_len);
+	now = coarse_now_ns();
 	if (p->side == SIDE_CLIENT)
 		reason = check_source(p, &s->client, s->csvl);
 	else
 		reason = check_source(p, &s->server, s->ssvl);
+	if (reason == XWGP_STAT_PUNT_ROAM)
+		reason = roam_check(p, s, now);
 	if (!reason)
 		reason = session_target(p, s, &t);
 	if (!reason && p->side == SIDE_SERVER && (s->flags & XWGP_SF_OBFS) &&
 	    (cfg->flags & XWGP_CFG_OBFS))
 		reason = obfs_prepare_encode(cfg, p);
-	now = coarse_now_ns();
 	if (!reason)
 		reason = fib_route(ctx, cfg, p, &t, &fib, now);
 	if (reason)
@@ -298,6 +326,8 @@ static __always_inline int forward_transport(struct xdp_md *ctx, const struct xw
 		return verdict(ctx, XWGP_STAT_DROP_MALFORMED, p->frame_len);
 	session_account(s, p, now);
 	stat_add(reason, p->frame_len);
+	if (p->candidate)
+		stat_add(XWGP_STAT_ROAM_CANDIDATE, p->frame_len);
 	return act;
 }
 
@@ -317,6 +347,17 @@ int xwgp_xdp(struct xdp_md *ctx)
 	reason = parse_packet(ctx, cfg, &p);
 	if (!reason)
 		reason = check_message(cfg, &p);
+	/*
+	 * A wildcard claims only our own addresses, before any verdict of
+	 * ours: transit traffic is passed whatever it looks like. Transport
+	 * XDP forwards waits for its session (forward_transport).
+	 */
+	if (p.need_local &&
+	    (reason || p.type != WG_MSG_TRANSPORT || (cfg->flags & XWGP_CFG_AGENT_ONLY))) {
+		if (!dst_local(&p))
+			reason = XWGP_STAT_PASS_NOT_LOCAL;
+		p.need_local = 0;
+	}
 	if (!reason && (cfg->flags & XWGP_CFG_AGENT_ONLY))
 		reason = XWGP_STAT_PUNT_AGENT_ONLY;
 	if (!reason && p.type != WG_MSG_TRANSPORT)

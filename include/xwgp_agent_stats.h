@@ -37,7 +37,17 @@
 	X(SEND_ERRORS, "sendmsg failures")                                                      \
 	X(EXPIRED, "sessions removed after `timeout' idle seconds")                              \
 	X(DH_CACHE_HIT, "initiations whose static-static DH came from the agent's cache")     \
-	X(DH_CACHE_MISS, "initiations that computed the static-static DH (new key pair)")
+	X(DH_CACHE_MISS, "initiations that computed the static-static DH (new key pair)")      \
+	X(NOT_LOCAL, "packets to an address that is not ours (wildcard): dropped")              \
+	X(ROAM_CANDIDATE, "transport from a new source forwarded, the session not moved")       \
+	X(SRC_LOOPBACK, "dropped: a loopback source would become an endpoint")                  \
+	X(SRC_UNSPEC, "dropped: an unspecified source would become an endpoint")                \
+	X(SRC_MULTICAST, "dropped: a multicast source would become an endpoint")                \
+	X(SRC_BROADCAST, "dropped: a broadcast source would become an endpoint")                \
+	X(SRC_LOCAL, "dropped: one of our own addresses would become an endpoint")             \
+	X(SRC_PORT0, "dropped: source port 0 would become an endpoint")                         \
+	X(RESP_REPLAY, "responses for a session already established (replayed): dropped")       \
+	X(COOKIE_REPLAY, "cookie replies for an established session or a second one: dropped")
 
 enum xwgp_agent_stat {
 #define XWGP_AGENT_STAT_ENUM(name, desc) XWGP_AGENT_STAT_##name,

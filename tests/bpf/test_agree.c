@@ -10,10 +10,18 @@
  *   C2S/S2C_TX, C2S/S2C_REDIRECT         0, no endpoint change, the same payload
  *                                        bytes, src/dst = the frame's new src/dst
  *   DROP_<r>                             -XWGP_STAT_DROP_<r>
- *   PUNT_ROAM (the agent decides)        0 with endpoint_changed, the peer
- *                                        endpoint now the packet's source; and
- *                                        XDP, run again on the session the
- *                                        agent wrote back, agrees with it
+ *   C2S/S2C_* + ROAM_CANDIDATE           0 with candidate, no endpoint change
+ *                                        (the current endpoint is active)
+ *   PUNT_ROAM (the agent decides)        0 with candidate and cand_changed (the
+ *                                        current endpoint is silent): the first
+ *                                        packet is remembered; the agent run
+ *                                        again with that candidate moves: the
+ *                                        peer endpoint now the packet's
+ *                                        source; and XDP, run again on the
+ *                                        session the agent wrote back, agrees
+ *   DROP_SRC_<martian>                   the same drop (both consult the same
+ *                                        local addresses: the XDP map and the
+ *                                        agent's table hold the same entries)
  *   PUNT_NOT_ESTABLISHED (agent decides) -XWGP_STAT_DROP_UNKNOWN_INDEX: no
  *                                        backend index to forward to
  *   PUNT_FAMILY / NO_ROUTE / NO_NEIGH /  0, no endpoint change, dst = the
@@ -25,7 +33,9 @@
  * Topology (own network namespace): xv0 02:00:00:00:00:01 with 192.0.2.1/24
  * and 2001:db8:1::1/64; permanent neighbours for the clients 192.0.2.10/.11,
  * 2001:db8:1::10/::11 and backends 192.0.2.20, 2001:db8:1::20; 192.0.2.30 has
- * no neighbour entry and 198.51.100.200 no route.
+ * no neighbour entry and 198.51.100.200 no route. Local addresses (the XDP
+ * map and the agent's table): 192.0.2.1 and 2001:db8:1::1 ours, 192.0.2.255
+ * the subnet's broadcast.
  */
 #include <errno.h>
 #include <net/if.h>
@@ -34,6 +44,7 @@
 #include <time.h>
 
 #include "bpf_env.h"
+#include "local_addrs.h"
 #include "test.h"
 #include "transport.h"
 #include "wg_proto.h"
@@ -123,6 +134,31 @@ static int sess_reset(int n)
 }
 
 static int xv0_ifindex;
+static struct local_addrs agent_local = { .nl_fd = -1, .map_fd = -1 };
+
+static const struct {
+	const char *addr;
+	uint32_t kind;
+} local_defs[] = {
+	{ "192.0.2.1", XWGP_LOCAL_ADDR },
+	{ "2001:db8:1::1", XWGP_LOCAL_ADDR },
+	{ "192.0.2.255", XWGP_LOCAL_BROADCAST },
+};
+
+/* The same entries in the XDP map and the agent's table. */
+static int locals_fill(void)
+{
+	agent_local.map_fd = bpf_map__fd(bpf_env.skel->maps.xwgp_local_addr);
+	for (size_t i = 0; i < sizeof(local_defs) / sizeof(local_defs[0]); i++) {
+		struct xwgp_ep e = pkt_ep(local_defs[i].addr, 1);
+		uint32_t key[4];
+
+		memcpy(key, e.addr, sizeof(key));
+		if (local_addrs_change(&agent_local, key, 1, local_defs[i].kind, true))
+			return -1;
+	}
+	return 0;
+}
 
 /* The config and every session, once after the load (bpf_env_up's fill). */
 static int maps_fill(void)
@@ -142,6 +178,10 @@ static int maps_fill(void)
 	}
 	if (bpf_map_update_elem(bpf_env.maps.cfg, &k, &cfg, BPF_ANY)) {
 		snprintf(bpf_env.why, sizeof(bpf_env.why), "cfg: %s", strerror(errno));
+		return -1;
+	}
+	if (locals_fill()) {
+		snprintf(bpf_env.why, sizeof(bpf_env.why), "local addresses: %s", strerror(errno));
 		return -1;
 	}
 	for (int n = 1; n < N_SESS; n++) {
@@ -189,9 +229,15 @@ static uint64_t boottime_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
-/* What the agent's handler does: parse, look the session up in the maps, forward. */
-static void run_agent(const struct agent_in *in, struct agent_result *r)
+/*
+ * What the agent's handler does: parse, look the session up in the maps,
+ * forward. cand: the side's roaming candidate the meta would hold (NULL: none).
+ */
+static void run_agent(const struct agent_in *in, struct agent_result *r,
+		      const struct xwgp_ep *cand)
 {
+	struct transport_roam roam = { .local = &agent_local };
+
 	uint32_t receiver, key;
 
 	memset(r, 0, sizeof(*r));
@@ -210,8 +256,10 @@ static void run_agent(const struct agent_in *in, struct agent_result *r)
 		return;
 	}
 	r->sess = key & 0xffff;
+	if (cand)
+		roam.cand = *cand;
 	r->ret = transport_forward(&r->s, in->side, &in->from, &in->to, r->payload, in->len,
-				   boottime_ns(), &r->out);
+				   boottime_ns(), &roam, &r->out);
 }
 
 /* ---- comparing ----------------------------------------------------------- */
@@ -262,18 +310,31 @@ static void check_same_counters(const char *desc, const struct agent_result *a)
 	CHECK(xs.last_seen_ns && a->s.last_seen_ns, "%s: last_seen_ns not set", desc);
 }
 
-/* Roaming: the agent took the new endpoint; XDP on the written-back session agrees. */
+/*
+ * Roaming after the current endpoint fell silent: the agent remembers the
+ * first packet's source as the candidate, the second one moves the session;
+ * XDP on the written-back session agrees.
+ */
 static void check_roam(const char *desc, const struct pkt_frame *in, const struct agent_in *ai,
-		       const struct agent_result *a)
+		       const struct agent_result *a1)
 {
 	bool c2s = ai->side == XWGP_SIDE_CLIENT;
+	struct agent_result second, *a = &second;
 	const struct xwgp_ep *peer = c2s ? &a->s.client : &a->s.server;
 	const struct xwgp_ep *local = c2s ? &a->s.client_local : &a->s.server_local;
-	uint32_t key = CP(a->sess);
+	uint32_t key = CP(a1->sess);
 	struct bpf_env_result x2;
 
-	CHECK(a->ret == 0 && a->out.endpoint_changed, "%s: XDP PUNT_ROAM, agent %d (%s) changed %d",
-	      desc, a->ret, reason_name(-a->ret), a->out.endpoint_changed);
+	CHECK(a1->ret == 0 && a1->out.candidate && a1->out.cand_changed &&
+		      !a1->out.endpoint_changed && pkt_ep_eq(&a1->out.cand, &ai->from),
+	      "%s: XDP PUNT_ROAM, agent %d (%s) candidate %d/%d changed %d", desc, a1->ret,
+	      reason_name(-a1->ret), a1->out.candidate, a1->out.cand_changed,
+	      a1->out.endpoint_changed);
+	run_agent(ai, a, &ai->from);
+	CHECK(a->ret == 0 && a->out.endpoint_changed && a->out.cand_changed &&
+		      a->out.cand.family == XWGP_FAMILY_NONE && !a->out.candidate,
+	      "%s: second packet: agent %d (%s) changed %d", desc, a->ret, reason_name(-a->ret),
+	      a->out.endpoint_changed);
 	CHECK(pkt_ep_eq(peer, &ai->from), "%s: agent did not store the new endpoint", desc);
 	CHECK(pkt_ep_eq(local, &ai->to), "%s: agent did not store the local endpoint", desc);
 	CHECK(!bpf_map_update_elem(bpf_env.maps.sessions, &key, &a->s, BPF_EXIST), "%s: write back",
@@ -293,7 +354,7 @@ static void check_agree(const char *desc, const struct pkt_frame *in, const stru
 	int want_drop;
 
 	/* The agent first: it reads the sessions before XDP's counters move. */
-	run_agent(ai, &a);
+	run_agent(ai, &a, NULL);
 	CHECK(!bpf_env_run(in, xv0_ifindex, &x), "%s: test run: %s", desc, strerror(errno));
 	CHECK(x.reason >= 0, "%s: XDP moved %s reason counters", desc,
 	      x.reason == -1 ? "no" : "several");
@@ -301,9 +362,11 @@ static void check_agree(const char *desc, const struct pkt_frame *in, const stru
 		CHECK(x.out.len == in->len && !memcmp(x.out.b, in->b, in->len),
 		      "%s: XDP %s modified the packet", desc, reason_name(x.reason));
 	if (is_forward(x.reason)) {
-		CHECK(a.ret == 0 && !a.out.endpoint_changed,
-		      "%s: XDP forwards (%s), agent %d (%s) changed %d", desc,
-		      reason_name(x.reason), a.ret, reason_name(-a.ret), a.out.endpoint_changed);
+		CHECK(a.ret == 0 && !a.out.endpoint_changed && !a.out.cand_changed &&
+			      a.out.candidate == x.candidate,
+		      "%s: XDP forwards (%s, candidate %d), agent %d (%s) changed %d candidate %d",
+		      desc, reason_name(x.reason), x.candidate, a.ret, reason_name(-a.ret),
+		      a.out.endpoint_changed, a.out.candidate);
 		check_same_forward(desc, &x, &a, ai->len);
 		if (test_state__ == TEST_RUNNING)
 			check_same_counters(desc, &a);
