@@ -65,13 +65,13 @@ static void map_sync(const struct local_addrs *la, const uint32_t key[4])
 }
 
 int local_addrs_change(struct local_addrs *la, const uint32_t addr[4], uint32_t ifindex,
-		       uint32_t kind, bool add)
+		       uint32_t kind, uint32_t owner, bool add)
 {
 	size_t i;
 
 	for (i = 0; i < la->n; i++)
 		if (la->v[i].ifindex == ifindex && la->v[i].kind == kind &&
-		    addr_eq(la->v[i].addr, addr))
+		    la->v[i].owner == owner && addr_eq(la->v[i].addr, addr))
 			break;
 	if (!add) {
 		if (i == la->n)
@@ -100,6 +100,7 @@ int local_addrs_change(struct local_addrs *la, const uint32_t addr[4], uint32_t 
 	}
 	la->v[la->n].ifindex = ifindex;
 	la->v[la->n].kind = kind;
+	la->v[la->n].owner = owner;
 	memcpy(la->v[la->n].addr, addr, sizeof(la->v[la->n].addr));
 	la->n++;
 	map_sync(la, addr);
@@ -150,7 +151,7 @@ static void on_addr_msg(struct local_addrs *la, const struct nlmsghdr *nh)
 	const void *local = NULL, *address = NULL, *bcast = NULL;
 	bool add = nh->nlmsg_type == RTM_NEWADDR;
 	int len = (int)IFA_PAYLOAD(nh);
-	uint32_t key[4] = { 0, 0, 0, 0 };
+	uint32_t key[4] = { 0, 0, 0, 0 }, owner = 0;
 	size_t alen;
 
 	if (nh->nlmsg_len < NLMSG_LENGTH(sizeof(*ifa)))
@@ -178,11 +179,24 @@ static void on_addr_msg(struct local_addrs *la, const struct nlmsghdr *nh)
 		key[2] = htonl(0xffff);
 	if (local) {
 		memcpy(alen == 4 ? &key[3] : key, local, alen);
-		local_addrs_change(la, key, ifa->ifa_index, XWGP_LOCAL_ADDR, add);
+		local_addrs_change(la, key, ifa->ifa_index, XWGP_LOCAL_ADDR, 0, add);
+		if (alen == 4)
+			owner = key[3];
 	}
 	if (bcast && alen == 4) {
 		memcpy(&key[3], bcast, 4);
-		local_addrs_change(la, key, ifa->ifa_index, XWGP_LOCAL_BROADCAST, add);
+		local_addrs_change(la, key, ifa->ifa_index, XWGP_LOCAL_BROADCAST, owner, add);
+	}
+	/*
+	 * The subnet's directed broadcast, whether or not `brd' was given
+	 * (`ip addr add A/24' sets none): no host sends from it.
+	 */
+	if (local && alen == 4 && ifa->ifa_prefixlen && ifa->ifa_prefixlen <= 30) {
+		uint32_t a;
+
+		memcpy(&a, local, 4);
+		key[3] = htonl(ntohl(a) | (0xffffffffu >> ifa->ifa_prefixlen));
+		local_addrs_change(la, key, ifa->ifa_index, XWGP_LOCAL_BROADCAST, owner, add);
 	}
 }
 

@@ -24,6 +24,7 @@ struct local_addr {
 	uint32_t addr[4]; /* IPv4-mapped for IPv4 */
 	uint32_t ifindex;
 	uint32_t kind; /* XWGP_LOCAL_ADDR or XWGP_LOCAL_BROADCAST */
+	uint32_t owner; /* a broadcast's IPv4 address it belongs to (two may share it) */
 };
 
 struct local_addrs {
@@ -50,7 +51,7 @@ void local_addrs_update(struct local_addrs *la);
 
 /* Add or remove one entry (what an event does; tests call it directly). */
 int local_addrs_change(struct local_addrs *la, const uint32_t addr[4], uint32_t ifindex,
-		       uint32_t kind, bool add);
+		       uint32_t kind, uint32_t owner, bool add);
 
 /* 0, XWGP_LOCAL_ADDR or XWGP_LOCAL_BROADCAST; la may be NULL (no table). */
 uint32_t local_addrs_kind(const struct local_addrs *la, const struct xwgp_ep *ep);

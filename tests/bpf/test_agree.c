@@ -104,11 +104,16 @@ static const struct sess_def sess_defs[] = {
 };
 #define N_SESS ((int)(sizeof(sess_defs) / sizeof(sess_defs[0])))
 
+/* When every session's client and backend last sent (0: never: roaming decides). */
+static uint64_t seen_ns;
+
 static struct xwgp_session sess_make(int n)
 {
 	const struct sess_def *d = &sess_defs[n];
 
 	return (struct xwgp_session){
+		.client_seen_ns = seen_ns,
+		.server_seen_ns = seen_ns,
 		.client = pkt_ep(d->client, d->cport),
 		.client_local = pkt_ep(d->client_local, LISTEN_PORT),
 		.server = pkt_ep(d->server, BACKEND_PORT),
@@ -154,7 +159,7 @@ static int locals_fill(void)
 		uint32_t key[4];
 
 		memcpy(key, e.addr, sizeof(key));
-		if (local_addrs_change(&agent_local, key, 1, local_defs[i].kind, true))
+		if (local_addrs_change(&agent_local, key, 1, local_defs[i].kind, 0, true))
 			return -1;
 	}
 	return 0;
@@ -397,7 +402,19 @@ static void check_agree(const char *desc, const struct pkt_frame *in, const stru
 
 /* ---- the table ----------------------------------------------------------- */
 
-enum src_kind { SRC_EXACT, SRC_PORT, SRC_ADDR, SRC_FAMILY, SRC__MAX };
+enum src_kind {
+	SRC_EXACT,
+	SRC_PORT,
+	SRC_ADDR,
+	SRC_FAMILY,
+	/* Martians: never an endpoint, whatever the level allows. */
+	SRC_LOOPBACK,
+	SRC_MULTICAST,
+	SRC_BROADCAST, /* our subnet's (from the local addresses) */
+	SRC_LOCAL,     /* our own address */
+	SRC_PORT0,
+	SRC__MAX
+};
 
 /* The peer's stored endpoint, changed as kind says. */
 static struct xwgp_ep source(const struct xwgp_ep *peer, enum src_kind kind)
@@ -414,6 +431,21 @@ static struct xwgp_ep source(const struct xwgp_ep *peer, enum src_kind kind)
 		break;
 	case SRC_FAMILY:
 		e = pkt_ep(v6 ? "192.0.2.10" : "2001:db8:1::10", ntohs(e.port));
+		break;
+	case SRC_LOOPBACK:
+		e = pkt_ep(v6 ? "::1" : "127.0.0.1", ntohs(e.port));
+		break;
+	case SRC_MULTICAST:
+		e = pkt_ep(v6 ? "ff02::1" : "224.0.0.1", ntohs(e.port));
+		break;
+	case SRC_BROADCAST:
+		e = pkt_ep("192.0.2.255", ntohs(e.port));
+		break;
+	case SRC_LOCAL:
+		e = pkt_ep(v6 ? "2001:db8:1::1" : "192.0.2.1", ntohs(e.port));
+		break;
+	case SRC_PORT0:
+		e.port = 0;
 		break;
 	default:
 		break;
@@ -523,6 +555,79 @@ TEST(table)
 					cases++;
 				}
 	CHECK(cases > 1000, "only %d cases", cases);
+}
+
+/*
+ * The current endpoints just sent: a new source the level allows is a
+ * candidate, forwarded by both paths with the session unchanged.
+ */
+TEST(candidates_while_the_endpoint_is_active)
+{
+	uint8_t payload[FRAME_CAP];
+	int cases = 0;
+
+	ENV_REQUIRE();
+	for (int n = 1; n < N_SESS; n++)
+		for (int side = 0; side < 2; side++)
+			for (int sk = SRC_EXACT; sk < SRC__MAX; sk++)
+				for (size_t i = 0; i < 3; i++) {
+					const struct payload_def *d = &payload_defs[i];
+
+					fill_payload(payload, d->len, d->type, d->reserved,
+						     receiver_for(n, side, d->rcv), n * 5 + i);
+					seen_ns = boottime_ns();
+					run_one(n, side, sk, payload, d->len, d->name);
+					if (test_state__ != TEST_RUNNING)
+						break;
+					cases++;
+				}
+	seen_ns = 0;
+	for (int n = 1; n < N_SESS; n++)
+		sess_reset(n);
+	CHECK(cases > 500, "only %d cases", cases);
+}
+
+/*
+ * A wildcard listen/upstream: XDP passes (PASS_NOT_LOCAL) exactly what the
+ * agent's local_addrs_claims() refuses, whatever the payload.
+ */
+TEST(wildcard_claims_agree)
+{
+	static const char *const dsts[] = {
+		"192.0.2.1",	   "2001:db8:1::1", "192.0.2.99", "2001:db8:1::99",
+		"192.0.2.255",	   "255.255.255.255", "224.0.0.1", "ff02::1",
+		"198.51.100.200",
+	};
+	const struct xwgp_ep wildcard = { .port = 0 };
+	uint8_t payload[FRAME_CAP];
+
+	ENV_REQUIRE();
+	for (size_t i = 0; i < sizeof(dsts) / sizeof(dsts[0]); i++)
+		for (int side = 0; side < 2; side++)
+			for (int kind = 0; kind < 4; kind++) {
+				bool v6 = strchr(dsts[i], ':');
+				uint16_t port = side == XWGP_SIDE_CLIENT ? LISTEN_PORT : UPSTREAM_PORT;
+				struct xwgp_ep from = pkt_ep(v6 ? "2001:db8:1::10" : "192.0.2.10", 1111);
+				struct xwgp_ep to = pkt_ep(dsts[i], port);
+				/* transport of session 1/2, an initiation, a response, garbage */
+				static const uint8_t types[] = { 4, 1, 2, 0x45 };
+				static const size_t lens[] = { 96, 148, 92, 100 };
+				struct bpf_env_result x;
+				struct pkt_frame in;
+				bool claims;
+
+				fill_payload(payload, lens[kind], types[kind], 0,
+					     receiver_for(v6 ? 2 : 1, side, RCV_OK), i);
+				pkt_build(&in, &from, &to, payload, lens[kind], NULL);
+				CHECK(!bpf_env_run(&in, xv0_ifindex, &x), "test run: %s",
+				      strerror(errno));
+				claims = local_addrs_claims(&agent_local, &wildcard, &to);
+				CHECK(claims == (x.reason != XWGP_STAT_PASS_NOT_LOCAL),
+				      "to %s (side %d, type %u): XDP %s, agent claims %d", dsts[i],
+				      side, types[kind], reason_name(x.reason), claims);
+				for (int n = 1; n < N_SESS; n++)
+					sess_reset(n);
+			}
 }
 
 /* xorshift32: reproducible, seed printed in the case description. */

@@ -486,7 +486,7 @@ static void local_add(const char *ip, uint32_t kind)
 	struct xwgp_ep e;
 
 	ep4(&e, ip, 1);
-	CHECK(!local_addrs_change(&test_local, e.addr, 1, kind, true));
+	CHECK(!local_addrs_change(&test_local, e.addr, 1, kind, 0, true));
 }
 
 TEST(martian_sources_never_become_endpoints)

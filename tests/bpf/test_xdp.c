@@ -501,6 +501,18 @@ static void check_session(const struct xdp_case *c, const struct xwgp_session *b
 	CHECK(a->last_seen_ns + 1000000000ull >= t0 && a->last_seen_ns <= boottime_ns(),
 	      "%s: last_seen_ns %llu not refreshed (now %llu)", c->desc, ULL(a->last_seen_ns),
 	      ULL(t0));
+	/* The side's current endpoint was heard, unless a candidate sent it. */
+	{
+		uint64_t seen = c2s ? a->client_seen_ns : a->server_seen_ns;
+		uint64_t was = c2s ? b->client_seen_ns : b->server_seen_ns;
+
+		if (c->candidate)
+			CHECK(seen == was, "%s: a candidate refreshed the endpoint's time", c->desc);
+		else
+			CHECK(seen + 1000000000ull >= t0 && seen <= boottime_ns(),
+			      "%s: %s_seen_ns %llu not refreshed (now %llu)", c->desc,
+			      c2s ? "client" : "server", ULL(seen), ULL(t0));
+	}
 }
 
 static void check_output(const struct xdp_case *c, const struct pkt_frame *want,
