@@ -15,6 +15,7 @@
 #include "clock.h"
 #include "index_pick.h"
 #include "log.h"
+#include "svl.h"
 #include "wg_proto.h"
 
 
@@ -278,19 +279,6 @@ static void send_to_local(struct client_relay *r, struct client_session *s, cons
 	s->to_local_packets++;
 }
 
-/* csvl/ssvl: 1 any source, 2 same IP, 3 same IP and port. */
-static bool source_ok(uint8_t level, const struct xwgp_ep *expected, const struct xwgp_ep *from)
-{
-	switch (level) {
-	case XWGP_SVL_IP_PORT:
-		return xwgp_ep_equal(expected, from);
-	case XWGP_SVL_IP:
-		return xwgp_ep_equal_ip(expected, from);
-	default:
-		return true;
-	}
-}
-
 static void warn_once(bool *warned, const char *what, const char *key, const uint8_t pub[32],
 		      const char *counter)
 {
@@ -380,7 +368,7 @@ static void handle_transport_out(struct client_relay *r, const struct xwgp_ep *s
 		COUNT(r, TRANSPORT_UNKNOWN_INDEX);
 		return;
 	}
-	if (!source_ok(r->cfg->csvl, &s->local, src)) {
+	if (!xwgp_source_ok(r->cfg->csvl, &s->local, src)) {
 		COUNT(r, SRC_INVALID);
 		return;
 	}
@@ -559,7 +547,7 @@ static void from_server(struct client_relay *r, const struct xwgp_ep *src, uint8
 		COUNT(r, NO_SERVER_ADDR);
 		return;
 	}
-	if (!source_ok(r->cfg->ssvl, &r->server, src)) {
+	if (!xwgp_source_ok(r->cfg->ssvl, &r->server, src)) {
 		COUNT(r, SRC_INVALID);
 		return;
 	}

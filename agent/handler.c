@@ -12,6 +12,7 @@
 
 #include "handler.h"
 #include "log.h"
+#include "svl.h"
 #include "wg_proto.h"
 
 #define COUNT(h, name) ((h)->stats[XWGP_AGENT_STAT_##name]++)
@@ -79,26 +80,23 @@ void handler_fini(struct handler *h)
 	wgit_halfopen_free(&h->wgit);
 }
 
-/* csvl/ssvl check of a handshake/cookie source against the stored endpoint. */
-static bool source_ok(uint8_t level, const struct xwgp_ep *stored, const struct xwgp_ep *from)
+/* Count why src may not become an endpoint; true when it may. */
+static bool endpoint_ok(struct handler *h, const struct xwgp_ep *src)
 {
-	switch (level) {
-	case XWGP_SVL_IP_PORT:
-		return xwgp_ep_equal(stored, from);
-	case XWGP_SVL_IP:
-		return xwgp_ep_equal_ip(stored, from);
-	default:
-		return true;
-	}
-}
+	static const enum xwgp_agent_stat stat[] = {
+		[XWGP_MARTIAN_LOOPBACK] = XWGP_AGENT_STAT_SRC_LOOPBACK,
+		[XWGP_MARTIAN_UNSPEC] = XWGP_AGENT_STAT_SRC_UNSPEC,
+		[XWGP_MARTIAN_MULTICAST] = XWGP_AGENT_STAT_SRC_MULTICAST,
+		[XWGP_MARTIAN_BROADCAST] = XWGP_AGENT_STAT_SRC_BROADCAST,
+		[XWGP_MARTIAN_LOCAL] = XWGP_AGENT_STAT_SRC_LOCAL,
+		[XWGP_MARTIAN_PORT0] = XWGP_AGENT_STAT_SRC_PORT0,
+	};
+	enum xwgp_martian m = local_addrs_martian(h->local, src);
 
-static uint8_t effective_level(uint8_t peer, uint8_t server, uint8_t dflt)
-{
-	if (peer != XWGP_SVL_INHERIT)
-		return peer;
-	if (server != XWGP_SVL_INHERIT)
-		return server;
-	return dflt;
+	if (m == XWGP_MARTIAN_NONE)
+		return true;
+	h->stats[stat[m]]++;
+	return false;
 }
 
 static void send_or_count(struct handler *h, enum xwgp_side side, const struct xwgp_ep *local,
@@ -176,6 +174,9 @@ static void handle_initiation(struct handler *h, struct handler_pkt *p)
 	bool have_cookie, stored;
 	int si, err;
 
+	/* The session would answer p->src: never a martian (before the DH work). */
+	if (!endpoint_ok(h, &p->src))
+		return;
 	r = wg_consume_initiation_any(h->keys, h->cfg->n_servers, &h->dh_cache, p->data, p->len,
 				      &si, client_pub, tai64n);
 	h->stats[XWGP_AGENT_STAT_DH_CACHE_HIT] += h->dh_cache.hits - hits;
@@ -220,8 +221,9 @@ static void handle_initiation(struct handler *h, struct handler_pkt *p)
 	}
 	s.server_local.port = htons(h->upstream_port);
 	s.client_origin_index = get_le32(p->data + WG_INIT_OFF_SENDER);
-	s.csvl = effective_level(peer->csvl, srv->csvl, XWGP_CSVL_DEFAULT);
-	s.ssvl = effective_level(peer->ssvl, srv->ssvl, XWGP_SSVL_DEFAULT);
+	/* config_load_server() resolved the inheritance (xwgp_svl_resolve). */
+	s.csvl = peer->csvl;
+	s.ssvl = peer->ssvl;
 	if (p->obfs)
 		s.flags |= XWGP_SF_OBFS;
 	s.created_ns = s.last_seen_ns = now;
@@ -273,8 +275,18 @@ static void handle_response(struct handler *h, struct handler_pkt *p)
 		COUNT(h, RESP_UNKNOWN_INDEX);
 		return;
 	}
-	if (!source_ok(s.ssvl, &s.server, &p->src)) {
+	if (!xwgp_source_ok(s.ssvl, &s.server, &p->src)) {
 		COUNT(h, SRC_INVALID);
+		return;
+	}
+	/*
+	 * One response per initiation: another one for an established session
+	 * is a replay (or a forgery by someone who knows the client's public
+	 * key, which MAC1 proves). Re-running establishment would re-point
+	 * the backend index and delete the one the tunnel uses.
+	 */
+	if (s.flags & XWGP_SF_ESTABLISHED) {
+		COUNT(h, RESP_REPLAY);
 		return;
 	}
 	wg_mac_keys_init(&client_mac, meta.client_pub);
@@ -322,8 +334,17 @@ static void handle_cookie(struct handler *h, struct handler_pkt *p)
 		COUNT(h, COOKIE_UNKNOWN_INDEX);
 		return;
 	}
-	if (!source_ok(s.ssvl, &s.server, &p->src)) {
+	if (!xwgp_source_ok(s.ssvl, &s.server, &p->src)) {
 		COUNT(h, SRC_INVALID);
+		return;
+	}
+	/*
+	 * A backend answers one initiation with a response or a cookie reply:
+	 * after the response, or after a first cookie reply, another is a
+	 * replay that would put back a stale cookie.
+	 */
+	if ((s.flags & XWGP_SF_ESTABLISHED) || meta.cookie_ns) {
+		COUNT(h, COOKIE_REPLAY);
 		return;
 	}
 	wg_mac_keys_init(&server_mac, meta.server_pub);
@@ -337,6 +358,8 @@ static void handle_cookie(struct handler *h, struct handler_pkt *p)
 	memcpy(ps.cookie, cookie, 16);
 	ps.cookie_ns = xwgp_now_ns();
 	wgit_peer_put(&h->wgit, &pk, &ps);
+	meta.cookie_ns = ps.cookie_ns;
+	wgit_meta_put(&h->wgit, receiver, &meta);
 
 	put_le32(p->data + WG_COOKIE_OFF_RECEIVER, s.client_origin_index);
 	if (memcmp(meta.sent_mac1, meta.client_mac1, 16) &&
@@ -350,12 +373,51 @@ static void handle_cookie(struct handler *h, struct handler_pkt *p)
 	send_to_client(h, &s, &s.client_local, &s.client, p->data, p->len);
 }
 
+/* What roaming needs from the meta, read only when the source is a new one. */
+static void roam_state(struct handler *h, const struct xwgp_session *s, const struct handler_pkt *p,
+		       struct transport_roam *roam)
+{
+	struct xwgp_session_meta m;
+	bool c2s = p->side == XWGP_SIDE_CLIENT;
+
+	memset(roam, 0, sizeof(*roam));
+	roam->local = h->local;
+	if (transport_from_current(s, p->side, &p->src) ||
+	    wgit_meta_get(&h->wgit, s->client_proxy_index, &m))
+		return;
+	roam->agent_seen_ns = c2s ? m.agent_client_seen_ns : m.agent_server_seen_ns;
+	roam->cand = c2s ? m.client_cand : m.server_cand;
+}
+
+/* The agent counter of a transport_forward() refusal. */
+static enum xwgp_agent_stat transport_drop_stat(int err)
+{
+	switch (-err) {
+	case XWGP_STAT_DROP_SRC_LOOPBACK:
+		return XWGP_AGENT_STAT_SRC_LOOPBACK;
+	case XWGP_STAT_DROP_SRC_UNSPEC:
+		return XWGP_AGENT_STAT_SRC_UNSPEC;
+	case XWGP_STAT_DROP_SRC_MULTICAST:
+		return XWGP_AGENT_STAT_SRC_MULTICAST;
+	case XWGP_STAT_DROP_SRC_BROADCAST:
+		return XWGP_AGENT_STAT_SRC_BROADCAST;
+	case XWGP_STAT_DROP_SRC_LOCAL:
+		return XWGP_AGENT_STAT_SRC_LOCAL;
+	case XWGP_STAT_DROP_SRC_PORT0:
+		return XWGP_AGENT_STAT_SRC_PORT0;
+	default:
+		return XWGP_AGENT_STAT_TRANSPORT_DROPPED;
+	}
+}
+
 /* Transport that reached the agent: the same rule as XDP, via the socket. */
 static void handle_transport(struct handler *h, struct handler_pkt *p)
 {
 	uint32_t receiver = get_le32(p->data + WG_TRANSPORT_OFF_RECEIVER);
+	struct transport_roam roam;
 	struct transport_out out;
 	struct xwgp_session s;
+	uint64_t now = xwgp_now_ns();
 	int err;
 
 	if (p->side == XWGP_SIDE_CLIENT)
@@ -366,16 +428,17 @@ static void handle_transport(struct handler *h, struct handler_pkt *p)
 		COUNT(h, TRANSPORT_UNKNOWN_INDEX);
 		return;
 	}
-	err = transport_forward(&s, p->side, &p->src, &p->dst, p->data, p->len, xwgp_now_ns(),
-				&out);
+	roam_state(h, &s, p, &roam);
+	err = transport_forward(&s, p->side, &p->src, &p->dst, p->data, p->len, now, &roam, &out);
 	if (err) {
-		COUNT(h, TRANSPORT_DROPPED);
+		h->stats[transport_drop_stat(err)]++;
 		return;
 	}
 	if (out.endpoint_changed)
 		COUNT(h, ROAMED);
-	wgit_transport_commit(&h->wgit, &s, p->side == XWGP_SIDE_CLIENT, p->len, xwgp_now_ns(),
-			      out.endpoint_changed);
+	if (out.candidate)
+		COUNT(h, ROAM_CANDIDATE);
+	wgit_transport_commit(&h->wgit, &s, p->side == XWGP_SIDE_CLIENT, p->len, now, &out);
 	if (p->side == XWGP_SIDE_CLIENT) {
 		COUNT(h, TRANSPORT_C2S);
 		send_or_count(h, XWGP_SIDE_SERVER, &out.src, &out.dst, p->data, p->len);
@@ -404,7 +467,17 @@ void handler_packet(struct handler *h, struct handler_pkt *p)
 	 * them) cannot be answered; a session must never learn such an endpoint.
 	 */
 	if (!p->src.port || xwgp_ep_is_unspecified(&p->src)) {
-		COUNT(h, MALFORMED);
+		if (p->src.port)
+			COUNT(h, SRC_UNSPEC);
+		else
+			COUNT(h, SRC_PORT0);
+		return;
+	}
+	/* A wildcard serves our own addresses only (bpf/local.h is the XDP twin). */
+	if (!local_addrs_claims(h->local,
+				p->side == XWGP_SIDE_CLIENT ? &h->cfg->listen : &h->cfg->upstream,
+				&p->dst)) {
+		COUNT(h, NOT_LOCAL);
 		return;
 	}
 	/* Backends are vanilla WireGuard; obfuscated runts are malformed below. */

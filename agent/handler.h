@@ -16,6 +16,7 @@
 #include "clock.h"
 #include "config.h"
 #include "dh_cache.h"
+#include "local_addrs.h"
 #include "obfs.h"
 #include "transport.h"
 #include "wg_crypto.h"
@@ -51,6 +52,8 @@ struct handler {
 	handler_send_fn send;
 	handler_route_fn route;
 	void *io_ctx;
+	/* Our addresses (wildcard claims, martian sources); NULL: none known. */
+	const struct local_addrs *local;
 	uint64_t stats[XWGP_AGENT_STAT__MAX];
 	/* Obfuscation (cfg->obfs set): the key, and where replies to obfs clients are encoded. */
 	bool obfs;

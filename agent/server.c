@@ -31,12 +31,14 @@
 #include "frame.h"
 #include "fwd_check.h"
 #include "handler.h"
+#include "local_addrs.h"
 #include "log.h"
 #include "metrics.h"
 #include "pin_check.h"
 #include "reload.h"
 #include "udp_io.h"
 #include "xsk_rx.h"
+#include "xwgp.skel.h"
 
 #define MAX_XSKS XWGP_MAX_XSKS
 #define RX_BUF 65536
@@ -45,6 +47,7 @@ struct server {
 	struct xwgp_server_config cfg;
 	struct xwgp_loader loader;
 	struct handler h;
+	struct local_addrs local; /* what a wildcard claims; martian sources */
 	int listen_fd, upstream_fd;
 	struct udp_router router; /* route lookups of initiations */
 	uint16_t listen_port, upstream_port;
@@ -204,7 +207,7 @@ static int setup_interfaces(struct server *s)
 	return 0;
 }
 
-enum { TAG_LISTEN = 1, TAG_UPSTREAM, TAG_SIGNAL, TAG_TIMER, TAG_XSK_BASE = 16 };
+enum { TAG_LISTEN = 1, TAG_UPSTREAM, TAG_SIGNAL, TAG_TIMER, TAG_LOCAL, TAG_XSK_BASE = 16 };
 
 static void drain_udp(struct server *s, int fd, enum xwgp_side side, uint16_t port)
 {
@@ -387,6 +390,8 @@ static int run_loop(struct server *s)
 				drain_udp(s, s->upstream_fd, XWGP_SIDE_SERVER, s->upstream_port);
 			} else if (tag == TAG_TIMER) {
 				on_timer(s);
+			} else if (tag == TAG_LOCAL) {
+				local_addrs_update(&s->local);
 			} else if (tag == TAG_SIGNAL) {
 				struct signalfd_siginfo si;
 
@@ -473,6 +478,7 @@ static int setup_events(struct server *s)
 	err = err ?: epoll_add(s->epfd, s->upstream_fd, TAG_UPSTREAM);
 	err = err ?: epoll_add(s->epfd, s->sigfd, TAG_SIGNAL);
 	err = err ?: epoll_add(s->epfd, s->timerfd, TAG_TIMER);
+	err = err ?: epoll_add(s->epfd, local_addrs_fd(&s->local), TAG_LOCAL);
 	for (int i = 0; !err && i < s->n_xsks; i++)
 		err = epoll_add(s->epfd, xsk_rx_fd(&s->xsks[i]), TAG_XSK_BASE + i);
 	return err;
@@ -592,6 +598,7 @@ int cmd_server(int argc, char **argv)
 	if (!s)
 		return 1;
 	s->listen_fd = s->upstream_fd = s->epfd = s->sigfd = s->timerfd = s->cache_lock_fd = -1;
+	s->local.nl_fd = -1;
 	s->router = UDP_ROUTER_INIT;
 	err = parse_args(s, argc, argv, &xdp_mode);
 	if (err) {
@@ -638,6 +645,9 @@ int cmd_server(int argc, char **argv)
 		pr_err("writing the config map failed: %s", strerror(-err));
 		goto out_sockets;
 	}
+	err = local_addrs_open(&s->local, bpf_map__fd(s->loader.skel->maps.xwgp_local_addr));
+	if (err)
+		goto out_sockets;
 	s->h.wgit.maps = &s->loader.maps;
 	if (old_upstream && old_upstream != s->upstream_port)
 		sessions_move_upstream(s, old_upstream);
@@ -667,6 +677,7 @@ int cmd_server(int argc, char **argv)
 	s->h.send = io_send;
 	s->h.route = io_route;
 	s->h.io_ctx = s;
+	s->h.local = &s->local;
 	stats_load(s);
 	cache_marks_take(s);
 	err = setup_events(s);
@@ -694,6 +705,7 @@ out_xsk:
 	for (int i = 0; i < s->n_xsks; i++)
 		xsk_rx_close(&s->xsks[i], s->loader.maps.xsks);
 out_sockets:
+	local_addrs_close(&s->local);
 	if (s->listen_fd >= 0)
 		close(s->listen_fd);
 	if (s->upstream_fd >= 0)

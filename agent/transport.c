@@ -8,8 +8,10 @@
 #include <string.h>
 
 #include "byteorder.h"
+#include "local_addrs.h"
 #include "transport.h"
 #include "wg_proto.h"
+#include "xwgp_svl.h"
 
 /* Session last_seen_ns is written only when it moved by more than this (as XDP). */
 #define LAST_SEEN_GRANULARITY_NS 1000000000ULL
@@ -45,23 +47,81 @@ static bool ep_addr_eq(const struct xwgp_ep *a, const struct xwgp_ep *b)
 }
 
 /*
- * csvl/ssvl. Returns 0 when the source is the stored one, 1 when it differs
- * in a way the level allows (roaming), -XWGP_STAT_DROP_SRC_INVALID otherwise.
- * Unknown levels act as IP_PORT, the strictest.
+ * csvl/ssvl (include/xwgp_svl.h). Returns 0 when the source is the stored
+ * one, 1 when it differs in a way the level allows (roaming),
+ * -XWGP_STAT_DROP_SRC_INVALID otherwise.
  */
 static int check_source(const struct xwgp_ep *peer, const struct xwgp_ep *from, uint8_t level)
 {
-	bool addr_ok = ep_addr_eq(peer, from);
-	bool port_ok = peer->port == from->port;
-
-	if (level == XWGP_SVL_NONE)
-		return addr_ok && port_ok ? 0 : 1;
-	if (level == XWGP_SVL_IP) {
-		if (!addr_ok)
-			return -XWGP_STAT_DROP_SRC_INVALID;
-		return port_ok ? 0 : 1;
+	switch (xwgp_svl_verdict(level, ep_addr_eq(peer, from), peer->port == from->port)) {
+	case XWGP_SVL_SAME:
+		return 0;
+	case XWGP_SVL_MOVED:
+		return 1;
+	default:
+		return -XWGP_STAT_DROP_SRC_INVALID;
 	}
-	return addr_ok && port_ok ? 0 : -XWGP_STAT_DROP_SRC_INVALID;
+}
+
+bool transport_from_current(const struct xwgp_session *s, enum xwgp_side side,
+			    const struct xwgp_ep *from)
+{
+	const struct xwgp_ep *peer = side == XWGP_SIDE_CLIENT ? &s->client : &s->server;
+
+	return ep_addr_eq(peer, from) && peer->port == from->port;
+}
+
+static int martian_reason(enum xwgp_martian m)
+{
+	switch (m) {
+	case XWGP_MARTIAN_NONE:
+		return 0;
+	case XWGP_MARTIAN_LOOPBACK:
+		return -XWGP_STAT_DROP_SRC_LOOPBACK;
+	case XWGP_MARTIAN_UNSPEC:
+		return -XWGP_STAT_DROP_SRC_UNSPEC;
+	case XWGP_MARTIAN_MULTICAST:
+		return -XWGP_STAT_DROP_SRC_MULTICAST;
+	case XWGP_MARTIAN_BROADCAST:
+		return -XWGP_STAT_DROP_SRC_BROADCAST;
+	case XWGP_MARTIAN_LOCAL:
+		return -XWGP_STAT_DROP_SRC_LOCAL;
+	default:
+		return -XWGP_STAT_DROP_SRC_PORT0;
+	}
+}
+
+/*
+ * A new source the level allows (bpf/local.h's roam_check is the XDP
+ * twin): refused when martian; a candidate while the current endpoint is
+ * active; else remembered, and followed on its second packet. Returns a
+ * negative reason, 0 (forward as a candidate) or 1 (move to from).
+ */
+static int roam_check(const struct xwgp_session *s, enum xwgp_side side,
+		      const struct xwgp_ep *from, uint64_t now_ns,
+		      const struct transport_roam *roam, struct transport_out *out)
+{
+	uint64_t seen = side == XWGP_SIDE_CLIENT ? s->client_seen_ns : s->server_seen_ns;
+	int ret = martian_reason(local_addrs_martian(roam ? roam->local : NULL, from));
+
+	if (ret)
+		return ret;
+	if (s->created_ns > seen)
+		seen = s->created_ns;
+	if (roam && roam->agent_seen_ns > seen)
+		seen = roam->agent_seen_ns;
+	if ((int64_t)(now_ns - seen) < (int64_t)XWGP_ROAM_QUIET_NS) {
+		out->candidate = true;
+		return 0;
+	}
+	out->cand_changed = true;
+	if (roam && ep_addr_eq(&roam->cand, from) && roam->cand.port == from->port) {
+		memset(&out->cand, 0, sizeof(out->cand)); /* followed: no candidate left */
+		return 1;
+	}
+	out->cand = *from;
+	out->candidate = true;
+	return 0;
 }
 
 /* The session key the receiver index must have led to. */
@@ -71,8 +131,10 @@ static uint32_t session_index(const struct xwgp_session *s, enum xwgp_side side)
 }
 
 static void session_account(struct xwgp_session *s, enum xwgp_side side, size_t len,
-			    uint64_t now_ns)
+			    uint64_t now_ns, bool candidate)
 {
+	__u64 *seen = side == XWGP_SIDE_CLIENT ? &s->client_seen_ns : &s->server_seen_ns;
+
 	if (side == XWGP_SIDE_CLIENT) {
 		s->c2s_packets++;
 		s->c2s_bytes += len;
@@ -82,16 +144,19 @@ static void session_account(struct xwgp_session *s, enum xwgp_side side, size_t 
 	}
 	if ((int64_t)(now_ns - s->last_seen_ns) > (int64_t)LAST_SEEN_GRANULARITY_NS)
 		s->last_seen_ns = now_ns;
+	if (!candidate && (int64_t)(now_ns - *seen) > (int64_t)LAST_SEEN_GRANULARITY_NS)
+		*seen = now_ns;
 }
 
 int transport_forward(struct xwgp_session *s, enum xwgp_side side, const struct xwgp_ep *from,
 		      const struct xwgp_ep *to, uint8_t *payload, size_t len, uint64_t now_ns,
-		      struct transport_out *out)
+		      const struct transport_roam *roam, struct transport_out *out)
 {
 	bool c2s = side == XWGP_SIDE_CLIENT;
 	struct xwgp_ep *peer = c2s ? &s->client : &s->server;
 	struct xwgp_ep *peer_local = c2s ? &s->client_local : &s->server_local;
 	const struct xwgp_ep *dst = c2s ? &s->server : &s->client;
+	struct transport_out o;
 	uint32_t receiver;
 	int ret;
 
@@ -107,11 +172,16 @@ int transport_forward(struct xwgp_session *s, enum xwgp_side side, const struct 
 	ret = check_source(peer, from, c2s ? s->csvl : s->ssvl);
 	if (ret < 0)
 		return ret;
+	memset(&o, 0, sizeof(o));
+	if (ret > 0)
+		ret = roam_check(s, side, from, now_ns, roam, &o);
+	if (ret < 0)
+		return ret;
 	/* Where XDP says PUNT_FAMILY: a socket sends to any family, but not to none. */
 	if (dst->family == XWGP_FAMILY_NONE)
 		return -XWGP_STAT_DROP_UNKNOWN_INDEX;
 
-	memset(out, 0, sizeof(*out));
+	*out = o;
 	if (ret > 0) {
 		*peer = *from;
 		if (to && to->family != XWGP_FAMILY_NONE)
@@ -127,6 +197,6 @@ int transport_forward(struct xwgp_session *s, enum xwgp_side side, const struct 
 		out->dst = s->client;
 		put_le32(payload + WG_TRANSPORT_OFF_RECEIVER, s->client_origin_index);
 	}
-	session_account(s, side, len, now_ns);
+	session_account(s, side, len, now_ns, out->candidate);
 	return 0;
 }

@@ -22,10 +22,27 @@
 
 #include "xwgp_abi.h"
 
+struct local_addrs;
+
 struct transport_out {
 	struct xwgp_ep src;    /* our address to send from (family NONE: any) */
 	struct xwgp_ep dst;    /* where to send */
 	bool endpoint_changed; /* roaming accepted: write the session back */
+	bool candidate;	       /* from a roaming candidate: the current endpoint is not refreshed */
+	bool cand_changed;     /* store cand as the side's candidate (family NONE: clear it) */
+	struct xwgp_ep cand;
+};
+
+/*
+ * What roaming needs beyond the session (all optional: zero means none):
+ * the agent's own record of the side's current endpoint (meta
+ * agent_client_seen_ns/agent_server_seen_ns), the side's candidate, and the
+ * local-address table for the martian check.
+ */
+struct transport_roam {
+	const struct local_addrs *local;
+	uint64_t agent_seen_ns;
+	struct xwgp_ep cand;
 };
 
 /*
@@ -51,9 +68,14 @@ int transport_parse(const uint8_t *payload, size_t len, uint32_t max_packet_size
  * towards the client), out->src/out->dst say where to send it, and the
  * session's counters and last_seen_ns (now_ns, CLOCK_BOOTTIME; written only
  * when it moved by more than a second, like XDP) are updated.
- * Roaming the level allows (csvl/ssvl NONE: new address or port; IP: new
- * port) updates s->client or s->server (and the local endpoint facing that
- * peer to `to`) and sets out->endpoint_changed.
+ * A new source the level allows (csvl/ssvl NONE: new address or port; IP:
+ * new port) is refused when it is a martian (-XWGP_STAT_DROP_SRC_*, as XDP).
+ * Else, while the side's current endpoint sent within XWGP_ROAM_QUIET_NS, it
+ * is a candidate: forwarded, the session unchanged (out->candidate). Once the
+ * current endpoint is silent, its first packet makes it the side's candidate
+ * (out->cand_changed) and the next one moves the session: s->client or
+ * s->server (and the local endpoint facing that peer, to `to`) change and
+ * out->endpoint_changed is set. roam may be NULL.
  *
  * Returns a negative reason when it must be dropped: the transport_parse()
  * ones (payload is rechecked), -XWGP_STAT_DROP_UNKNOWN_INDEX when the index
@@ -64,6 +86,10 @@ int transport_parse(const uint8_t *payload, size_t len, uint32_t max_packet_size
  */
 int transport_forward(struct xwgp_session *s, enum xwgp_side side, const struct xwgp_ep *from,
 		      const struct xwgp_ep *to, uint8_t *payload, size_t len, uint64_t now_ns,
-		      struct transport_out *out);
+		      const struct transport_roam *roam, struct transport_out *out);
+
+/* from is the side's stored endpoint (no roaming question to ask). */
+bool transport_from_current(const struct xwgp_session *s, enum xwgp_side side,
+			    const struct xwgp_ep *from);
 
 #endif /* XWGP_TRANSPORT_H */

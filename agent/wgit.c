@@ -119,14 +119,14 @@ int wgit_meta_put(const struct wgit *w, uint32_t client_proxy, const struct xwgp
 }
 
 int wgit_transport_commit(const struct wgit *w, const struct xwgp_session *s, bool c2s,
-			  size_t len, uint64_t now_ns, bool endpoint_changed)
+			  size_t len, uint64_t now_ns, const struct transport_out *out)
 {
 	struct xwgp_session_meta m;
 	struct xwgp_session cur;
 	int err = 0;
 
 	/* Roaming: rare; the window between lookup and update is all XDP can lose. */
-	if (endpoint_changed && wgit_session_get(w, s->client_proxy_index, &cur) == 0) {
+	if (out->endpoint_changed && wgit_session_get(w, s->client_proxy_index, &cur) == 0) {
 		cur.client = s->client;
 		cur.client_local = s->client_local;
 		cur.server = s->server;
@@ -143,6 +143,11 @@ int wgit_transport_commit(const struct wgit *w, const struct xwgp_session *s, bo
 		m.agent_s2c_bytes += len;
 	}
 	m.agent_last_seen_ns = now_ns;
+	/* Roaming (transport_forward): the current endpoint's time, the candidate. */
+	if (!out->candidate)
+		*(c2s ? &m.agent_client_seen_ns : &m.agent_server_seen_ns) = now_ns;
+	if (out->cand_changed)
+		*(c2s ? &m.client_cand : &m.server_cand) = out->cand;
 	return wgit_meta_put(w, s->client_proxy_index, &m) ?: err;
 }
 

@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "bpf_loader.h"
+#include "transport.h"
 #include "xwgp_abi.h"
 
 /*
@@ -98,9 +99,10 @@ int wgit_meta_put(const struct wgit *w, uint32_t client_proxy, const struct xwgp
  * session's meta, which only the agent writes; the session itself is
  * written back only when an endpoint changed (roaming), and then only its
  * endpoints, on a fresh copy, so the XDP program's counters stay intact.
+ * out is what transport_forward() said (roaming: candidate, endpoint moved).
  */
 int wgit_transport_commit(const struct wgit *w, const struct xwgp_session *s, bool c2s,
-			  size_t len, uint64_t now_ns, bool endpoint_changed);
+			  size_t len, uint64_t now_ns, const struct transport_out *out);
 
 /*
  * Fold the agent's share (m's agent_* counters and last-seen) into s: the

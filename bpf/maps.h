@@ -106,6 +106,18 @@ struct {
 } xwgp_agent_st SEC(".maps");
 
 /*
+ * The host's own and broadcast addresses (include/xwgp_abi.h), filled by the
+ * agent from netlink (agent/local_addrs.c). Not pinned: each agent refills
+ * it from a fresh dump before it serves.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, XWGP_LOCAL_ADDRS_MAX);
+	__type(key, struct xwgp_local_key);
+	__type(value, __u32);
+} xwgp_local_addr SEC(".maps");
+
+/*
  * Per-load caches of the fast path (bpf/fib_cache.h). Per CPU, so an entry
  * is never written by two CPUs at once (a torn FIB answer would misforward),
  * and never pinned: a new program starts them empty (agent/bpf_loader.c).

@@ -73,6 +73,8 @@ struct pkt {
 	__u8 type;     /* WireGuard message type */
 	__u8 side;     /* enum xwgp_side */
 	__u8 obfs;     /* enum pkt_obfs */
+	__u8 need_local; /* wildcard side: the destination is not yet known to be ours */
+	__u8 candidate;	 /* from a roaming candidate: forwarded, the session unchanged */
 };
 
 /* A 32-bit word in raw memory order (for checksums), alignment-agnostic. */

@@ -14,7 +14,7 @@
 #endif
 
 /* Bump whenever any struct below changes layout; stored in the cfg map. */
-#define XWGP_ABI_VERSION 2
+#define XWGP_ABI_VERSION 3 /* 3: per-side seen times, roaming candidates */
 
 /* Address families as stored in struct xwgp_ep (not AF_*: stable on disk). */
 #define XWGP_FAMILY_NONE 0 /* unset / wildcard */
@@ -77,12 +77,19 @@ struct xwgp_session {
 	__u32 _pad1;
 	__u64 created_ns; /* CLOCK_BOOTTIME / bpf_ktime_get_boot_ns */
 	__u64 last_seen_ns; /* refreshed by both paths, at most ~once a second */
+	/*
+	 * When the stored client / backend endpoint last sent transport XDP
+	 * forwarded (at most ~once a second, like last_seen_ns): a session
+	 * roams only after its current endpoint fell silent (XWGP_ROAM_QUIET_NS).
+	 */
+	__u64 client_seen_ns;
+	__u64 server_seen_ns;
 	__u64 c2s_packets; /* client->server transport forwarded */
 	__u64 c2s_bytes; /* UDP payload bytes */
 	__u64 s2c_packets;
 	__u64 s2c_bytes;
 };
-_Static_assert(sizeof(struct xwgp_session) == 152, "xwgp_session layout");
+_Static_assert(sizeof(struct xwgp_session) == 168, "xwgp_session layout");
 
 /*
  * Handshake state the agent keeps per session, pinned so a restarted agent
@@ -106,8 +113,15 @@ struct xwgp_session_meta {
 	__u64 agent_s2c_packets;
 	__u64 agent_s2c_bytes;
 	__u64 agent_last_seen_ns; /* last agent-forwarded packet; expiry reads it too */
+	/* Roaming (agent/transport.c): the agent's share of client_seen_ns/server_seen_ns. */
+	__u64 agent_client_seen_ns;
+	__u64 agent_server_seen_ns;
+	/* A new source heard after the current endpoint fell silent (family NONE: none). */
+	struct xwgp_ep client_cand;
+	struct xwgp_ep server_cand;
+	__u64 cookie_ns; /* a cookie reply for this initiation was taken (a second one is a replay) */
 };
-_Static_assert(sizeof(struct xwgp_session_meta) == 152, "xwgp_session_meta layout");
+_Static_assert(sizeof(struct xwgp_session_meta) == 216, "xwgp_session_meta layout");
 
 /* Per (server key, client key): replay protection and the backend's cookie. */
 struct xwgp_peer_key {
@@ -168,6 +182,23 @@ struct xwgp_rl_val {
 };
 
 /*
+ * The host's own addresses in the agent's network namespace (kept from
+ * netlink address events), IPv4-mapped like struct xwgp_ep: what a wildcard
+ * listen/upstream claims, and sources that never become an endpoint.
+ */
+struct xwgp_local_key {
+	__u32 addr[4];
+};
+#define XWGP_LOCAL_ADDR 1 /* an address of ours: a wildcard claims it */
+#define XWGP_LOCAL_BROADCAST 2 /* an IPv4 broadcast address of one of our subnets */
+
+/*
+ * A session moves to a new source only after its current endpoint sent
+ * nothing for this long, and the new source sent twice (README: roaming).
+ */
+#define XWGP_ROAM_QUIET_NS 2000000000ULL
+
+/*
  * Counters, per CPU, one slot per verdict/reason. X(name, description);
  * the agent prints them by name, so the order here is the ABI.
  */
@@ -198,7 +229,15 @@ struct xwgp_rl_val {
 	X(DROP_SRC_INVALID, "dropped: source failed csvl/ssvl validation")               \
 	X(DROP_RATE_LIMITED, "dropped: punt rate limit for the source exceeded")         \
 	X(DROP_TOO_BIG, "dropped: larger than max_packet_size")                          \
-	X(DROP_OBFS_UNDECODABLE, "dropped: not decodable with the obfuscation key")
+	X(DROP_OBFS_UNDECODABLE, "dropped: not decodable with the obfuscation key")      \
+	X(PASS_NOT_LOCAL, "to our port, not to an address of ours: passed untouched")    \
+	X(ROAM_CANDIDATE, "new source forwarded while the current endpoint is active")  \
+	X(DROP_SRC_LOOPBACK, "dropped: would roam to a loopback source")                 \
+	X(DROP_SRC_UNSPEC, "dropped: would roam to an unspecified source")               \
+	X(DROP_SRC_MULTICAST, "dropped: would roam to a multicast source")               \
+	X(DROP_SRC_BROADCAST, "dropped: would roam to a broadcast source")               \
+	X(DROP_SRC_LOCAL, "dropped: would roam to one of our own addresses")             \
+	X(DROP_SRC_PORT0, "dropped: would roam to source port 0")
 
 enum xwgp_stat {
 #define XWGP_STAT_ENUM(name, desc) XWGP_STAT_##name,
@@ -219,6 +258,7 @@ struct xwgp_stat_val {
 #define XWGP_MAX_QUEUES_PER_DEV 16
 #define XWGP_MAX_DEVS 64
 #define XWGP_RL_ENTRIES 16384
+#define XWGP_LOCAL_ADDRS_MAX 4096
 
 /* Defaults mirrored from mwgp. */
 #define XWGP_TIMEOUT_DEFAULT_SEC 60

@@ -44,7 +44,17 @@
 	X(INIT_KEY_CAP, "sessions replaced by a newer one of their key (cap of 4, or table full)") \
 	X(HALFOPEN_EVICTED, "half-open sessions (never answered) evicted from a full table")   \
 	X(INIT_PEER_STATE_FULL, "initiations refused: no room for the client key's replay state") \
-	X(PEER_STATE_EVICTED, "peer states forgotten (no session, idle past the replay horizon)")
+	X(PEER_STATE_EVICTED, "peer states forgotten (no session, idle past the replay horizon)") \
+	X(NOT_LOCAL, "packets to an address that is not ours (wildcard): dropped")              \
+	X(ROAM_CANDIDATE, "transport from a new source forwarded, the session not moved")       \
+	X(SRC_LOOPBACK, "dropped: a loopback source would become an endpoint")                  \
+	X(SRC_UNSPEC, "dropped: an unspecified source would become an endpoint")                \
+	X(SRC_MULTICAST, "dropped: a multicast source would become an endpoint")                \
+	X(SRC_BROADCAST, "dropped: a broadcast source would become an endpoint")                \
+	X(SRC_LOCAL, "dropped: one of our own addresses would become an endpoint")             \
+	X(SRC_PORT0, "dropped: source port 0 would become an endpoint")                         \
+	X(RESP_REPLAY, "responses for a session already established (replayed): dropped")       \
+	X(COOKIE_REPLAY, "cookie replies for an established session or a second one: dropped")
 
 enum xwgp_agent_stat {
 #define XWGP_AGENT_STAT_ENUM(name, desc) XWGP_AGENT_STAT_##name,

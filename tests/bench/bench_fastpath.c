@@ -190,6 +190,20 @@ static int progs_up(void)
 		dv.ifindex = env.ifindex[d];
 		err = bpf_map_update_elem(env.devmap, &dv.ifindex, &dv, BPF_ANY);
 	}
+	/* The proxy's addresses, as the agent enters them from netlink. */
+	for (size_t i = 0; i < sizeof(families) / sizeof(families[0]) && !err; i++) {
+		const char *ours[] = { families[i].proxy_c, families[i].proxy_s };
+
+		for (int j = 0; j < 2 && !err; j++) {
+			struct xwgp_ep e = bench_ep(ours[j], 1);
+			struct xwgp_local_key key;
+			uint32_t kind = XWGP_LOCAL_ADDR;
+
+			memcpy(key.addr, e.addr, sizeof(key.addr));
+			err = bpf_map_update_elem(bpf_map__fd(env.xwgp->maps.xwgp_local_addr), &key,
+						  &kind, BPF_ANY);
+		}
+	}
 	if (!err) {
 		struct xwgp_session one = { .client_proxy_index = 1 };
 		uint32_t k = 1;
@@ -250,7 +264,9 @@ static int transport_frame(struct bench_frame *f, const uint8_t *smac, const uin
  * address on the listen port, with the receiver the client knows the backend
  * by. The session sends from X:40001 (server_local = client) to the backend
  * on the listen port, keeping the index, with the FIB's MACs: that is the
- * input again. Redirected from fp0 to fp2.
+ * input again. Redirected from fp0 to fp2. The frame's destination is the
+ * session's client_local, as the agent records it for a wildcard listen
+ * (the check is then a compare: the common case).
  */
 static int case_c2s(struct fp_case *c, const struct family *f, uint32_t n)
 {
@@ -258,7 +274,7 @@ static int case_c2s(struct fp_case *c, const struct family *f, uint32_t n)
 	struct xwgp_session s = session_base(cp, sp);
 
 	s.client = bench_ep(f->client, CLIENT_PORT);
-	s.client_local = bench_ep(f->proxy_c, LISTEN_PORT);
+	s.client_local = bench_ep(f->backend, LISTEN_PORT); /* the frame's destination */
 	s.server = bench_ep(f->backend, LISTEN_PORT);
 	s.server_local = s.client;
 	snprintf(c->id, sizeof(c->id), "fastpath.c2s.%s", f->name);
@@ -288,7 +304,7 @@ static int case_s2c(struct fp_case *c, const struct family *f, uint32_t n)
 	s.server = bench_ep(f->backend, LISTEN_PORT);
 	s.client_local = s.server;
 	s.client = bench_ep(f->client, UPSTREAM_PORT);
-	s.server_local = bench_ep(f->proxy_s, UPSTREAM_PORT);
+	s.server_local = s.client; /* the frame's destination (see case_c2s) */
 	snprintf(c->id, sizeof(c->id), "fastpath.s2c.%s", f->name);
 	c->what = "server->client transport rewrite";
 	c->dev = DEV_SERVER;
@@ -328,7 +344,7 @@ static int case_obfs(struct fp_case *c, const struct family *f, uint32_t n)
 
 	a.server_proxy_index = spa;
 	a.client = bench_ep(f->client, 40003);
-	a.client_local = bench_ep(f->proxy_c, LISTEN_PORT);
+	a.client_local = bench_ep(f->client, LISTEN_PORT); /* the frame's destination */
 	a.server = bench_ep(f->backend, UPSTREAM_PORT);
 	a.server_local = bench_ep(f->proxy_s, 40004);
 	a.flags |= XWGP_SF_OBFS;
@@ -336,7 +352,7 @@ static int case_obfs(struct fp_case *c, const struct family *f, uint32_t n)
 	b.server = a.server_local;
 	b.client_local = a.client;
 	b.client = bench_ep(f->client, LISTEN_PORT);
-	b.server_local = bench_ep(f->proxy_s, UPSTREAM_PORT);
+	b.server_local = a.server; /* where A's output goes: B's input destination */
 	b.flags |= XWGP_SF_OBFS;
 	snprintf(c->id, sizeof(c->id), "fastpath.obfs.%s", f->name);
 	c->what = "obfuscated transport, mean of c2s (decode) and s2c (encode)";

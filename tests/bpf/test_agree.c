@@ -10,10 +10,18 @@
  *   C2S/S2C_TX, C2S/S2C_REDIRECT         0, no endpoint change, the same payload
  *                                        bytes, src/dst = the frame's new src/dst
  *   DROP_<r>                             -XWGP_STAT_DROP_<r>
- *   PUNT_ROAM (the agent decides)        0 with endpoint_changed, the peer
- *                                        endpoint now the packet's source; and
- *                                        XDP, run again on the session the
- *                                        agent wrote back, agrees with it
+ *   C2S/S2C_* + ROAM_CANDIDATE           0 with candidate, no endpoint change
+ *                                        (the current endpoint is active)
+ *   PUNT_ROAM (the agent decides)        0 with candidate and cand_changed (the
+ *                                        current endpoint is silent): the first
+ *                                        packet is remembered; the agent run
+ *                                        again with that candidate moves: the
+ *                                        peer endpoint now the packet's
+ *                                        source; and XDP, run again on the
+ *                                        session the agent wrote back, agrees
+ *   DROP_SRC_<martian>                   the same drop (both consult the same
+ *                                        local addresses: the XDP map and the
+ *                                        agent's table hold the same entries)
  *   PUNT_NOT_ESTABLISHED (agent decides) -XWGP_STAT_DROP_UNKNOWN_INDEX: no
  *                                        backend index to forward to
  *   PUNT_FAMILY / NO_ROUTE / NO_NEIGH /  0, no endpoint change, dst = the
@@ -25,7 +33,9 @@
  * Topology (own network namespace): xv0 02:00:00:00:00:01 with 192.0.2.1/24
  * and 2001:db8:1::1/64; permanent neighbours for the clients 192.0.2.10/.11,
  * 2001:db8:1::10/::11 and backends 192.0.2.20, 2001:db8:1::20; 192.0.2.30 has
- * no neighbour entry and 198.51.100.200 no route.
+ * no neighbour entry and 198.51.100.200 no route. Local addresses (the XDP
+ * map and the agent's table): 192.0.2.1 and 2001:db8:1::1 ours, 192.0.2.255
+ * the subnet's broadcast.
  */
 #include <errno.h>
 #include <net/if.h>
@@ -35,6 +45,7 @@
 
 #include "bpf_env.h"
 #include "clock.h"
+#include "local_addrs.h"
 #include "test.h"
 #include "transport.h"
 #include "wg_proto.h"
@@ -94,11 +105,16 @@ static const struct sess_def sess_defs[] = {
 };
 #define N_SESS ((int)(sizeof(sess_defs) / sizeof(sess_defs[0])))
 
+/* When every session's client and backend last sent (0: never: roaming decides). */
+static uint64_t seen_ns;
+
 static struct xwgp_session sess_make(int n)
 {
 	const struct sess_def *d = &sess_defs[n];
 
 	return (struct xwgp_session){
+		.client_seen_ns = seen_ns,
+		.server_seen_ns = seen_ns,
 		.client = pkt_ep(d->client, d->cport),
 		.client_local = pkt_ep(d->client_local, LISTEN_PORT),
 		.server = pkt_ep(d->server, BACKEND_PORT),
@@ -124,6 +140,31 @@ static int sess_reset(int n)
 }
 
 static int xv0_ifindex;
+static struct local_addrs agent_local = { .nl_fd = -1, .map_fd = -1 };
+
+static const struct {
+	const char *addr;
+	uint32_t kind;
+} local_defs[] = {
+	{ "192.0.2.1", XWGP_LOCAL_ADDR },
+	{ "2001:db8:1::1", XWGP_LOCAL_ADDR },
+	{ "192.0.2.255", XWGP_LOCAL_BROADCAST },
+};
+
+/* The same entries in the XDP map and the agent's table. */
+static int locals_fill(void)
+{
+	agent_local.map_fd = bpf_map__fd(bpf_env.skel->maps.xwgp_local_addr);
+	for (size_t i = 0; i < sizeof(local_defs) / sizeof(local_defs[0]); i++) {
+		struct xwgp_ep e = pkt_ep(local_defs[i].addr, 1);
+		uint32_t key[4];
+
+		memcpy(key, e.addr, sizeof(key));
+		if (local_addrs_change(&agent_local, key, 1, local_defs[i].kind, 0, true))
+			return -1;
+	}
+	return 0;
+}
 
 /* The config and every session, once after the load (bpf_env_up's fill). */
 static int maps_fill(void)
@@ -143,6 +184,10 @@ static int maps_fill(void)
 	}
 	if (bpf_map_update_elem(bpf_env.maps.cfg, &k, &cfg, BPF_ANY)) {
 		snprintf(bpf_env.why, sizeof(bpf_env.why), "cfg: %s", strerror(errno));
+		return -1;
+	}
+	if (locals_fill()) {
+		snprintf(bpf_env.why, sizeof(bpf_env.why), "local addresses: %s", strerror(errno));
 		return -1;
 	}
 	for (int n = 1; n < N_SESS; n++) {
@@ -182,9 +227,15 @@ struct agent_result {
 	uint8_t payload[FRAME_CAP];
 };
 
-/* What the agent's handler does: parse, look the session up in the maps, forward. */
-static void run_agent(const struct agent_in *in, struct agent_result *r)
+/*
+ * What the agent's handler does: parse, look the session up in the maps,
+ * forward. cand: the side's roaming candidate the meta would hold (NULL: none).
+ */
+static void run_agent(const struct agent_in *in, struct agent_result *r,
+		      const struct xwgp_ep *cand)
 {
+	struct transport_roam roam = { .local = &agent_local };
+
 	uint32_t receiver, key;
 
 	memset(r, 0, sizeof(*r));
@@ -203,8 +254,10 @@ static void run_agent(const struct agent_in *in, struct agent_result *r)
 		return;
 	}
 	r->sess = key & 0xffff;
+	if (cand)
+		roam.cand = *cand;
 	r->ret = transport_forward(&r->s, in->side, &in->from, &in->to, r->payload, in->len,
-				   xwgp_now_ns(), &r->out);
+				   xwgp_now_ns(), &roam, &r->out);
 }
 
 /* ---- comparing ----------------------------------------------------------- */
@@ -255,18 +308,31 @@ static void check_same_counters(const char *desc, const struct agent_result *a)
 	CHECK(xs.last_seen_ns && a->s.last_seen_ns, "%s: last_seen_ns not set", desc);
 }
 
-/* Roaming: the agent took the new endpoint; XDP on the written-back session agrees. */
+/*
+ * Roaming after the current endpoint fell silent: the agent remembers the
+ * first packet's source as the candidate, the second one moves the session;
+ * XDP on the written-back session agrees.
+ */
 static void check_roam(const char *desc, const struct pkt_frame *in, const struct agent_in *ai,
-		       const struct agent_result *a)
+		       const struct agent_result *a1)
 {
 	bool c2s = ai->side == XWGP_SIDE_CLIENT;
+	struct agent_result second, *a = &second;
 	const struct xwgp_ep *peer = c2s ? &a->s.client : &a->s.server;
 	const struct xwgp_ep *local = c2s ? &a->s.client_local : &a->s.server_local;
-	uint32_t key = CP(a->sess);
+	uint32_t key = CP(a1->sess);
 	struct bpf_env_result x2;
 
-	CHECK(a->ret == 0 && a->out.endpoint_changed, "%s: XDP PUNT_ROAM, agent %d (%s) changed %d",
-	      desc, a->ret, reason_name(-a->ret), a->out.endpoint_changed);
+	CHECK(a1->ret == 0 && a1->out.candidate && a1->out.cand_changed &&
+		      !a1->out.endpoint_changed && pkt_ep_eq(&a1->out.cand, &ai->from),
+	      "%s: XDP PUNT_ROAM, agent %d (%s) candidate %d/%d changed %d", desc, a1->ret,
+	      reason_name(-a1->ret), a1->out.candidate, a1->out.cand_changed,
+	      a1->out.endpoint_changed);
+	run_agent(ai, a, &ai->from);
+	CHECK(a->ret == 0 && a->out.endpoint_changed && a->out.cand_changed &&
+		      a->out.cand.family == XWGP_FAMILY_NONE && !a->out.candidate,
+	      "%s: second packet: agent %d (%s) changed %d", desc, a->ret, reason_name(-a->ret),
+	      a->out.endpoint_changed);
 	CHECK(pkt_ep_eq(peer, &ai->from), "%s: agent did not store the new endpoint", desc);
 	CHECK(pkt_ep_eq(local, &ai->to), "%s: agent did not store the local endpoint", desc);
 	CHECK(!bpf_map_update_elem(bpf_env.maps.sessions, &key, &a->s, BPF_EXIST), "%s: write back",
@@ -286,7 +352,7 @@ static void check_agree(const char *desc, const struct pkt_frame *in, const stru
 	int want_drop;
 
 	/* The agent first: it reads the sessions before XDP's counters move. */
-	run_agent(ai, &a);
+	run_agent(ai, &a, NULL);
 	CHECK(!bpf_env_run(in, xv0_ifindex, &x), "%s: test run: %s", desc, strerror(errno));
 	CHECK(x.reason >= 0, "%s: XDP moved %s reason counters", desc,
 	      x.reason == -1 ? "no" : "several");
@@ -294,9 +360,11 @@ static void check_agree(const char *desc, const struct pkt_frame *in, const stru
 		CHECK(x.out.len == in->len && !memcmp(x.out.b, in->b, in->len),
 		      "%s: XDP %s modified the packet", desc, reason_name(x.reason));
 	if (is_forward(x.reason)) {
-		CHECK(a.ret == 0 && !a.out.endpoint_changed,
-		      "%s: XDP forwards (%s), agent %d (%s) changed %d", desc,
-		      reason_name(x.reason), a.ret, reason_name(-a.ret), a.out.endpoint_changed);
+		CHECK(a.ret == 0 && !a.out.endpoint_changed && !a.out.cand_changed &&
+			      a.out.candidate == x.candidate,
+		      "%s: XDP forwards (%s, candidate %d), agent %d (%s) changed %d candidate %d",
+		      desc, reason_name(x.reason), x.candidate, a.ret, reason_name(-a.ret),
+		      a.out.endpoint_changed, a.out.candidate);
 		check_same_forward(desc, &x, &a, ai->len);
 		if (test_state__ == TEST_RUNNING)
 			check_same_counters(desc, &a);
@@ -327,7 +395,19 @@ static void check_agree(const char *desc, const struct pkt_frame *in, const stru
 
 /* ---- the table ----------------------------------------------------------- */
 
-enum src_kind { SRC_EXACT, SRC_PORT, SRC_ADDR, SRC_FAMILY, SRC__MAX };
+enum src_kind {
+	SRC_EXACT,
+	SRC_PORT,
+	SRC_ADDR,
+	SRC_FAMILY,
+	/* Martians: never an endpoint, whatever the level allows. */
+	SRC_LOOPBACK,
+	SRC_MULTICAST,
+	SRC_BROADCAST, /* our subnet's (from the local addresses) */
+	SRC_LOCAL,     /* our own address */
+	SRC_PORT0,
+	SRC__MAX
+};
 
 /* The peer's stored endpoint, changed as kind says. */
 static struct xwgp_ep source(const struct xwgp_ep *peer, enum src_kind kind)
@@ -344,6 +424,21 @@ static struct xwgp_ep source(const struct xwgp_ep *peer, enum src_kind kind)
 		break;
 	case SRC_FAMILY:
 		e = pkt_ep(v6 ? "192.0.2.10" : "2001:db8:1::10", ntohs(e.port));
+		break;
+	case SRC_LOOPBACK:
+		e = pkt_ep(v6 ? "::1" : "127.0.0.1", ntohs(e.port));
+		break;
+	case SRC_MULTICAST:
+		e = pkt_ep(v6 ? "ff02::1" : "224.0.0.1", ntohs(e.port));
+		break;
+	case SRC_BROADCAST:
+		e = pkt_ep("192.0.2.255", ntohs(e.port));
+		break;
+	case SRC_LOCAL:
+		e = pkt_ep(v6 ? "2001:db8:1::1" : "192.0.2.1", ntohs(e.port));
+		break;
+	case SRC_PORT0:
+		e.port = 0;
 		break;
 	default:
 		break;
@@ -432,27 +527,99 @@ static void run_one(int n, enum xwgp_side side, enum src_kind sk, const uint8_t 
 	check_agree(desc, &in, &ai);
 }
 
-TEST(table)
+/*
+ * Every session x direction x source x the first n_payloads payloads; with
+ * active, the sessions' current endpoints "just sent" before each case.
+ * Returns the number of cases run.
+ */
+static int run_grid(size_t n_payloads, bool active)
 {
 	uint8_t payload[FRAME_CAP];
 	int cases = 0;
 
-	ENV_REQUIRE();
 	for (int n = 1; n < N_SESS; n++)
 		for (int side = 0; side < 2; side++)
 			for (int sk = 0; sk < SRC__MAX; sk++)
-				for (size_t i = 0;
-				     i < sizeof(payload_defs) / sizeof(payload_defs[0]); i++) {
+				for (size_t i = 0; i < n_payloads; i++) {
 					const struct payload_def *d = &payload_defs[i];
 
 					fill_payload(payload, d->len, d->type, d->reserved,
 						     receiver_for(n, side, d->rcv), n * 7 + i);
+					seen_ns = active ? xwgp_now_ns() : 0;
 					run_one(n, side, sk, payload, d->len, d->name);
 					if (test_state__ != TEST_RUNNING)
-						return;
+						return cases;
 					cases++;
 				}
+	seen_ns = 0;
+	for (int n = 1; n < N_SESS; n++)
+		sess_reset(n);
+	return cases;
+}
+
+TEST(table)
+{
+	int cases;
+
+	ENV_REQUIRE();
+	cases = run_grid(sizeof(payload_defs) / sizeof(payload_defs[0]), false);
 	CHECK(cases > 1000, "only %d cases", cases);
+}
+
+/*
+ * The current endpoints just sent: a new source the level allows is a
+ * candidate, forwarded by both paths with the session unchanged.
+ */
+TEST(candidates_while_the_endpoint_is_active)
+{
+	int cases;
+
+	ENV_REQUIRE();
+	cases = run_grid(3, true);
+	CHECK(cases > 500, "only %d cases", cases);
+}
+
+/*
+ * A wildcard listen/upstream: XDP passes (PASS_NOT_LOCAL) exactly what the
+ * agent's local_addrs_claims() refuses, whatever the payload.
+ */
+TEST(wildcard_claims_agree)
+{
+	static const char *const dsts[] = {
+		"192.0.2.1",	   "2001:db8:1::1", "192.0.2.99", "2001:db8:1::99",
+		"192.0.2.255",	   "255.255.255.255", "224.0.0.1", "ff02::1",
+		"198.51.100.200",
+	};
+	const struct xwgp_ep wildcard = { .port = 0 };
+	uint8_t payload[FRAME_CAP];
+
+	ENV_REQUIRE();
+	for (size_t i = 0; i < sizeof(dsts) / sizeof(dsts[0]); i++)
+		for (int side = 0; side < 2; side++)
+			for (int kind = 0; kind < 4; kind++) {
+				bool v6 = strchr(dsts[i], ':');
+				uint16_t port = side == XWGP_SIDE_CLIENT ? LISTEN_PORT : UPSTREAM_PORT;
+				struct xwgp_ep from = pkt_ep(v6 ? "2001:db8:1::10" : "192.0.2.10", 1111);
+				struct xwgp_ep to = pkt_ep(dsts[i], port);
+				/* transport of session 1/2, an initiation, a response, garbage */
+				static const uint8_t types[] = { 4, 1, 2, 0x45 };
+				static const size_t lens[] = { 96, 148, 92, 100 };
+				struct bpf_env_result x;
+				struct pkt_frame in;
+				bool claims;
+
+				fill_payload(payload, lens[kind], types[kind], 0,
+					     receiver_for(v6 ? 2 : 1, side, RCV_OK), i);
+				pkt_build(&in, &from, &to, payload, lens[kind], NULL);
+				CHECK(!bpf_env_run(&in, xv0_ifindex, &x), "test run: %s",
+				      strerror(errno));
+				claims = local_addrs_claims(&agent_local, &wildcard, &to);
+				CHECK(claims == (x.reason != XWGP_STAT_PASS_NOT_LOCAL),
+				      "to %s (side %d, type %u): XDP %s, agent claims %d", dsts[i],
+				      side, types[kind], reason_name(x.reason), claims);
+				for (int n = 1; n < N_SESS; n++)
+					sess_reset(n);
+			}
 }
 
 /* xorshift32: reproducible, seed printed in the case description. */

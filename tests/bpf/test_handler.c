@@ -21,6 +21,7 @@
 #include "config.h"
 #include "handler.h"
 #include "handler_mock.h"
+#include "local_addrs.h"
 #include "map_keys.h"
 #include "reload.h"
 #include "test.h"
@@ -384,6 +385,269 @@ TEST(idle_sessions_expire_with_their_indexes)
 		prev = &k;
 	}
 	CHECK(n == 0, "%u sessions left", n);
+}
+
+
+/* ---- gateway safety (issue 11): roaming, martians, replays ----------------- */
+
+/* An established (untranslated) session of env's client at 192.0.2.11:40000. */
+static uint32_t establish(uint32_t sender, uint32_t backend_sender, uint8_t response[WG_RESP_LEN])
+{
+	uint8_t msg[148];
+	uint32_t proxy;
+
+	env.h.wgit.force_xlat = false;
+	send_initiation(env.cli_priv, env.srv_pub, sender, msg, 40000);
+	proxy = get_le32(env.sent.data + WG_INIT_OFF_SENDER);
+	memset(&env.sent, 0, sizeof(env.sent));
+	send_response(backend_sender, proxy, 51820);
+	if (response)
+		memcpy(response, env.sent.data, WG_RESP_LEN);
+	return proxy;
+}
+
+/* Transport through the handler; returns how many packets it sent (0 or 1). */
+static int transport(enum xwgp_side side, uint32_t receiver, const char *src, uint16_t sport)
+{
+	uint8_t t[64] = { WG_MSG_TRANSPORT };
+	struct handler_pkt p = { .side = side, .data = t, .len = sizeof(t), .cap = sizeof(t) };
+	unsigned int before = env.sent.count;
+
+	put_le32(t + 4, receiver);
+	ep4(&p.src, src, sport);
+	if (side == XWGP_SIDE_CLIENT)
+		ep4(&p.dst, "192.0.2.1", 51820);
+	else
+		ep4(&p.dst, "198.51.100.1", 51900);
+	handler_packet(&env.h, &p);
+	return env.sent.count - before;
+}
+
+/* The current client endpoint of session proxy fell silent seconds ago. */
+static void client_silent(uint32_t proxy, unsigned int seconds)
+{
+	struct xwgp_session_meta m;
+	struct xwgp_session s;
+	uint64_t then = xwgp_now_ns() - seconds * 1000000000ull;
+
+	CHECK(!bpf_map_lookup_elem(env.maps.sessions, &proxy, &s));
+	s.created_ns = s.client_seen_ns = then;
+	CHECK(!bpf_map_update_elem(env.maps.sessions, &proxy, &s, BPF_EXIST));
+	CHECK(!bpf_map_lookup_elem(env.maps.sess_meta, &proxy, &m));
+	m.agent_client_seen_ns = then;
+	CHECK(!bpf_map_update_elem(env.maps.sess_meta, &proxy, &m, BPF_EXIST));
+}
+
+/* Session proxy's client endpoint is ep. */
+static bool client_is(uint32_t proxy, const struct xwgp_ep *ep)
+{
+	struct xwgp_session s = { 0 };
+
+	return !bpf_map_lookup_elem(env.maps.sessions, &proxy, &s) && xwgp_ep_equal(&s.client, ep);
+}
+
+#define STAT(name) (env.h.stats[XWGP_AGENT_STAT_##name])
+
+/*
+ * csvl 1: a new source is only a candidate while the client is active (its
+ * packets go to the backend, replies to the client); once the client fell
+ * silent, a new source's second packet moves the session.
+ */
+TEST(roaming_needs_a_silent_endpoint_and_a_second_packet)
+{
+	struct xwgp_ep victim, roamer;
+	uint32_t proxy;
+
+	ENV();
+	proxy = establish(0x51515151, 0x61616161, NULL);
+	ep4(&victim, "192.0.2.11", 40000);
+	ep4(&roamer, "192.0.2.12", 40001);
+	CHECK(transport(XWGP_SIDE_CLIENT, 0x61616161, "192.0.2.11", 40000) == 1);
+	/* A stream of forged packets from a third address while the client is active. */
+	for (int i = 0; i < 5; i++)
+		CHECK(transport(XWGP_SIDE_CLIENT, 0x61616161, "198.51.100.66", 4444) == 1,
+		      "candidate forwarded to the backend");
+	CHECK(STAT(ROAM_CANDIDATE) == 5 && STAT(ROAMED) == 0, "candidates %llu roamed %llu",
+	      (unsigned long long)STAT(ROAM_CANDIDATE), (unsigned long long)STAT(ROAMED));
+	CHECK(client_is(proxy, &victim), "session not moved");
+	memset(&env.sent, 0, sizeof(env.sent));
+	CHECK(transport(XWGP_SIDE_SERVER, proxy, "198.51.100.2", 51820) == 1);
+	CHECK(xwgp_ep_equal(&env.sent.remote, &victim), "replies still go to the client");
+
+	/* The client roams: its old address falls silent. */
+	client_silent(proxy, 3);
+	CHECK(transport(XWGP_SIDE_CLIENT, 0x61616161, "192.0.2.12", 40001) == 1);
+	CHECK(client_is(proxy, &victim), "one packet moves nothing");
+	CHECK(transport(XWGP_SIDE_CLIENT, 0x61616161, "192.0.2.12", 40001) == 1);
+	CHECK(client_is(proxy, &roamer), "second packet: followed");
+	CHECK(STAT(ROAMED) == 1);
+	memset(&env.sent, 0, sizeof(env.sent));
+	CHECK(transport(XWGP_SIDE_SERVER, proxy, "198.51.100.2", 51820) == 1);
+	CHECK(xwgp_ep_equal(&env.sent.remote, &roamer), "replies follow");
+	/* The new endpoint is active now: the old address is a mere candidate. */
+	CHECK(transport(XWGP_SIDE_CLIENT, 0x61616161, "192.0.2.11", 40000) == 1);
+	CHECK(transport(XWGP_SIDE_CLIENT, 0x61616161, "192.0.2.11", 40000) == 1);
+	CHECK(client_is(proxy, &roamer), "active endpoint kept");
+	clear_maps();
+}
+
+/* Our addresses (the listen address is configured; upstream is a wildcard). */
+static struct local_addrs test_local = { .nl_fd = -1, .map_fd = -1 };
+
+static void local_add(const char *ip, uint32_t kind)
+{
+	struct xwgp_ep e;
+
+	ep4(&e, ip, 1);
+	CHECK(!local_addrs_change(&test_local, e.addr, 1, kind, 0, true));
+}
+
+TEST(martian_sources_never_become_endpoints)
+{
+	static const struct {
+		const char *ip;
+		uint16_t port;
+		enum xwgp_agent_stat stat;
+	} bad[] = {
+		{ "127.0.0.1", 40000, XWGP_AGENT_STAT_SRC_LOOPBACK },
+		{ "255.255.255.255", 40000, XWGP_AGENT_STAT_SRC_BROADCAST },
+		{ "192.0.2.255", 40000, XWGP_AGENT_STAT_SRC_BROADCAST },
+		{ "224.0.0.1", 40000, XWGP_AGENT_STAT_SRC_MULTICAST },
+		{ "192.0.2.1", 40000, XWGP_AGENT_STAT_SRC_LOCAL },
+		{ "198.51.100.1", 51900, XWGP_AGENT_STAT_SRC_LOCAL },
+		{ "192.0.2.12", 0, XWGP_AGENT_STAT_SRC_PORT0 },
+		{ "0.0.0.0", 40000, XWGP_AGENT_STAT_SRC_UNSPEC },
+	};
+	uint8_t msg[148], wire[148];
+	uint32_t proxy;
+
+	ENV();
+	local_add("192.0.2.1", XWGP_LOCAL_ADDR);
+	local_add("198.51.100.1", XWGP_LOCAL_ADDR);
+	local_add("192.0.2.255", XWGP_LOCAL_BROADCAST);
+	env.h.local = &test_local;
+	proxy = establish(0x52525252, 0x62626262, NULL);
+	client_silent(proxy, 3);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct handler_pkt p = { .side = XWGP_SIDE_CLIENT, .data = wire, .len = 148, .cap = 148 };
+		uint64_t before = env.h.stats[bad[i].stat];
+		uint8_t eph[32], tai[12];
+
+		/* An initiation from there: no session, no DH work. */
+		memset(&env.sent, 0, sizeof(env.sent));
+		randombytes_buf(eph, 32);
+		tai_next(env.tai, tai);
+		wg_create_initiation(msg, env.cli_priv, env.srv_pub, 0x70000000 + i, eph, tai,
+				     NULL);
+		memcpy(wire, msg, sizeof(wire));
+		ep4(&p.src, bad[i].ip, bad[i].port);
+		ep4(&p.dst, "192.0.2.1", 51820);
+		handler_packet(&env.h, &p);
+		CHECK(env.sent.count == 0 && env.h.stats[bad[i].stat] == before + 1,
+		      "initiation from %s:%u: sent %u", bad[i].ip, bad[i].port, env.sent.count);
+		/* Transport twice from there, the client silent: never followed. */
+		CHECK(transport(XWGP_SIDE_CLIENT, 0x62626262, bad[i].ip, bad[i].port) == 0);
+		CHECK(transport(XWGP_SIDE_CLIENT, 0x62626262, bad[i].ip, bad[i].port) == 0);
+		CHECK(env.h.stats[bad[i].stat] == before + 3, "%s: counted %llu", bad[i].ip,
+		      (unsigned long long)(env.h.stats[bad[i].stat] - before));
+		{
+			struct xwgp_ep want;
+
+			ep4(&want, "192.0.2.11", 40000);
+			CHECK(client_is(proxy, &want), "%s: session moved", bad[i].ip);
+		}
+	}
+	/* A wildcard (upstream) claims only our addresses: not 198.51.100.99. */
+	{
+		uint8_t t[64] = { WG_MSG_TRANSPORT };
+		struct handler_pkt p = { .side = XWGP_SIDE_SERVER, .data = t, .len = sizeof(t),
+				 .cap = sizeof(t) };
+
+		put_le32(t + 4, proxy);
+		ep4(&p.src, "198.51.100.2", 51820);
+		ep4(&p.dst, "198.51.100.99", 51900);
+		memset(&env.sent, 0, sizeof(env.sent));
+		handler_packet(&env.h, &p);
+		CHECK(env.sent.count == 0 && STAT(NOT_LOCAL) == 1, "transit refused");
+		ep4(&p.dst, "192.0.2.255", 51900);
+		handler_packet(&env.h, &p);
+		CHECK(env.sent.count == 0 && STAT(NOT_LOCAL) == 2, "broadcast refused");
+	}
+	env.h.local = NULL;
+	local_addrs_close(&test_local);
+	clear_maps();
+}
+
+/* A replayed (or forged) response neither re-establishes nor re-points the session. */
+TEST(replayed_response_changes_nothing)
+{
+	uint8_t resp[WG_RESP_LEN];
+	struct handler_pkt p = { .side = XWGP_SIDE_SERVER, .data = resp, .len = sizeof(resp),
+			 .cap = sizeof(resp) };
+	struct xwgp_session before, after;
+	uint32_t proxy, owner, sp;
+
+	ENV();
+	proxy = establish(0x53535353, 0x63636363, NULL);
+	CHECK(!bpf_map_lookup_elem(env.maps.sessions, &proxy, &before));
+	sp = before.server_proxy_index;
+	for (int forged = 0; forged < 2; forged++) {
+		memset(&env.sent, 0, sizeof(env.sent));
+		/* The backend's response again (what send_response built), or a new sender. */
+		randombytes_buf(resp, sizeof(resp));
+		memset(resp, 0, 4);
+		resp[0] = WG_MSG_RESPONSE;
+		put_le32(resp + WG_RESP_OFF_SENDER, forged ? 0x0badbad0 : 0x63636363);
+		put_le32(resp + WG_RESP_OFF_RECEIVER, proxy);
+		wg_macs_set(resp, sizeof(resp), &env.cli_mac, NULL);
+		ep4(&p.src, "198.51.100.2", 51820);
+		ep4(&p.dst, "198.51.100.1", 51900);
+		handler_packet(&env.h, &p);
+		CHECK(env.sent.count == 0, "nothing passed on");
+		CHECK(STAT(RESP_REPLAY) == (uint64_t)forged + 1);
+		CHECK(!bpf_map_lookup_elem(env.maps.sessions, &proxy, &after));
+		CHECK(after.server_origin_index == 0x63636363 && after.server_proxy_index == sp,
+		      "backend index re-pointed to 0x%08x", after.server_origin_index);
+		CHECK(!bpf_map_lookup_elem(env.maps.srv_index, &sp, &owner) && owner == proxy,
+		      "the server index the tunnel uses was deleted");
+	}
+	CHECK(transport(XWGP_SIDE_CLIENT, sp, "192.0.2.11", 40000) == 1, "the tunnel still works");
+	clear_maps();
+}
+
+/* A backend answers one initiation once: a second cookie reply, or one after the response, is dropped. */
+TEST(replayed_cookie_reply_refused)
+{
+	uint8_t msg[148], cookie[16], reply[WG_COOKIE_REPLY_LEN], mac1[16];
+	struct handler_pkt p = { .side = XWGP_SIDE_SERVER, .data = reply, .len = sizeof(reply),
+			 .cap = sizeof(reply) };
+	uint32_t proxy;
+
+	ENV();
+	env.h.wgit.force_xlat = false;
+	send_initiation(env.cli_priv, env.srv_pub, 0x54545454, msg, 40000);
+	proxy = get_le32(env.sent.data + WG_INIT_OFF_SENDER);
+	memcpy(mac1, env.sent.data + WG_INIT_OFF_MAC1, 16);
+	for (int i = 0; i < 2; i++) {
+		randombytes_buf(cookie, sizeof(cookie));
+		memset(reply, 0, sizeof(reply));
+		reply[0] = WG_MSG_COOKIE_REPLY;
+		put_le32(reply + WG_COOKIE_OFF_RECEIVER, proxy);
+		randombytes_buf(reply + WG_COOKIE_OFF_NONCE, WG_COOKIE_NONCE_LEN);
+		CHECK(wg_cookie_seal(reply, cookie, env.srv_mac.cookie_key, mac1) == 0);
+		ep4(&p.src, "198.51.100.2", 51820);
+		ep4(&p.dst, "198.51.100.1", 51900);
+		memset(&env.sent, 0, sizeof(env.sent));
+		handler_packet(&env.h, &p);
+		CHECK(env.sent.count == (i == 0), "cookie reply %d: sent %u", i, env.sent.count);
+	}
+	CHECK(STAT(COOKIE_FORWARDED) >= 1 && STAT(COOKIE_REPLAY) == 1);
+	/* After the response: refused too. */
+	send_response(0x64646464, proxy, 51820);
+	memset(&env.sent, 0, sizeof(env.sent));
+	handler_packet(&env.h, &p);
+	CHECK(env.sent.count == 0 && STAT(COOKIE_REPLAY) == 2);
+	clear_maps();
 }
 
 /* Make a config of these servers (each with the env's peers) live, as SIGHUP does. */

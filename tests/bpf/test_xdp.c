@@ -267,6 +267,7 @@ enum {
 	S_UNEST,   /* no backend response yet */
 	S_FAMILY,  /* IPv4 client, IPv6 backend */
 	S_NOLOCAL, /* no local address towards the backend */
+	S_SSVL1,   /* client 192.0.2.10:1212, backend A at ssvl 1 (may roam) */
 	S__MAX
 };
 
@@ -293,6 +294,7 @@ static const struct sess_def sess_defs[S__MAX] = {
 	[S_FAMILY] = { "192.0.2.10", 9999, "192.0.2.1", "2001:db8:1::20", "2001:db8:1::1", 1, 3,
 		       1 },
 	[S_NOLOCAL] = { "192.0.2.10", 1234, "192.0.2.1", "192.0.2.20", NULL, 1, 3, 1 },
+	[S_SSVL1] = { "192.0.2.10", 1212, "192.0.2.1", "192.0.2.20", "192.0.2.1", 1, 1, 1 },
 };
 
 static struct xwgp_session sess_make(int n)
@@ -350,6 +352,14 @@ static int maps_fill(void)
 	err = err
 		      ?: bpf_map_update_elem(bpf_env.maps.srv_index, &dangling_sp, &dangling_cp,
 					     BPF_NOEXIST);
+	/* The devices' addresses are ours, as the agent tells the program. */
+	err = err ?: bpf_env_local("192.0.2.1", XWGP_LOCAL_ADDR);
+	err = err ?: bpf_env_local("2001:db8:1::1", XWGP_LOCAL_ADDR);
+	err = err ?: bpf_env_local("198.51.100.1", XWGP_LOCAL_ADDR);
+	err = err ?: bpf_env_local("203.0.113.1", XWGP_LOCAL_ADDR);
+	err = err ?: bpf_env_local("192.0.2.255", XWGP_LOCAL_BROADCAST);
+	if (err)
+		return -1;
 	dv.ifindex = env.ifindex[DEV_XV0];
 	err = err ?: bpf_map_update_elem(bpf_env.maps.devmap, &dv.ifindex, &dv, BPF_NOEXIST);
 	dv.ifindex = env.ifindex[DEV_XV2];
@@ -390,6 +400,9 @@ struct xdp_case {
 	bool listen_v4; /* listen on 192.0.2.1 only */
 	uint32_t punt_rate, punt_burst;
 	bool xsk; /* punts go to an AF_XDP socket */
+	/* Roaming: 1 every session's endpoints sent just now, -1 long ago; 0 as left. */
+	int seen;
+	bool candidate; /* forwarded from a roaming candidate: ROAM_CANDIDATE moves too */
 };
 
 /* Packets credited to all sessions, both directions. */
@@ -429,6 +442,23 @@ static void cfg_reset(void)
 	bpf_map_update_elem(bpf_env.maps.cfg, &k, &env.base_cfg, BPF_ANY);
 }
 
+/* When every session's client and backend last sent (0: never, created long ago). */
+static int sessions_seen(uint64_t ns)
+{
+	for (int n = 1; n < S__MAX; n++) {
+		struct xwgp_session s;
+		uint32_t k = CP(n);
+
+		if (bpf_map_lookup_elem(bpf_env.maps.sessions, &k, &s))
+			continue;
+		s.client_seen_ns = s.server_seen_ns = ns;
+		s.created_ns = 0;
+		if (bpf_map_update_elem(bpf_env.maps.sessions, &k, &s, BPF_EXIST))
+			return -1;
+	}
+	return 0;
+}
+
 static void check_stats(const struct xdp_case *c, const struct xwgp_stat_val *before,
 			const struct xwgp_stat_val *after, uint64_t len)
 {
@@ -439,6 +469,8 @@ static void check_stats(const struct xdp_case *c, const struct xwgp_stat_val *be
 
 		if (is_punt(c->reason) && k == (c->xsk ? XWGP_STAT_PUNT_XSK : XWGP_STAT_PUNT_STACK))
 			want = 1;
+		if (k == XWGP_STAT_ROAM_CANDIDATE)
+			want = c->candidate;
 		CHECK(dp == want && db == want * len,
 		      "%s: counter %s moved by %llu packets/%llu bytes, want %llu/%llu", c->desc,
 		      bpf_env_reason(k), ULL(dp), ULL(db), ULL(want), ULL(want * len));
@@ -462,6 +494,18 @@ static void check_session(const struct xdp_case *c, const struct xwgp_session *b
 	CHECK(a->last_seen_ns + 1000000000ull >= t0 && a->last_seen_ns <= xwgp_now_ns(),
 	      "%s: last_seen_ns %llu not refreshed (now %llu)", c->desc, ULL(a->last_seen_ns),
 	      ULL(t0));
+	/* The side's current endpoint was heard, unless a candidate sent it. */
+	{
+		uint64_t seen = c2s ? a->client_seen_ns : a->server_seen_ns;
+		uint64_t was = c2s ? b->client_seen_ns : b->server_seen_ns;
+
+		if (c->candidate)
+			CHECK(seen == was, "%s: a candidate refreshed the endpoint's time", c->desc);
+		else
+			CHECK(seen + 1000000000ull >= t0 && seen <= xwgp_now_ns(),
+			      "%s: %s_seen_ns %llu not refreshed (now %llu)", c->desc,
+			      c2s ? "client" : "server", ULL(seen), ULL(t0));
+	}
 }
 
 static void check_output(const struct xdp_case *c, const struct pkt_frame *want,
@@ -496,6 +540,9 @@ static void run_case(const struct xdp_case *c)
 	else
 		want = in;
 	CHECK(!cfg_set(c), "%s: cfg update: %s", c->desc, strerror(errno));
+	if (c->seen)
+		CHECK(!sessions_seen(c->seen > 0 ? xwgp_now_ns() : 0), "%s: seen: %s", c->desc,
+		      strerror(errno));
 	if (c->fwd)
 		CHECK(!bpf_map_lookup_elem(bpf_env.maps.sessions, &key, &sb), "%s: no session %d",
 		      c->desc, c->sess);
@@ -568,6 +615,7 @@ static void run_table(const struct xdp_case *t, size_t n)
 	 : (n) == S_NONEIGH	    ? 6666                                                         \
 	 : (n) == S_NOROUTE	    ? 7777                                                         \
 	 : (n) == S_UNEST	    ? 8888                                                         \
+	 : (n) == S_SSVL1	    ? 1212                                                         \
 	 : (n) == S_FAMILY	    ? 9999                                                         \
 				    : 1234)
 
@@ -742,6 +790,36 @@ TEST(pass_untouched)
 		  PASS_AS(PASS_FRAGMENT) },
 		{ "IPv6 with a destination options header", DEV_XV0,
 		  C2S_IN(S_V6, V6_C2S, .exthdr = true), PASS_AS(PASS_IPV6_EXTHDR) },
+		/* Wildcard listen/upstream: transit to the same ports is not ours. */
+		{ "transit: transport of a session to another host", DEV_XV0,
+		  C2S_IN(S_V4, .dst = "192.0.2.99"), PASS_AS(PASS_NOT_LOCAL) },
+		{ "transit: initiation to another host", DEV_XV0,
+		  C2S_IN(S_V4, .dst = "198.51.100.7", .type = 1), PASS_AS(PASS_NOT_LOCAL) },
+		{ "transit: malformed initiation to another host", DEV_XV0,
+		  C2S_IN(S_V4, .dst = "198.51.100.7", .type = 1, .len = 147),
+		  PASS_AS(PASS_NOT_LOCAL) },
+		{ "transit: plain UDP to another host", DEV_XV0,
+		  C2S_IN(S_V4, .dst = "198.51.100.7", .type = 0x45, .len = 100),
+		  PASS_AS(PASS_NOT_LOCAL) },
+		{ "transit: transport with an unknown index", DEV_XV0,
+		  C2S_IN(S_V4, .dst = "192.0.2.99", .receiver = 0x55555555),
+		  PASS_AS(PASS_NOT_LOCAL) },
+		{ "transit: IPv6 transport to another host", DEV_XV0,
+		  C2S_IN(S_V6, V6_C2S, .dst = "2001:db8:1::99"), PASS_AS(PASS_NOT_LOCAL) },
+		{ "transit: to the upstream port of another host", DEV_XV0,
+		  S2C_IN(S_V4, .dst = "192.0.2.99"), PASS_AS(PASS_NOT_LOCAL) },
+		{ "transit: response to the upstream port of another host", DEV_XV0,
+		  S2C_IN(S_V4, .dst = "192.0.2.99", .type = 2), PASS_AS(PASS_NOT_LOCAL) },
+		{ "transit: agent-only mode passes it too", DEV_XV0,
+		  C2S_IN(S_V4, .dst = "192.0.2.99"), PASS_AS(PASS_NOT_LOCAL),
+		  .cfg_flags = XWGP_CFG_AGENT_ONLY },
+		{ "our subnet's broadcast", DEV_XV0, C2S_IN(S_V4, .dst = "192.0.2.255", .type = 1),
+		  PASS_AS(PASS_NOT_LOCAL) },
+		{ "limited broadcast", DEV_XV0, C2S_IN(S_V4, .dst = "255.255.255.255", .type = 1),
+		  PASS_AS(PASS_NOT_LOCAL) },
+		{ "multicast", DEV_XV0, C2S_IN(S_V4, .dst = "224.0.0.1"), PASS_AS(PASS_NOT_LOCAL) },
+		{ "IPv6 multicast", DEV_XV0, C2S_IN(S_V6, V6_C2S, .dst = "ff02::1", .type = 1),
+		  PASS_AS(PASS_NOT_LOCAL) },
 	};
 
 	ENV_REQUIRE();
@@ -878,18 +956,66 @@ TEST(source_validation)
 		  DROP_AS(DROP_SRC_INVALID) },
 		{ "csvl 3: wrong address", DEV_XV0, C2S_IN(S_CSVL3, .src = "192.0.2.11"),
 		  DROP_AS(DROP_SRC_INVALID) },
-		{ "csvl 2: new port is roaming", DEV_XV0, C2S_IN(S_CSVL2, .sport = 3334),
-		  PUNT_AS(PUNT_ROAM) },
+		{ "csvl 2: new port, client silent: the agent decides", DEV_XV0,
+		  C2S_IN(S_CSVL2, .sport = 3334), PUNT_AS(PUNT_ROAM), .seen = -1 },
+		{ "csvl 2: new port, client active: a candidate", DEV_XV0,
+		  C2S_IN(S_CSVL2, .sport = 3334), XDP_TX, XWGP_STAT_C2S_TX, true,
+		  C2S_OUT(S_CSVL2), S_CSVL2, .seen = 1, .candidate = true },
 		{ "csvl 2: wrong address", DEV_XV0, C2S_IN(S_CSVL2, .src = "192.0.2.11"),
 		  DROP_AS(DROP_SRC_INVALID) },
 		{ "csvl 2: exact source forwards", DEV_XV0, C2S_IN(S_CSVL2), XDP_TX,
 		  XWGP_STAT_C2S_TX, true, C2S_OUT(S_CSVL2), S_CSVL2 },
-		{ "csvl 1: new address is roaming", DEV_XV0, C2S_IN(S_V4, .src = "192.0.2.11"),
-		  PUNT_AS(PUNT_ROAM) },
-		{ "csvl 1: new port is roaming", DEV_XV0, C2S_IN(S_V4, .sport = 1112),
-		  PUNT_AS(PUNT_ROAM) },
-		{ "csvl 1: IPv6 source for an IPv4 client is roaming", DEV_XV0,
-		  C2S_IN(S_V4, V6_C2S), PUNT_AS(PUNT_ROAM) },
+		{ "csvl 1: new address, client silent: the agent decides", DEV_XV0,
+		  C2S_IN(S_V4, .src = "192.0.2.11"), PUNT_AS(PUNT_ROAM), .seen = -1 },
+		{ "csvl 1: new address, client active: a candidate, nothing moves", DEV_XV0,
+		  C2S_IN(S_V4, .src = "192.0.2.11"), XDP_TX, XWGP_STAT_C2S_TX, true,
+		  C2S_OUT(S_V4), S_V4, .seen = 1, .candidate = true },
+		{ "csvl 1: new port, client silent", DEV_XV0, C2S_IN(S_V4, .sport = 1112),
+		  PUNT_AS(PUNT_ROAM), .seen = -1 },
+		{ "csvl 1: IPv6 source for an IPv4 client, client silent", DEV_XV0,
+		  C2S_IN(S_V4, V6_C2S), PUNT_AS(PUNT_ROAM), .seen = -1 },
+		{ "csvl 1: loopback source", DEV_XV0, C2S_IN(S_V4, .src = "127.0.0.1"),
+		  DROP_AS(DROP_SRC_LOOPBACK), .seen = -1 },
+		{ "csvl 1: loopback source, client active", DEV_XV0,
+		  C2S_IN(S_V4, .src = "127.3.2.1"), DROP_AS(DROP_SRC_LOOPBACK), .seen = 1 },
+		{ "csvl 1: IPv6 loopback source", DEV_XV0, C2S_IN(S_V6, V6_C2S, .src = "::1"),
+		  DROP_AS(DROP_SRC_LOOPBACK), .seen = -1 },
+		{ "csvl 1: IPv4-mapped loopback in IPv6", DEV_XV0,
+		  C2S_IN(S_V6, V6_C2S, .src = "::ffff:127.0.0.1"), DROP_AS(DROP_SRC_LOOPBACK),
+		  .seen = -1 },
+		{ "csvl 1: unspecified source", DEV_XV0, C2S_IN(S_V4, .src = "0.0.0.0"),
+		  DROP_AS(DROP_SRC_UNSPEC), .seen = -1 },
+		{ "csvl 1: IPv6 unspecified source", DEV_XV0, C2S_IN(S_V6, V6_C2S, .src = "::"),
+		  DROP_AS(DROP_SRC_UNSPEC), .seen = -1 },
+		{ "csvl 1: multicast source", DEV_XV0, C2S_IN(S_V4, .src = "224.0.0.1"),
+		  DROP_AS(DROP_SRC_MULTICAST), .seen = -1 },
+		{ "csvl 1: IPv6 multicast source", DEV_XV0, C2S_IN(S_V6, V6_C2S, .src = "ff02::1"),
+		  DROP_AS(DROP_SRC_MULTICAST), .seen = -1 },
+		{ "csvl 1: limited broadcast source", DEV_XV0,
+		  C2S_IN(S_V4, .src = "255.255.255.255"), DROP_AS(DROP_SRC_BROADCAST), .seen = -1 },
+		{ "csvl 1: our subnet's broadcast source", DEV_XV0,
+		  C2S_IN(S_V4, .src = "192.0.2.255"), DROP_AS(DROP_SRC_BROADCAST), .seen = -1 },
+		{ "csvl 1: our own address as source", DEV_XV0, C2S_IN(S_V4, .src = "192.0.2.1"),
+		  DROP_AS(DROP_SRC_LOCAL), .seen = -1 },
+		{ "csvl 1: another address of ours as source", DEV_XV0,
+		  C2S_IN(S_V4, .src = "203.0.113.1"), DROP_AS(DROP_SRC_LOCAL), .seen = -1 },
+		{ "csvl 1: source port 0", DEV_XV0, C2S_IN(S_V4, .sport = 0),
+		  DROP_AS(DROP_SRC_PORT0), .seen = -1 },
+		{ "csvl 2: source port 0", DEV_XV0, C2S_IN(S_CSVL2, .sport = 0),
+		  DROP_AS(DROP_SRC_PORT0), .seen = -1 },
+		{ "csvl 3: loopback is simply not the client", DEV_XV0,
+		  C2S_IN(S_CSVL3, .src = "127.0.0.1"), DROP_AS(DROP_SRC_INVALID) },
+		{ "ssvl 1: new backend port, backend silent", DEV_XV0,
+		  S2C_IN(S_SSVL1, .sport = 51822), PUNT_AS(PUNT_ROAM), .seen = -1 },
+		{ "ssvl 1: new backend address, backend active: a candidate", DEV_XV0,
+		  S2C_IN(S_SSVL1, .src = "192.0.2.21"), XDP_TX, XWGP_STAT_S2C_TX, true,
+		  S2C_OUT(S_SSVL1), S_SSVL1, .seen = 1, .candidate = true },
+		{ "ssvl 1: loopback backend source", DEV_XV0, S2C_IN(S_SSVL1, .src = "127.0.0.1"),
+		  DROP_AS(DROP_SRC_LOOPBACK), .seen = -1 },
+		{ "ssvl 1: broadcast backend source", DEV_XV0,
+		  S2C_IN(S_SSVL1, .src = "192.0.2.255"), DROP_AS(DROP_SRC_BROADCAST), .seen = -1 },
+		{ "ssvl 1: our own address as backend source", DEV_XV0,
+		  S2C_IN(S_SSVL1, .src = "192.0.2.1"), DROP_AS(DROP_SRC_LOCAL), .seen = -1 },
 		{ "ssvl 3: forged backend address", DEV_XV0, S2C_IN(S_V4, .src = "192.0.2.21"),
 		  DROP_AS(DROP_SRC_INVALID) },
 		{ "ssvl 3: forged backend port", DEV_XV0, S2C_IN(S_V4, .sport = 51822),
@@ -985,7 +1111,7 @@ TEST(punt_to_xsk)
 		{ "initiation punted to the AF_XDP socket", DEV_XV0, C2S_IN(S_V4, .type = 1),
 		  XDP_REDIRECT, XWGP_STAT_PUNT_HANDSHAKE, .xsk = true },
 		{ "roaming punted to the AF_XDP socket", DEV_XV0, C2S_IN(S_V4, .sport = 1),
-		  XDP_REDIRECT, XWGP_STAT_PUNT_ROAM, .xsk = true },
+		  XDP_REDIRECT, XWGP_STAT_PUNT_ROAM, .xsk = true, .seen = -1 },
 	};
 	const size_t umem_size = 64 * XSK_UMEM__DEFAULT_FRAME_SIZE;
 	struct xsk_socket_config xcfg = {
@@ -1030,6 +1156,33 @@ TEST(punt_to_xsk)
 	xsk_umem__delete(umem);
 	munmap(area, umem_size);
 	CHECK(!err, "xsks map update: %s", strerror(errno));
+}
+
+/*
+ * A wildcard claims what the local-address map says, as it changes (the
+ * agent follows netlink); a configured listen address needs no map.
+ */
+TEST(local_addresses_follow_the_map)
+{
+	static const struct xdp_case ours[] = {
+		{ "initiation to our address", DEV_XV0, C2S_IN(S_V4, .type = 1),
+		  PUNT_AS(PUNT_HANDSHAKE) },
+	};
+	static const struct xdp_case gone[] = {
+		{ "initiation to an address no longer ours", DEV_XV0, C2S_IN(S_V4, .type = 1),
+		  PASS_AS(PASS_NOT_LOCAL) },
+		{ "transport of a session to an address no longer ours", DEV_XV0,
+		  C2S_IN(S_V4), XDP_TX, XWGP_STAT_C2S_TX, true, C2S_OUT(S_V4), S_V4 },
+		{ "configured listen address: no map needed", DEV_XV0, C2S_IN(S_V4, .type = 1),
+		  PUNT_AS(PUNT_HANDSHAKE), .listen_v4 = true },
+	};
+
+	ENV_REQUIRE();
+	RUN_TABLE(ours);
+	CHECK(!bpf_env_local("192.0.2.1", 0), "%s", bpf_env.why);
+	RUN_TABLE(gone);
+	CHECK(!bpf_env_local("192.0.2.1", XWGP_LOCAL_ADDR), "%s", bpf_env.why);
+	RUN_TABLE(ours);
 }
 
 TEST(stats_not_ours_counted_once)

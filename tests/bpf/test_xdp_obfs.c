@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Obfuscation in the XDP program (bpf/obfs.h, bpf/xwgp.bpf.c) under
+ * Obfuscation in the XDP program (bpf/obfs_xdp.h, bpf/xxh64.h) under
  * BPF_PROG_TEST_RUN, against mwgp's own vectors and agent/obfs.c:
  *
  *  - client->server: every transport vector (32, 100, 255, 256, 1400 bytes
@@ -59,9 +59,16 @@ static const char *const topo[] = {
 static struct obfs_vectors vs;
 static int vs_err = -1;
 
+/* The addresses of xv0 are ours, as the agent would tell the program. */
+static int locals_fill(void)
+{
+	return bpf_env_local("192.0.2.1", XWGP_LOCAL_ADDR) ?:
+	       bpf_env_local("2001:db8:1::1", XWGP_LOCAL_ADDR);
+}
+
 #define ENV_REQUIRE()                                                                              \
 	do {                                                                                       \
-		BPF_ENV_REQUIRE(topo, NULL);                                                       \
+		BPF_ENV_REQUIRE(topo, locals_fill);                                                  \
 		if (vs_err) {                                                                      \
 			CHECK(sodium_init() >= 0, "sodium_init");                                  \
 			vs_err = obfs_vectors_load(&vs);                                           \

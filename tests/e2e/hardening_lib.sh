@@ -109,3 +109,12 @@ capture_stop() {
 	sleep 0.3 # what was sent last is on the wire by now
 	ns_stop "${1:-$CAP_PID}" INT
 }
+
+# roam_first_reply NS: ping through NS's tunnel every 0.2 s for 5 s and
+# print the sequence number of the first reply (nothing: none came back).
+# A roaming client is followed once its old address was silent for 2 s:
+# sequence <= 15 means within 3 s.
+roam_first_reply() {
+	ns_exec "$1" ping -c 25 -i 0.2 -W 1 "${TOPO_TUN_SERVER[$1]}" 2>/dev/null |
+		sed -n 's/.*icmp_seq=\([0-9]*\).*/\1/p' | head -1
+}

@@ -153,7 +153,7 @@ fi
 check ping-after-restart topo_ping cli2 3
 
 # ---- a pinned map with another layout ------------------------------------------
-# Instance "bad": plant xwgp_sessions with an 8-byte value where 152 are expected.
+# Instance "bad": plant xwgp_sessions with an 8-byte value where 168 (sizeof struct xwgp_session) are expected.
 bad_pin=/sys/fs/bpf/xwgp/bad
 ns_exec proxy mkdir -p "$bad_pin"
 if ! ns_exec proxy bpftool map create "$bad_pin/xwgp_sessions" type hash key 4 value 8 \
@@ -166,7 +166,7 @@ else
 		--xdp-mode off "$E2E_TMP/bad.json" 2>&1)
 	rc=$?
 	if [ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] &&
-		grep -q "pinned map $bad_pin/xwgp_sessions: value size 8, this xwgp uses 152" <<<"$out" &&
+		grep -q "pinned map $bad_pin/xwgp_sessions: value size 8, this xwgp uses 168" <<<"$out" &&
 		grep -q "xwgp down" <<<"$out"; then
 		pass layout-mismatch-refused
 	else

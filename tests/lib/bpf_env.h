@@ -114,6 +114,25 @@ static inline enum bpf_env_state bpf_env_up(const char *const *cmds, size_t n, i
 	return bpf_env.state = BPF_ENV_READY;
 }
 
+/*
+ * Tell the program an address is ours (XWGP_LOCAL_ADDR) or a subnet
+ * broadcast (XWGP_LOCAL_BROADCAST), as the agent does from netlink; kind 0
+ * removes it. 0 or -1 (bpf_env.why says why).
+ */
+static inline int bpf_env_local(const char *ip, uint32_t kind)
+{
+	struct xwgp_ep e = pkt_ep(ip, 1);
+	struct xwgp_local_key k;
+	int fd = bpf_map__fd(bpf_env.skel->maps.xwgp_local_addr), err;
+
+	memcpy(k.addr, e.addr, sizeof(k.addr));
+	err = kind ? bpf_map_update_elem(fd, &k, &kind, BPF_ANY) : bpf_map_delete_elem(fd, &k);
+	if (err)
+		snprintf(bpf_env.why, sizeof(bpf_env.why), "local address %s: %s", ip,
+			 strerror(errno));
+	return err ? -1 : 0;
+}
+
 /* The test skips when the environment is missing and fails when the program is broken. */
 #define BPF_ENV_REQUIRE(cmds, fill)                                                                \
 	do {                                                                                       \
@@ -154,6 +173,7 @@ static inline void bpf_env_stats_sum(struct xwgp_stat_val *sum)
 
 struct bpf_env_result {
 	int reason; /* the one reason counter that moved; -1 none, -2 several */
+	bool candidate; /* forwarded from a roaming candidate (ROAM_CANDIDATE moved too) */
 	uint32_t act;
 	struct pkt_frame out;
 };
@@ -174,11 +194,14 @@ static inline int bpf_env_run(const struct pkt_frame *in, int ifindex, struct bp
 	r->act = o.retval;
 	r->out.len = o.data_size_out;
 	r->reason = -1;
+	r->candidate = after[XWGP_STAT_ROAM_CANDIDATE].packets !=
+		       before[XWGP_STAT_ROAM_CANDIDATE].packets;
 	for (int k = 0; k < XWGP_STAT__MAX; k++) {
 		uint64_t d = after[k].packets - before[k].packets;
 
-		/* RX and the punt totals move along with the reason of every packet. */
-		if (k == XWGP_STAT_RX || k == XWGP_STAT_PUNT_STACK || k == XWGP_STAT_PUNT_XSK || !d)
+		/* RX, the punt totals and candidates move along with a reason. */
+		if (k == XWGP_STAT_RX || k == XWGP_STAT_PUNT_STACK || k == XWGP_STAT_PUNT_XSK ||
+		    k == XWGP_STAT_ROAM_CANDIDATE || !d)
 			continue;
 		r->reason = r->reason == -1 && d == 1 ? k : -2;
 	}

@@ -1028,7 +1028,9 @@ TEST(agent_accounting_keeps_xdp_counters)
 	ep(&stale.client, "198.51.100.7:40999");
 	stale.c2s_packets++;
 	stale.c2s_bytes += 80;
-	CHECK(wgit_transport_commit(&t.w, &stale, true, 80, now, true) == 0, "commit");
+	CHECK(wgit_transport_commit(&t.w, &stale, true, 80, now,
+				    &(struct transport_out){ .endpoint_changed = true }) == 0,
+	      "commit");
 	CHECK(wgit_session_get(&t.w, 7, &got) == 0, "get");
 	CHECK(got.c2s_packets == 15 && got.c2s_bytes == 1500, "XDP's counters became %llu/%llu",
 	      (unsigned long long)got.c2s_packets, (unsigned long long)got.c2s_bytes);
@@ -1037,7 +1039,8 @@ TEST(agent_accounting_keeps_xdp_counters)
 		      m.agent_c2s_bytes == 80 && m.agent_last_seen_ns == now,
 	      "agent share %llu/%llu", (unsigned long long)m.agent_c2s_packets,
 	      (unsigned long long)m.agent_c2s_bytes);
-	CHECK(wgit_transport_commit(&t.w, &stale, false, 60, now, false) == 0, "commit s2c");
+	CHECK(wgit_transport_commit(&t.w, &stale, false, 60, now, &(struct transport_out){ 0 }) == 0,
+	      "commit s2c");
 	CHECK(wgit_meta_get(&t.w, 7, &m) == 0 && m.agent_s2c_packets == 1 && m.agent_s2c_bytes == 60,
 	      "s2c share");
 

@@ -14,8 +14,8 @@
  * (little-endian) order are XORed with them directly. XXH64 also reads its
  * input little-endian, which is what a plain load gives here (bpfel).
  */
-#ifndef XWGP_BPF_OBFS_H
-#define XWGP_BPF_OBFS_H
+#ifndef XWGP_BPF_XXH64_H
+#define XWGP_BPF_XXH64_H
 
 #define OBFS_NONCE_LEN 16
 #define OBFS_FLAG 0x01		     /* byte 1: 16-byte nonce appended */
@@ -143,4 +143,4 @@ static __always_inline void store_raw64(void *p, __u64 v)
 	*(__u64 *)p = v;
 }
 
-#endif /* XWGP_BPF_OBFS_H */
+#endif /* XWGP_BPF_XXH64_H */
