@@ -25,6 +25,7 @@
 
 #include "addr.h"
 #include "config.h"
+#include "cookie_guard.h"
 #include "log.h"
 
 /* Longest JSON path we print ("servers[12].peers[65535].forward_to" and keys). */
@@ -1021,7 +1022,7 @@ static void parse_optional_strings(struct cfg_ctx *ctx, const cJSON *root, char 
 static const char *const server_top_keys[] = {
 	"listen",	"timeout",  "max_packet_size", "servers",   "obfs",
 	"cache_file_path", "interface", "xdp_mode",	"pin_path",  "instance",
-	"upstream",	"punt_rate", "punt_burst",	"max_sessions", "fib_cache_ms", NULL,
+	"upstream",	"punt_rate", "punt_burst",	"max_sessions", "fib_cache_ms", "under_load", NULL,
 };
 
 static void parse_server_root(struct cfg_ctx *ctx, const cJSON *root, struct xwgp_server_config *c)
@@ -1032,6 +1033,7 @@ static void parse_server_root(struct cfg_ctx *ctx, const cJSON *root, struct xwg
 	c->punt_burst = XWGP_PUNT_BURST_DEFAULT;
 	c->max_sessions = XWGP_MAX_SESSIONS_DEFAULT;
 	c->fib_cache_ms = XWGP_FIB_CACHE_MS_DEFAULT;
+	c->under_load_pps = COOKIE_LOAD_DEFAULT_PPS;
 
 	check_keys(ctx, root, "", server_top_keys);
 	parse_bind_ep(ctx, root, "", "listen", XWGP_EP_HOST_OPTIONAL, true, &c->listen);
@@ -1046,6 +1048,7 @@ static void parse_server_root(struct cfg_ctx *ctx, const cJSON *root, struct xwg
 	get_uint(ctx, root, "", "punt_burst", 1, UINT32_MAX, &c->punt_burst);
 	get_uint(ctx, root, "", "max_sessions", 1, XWGP_MAX_SESSIONS_LIMIT, &c->max_sessions);
 	get_uint(ctx, root, "", "fib_cache_ms", 0, XWGP_FIB_CACHE_MS_MAX, &c->fib_cache_ms);
+	get_uint(ctx, root, "", "under_load", 0, UINT32_MAX, &c->under_load_pps);
 	parse_servers(ctx, root, c);
 }
 
@@ -1445,6 +1448,8 @@ void config_print_server(FILE *out, const struct xwgp_server_config *c)
 		fprintf(out, "%-17s unlimited\n", "punt_rate");
 	fprintf(out, "%-17s %u\n", "max_sessions", c->max_sessions);
 	fprintf(out, "%-17s %u ms\n", "fib_cache_ms", c->fib_cache_ms);
+	fprintf(out, "%-17s %u initiations/s%s\n", "under_load", c->under_load_pps,
+		c->under_load_pps ? "" : " (0: always cookies first)");
 	for (i = 0; i < c->n_servers; i++)
 		print_server(out, i, &c->servers[i]);
 }

@@ -84,6 +84,7 @@ void handler_fini(struct handler *h)
 	h->keys = NULL;
 	dh_cache_free(&h->dh_cache); /* wipes */
 	handler_set_obfs(h, NULL);
+	cookie_guard_wipe(&h->guard);
 }
 
 /* csvl/ssvl check of a handshake/cookie source against the stored endpoint. */
@@ -119,13 +120,12 @@ static void send_or_count(struct handler *h, enum xwgp_side side, const struct x
  * Everything sent to a client of an obfuscating session is obfuscated,
  * in the handler's own buffer: p->data may have no room to grow.
  */
-static void send_to_client(struct handler *h, const struct xwgp_session *s,
-			   const struct xwgp_ep *local, const struct xwgp_ep *remote,
-			   const uint8_t *data, size_t len)
+static void send_client(struct handler *h, bool obfs, const struct xwgp_ep *local,
+			const struct xwgp_ep *remote, const uint8_t *data, size_t len)
 {
 	int n;
 
-	if (!(s->flags & XWGP_SF_OBFS) || !h->obfs) {
+	if (!obfs || !h->obfs) {
 		send_or_count(h, XWGP_SIDE_CLIENT, local, remote, data, len);
 		return;
 	}
@@ -142,6 +142,34 @@ static void send_to_client(struct handler *h, const struct xwgp_session *s,
 		return;
 	}
 	send_or_count(h, XWGP_SIDE_CLIENT, local, remote, h->obfs_buf, n);
+}
+
+static void send_to_client(struct handler *h, const struct xwgp_session *s,
+			   const struct xwgp_ep *local, const struct xwgp_ep *remote,
+			   const uint8_t *data, size_t len)
+{
+	send_client(h, s->flags & XWGP_SF_OBFS, local, remote, data, len);
+}
+
+/*
+ * Under load, an initiation without our MAC2 costs a cookie reply, not a
+ * DH (cookie_guard.h); obfuscated clients get it obfuscated. True when it
+ * was answered so. *mac2_ours: its MAC2 was made with our cookie.
+ */
+static bool answered_with_cookie(struct handler *h, struct pkt *p, int si, uint64_t now,
+				 bool *mac2_ours)
+{
+	uint8_t reply[WG_COOKIE_REPLY_LEN];
+	enum cookie_verdict v;
+
+	v = cookie_guard_check(&h->guard, p->data, &p->src, now, h->cfg->under_load_pps, h->stats);
+	*mac2_ours = v == COOKIE_PROCESS_MAC2;
+	if (v != COOKIE_SEND_REPLY)
+		return false;
+	cookie_guard_reply(&h->guard, reply, p->data, &p->src, h->keys[si].mac.cookie_key, now);
+	COUNT(h, COOKIE_SENT);
+	send_client(h, p->obfs, &p->dst, &p->src, reply, sizeof(reply));
+	return true;
 }
 
 /*
@@ -179,17 +207,20 @@ static void handle_initiation(struct handler *h, struct pkt *p)
 	uint64_t now = xwgp_now_ns();
 	enum wg_init_result r;
 	uint64_t hits = h->dh_cache.hits, misses = h->dh_cache.misses;
-	bool have_cookie;
+	bool have_cookie, mac2_ours;
 	int si, err;
 
-	r = wg_consume_initiation_any(h->keys, h->cfg->n_servers, &h->dh_cache, p->data, p->len,
-				      &si, client_pub, tai64n);
-	h->stats[XWGP_AGENT_STAT_DH_CACHE_HIT] += h->dh_cache.hits - hits;
-	h->stats[XWGP_AGENT_STAT_DH_CACHE_MISS] += h->dh_cache.misses - misses;
+	si = wg_find_server_by_mac1(p->data, p->len, h->keys, h->cfg->n_servers);
 	if (si < 0) {
 		COUNT(h, INIT_NO_SERVER);
 		return;
 	}
+	if (answered_with_cookie(h, p, si, now, &mac2_ours))
+		return;
+	r = wg_consume_initiation_mac1_ok(&h->keys[si], &h->dh_cache, p->data, p->len, client_pub,
+					  tai64n);
+	h->stats[XWGP_AGENT_STAT_DH_CACHE_HIT] += h->dh_cache.hits - hits;
+	h->stats[XWGP_AGENT_STAT_DH_CACHE_MISS] += h->dh_cache.misses - misses;
 	srv = &h->cfg->servers[si];
 	if (r != WG_INIT_OK) {
 		pr_debug("initiation from client: %s", wg_init_result_str(r));
@@ -252,6 +283,9 @@ static void handle_initiation(struct handler *h, struct pkt *p)
 		memcpy(meta.sent_mac1, p->data + WG_INIT_OFF_MAC1, 16);
 		wgit_meta_put(&h->wgit, s.client_proxy_index, &meta);
 		COUNT(h, INIT_TRANSLATED);
+	} else if (mac2_ours) {
+		/* Our cookie's MAC2 means nothing to the backend: its own cookie, or zero. */
+		wg_macs_set(p->data, p->len, &h->keys[si].mac, have_cookie ? ps.cookie : NULL);
 	}
 	wgit_peer_put(&h->wgit, &pk, &ps);
 	COUNT(h, INIT_FORWARDED);

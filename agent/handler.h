@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "cookie_guard.h"
 #include "dh_cache.h"
 #include "obfs.h"
 #include "transport.h"
@@ -55,6 +56,7 @@ struct handler {
 	bool obfs;
 	struct obfs_key obfs_key;
 	uint8_t *obfs_buf; /* HANDLER_OBFS_BUF_LEN bytes */
+	struct cookie_guard guard; /* our own cookie replies under load */
 };
 
 /*

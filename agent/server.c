@@ -204,6 +204,9 @@ static int epoll_add(int epfd, int fd, uint64_t tag)
 	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) ? -errno : 0;
 }
 
+/* AF_XDP batches one socket may take per event-loop turn (drain_udp: 1024 datagrams). */
+#define XSK_TURN_BATCHES 16
+
 enum { TAG_LISTEN = 1, TAG_UPSTREAM, TAG_SIGNAL, TAG_TIMER, TAG_XSK_BASE = 16 };
 
 static void drain_udp(struct server *s, int fd, enum xwgp_side side, uint16_t port)
@@ -226,7 +229,7 @@ static void drain_udp(struct server *s, int fd, enum xwgp_side side, uint16_t po
 	}
 }
 
-static void on_xsk_frame(void *ctx, uint8_t *frame, size_t len)
+static bool on_xsk_frame(void *ctx, uint8_t *frame, size_t len, bool last)
 {
 	struct server *s = ctx;
 	struct frame_udp f;
@@ -234,20 +237,24 @@ static void on_xsk_frame(void *ctx, uint8_t *frame, size_t len)
 
 	if (frame_parse_udp(frame, len, &f)) {
 		s->h.stats[XWGP_AGENT_STAT_MALFORMED]++;
-		return;
+		return false;
 	}
 	if (ntohs(f.dst.port) == s->listen_port)
 		p.side = XWGP_SIDE_CLIENT;
 	else if (ntohs(f.dst.port) == s->upstream_port)
 		p.side = XWGP_SIDE_SERVER;
 	else
-		return;
+		return false;
+	/* Under load, initiations carrying a MAC2 go before those without. */
+	if (!last && p.side == XWGP_SIDE_CLIENT && cookie_guard_can_wait(&s->h.guard, f.payload, f.len))
+		return true;
 	p.src = f.src;
 	p.dst = f.dst;
 	p.data = f.payload;
 	p.len = f.len;
 	p.cap = f.len;
 	handler_packet(&s->h, &p);
+	return false;
 }
 
 /* Continue the counters of the previous agent (they live in the pinned map). */
@@ -333,6 +340,7 @@ static void on_timer(struct server *s)
 
 	if (read(s->timerfd, &ticks, sizeof(ticks)) < 0)
 		return;
+	cookie_guard_tick(&s->h.guard, xwgp_now_ns(), s->h.stats);
 	n = wgit_expire(&s->h.wgit, xwgp_now_ns(), (uint64_t)s->cfg.timeout_sec * NSEC_PER_SEC);
 	if (n > 0) {
 		s->h.stats[XWGP_AGENT_STAT_EXPIRED] += n;
@@ -417,8 +425,15 @@ static int run_loop(struct server *s)
 			} else if (tag >= TAG_XSK_BASE) {
 				struct xsk_rx *x = &s->xsks[tag - TAG_XSK_BASE];
 
-				while (xsk_rx_poll(x, on_xsk_frame, s) > 0)
-					;
+				/*
+				 * A bounded share per turn: under a punt flood the
+				 * ring never empties, and signals, the timer and the
+				 * other queues must still get theirs. What is left
+				 * keeps the socket readable (epoll is level-triggered).
+				 */
+				for (int b = 0; b < XSK_TURN_BATCHES; b++)
+					if (xsk_rx_poll(x, on_xsk_frame, s) < XSK_RX_BATCH)
+						break;
 			}
 		}
 		stats_publish(s);
@@ -679,6 +694,7 @@ int cmd_server(int argc, char **argv)
 	s->h.route = io_route;
 	s->h.io_ctx = s;
 	stats_load(s);
+	s->h.stats[XWGP_AGENT_STAT_UNDER_LOAD] = 0; /* a state: not the last agent's */
 	cache_marks_take(s);
 	err = setup_events(s);
 	if (err) {
@@ -689,6 +705,7 @@ int cmd_server(int argc, char **argv)
 		s->cfg.n_servers, s->cfg.xdp_mode == XWGP_XDP_OFF ? 0 : s->cfg.n_interfaces,
 		s->n_xsks, s->force_xlat ? ", forced index translation" : "");
 	err = run_loop(s);
+	cookie_guard_tick(&s->h.guard, UINT64_MAX, s->h.stats); /* no agent: not under load */
 	stats_publish(s);
 	cache_sync(s, true);
 	ret = err ? 1 : 0;

@@ -37,7 +37,13 @@
 	X(SEND_ERRORS, "sendmsg failures")                                                      \
 	X(EXPIRED, "sessions removed after `timeout' idle seconds")                              \
 	X(DH_CACHE_HIT, "initiations whose static-static DH came from the agent's cache")     \
-	X(DH_CACHE_MISS, "initiations that computed the static-static DH (new key pair)")
+	X(DH_CACHE_MISS, "initiations that computed the static-static DH (new key pair)")   \
+	X(COOKIE_SENT, "cookie replies the agent sent itself (under load) instead of a DH")    \
+	X(MAC2_VALID, "initiations whose MAC2 matches the agent's cookie for their source")    \
+	X(MAC2_INVALID, "initiations with a non-zero MAC2 not made with the agent's cookie")   \
+	X(UNDER_LOAD_ENTERED, "times the agent went under load (cookies instead of DH)")        \
+	X(UNDER_LOAD_MS, "milliseconds the agent spent under load")                            \
+	X(UNDER_LOAD, "1 while the agent is under load (a state, not a count)")
 
 enum xwgp_agent_stat {
 #define XWGP_AGENT_STAT_ENUM(name, desc) XWGP_AGENT_STAT_##name,
