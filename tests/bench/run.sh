@@ -391,6 +391,13 @@ jq -s --arg date "$(date -u +%Y-%m-%dT%H:%M:%SZ)" --arg machine "$MACHINE" --arg
 		    result: "\($p.peer_choice_us) us per initiation",
 		    reference: "a warm initiation takes \($w.us_per_init // "?") us", ratio: null,
 		    target: "-", met: "-"} end ),
+	  ( get("handshake.cookie_reply") as $c | get("handshake.warm.servers1") as $w
+	    | if ($c.cookies_per_sec // 0) <= 0 then na("handshake.cookie_reply"; "cookie replies under load"; "-")
+	      else {id: "handshake.cookie_reply", name: "cookie replies under load, 1 server",
+		    what: "valid-MAC1 initiations answered with a cookie reply (no DH) per CPU second, handler_packet with under_load 0",
+		    result: "\($c.cookies_per_sec)/s (\($c.us_per_cookie) us each)",
+		    reference: "warm handshakes \($w.inits_per_sec // "?")/s", ratio: $c.ratio_to_warm,
+		    target: "-", met: "-"} end ),
 	  ( get("memory.sessions") as $m
 	    | if $m == null then na("memory.sessions"; "memory"; "<= 256 MiB")
 	      else {id: "memory.sessions", name: "memory, \($m.sessions) sessions", what: "bpftool memlock of every map, max_sessions = sessions",
