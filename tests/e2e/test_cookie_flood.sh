@@ -4,8 +4,10 @@
 # Handshakes under attack (issue 12): a flood of initiations with a valid
 # MAC1 and a garbage static key, as raw frames from 4096 spoofed sources
 # (198.18.0.0/20, so the per-source punt limit never bites), from the
-# attacker namespace straight into the proxy's XDP interface, as fast as
-# wg_flood manages up to FLOOD_RATE (default 250,000/s), for FLOOD_SECONDS.
+# attacker namespace on the clients' LAN (FLOOD_LINK=lan, default: the
+# same proxy interface, XDP program and AF_XDP ring as the clients) or over
+# its own link to the proxy (FLOOD_LINK=direct), as fast as wg_flood manages
+# up to FLOOD_RATE (default 250,000/s), for FLOOD_SECONDS.
 # Meanwhile:
 #   (a) cli1's established tunnel pings every 10 ms: loss < 1%;
 #   (b) cli3, a new real wireguard-go client, connects: its handshake
@@ -26,13 +28,19 @@ FLOOD_RATE=${FLOOD_RATE:-250000}
 FLOOD_SECONDS=${FLOOD_SECONDS:-16}
 MIN_RATE=${MIN_RATE:-50000}
 SPOOF=198.18.0.0/20
+FLOOD_LINK=${FLOOD_LINK:-lan}
+if [ "$FLOOD_LINK" = lan ]; then
+	ATT_IF=eth0 ATT_GW=$HARD_ATT_IP PROXY_IF=xc
+else
+	ATT_IF=xa0 ATT_GW=203.0.113.66 PROXY_IF=xa
+fi
 RSS_SLACK_KB=8192
 
 hard_setup direct || { fail setup "topology setup failed"; exit 1; }
 hard_config "$E2E_TMP/xwgp.json" '.interface += ["xa"] | .timeout = 5' ||
 	{ fail setup "config"; exit 1; }
 # Cookie replies to the spoofed sources leave towards the attacker.
-ip -n "$(ns_name proxy)" route add "$SPOOF" via 203.0.113.66 dev xa ||
+ip -n "$(ns_name proxy)" route add "$SPOOF" via "$ATT_GW" dev "$PROXY_IF" ||
 	{ fail setup "route"; exit 1; }
 topo_xwgp_start "$E2E_TMP/xwgp.json" || { fail start "xwgp did not start"; exit 1; }
 for c in cli1 cli2; do
@@ -50,11 +58,11 @@ keeper=$SPAWN_PID
 ns_exec cli2 ping -c 2 -i 0.2 -W 1 "${TOPO_TUN_SERVER[cli2]}" >/dev/null 2>&1 # last cli2 traffic
 
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$XWGP_PID/status"; }
-mac=$(ip -n "$(ns_name proxy)" -j link show xa | jq -r '.[0].address')
+mac=$(ip -n "$(ns_name proxy)" -j link show "$PROXY_IF" | jq -r '.[0].address')
 snap "$E2E_TMP/a"
 rss0=$(rss_kb)
 ns_spawn att "$E2E_TMP/flood.out" "$FLOOD" --dst "$LISTEN" --mode mac1 --rate "$FLOOD_RATE" \
-	--seconds "$FLOOD_SECONDS" --server-pub "$(wg_pub srvkeyA)" --spoof "$SPOOF" --ifname xa0 \
+	--seconds "$FLOOD_SECONDS" --server-pub "$(wg_pub srvkeyA)" --spoof "$SPOOF" --ifname "$ATT_IF" \
 	--dst-mac "$mac"
 flood=$SPAWN_PID
 sleep 1
