@@ -13,6 +13,7 @@
 #include "wg_crypto.h"
 #include "wg_proto.h"
 #include "xwgp_agent_stats.h"
+#include "xwgp_hs_budget.h"
 
 void cookie_guard_init(struct cookie_guard *g)
 {
@@ -161,4 +162,17 @@ bool cookie_guard_can_wait(const struct cookie_guard *g, const uint8_t *data, si
 {
 	return g->under_load && len == WG_INIT_LEN && data[0] == WG_MSG_INITIATION && !data[1] &&
 	       !data[2] && !data[3] && mac2_is_zero(data);
+}
+
+uint32_t cookie_guard_xdp_budget(uint64_t busy_ns, uint64_t frames)
+{
+	uint64_t per_frame, limit;
+
+	if (frames < 256 || !busy_ns)
+		return 0;
+	per_frame = busy_ns / frames ? busy_ns / frames : 1;
+	limit = ((1ull << XWGP_HS_WINDOW_SHIFT) / 2) / per_frame;
+	if (limit < 64)
+		limit = 64; /* a few cookies always go out */
+	return limit > (1u << 20) ? 1u << 20 : (uint32_t)limit;
 }

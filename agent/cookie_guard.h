@@ -94,4 +94,13 @@ void cookie_guard_tick(struct cookie_guard *g, uint64_t now_ns, uint64_t *stats)
  */
 bool cookie_guard_can_wait(const struct cookie_guard *g, const uint8_t *data, size_t len);
 
+/*
+ * The XDP budget for initiations without MAC2 under load, per window of
+ * 2^XWGP_HS_WINDOW_SHIFT ns (include/xwgp_hs_budget.h), from what the agent
+ * spent per AF_XDP frame (busy_ns over frames): half of each window, so
+ * the other half stays for initiations with MAC2, responses and the rest.
+ * 0 (XDP: its default) when too few frames were measured.
+ */
+uint32_t cookie_guard_xdp_budget(uint64_t busy_ns, uint64_t frames);
+
 #endif

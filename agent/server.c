@@ -31,6 +31,8 @@
 #include "reload.h"
 #include "udp_io.h"
 #include "xsk_rx.h"
+#include "xwgp.skel.h"
+#include "xwgp_hs_budget.h"
 
 #define MAX_XSKS XWGP_MAX_XSKS
 #define RX_BUF 65536
@@ -57,6 +59,8 @@ struct server {
 	uint64_t cache_marks[5];
 	bool cache_dirty;
 	uint64_t cache_not_before_ns; /* CLOCK_BOOTTIME: no debounced write before */
+	bool cfg_under_load; /* XWGP_CFG_UNDER_LOAD as last written */
+	uint64_t xsk_busy_ns, xsk_frames; /* AF_XDP work since the last budget update */
 	uint8_t buf[RX_BUF];
 };
 
@@ -123,6 +127,9 @@ static int setup_cfg_map(struct server *s)
 	c.listen.port = htons(s->listen_port);
 	c.upstream = s->cfg.upstream;
 	c.upstream.port = htons(s->upstream_port);
+	if (s->h.guard.under_load)
+		c.flags |= XWGP_CFG_UNDER_LOAD; /* bpf/hs_budget.h */
+	s->cfg_under_load = s->h.guard.under_load;
 	if (s->cfg.obfs) {
 		c.flags |= XWGP_CFG_OBFS;
 		crypto_hash_sha256(c.obfs_key, (const uint8_t *)s->cfg.obfs, strlen(s->cfg.obfs));
@@ -333,6 +340,20 @@ static void cache_sync(struct server *s, bool always)
 	s->cache_not_before_ns = t1 + (t1 - t0) * CACHE_WRITE_SPACING;
 }
 
+/* The XDP budget for initiations without MAC2, from the agent's measured cost. */
+static void hs_budget_update(struct server *s)
+{
+	struct xwgp_hs_budget b = {
+		.limit = cookie_guard_xdp_budget(s->xsk_busy_ns, s->xsk_frames),
+	};
+	__u32 key = 0;
+
+	if (b.limit)
+		bpf_map_update_elem(bpf_map__fd(s->loader.skel->maps.xwgp_hs_budget), &key, &b,
+				    BPF_ANY);
+	s->xsk_busy_ns = s->xsk_frames = 0;
+}
+
 static void on_timer(struct server *s)
 {
 	uint64_t ticks;
@@ -341,6 +362,7 @@ static void on_timer(struct server *s)
 	if (read(s->timerfd, &ticks, sizeof(ticks)) < 0)
 		return;
 	cookie_guard_tick(&s->h.guard, xwgp_now_ns(), s->h.stats);
+	hs_budget_update(s);
 	n = wgit_expire(&s->h.wgit, xwgp_now_ns(), (uint64_t)s->cfg.timeout_sec * NSEC_PER_SEC);
 	if (n > 0) {
 		s->h.stats[XWGP_AGENT_STAT_EXPIRED] += n;
@@ -424,6 +446,8 @@ static int run_loop(struct server *s)
 				return 0;
 			} else if (tag >= TAG_XSK_BASE) {
 				struct xsk_rx *x = &s->xsks[tag - TAG_XSK_BASE];
+				uint64_t t0 = xwgp_now_ns();
+				int got;
 
 				/*
 				 * A bounded share per turn: under a punt flood the
@@ -431,11 +455,18 @@ static int run_loop(struct server *s)
 				 * other queues must still get theirs. What is left
 				 * keeps the socket readable (epoll is level-triggered).
 				 */
-				for (int b = 0; b < XSK_TURN_BATCHES; b++)
-					if (xsk_rx_poll(x, on_xsk_frame, s) < XSK_RX_BATCH)
+				for (int b = 0; b < XSK_TURN_BATCHES; b++) {
+					got = xsk_rx_poll(x, on_xsk_frame, s);
+					s->xsk_frames += got;
+					if (got < XSK_RX_BATCH)
 						break;
+				}
+				s->xsk_busy_ns += xwgp_now_ns() - t0;
 			}
 		}
+		/* Tell XDP when the agent goes under load or leaves it. */
+		if (s->h.guard.under_load != s->cfg_under_load && setup_cfg_map(s))
+			pr_warn("updating the config map (under load) failed");
 		stats_publish(s);
 	}
 }

@@ -25,6 +25,7 @@
 #include "csum.h"
 #include "obfs.h"
 #include "fib_cache.h"
+#include "hs_budget.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -767,6 +768,7 @@ int xwgp_xdp(struct xdp_md *ctx)
 		reason = XWGP_STAT_PUNT_AGENT_ONLY;
 	if (!reason && p.type != WG_MSG_TRANSPORT)
 		reason = handshake_admit(cfg, &p);
+	reason = hs_budget_admit(cfg, &p, reason);
 	if (reason)
 		return verdict(ctx, reason, p.frame_len);
 	return forward_transport(ctx, cfg, &p);

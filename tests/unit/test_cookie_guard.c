@@ -254,4 +254,14 @@ TEST(can_wait_only_plain_zero_mac2_initiations)
 	cookie_guard_wipe(&g);
 }
 
+TEST(xdp_budget_half_of_each_window)
+{
+	/* 20 us per frame: half of 2^26 ns is 1677 frames. */
+	CHECK(cookie_guard_xdp_budget(20000ull * 1000, 1000) == (1u << 25) / 20000,
+	      "got %u", cookie_guard_xdp_budget(20000ull * 1000, 1000));
+	CHECK(cookie_guard_xdp_budget(1000000, 255) == 0, "too few frames: XDP's default");
+	CHECK(cookie_guard_xdp_budget(1000ull * 1000000, 1000) == 64, "1 ms a frame: the floor");
+	CHECK(cookie_guard_xdp_budget(1000, 1000000) == 1u << 20, "cheap frames: the cap");
+}
+
 TEST_MAIN()
