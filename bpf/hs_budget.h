@@ -21,6 +21,33 @@ struct {
 	__type(value, struct xwgp_hs_budget);
 } xwgp_hs_budget SEC(".maps");
 
+/* Per source address under load (GCRA, as handshake_admit): TAT in boot ns. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, XWGP_HS_SOURCES);
+	__type(key, struct xwgp_rl_key);
+	__type(value, __u64);
+} xwgp_hs_src SEC(".maps");
+
+static __always_inline bool hs_source_admit(const struct pkt *p, __u64 now)
+{
+	const __u64 tolerance = (XWGP_HS_SOURCE_BURST - 1) * XWGP_HS_SOURCE_INTERVAL_NS;
+	struct xwgp_rl_key key;
+	__u64 *v, tat;
+
+	__builtin_memcpy(key.addr, p->saddr, sizeof(key.addr));
+	v = bpf_map_lookup_elem(&xwgp_hs_src, &key);
+	tat = v && *v > now ? *v : now;
+	if (tat - now > tolerance)
+		return false;
+	tat += XWGP_HS_SOURCE_INTERVAL_NS;
+	if (v)
+		*v = tat; /* racing CPUs may lose an update: harmless */
+	else
+		bpf_map_update_elem(&xwgp_hs_src, &key, &tat, BPF_ANY);
+	return true;
+}
+
 /* A plain initiation whose MAC2 (bytes 132..147) is all zero. */
 static __always_inline bool hs_mac2_zero(const struct pkt *p)
 {
@@ -45,16 +72,19 @@ static __always_inline __u32 hs_budget_admit(const struct xwgp_cfg *cfg, const s
 {
 	struct xwgp_hs_budget *b;
 	__u32 zero = 0, limit;
-	__u64 win;
+	__u64 now, win;
 
 	if (reason != XWGP_STAT_PUNT_HANDSHAKE || !(cfg->flags & XWGP_CFG_UNDER_LOAD) ||
 	    !hs_mac2_zero(p))
 		return reason;
+	now = bpf_ktime_get_boot_ns();
+	if (!hs_source_admit(p, now))
+		return XWGP_STAT_DROP_RATE_LIMITED;
 	b = bpf_map_lookup_elem(&xwgp_hs_budget, &zero);
 	if (!b)
 		return reason;
 	limit = b->limit ? b->limit : XWGP_HS_BUDGET_DEFAULT;
-	win = bpf_ktime_get_boot_ns() >> XWGP_HS_WINDOW_SHIFT;
+	win = now >> XWGP_HS_WINDOW_SHIFT;
 	if (b->window != win) {
 		b->window = win;
 		b->used = 0;

@@ -4,8 +4,14 @@
  * (bpf/hs_budget.h) and the agent (agent/server.c). While the agent says it
  * is under load (XWGP_CFG_UNDER_LOAD in xwgp_cfg.flags), XDP punts plain
  * initiations whose MAC2 is all zero (they can only earn a cookie reply)
- * within `limit' per window of 2^XWGP_HS_WINDOW_SHIFT ns, for all CPUs
- * together; beyond it they are dropped (DROP_RATE_LIMITED). Initiations
+ * at most XWGP_HS_SOURCE_BURST at once and one per
+ * XWGP_HS_SOURCE_INTERVAL_NS per source address (a WireGuard client sends
+ * one every 5 s; sources tracked in an LRU of XWGP_HS_SOURCES), and within
+ * `limit' per window of 2^XWGP_HS_WINDOW_SHIFT ns for all CPUs together;
+ * beyond either they are dropped (DROP_RATE_LIMITED). A flood from a few
+ * thousand spoofed sources so leaves room for a new client's first
+ * initiation, and one from more sources than the LRU holds still meets the
+ * global limit. Initiations
  * carrying a MAC2 are never held to it: the agent checks their MAC2 (one
  * keyed BLAKE2s, no X25519), so a client retrying with its cookie gets
  * through a flood. The agent sets `limit' from what it can answer.
@@ -22,6 +28,9 @@
 
 #define XWGP_HS_WINDOW_SHIFT 26 /* 2^26 ns = 67.1 ms */
 #define XWGP_HS_BUDGET_DEFAULT 1024 /* per window: ~15,000 initiations/s */
+#define XWGP_HS_SOURCE_INTERVAL_NS 500000000ull /* per source: 2 a second ... */
+#define XWGP_HS_SOURCE_BURST 2 /* ... and 2 at once */
+#define XWGP_HS_SOURCES 16384
 
 struct xwgp_hs_budget {
 	__u64 window; /* boot ns >> XWGP_HS_WINDOW_SHIFT of `used' */
