@@ -139,7 +139,19 @@ enum cookie_verdict cookie_guard_check(struct cookie_guard *g, const uint8_t *ms
 	if (valid)
 		return COOKIE_PROCESS_MAC2;
 	/* Not ours: maybe a backend's cookie (not under load: passed on as it is). */
-	return loaded ? COOKIE_SEND_REPLY : COOKIE_PROCESS;
+	if (!loaded)
+		return COOKIE_PROCESS;
+	if (g->invalid_win != now_ns >> XWGP_HS_WINDOW_SHIFT) {
+		g->invalid_win = now_ns >> XWGP_HS_WINDOW_SHIFT;
+		g->invalid_replies = 0;
+	}
+	if (g->invalid_replies >= COOKIE_INVALID_REPLIES) {
+		if (stats)
+			stats[XWGP_AGENT_STAT_MAC2_INVALID_DROPPED]++;
+		return COOKIE_DROP;
+	}
+	g->invalid_replies++;
+	return COOKIE_SEND_REPLY;
 }
 
 void cookie_guard_reply(struct cookie_guard *g, uint8_t out[static 64], const uint8_t *msg,

@@ -37,6 +37,15 @@
 #define COOKIE_LOAD_WINDOW_NS (100ull * 1000000ull)
 #define COOKIE_LOAD_HOLD_NS (1000ull * 1000000ull)
 #define COOKIE_LOAD_DEFAULT_PPS 2000
+/*
+ * Under load, cookie replies to initiations with a wrong (non-zero) MAC2 per
+ * window of 2^XWGP_HS_WINDOW_SHIFT ns (~7,600/s); beyond, they are dropped
+ * after the MAC2 check. XDP cannot tell a wrong MAC2 from a right one and
+ * punts every initiation that carries one, so this is the agent's own limit
+ * for a flood of random MAC2s (a few legitimate ones: a client holding a
+ * backend's cookie, or one of a retired secret).
+ */
+#define COOKIE_INVALID_REPLIES 512
 
 struct cookie_guard {
 	uint8_t secret[2][32]; /* [cur] current, [!cur] previous */
@@ -50,12 +59,15 @@ struct cookie_guard {
 	uint64_t load_until_ns; /* under load until then (hold) */
 	uint64_t load_since_ns;
 	uint64_t load_ms_base; /* UNDER_LOAD_MS when the current spell began */
+	uint64_t invalid_win; /* window of invalid_replies */
+	uint32_t invalid_replies;
 };
 
 enum cookie_verdict {
 	COOKIE_PROCESS, /* run the handshake; MAC2 (if any) is not ours */
 	COOKIE_PROCESS_MAC2, /* run it; MAC2 was made with our cookie: not the backend's */
 	COOKIE_SEND_REPLY, /* under load and no valid MAC2: answer with a cookie reply */
+	COOKIE_DROP, /* under load, wrong MAC2, over COOKIE_INVALID_REPLIES: no answer */
 };
 
 /* Zeroed state; the secret is made at first use. */

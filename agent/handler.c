@@ -154,7 +154,8 @@ static void send_to_client(struct handler *h, const struct xwgp_session *s,
 /*
  * Under load, an initiation without our MAC2 costs a cookie reply, not a
  * DH (cookie_guard.h); obfuscated clients get it obfuscated. True when it
- * was answered so. *mac2_ours: its MAC2 was made with our cookie.
+ * was answered so, or dropped (a wrong MAC2 over the limit).
+ * *mac2_ours: its MAC2 was made with our cookie.
  */
 static bool answered_with_cookie(struct handler *h, struct pkt *p, int si, uint64_t now,
 				 bool *mac2_ours)
@@ -164,6 +165,8 @@ static bool answered_with_cookie(struct handler *h, struct pkt *p, int si, uint6
 
 	v = cookie_guard_check(&h->guard, p->data, &p->src, now, h->cfg->under_load_pps, h->stats);
 	*mac2_ours = v == COOKIE_PROCESS_MAC2;
+	if (v == COOKIE_DROP)
+		return true;
 	if (v != COOKIE_SEND_REPLY)
 		return false;
 	cookie_guard_reply(&h->guard, reply, p->data, &p->src, h->keys[si].mac.cookie_key, now);

@@ -43,7 +43,8 @@
 	X(MAC2_INVALID, "initiations with a non-zero MAC2 not made with the agent's cookie")   \
 	X(UNDER_LOAD_ENTERED, "times the agent went under load (cookies instead of DH)")        \
 	X(UNDER_LOAD_MS, "milliseconds the agent spent under load")                            \
-	X(UNDER_LOAD, "1 while the agent is under load (a state, not a count)")
+	X(UNDER_LOAD, "1 while the agent is under load (a state, not a count)")                \
+	X(MAC2_INVALID_DROPPED, "under load, wrong-MAC2 initiations over the cookie limit: dropped")
 
 enum xwgp_agent_stat {
 #define XWGP_AGENT_STAT_ENUM(name, desc) XWGP_AGENT_STAT_##name,

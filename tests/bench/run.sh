@@ -398,6 +398,13 @@ jq -s --arg date "$(date -u +%Y-%m-%dT%H:%M:%SZ)" --arg machine "$MACHINE" --arg
 		    result: "\($c.cookies_per_sec)/s (\($c.us_per_cookie) us each)",
 		    reference: "warm handshakes \($w.inits_per_sec // "?")/s", ratio: $c.ratio_to_warm,
 		    target: "-", met: "-"} end ),
+	  ( get("handshake.mac2_reject") as $c | get("handshake.warm.servers1") as $w
+	    | if ($c.rejects_per_sec // 0) <= 0 then na("handshake.mac2_reject"; "wrong-MAC2 initiations under load"; "-")
+	      else {id: "handshake.mac2_reject", name: "wrong-MAC2 initiations under load, 1 server",
+		    what: "initiations with a random MAC2 (XDP punts all of them) checked and dropped per CPU second",
+		    result: "\($c.rejects_per_sec)/s (\($c.us_per_reject) us each)",
+		    reference: "warm handshakes \($w.inits_per_sec // "?")/s", ratio: $c.ratio_to_warm,
+		    target: "-", met: "-"} end ),
 	  ( get("memory.sessions") as $m
 	    | if $m == null then na("memory.sessions"; "memory"; "<= 256 MiB")
 	      else {id: "memory.sessions", name: "memory, \($m.sessions) sessions", what: "bpftool memlock of every map, max_sessions = sessions",

@@ -15,7 +15,11 @@
 #       (COOKIE_SENT, MAC2_VALID move; the agent went under load);
 #   (c) SIGHUP is answered (reload logged) within 5 s;
 #   (d) expiry runs: cli2's idle session (timeout 5 s) expires mid-flood;
-#   (e) the agent's VmRSS grows by at most RSS_SLACK_KB.
+#   (e) the agent's VmRSS grows by at most RSS_SLACK_KB;
+#   (f) XDP keeps most of the flood out of the agent once it is under load
+#       (bpf/hs_budget.h: per-source and global limits on zero-MAC2
+#       initiations): at least 80% of the flood's initiations that passed
+#       the parsing are dropped as rate limited, not punted.
 # The achieved flood rate is reported; below MIN_RATE the run says little
 # and fails.
 . "$(dirname "$0")/../lib/e2e.sh"
@@ -124,6 +128,13 @@ if [ "$(d agent.COOKIE_SENT)" -ge 1 ] && [ "$(d agent.MAC2_VALID)" -ge 1 ] &&
 	pass cookie-then-mac2-counters
 else
 	fail cookie-then-mac2-counters "COOKIE_SENT $(d agent.COOKIE_SENT) MAC2_VALID $(d agent.MAC2_VALID) UNDER_LOAD_ENTERED $(d agent.UNDER_LOAD_ENTERED)"
+fi
+limited=$(d xdp.DROP_RATE_LIMITED)
+punted=$(d xdp.PUNT_HANDSHAKE)
+if [ $((limited + punted)) -gt 0 ] && [ $((limited * 100 / (limited + punted))) -ge 80 ]; then
+	pass flood-kept-in-xdp
+else
+	fail flood-kept-in-xdp "XDP rate-limited $limited, punted $punted"
 fi
 # X25519s during the flood: those before the load meter tripped (one 100 ms
 # window of the default under_load 2000/s: 200), never one per flood packet.

@@ -19,6 +19,7 @@
 #include "wg_crypto.h"
 #include "wg_proto.h"
 #include "xwgp_agent_stats.h"
+#include "xwgp_hs_budget.h"
 
 #define SEC 1000000000ull
 #define MS 1000000ull
@@ -140,6 +141,40 @@ TEST(mac2_bound_to_source_ip_and_port)
 	initiation(msg, 1, NULL);
 	randombytes_buf(msg + WG_INIT_OFF_MAC2, 16);
 	CHECK(cookie_guard_check(&g, msg, &src, SEC, 0, st) == COOKIE_SEND_REPLY);
+	cookie_guard_wipe(&g);
+}
+
+TEST(wrong_mac2_replies_limited_per_window)
+{
+	uint8_t msg[148];
+	uint64_t st[XWGP_AGENT_STAT__MAX] = { 0 }, t = 10 * SEC;
+	struct cookie_guard g;
+	struct xwgp_ep src;
+	int replies = 0, drops = 0;
+
+	setup();
+	cookie_guard_init(&g);
+	src4(&src, "192.0.2.7", 40000);
+	initiation(msg, 1, NULL);
+	randombytes_buf(msg + WG_INIT_OFF_MAC2, 16);
+	t = (t >> XWGP_HS_WINDOW_SHIFT) << XWGP_HS_WINDOW_SHIFT; /* start of a window */
+	for (int i = 0; i < COOKIE_INVALID_REPLIES + 10; i++) {
+		enum cookie_verdict v = cookie_guard_check(&g, msg, &src, t + i, 0, st);
+
+		replies += v == COOKIE_SEND_REPLY;
+		drops += v == COOKIE_DROP;
+	}
+	CHECK(replies == COOKIE_INVALID_REPLIES && drops == 10, "%d replies, %d drops", replies,
+	      drops);
+	CHECK(st[XWGP_AGENT_STAT_MAC2_INVALID_DROPPED] == 10 &&
+	      st[XWGP_AGENT_STAT_MAC2_INVALID] == COOKIE_INVALID_REPLIES + 10);
+	/* Zero MAC2 is XDP's to limit: still answered. */
+	initiation(msg, 1, NULL);
+	CHECK(cookie_guard_check(&g, msg, &src, t + 1000, 0, st) == COOKIE_SEND_REPLY);
+	/* The next window answers again. */
+	randombytes_buf(msg + WG_INIT_OFF_MAC2, 16);
+	CHECK(cookie_guard_check(&g, msg, &src, t + (1ull << XWGP_HS_WINDOW_SHIFT), 0, st) ==
+	      COOKIE_SEND_REPLY);
 	cookie_guard_wipe(&g);
 }
 
