@@ -61,7 +61,6 @@ ns_spawn cli1 /dev/null ping -i 0.5 -w $((FLOOD_SECONDS + 10)) "${TOPO_TUN_SERVE
 keeper=$SPAWN_PID
 ns_exec cli2 ping -c 2 -i 0.2 -W 1 "${TOPO_TUN_SERVER[cli2]}" >/dev/null 2>&1 # last cli2 traffic
 
-rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$XWGP_PID/status"; }
 mac=$(ip -n "$(ns_name proxy)" -j link show "$PROXY_IF" | jq -r '.[0].address')
 snap "$E2E_TMP/a"
 rss0=$(rss_kb)

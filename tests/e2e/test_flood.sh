@@ -47,10 +47,6 @@ hard_config "$E2E_TMP/xwgp.json" '.interface += ["xa"]' || { fail setup "config"
 hard_start "$E2E_TMP/xwgp.json"
 check ping-before topo_ping cli1 3
 
-rss_kb() {
-	awk '/^VmRSS:/ { print $2 }' "/proc/$XWGP_PID/status"
-}
-
 tx_dropped() {
 	ip -n "$(ns_name att)" -s -j link show xa0 | jq '.[0].stats64.tx.dropped'
 }

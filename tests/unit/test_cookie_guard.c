@@ -70,6 +70,15 @@ static void src4(struct xwgp_ep *ep, const char *ip, uint16_t port)
 	xwgp_ep_set_ip4(ep, a, htons(port));
 }
 
+/* Start of most tests: keys, a fresh guard, a source, a MAC2-less initiation. */
+static void start(struct cookie_guard *g, struct xwgp_ep *src, uint8_t msg[148])
+{
+	setup();
+	cookie_guard_init(g);
+	src4(src, "192.0.2.7", 40000);
+	initiation(msg, 1, NULL);
+}
+
 /* The client's side: open our reply with the key and AAD WireGuard uses. */
 static int client_open(uint8_t cookie[16], const uint8_t reply[64], const uint8_t init[148])
 {
@@ -152,10 +161,7 @@ TEST(wrong_mac2_replies_limited_per_window)
 	struct xwgp_ep src;
 	int replies = 0, drops = 0;
 
-	setup();
-	cookie_guard_init(&g);
-	src4(&src, "192.0.2.7", 40000);
-	initiation(msg, 1, NULL);
+	start(&g, &src, msg);
 	randombytes_buf(msg + WG_INIT_OFF_MAC2, 16);
 	t = (t >> XWGP_HS_WINDOW_SHIFT) << XWGP_HS_WINDOW_SHIFT; /* start of a window */
 	for (int i = 0; i < COOKIE_INVALID_REPLIES + 10; i++) {
@@ -233,10 +239,7 @@ TEST(load_rule_threshold_hold_and_counters)
 	struct cookie_guard g;
 	struct xwgp_ep src;
 
-	setup();
-	cookie_guard_init(&g);
-	src4(&src, "192.0.2.7", 40000);
-	initiation(msg, 1, NULL);
+	start(&g, &src, msg);
 	/* 100/s: 10 per 100 ms window are fine. */
 	for (int i = 0; i < 10; i++)
 		CHECK(cookie_guard_check(&g, msg, &src, t + i * MS, 100, st) == COOKIE_PROCESS,
@@ -274,10 +277,7 @@ TEST(can_wait_only_plain_zero_mac2_initiations)
 	struct cookie_guard g;
 	struct xwgp_ep src;
 
-	setup();
-	cookie_guard_init(&g);
-	src4(&src, "192.0.2.7", 40000);
-	initiation(msg, 1, NULL);
+	start(&g, &src, msg);
 	cookie_guard_check(&g, msg, &src, SEC, 0, st);
 	CHECK(cookie_guard_can_wait(&g, msg, sizeof(msg)));
 	CHECK(!cookie_guard_can_wait(&g, msg, 147), "wrong size");
