@@ -15,7 +15,10 @@
 #     completes a handshake through both cookies (xwgp's, A1's) and the
 #     counters show A1's cookie passed on (COOKIE_FORWARDED) and our MAC2
 #     accepted. If wireguard-go never got under load, that part SKIPs (it
-#     has no knob to force it).
+#     has no knob to force it);
+#   - an obfuscating client (wireguard-go behind `xwgp client', obfs on both
+#     ends) completes its handshake through xwgp's cookie reply too: the
+#     reply reaches it obfuscated and decodes.
 . "$(dirname "$0")/../lib/e2e.sh"
 . "$(dirname "$0")/../lib/topo.sh"
 . "$(dirname "$0")/hardening_lib.sh"
@@ -23,7 +26,10 @@ topo_require jq
 FLOOD=$(e2e_tool wg_flood)
 
 hard_setup || { fail setup "topology setup failed"; exit 1; }
-hard_config "$E2E_TMP/xwgp.json" '.under_load = 0' || { fail setup "config"; exit 1; }
+PW="kisekimo, mahoumo, muryoudewaarimasen"
+CLIENT_LISTEN=127.0.0.1:51999
+hard_config "$E2E_TMP/xwgp.json" ".under_load = 0 | .obfs = \"$PW\"" ||
+	{ fail setup "config"; exit 1; }
 topo_xwgp_start "$E2E_TMP/xwgp.json" || { fail start "xwgp did not start"; exit 1; }
 start=$(date +%s)
 topo_clients_up
@@ -96,5 +102,45 @@ else
 	fail backend-cookie-path "no handshake in ${done_in} s after $bc backend cookie(s)"
 fi
 check ping-cli1-after topo_ping cli1 3
+
+# An obfuscating client: cli1 through `xwgp client'.
+cat >"$E2E_TMP/client.json" <<JSON
+{
+  "server": "$LISTEN",
+  "listen": "$CLIENT_LISTEN",
+  "server_pubkey": "$(wg_pub srvkeyA)",
+  "client_pubkey": "$(wg_pub cli1)",
+  "obfs": "$PW"
+}
+JSON
+ns_spawn cli1 "$E2E_TMP/client.log" "$XWGP_BIN" client "$E2E_TMP/client.json"
+client=$SPAWN_PID
+snap_settled "$E2E_TMP/d"
+topo_client_forget cli1
+wg_peer cli1 "${TOPO_CLIENT_IF[cli1]}" "$(wg_pub srvkeyA)" "${TOPO_TUN_SERVER[cli1]}/32" \
+	"$CLIENT_LISTEN"
+ns_spawn cli1 /dev/null ping -i 1 -w 24 "${TOPO_TUN_SERVER[cli1]}"
+pinger=$SPAWN_PID
+obfs_session() {
+	topo_xwgp show --json | jq -e --arg k "$(wg_pub cli1)" \
+		'[.sessions[] | select(.client_pubkey == $k and .established and .obfs)] | length > 0' \
+		>/dev/null
+}
+if wait_for 24 obfs_session; then
+	sleep 1.2 # the pinger keeps counters moving: no settling, one publication
+	snap "$E2E_TMP/e"
+	if [ "$(delta "$E2E_TMP/d" "$E2E_TMP/e" agent.COOKIE_SENT)" -ge 1 ] &&
+		[ "$(delta "$E2E_TMP/d" "$E2E_TMP/e" agent.MAC2_VALID)" -ge 1 ]; then
+		pass obfs-client-cookie-then-mac2
+	else
+		fail obfs-client-cookie-then-mac2 "COOKIE_SENT +$(delta "$E2E_TMP/d" "$E2E_TMP/e" agent.COOKIE_SENT)" \
+			"MAC2_VALID +$(delta "$E2E_TMP/d" "$E2E_TMP/e" agent.MAC2_VALID)"
+	fi
+	check obfs-client-ping topo_ping cli1 3
+else
+	fail obfs-client-cookie-then-mac2 "no obfuscated session in 24 s: $(tail -3 "$E2E_TMP/client.log")"
+fi
+ns_stop "$pinger"
+ns_stop "$client"
 topo_xwgp_stop
 topo_xwgp down >/dev/null 2>&1
