@@ -121,7 +121,8 @@ static void send_or_count(struct handler *h, enum xwgp_side side, const struct x
  * in the handler's own buffer: p->data may have no room to grow.
  */
 static void send_client(struct handler *h, bool obfs, const struct xwgp_ep *local,
-			const struct xwgp_ep *remote, const uint8_t *data, size_t len)
+			const struct xwgp_ep *remote, const uint8_t *data, size_t len,
+			obfs_rand_fn rnd, void *rnd_ctx)
 {
 	int n;
 
@@ -134,7 +135,7 @@ static void send_client(struct handler *h, bool obfs, const struct xwgp_ep *loca
 		return;
 	}
 	memcpy(h->obfs_buf, data, len);
-	n = obfs_encode(&h->obfs_key, h->obfs_buf, len, HANDLER_OBFS_BUF_LEN, NULL, NULL);
+	n = obfs_encode(&h->obfs_key, h->obfs_buf, len, HANDLER_OBFS_BUF_LEN, rnd, rnd_ctx);
 	if (n < 0) {
 		pr_debug("obfuscating a %zu-byte message of type %u: %s", len, data[0],
 			 strerror(-n));
@@ -148,7 +149,27 @@ static void send_to_client(struct handler *h, const struct xwgp_session *s,
 			   const struct xwgp_ep *local, const struct xwgp_ep *remote,
 			   const uint8_t *data, size_t len)
 {
-	send_client(h, s->flags & XWGP_SF_OBFS, local, remote, data, len);
+	send_client(h, s->flags & XWGP_SF_OBFS, local, remote, data, len, NULL, NULL);
+}
+
+/*
+ * obfs_rand_fn of our own cookie replies: the padding draw (the first, 8
+ * bytes) is capped so an obfuscated reply is never longer than the shortest
+ * obfuscated initiation (148 + 16 bytes) it answers: no amplification.
+ */
+static void cookie_pad_rand(void *ctx, uint8_t *out, size_t n)
+{
+	bool *pad_drawn = ctx;
+	uint64_t v;
+
+	if (*pad_drawn || n != 8) {
+		randombytes_buf(out, n);
+		return;
+	}
+	v = randombytes_uniform(WG_INIT_LEN - WG_COOKIE_REPLY_LEN + 1);
+	for (size_t i = 0; i < 8; i++)
+		out[i] = (uint8_t)(v >> (8 * i));
+	*pad_drawn = true;
 }
 
 /*
@@ -162,6 +183,7 @@ static bool answered_with_cookie(struct handler *h, struct pkt *p, int si, uint6
 {
 	uint8_t reply[WG_COOKIE_REPLY_LEN];
 	enum cookie_verdict v;
+	bool pad_drawn = false;
 
 	v = cookie_guard_check(&h->guard, p->data, &p->src, now, h->cfg->under_load_pps, h->stats);
 	*mac2_ours = v == COOKIE_PROCESS_MAC2;
@@ -171,7 +193,7 @@ static bool answered_with_cookie(struct handler *h, struct pkt *p, int si, uint6
 		return false;
 	cookie_guard_reply(&h->guard, reply, p->data, &p->src, h->keys[si].mac.cookie_key, now);
 	COUNT(h, COOKIE_SENT);
-	send_client(h, p->obfs, &p->dst, &p->src, reply, sizeof(reply));
+	send_client(h, p->obfs, &p->dst, &p->src, reply, sizeof(reply), cookie_pad_rand, &pad_drawn);
 	return true;
 }
 
