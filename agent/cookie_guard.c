@@ -83,6 +83,12 @@ void cookie_guard_tick(struct cookie_guard *g, uint64_t now_ns, uint64_t *stats)
 	stat_set(stats, XWGP_AGENT_STAT_UNDER_LOAD, 0);
 }
 
+void cookie_guard_hold(struct cookie_guard *g, uint64_t now_ns)
+{
+	if (g->under_load)
+		g->load_until_ns = now_ns + COOKIE_LOAD_HOLD_NS;
+}
+
 /* Count one initiation; true while under load (cookie_guard.h: the rule). */
 static bool load_count(struct cookie_guard *g, uint64_t now_ns, uint32_t pps, uint64_t *stats)
 {

@@ -96,6 +96,12 @@ void cookie_guard_reply(struct cookie_guard *g, uint8_t out[static 64], const ui
 void cookie_guard_cookie(struct cookie_guard *g, uint8_t out[static 16],
 			 const struct xwgp_ep *src, bool prev, uint64_t now_ns);
 
+/*
+ * Still under load although the agent's own intake dropped: XDP keeps
+ * refusing initiations (include/xwgp_hs_budget.h). Extends the hold.
+ */
+void cookie_guard_hold(struct cookie_guard *g, uint64_t now_ns);
+
 /* Leave the under-load state once its hold ran out, publish its time (timer tick). */
 void cookie_guard_tick(struct cookie_guard *g, uint64_t now_ns, uint64_t *stats);
 

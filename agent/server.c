@@ -61,6 +61,7 @@ struct server {
 	uint64_t cache_not_before_ns; /* CLOCK_BOOTTIME: no debounced write before */
 	bool cfg_under_load; /* XWGP_CFG_UNDER_LOAD as last written */
 	uint64_t xsk_busy_ns, xsk_frames; /* AF_XDP work since the last budget update */
+	__u32 hs_refused; /* xwgp_hs_budget.refused at the last update */
 	uint8_t buf[RX_BUF];
 };
 
@@ -340,18 +341,27 @@ static void cache_sync(struct server *s, bool always)
 	s->cache_not_before_ns = t1 + (t1 - t0) * CACHE_WRITE_SPACING;
 }
 
-/* The XDP budget for initiations without MAC2, from the agent's measured cost. */
+/*
+ * Once a second: the XDP budget for initiations without MAC2, from the
+ * agent's measured cost; and while XDP refuses initiations, the flood goes
+ * on: the agent stays under load (include/xwgp_hs_budget.h).
+ */
 static void hs_budget_update(struct server *s)
 {
-	struct xwgp_hs_budget b = {
-		.limit = cookie_guard_xdp_budget(s->xsk_busy_ns, s->xsk_frames),
-	};
-	__u32 key = 0;
+	int fd = bpf_map__fd(s->loader.skel->maps.xwgp_hs_budget);
+	struct xwgp_hs_budget b = {};
+	__u32 key = 0, limit = cookie_guard_xdp_budget(s->xsk_busy_ns, s->xsk_frames);
 
-	if (b.limit)
-		bpf_map_update_elem(bpf_map__fd(s->loader.skel->maps.xwgp_hs_budget), &key, &b,
-				    BPF_ANY);
 	s->xsk_busy_ns = s->xsk_frames = 0;
+	if (bpf_map_lookup_elem(fd, &key, &b))
+		return;
+	if (b.refused != s->hs_refused)
+		cookie_guard_hold(&s->h.guard, xwgp_now_ns());
+	s->hs_refused = b.refused;
+	if (limit && limit != b.limit) {
+		b.limit = limit; /* XDP's concurrent counts may be lost: harmless */
+		bpf_map_update_elem(fd, &key, &b, BPF_ANY);
+	}
 }
 
 static void on_timer(struct server *s)
@@ -361,8 +371,8 @@ static void on_timer(struct server *s)
 
 	if (read(s->timerfd, &ticks, sizeof(ticks)) < 0)
 		return;
+	hs_budget_update(s); /* first: it may extend the hold the tick would end */
 	cookie_guard_tick(&s->h.guard, xwgp_now_ns(), s->h.stats);
-	hs_budget_update(s);
 	n = wgit_expire(&s->h.wgit, xwgp_now_ns(), (uint64_t)s->cfg.timeout_sec * NSEC_PER_SEC);
 	if (n > 0) {
 		s->h.stats[XWGP_AGENT_STAT_EXPIRED] += n;

@@ -97,27 +97,36 @@ int xsk_rx_fd(const struct xsk_rx *x)
 	return xsk_socket__fd(x->xsk);
 }
 
-int xsk_rx_poll(struct xsk_rx *x, xsk_frame_fn cb, void *ctx)
+void xsk_rx_deliver(uint8_t *const *frames, const uint32_t *lens, uint32_t n, xsk_frame_fn cb,
+		    void *ctx)
 {
-	uint32_t idx_rx, idx_fq, n;
 	uint64_t waiting = 0; /* one bit per frame of the batch */
 
 	_Static_assert(XSK_RX_BATCH <= 64, "one bit per frame in a u64");
+	for (uint32_t i = 0; i < n && i < XSK_RX_BATCH; i++)
+		if (cb(ctx, frames[i], lens[i], false))
+			waiting |= 1ull << i;
+	for (uint32_t i = 0; waiting && i < n && i < XSK_RX_BATCH; i++)
+		if (waiting & (1ull << i))
+			cb(ctx, frames[i], lens[i], true);
+}
+
+int xsk_rx_poll(struct xsk_rx *x, xsk_frame_fn cb, void *ctx)
+{
+	uint8_t *frames[XSK_RX_BATCH];
+	uint32_t lens[XSK_RX_BATCH];
+	uint32_t idx_rx, idx_fq, n;
+
 	n = xsk_ring_cons__peek(&x->rx, XSK_RX_BATCH, &idx_rx);
 	if (!n)
 		return 0;
 	for (uint32_t i = 0; i < n; i++) {
 		const struct xdp_desc *d = xsk_ring_cons__rx_desc(&x->rx, idx_rx + i);
 
-		if (cb(ctx, xsk_umem__get_data(x->area, d->addr), d->len, false))
-			waiting |= 1ull << i;
+		frames[i] = xsk_umem__get_data(x->area, d->addr);
+		lens[i] = d->len;
 	}
-	for (uint32_t i = 0; waiting && i < n; i++) {
-		const struct xdp_desc *d = xsk_ring_cons__rx_desc(&x->rx, idx_rx + i);
-
-		if (waiting & (1ull << i))
-			cb(ctx, xsk_umem__get_data(x->area, d->addr), d->len, true);
-	}
+	xsk_rx_deliver(frames, lens, n, cb, ctx);
 	/* Give the frames back: the fill ring always has room for them. */
 	if (xsk_ring_prod__reserve(&x->fq, n, &idx_fq) == n) {
 		for (uint32_t i = 0; i < n; i++) {

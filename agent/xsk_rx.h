@@ -49,6 +49,9 @@ int xsk_rx_fd(const struct xsk_rx *x);
 #define XSK_RX_BATCH 64
 typedef bool (*xsk_frame_fn)(void *ctx, uint8_t *frame, size_t len, bool last);
 int xsk_rx_poll(struct xsk_rx *x, xsk_frame_fn cb, void *ctx);
+/* The delivery of one batch (n <= XSK_RX_BATCH) as xsk_rx_poll does it. */
+void xsk_rx_deliver(uint8_t *const *frames, const uint32_t *lens, uint32_t n, xsk_frame_fn cb,
+		    void *ctx);
 
 void xsk_rx_close(struct xsk_rx *x, int xsks_map_fd);
 

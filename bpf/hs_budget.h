@@ -77,20 +77,24 @@ static __always_inline __u32 hs_budget_admit(const struct xwgp_cfg *cfg, const s
 	if (reason != XWGP_STAT_PUNT_HANDSHAKE || !(cfg->flags & XWGP_CFG_UNDER_LOAD) ||
 	    !hs_mac2_zero(p))
 		return reason;
-	now = bpf_ktime_get_boot_ns();
-	if (!hs_source_admit(p, now))
-		return XWGP_STAT_DROP_RATE_LIMITED;
 	b = bpf_map_lookup_elem(&xwgp_hs_budget, &zero);
 	if (!b)
 		return reason;
+	now = bpf_ktime_get_boot_ns();
+	if (!hs_source_admit(p, now)) {
+		__sync_fetch_and_add(&b->refused, 1);
+		return XWGP_STAT_DROP_RATE_LIMITED;
+	}
 	limit = b->limit ? b->limit : XWGP_HS_BUDGET_DEFAULT;
 	win = now >> XWGP_HS_WINDOW_SHIFT;
 	if (b->window != win) {
 		b->window = win;
 		b->used = 0;
 	}
-	if (__sync_fetch_and_add(&b->used, 1) >= limit)
+	if (__sync_fetch_and_add(&b->used, 1) >= limit) {
+		__sync_fetch_and_add(&b->refused, 1);
 		return XWGP_STAT_DROP_RATE_LIMITED;
+	}
 	return reason;
 }
 

@@ -36,7 +36,12 @@ struct xwgp_hs_budget {
 	__u64 window; /* boot ns >> XWGP_HS_WINDOW_SHIFT of `used' */
 	__u64 used; /* zero-MAC2 initiations punted in that window */
 	__u32 limit; /* per window; 0: XWGP_HS_BUDGET_DEFAULT (written by the agent) */
-	__u32 pad;
+	/*
+	 * Initiations XDP refused under load (either limit), wrapping: while it
+	 * moves the flood goes on, so the agent stays under load although XDP
+	 * keeps its own intake below the threshold (no flapping).
+	 */
+	__u32 refused;
 };
 _Static_assert(sizeof(struct xwgp_hs_budget) == 24, "xwgp_hs_budget layout");
 

@@ -1114,6 +1114,9 @@ TEST(hs_budget_per_source)
 					      C2S_IN(S_V4, .type = 1, .zero_mac2 = true),
 					      PUNT_AS(PUNT_HANDSHAKE) };
 
+	struct xwgp_hs_budget b;
+	uint32_t k = 0;
+
 	ENV_REQUIRE();
 	CHECK(!hs_budget_set(0, 1000), "budget map");
 	run_case(&in);
@@ -1125,6 +1128,9 @@ TEST(hs_budget_per_source)
 	usleep(550 * 1000); /* one interval: one more */
 	run_case(&in);
 	run_case(&over);
+	/* Each refusal counted for the agent (it stays under load while they move). */
+	CHECK(!bpf_map_lookup_elem(bpf_map__fd(bpf_env.skel->maps.xwgp_hs_budget), &k, &b));
+	CHECK(b.refused == 2, "refused %u, want 2", b.refused);
 	hs_budget_set(0, 0);
 }
 

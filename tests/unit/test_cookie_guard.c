@@ -20,6 +20,7 @@
 #include "wg_proto.h"
 #include "xwgp_agent_stats.h"
 #include "xwgp_hs_budget.h"
+#include "xsk_rx.h"
 
 #define SEC 1000000000ull
 #define MS 1000000ull
@@ -261,6 +262,9 @@ TEST(load_rule_threshold_hold_and_counters)
 	CHECK(st[XWGP_AGENT_STAT_UNDER_LOAD_MS] == 1000, "under load for %llu ms",
 	      (unsigned long long)st[XWGP_AGENT_STAT_UNDER_LOAD_MS]);
 	CHECK(cookie_guard_check(&g, msg, &src, t + 1300 * MS, 100, st) == COOKIE_PROCESS);
+	cookie_guard_hold(&g, t + 1300 * MS);
+	cookie_guard_tick(&g, t + 1400 * MS, st);
+	CHECK(!g.under_load && st[XWGP_AGENT_STAT_UNDER_LOAD] == 0, "hold does not start a spell");
 
 	/* A steady rate above the threshold is one spell, not many. */
 	for (int i = 0; i < 400; i++)
@@ -297,6 +301,62 @@ TEST(xdp_budget_half_of_each_window)
 	CHECK(cookie_guard_xdp_budget(1000000, 255) == 0, "too few frames: XDP's default");
 	CHECK(cookie_guard_xdp_budget(1000ull * 1000000, 1000) == 64, "1 ms a frame: the floor");
 	CHECK(cookie_guard_xdp_budget(1000, 1000000) == 1u << 20, "cheap frames: the cap");
+}
+
+/* ---- within an AF_XDP batch, MAC2-carrying initiations first (xsk_rx_deliver) ---- */
+
+static struct {
+	struct cookie_guard *g;
+	int order[8], n;
+	uint8_t *base;
+} batch;
+
+/* As server.c's on_xsk_frame: a plain zero-MAC2 initiation waits under load. */
+static bool record_frame(void *ctx, uint8_t *frame, size_t len, bool last)
+{
+	(void)ctx;
+	if (!last && cookie_guard_can_wait(batch.g, frame, len))
+		return true;
+	batch.order[batch.n++] = (int)((frame - batch.base) / 256);
+	return false;
+}
+
+TEST(batch_serves_mac2_initiations_first)
+{
+	static uint8_t area[6 * 256];
+	uint8_t *frames[6], cookie[16];
+	uint32_t lens[6];
+	uint64_t st[XWGP_AGENT_STAT__MAX] = { 0 };
+	struct cookie_guard g;
+	struct xwgp_ep src;
+	static const int want[6] = { 1, 3, 4, 0, 2, 5 };
+
+	start(&g, &src, area);
+	cookie_guard_check(&g, area, &src, SEC, 0, st); /* under load */
+	cookie_guard_cookie(&g, cookie, &src, false, SEC);
+	/* 0, 2, 5: zero MAC2; 1, 3: with MAC2; 4: a response (never waits). */
+	for (int i = 0; i < 6; i++) {
+		frames[i] = area + i * 256;
+		lens[i] = WG_INIT_LEN;
+		initiation(frames[i], (uint32_t)i, i == 1 || i == 3 ? cookie : NULL);
+	}
+	frames[4][0] = WG_MSG_RESPONSE;
+	lens[4] = WG_RESP_LEN;
+	batch.g = &g;
+	batch.base = area;
+	batch.n = 0;
+	xsk_rx_deliver(frames, lens, 6, record_frame, NULL);
+	CHECK(batch.n == 6, "%d frames delivered", batch.n);
+	for (int i = 0; i < 6; i++)
+		CHECK(batch.order[i] == want[i], "position %d: frame %d, want %d", i,
+		      batch.order[i], want[i]);
+	/* Not under load: in arrival order. */
+	cookie_guard_init(&g);
+	batch.n = 0;
+	xsk_rx_deliver(frames, lens, 6, record_frame, NULL);
+	for (int i = 0; i < 6; i++)
+		CHECK(batch.order[i] == i, "calm: position %d: frame %d", i, batch.order[i]);
+	cookie_guard_wipe(&g);
 }
 
 TEST_MAIN()
