@@ -135,6 +135,10 @@ if [ $((limited + punted)) -gt 0 ] && [ $((limited * 100 / (limited + punted))) 
 else
 	fail flood-kept-in-xdp "XDP rate-limited $limited, punted $punted"
 fi
+# One spell: XDP's refusals keep the agent under load although its own
+# intake fell below the threshold (no flapping between XDP and the agent).
+[ "$(d agent.UNDER_LOAD_ENTERED)" -eq 1 ] && pass one-under-load-spell ||
+	fail one-under-load-spell "UNDER_LOAD_ENTERED moved by $(d agent.UNDER_LOAD_ENTERED)"
 # X25519s during the flood: those before the load meter tripped (one 100 ms
 # window of the default under_load 2000/s: 200), never one per flood packet.
 [ "$(d agent.INIT_DECRYPT_FAILED)" -le 1000 ] && pass flood-costs-no-dh ||
