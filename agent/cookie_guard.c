@@ -83,9 +83,13 @@ void cookie_guard_tick(struct cookie_guard *g, uint64_t now_ns, uint64_t *stats)
 	stat_set(stats, XWGP_AGENT_STAT_UNDER_LOAD, 0);
 }
 
-void cookie_guard_hold(struct cookie_guard *g, uint64_t now_ns)
+void cookie_guard_xdp_refused(struct cookie_guard *g, uint64_t now_ns, uint64_t refused,
+			      uint64_t elapsed_ns, uint32_t pps)
 {
-	if (g->under_load)
+	if (!g->under_load || !elapsed_ns)
+		return;
+	/* refused / elapsed >= pps / 1 s, without overflow for any u32 pps */
+	if ((double)refused * 1e9 >= (double)pps * (double)elapsed_ns)
 		g->load_until_ns = now_ns + COOKIE_LOAD_HOLD_NS;
 }
 

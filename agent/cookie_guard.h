@@ -97,10 +97,14 @@ void cookie_guard_cookie(struct cookie_guard *g, uint8_t out[static 16],
 			 const struct xwgp_ep *src, bool prev, uint64_t now_ns);
 
 /*
- * Still under load although the agent's own intake dropped: XDP keeps
- * refusing initiations (include/xwgp_hs_budget.h). Extends the hold.
+ * XDP refused `refused' initiations in the last elapsed_ns under load
+ * (include/xwgp_hs_budget.h): at a rate over the threshold (pps, as
+ * cookie_guard_check's) the flood goes on although XDP keeps the agent's
+ * own intake below it, so the hold is extended; below it, the hold runs
+ * out and XDP lets the (modest) rate through again.
  */
-void cookie_guard_hold(struct cookie_guard *g, uint64_t now_ns);
+void cookie_guard_xdp_refused(struct cookie_guard *g, uint64_t now_ns, uint64_t refused,
+			      uint64_t elapsed_ns, uint32_t pps);
 
 /* Leave the under-load state once its hold ran out, publish its time (timer tick). */
 void cookie_guard_tick(struct cookie_guard *g, uint64_t now_ns, uint64_t *stats);

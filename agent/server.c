@@ -61,7 +61,8 @@ struct server {
 	uint64_t cache_not_before_ns; /* CLOCK_BOOTTIME: no debounced write before */
 	bool cfg_under_load; /* XWGP_CFG_UNDER_LOAD as last written */
 	uint64_t xsk_busy_ns, xsk_frames; /* AF_XDP work since the last budget update */
-	__u32 hs_refused; /* xwgp_hs_budget.refused at the last update */
+	__u32 hs_refused; /* xwgp_hs_budget.refused at the last update ... */
+	uint64_t hs_refused_ns; /* ... and when (0: never read) */
 	uint8_t buf[RX_BUF];
 };
 
@@ -351,13 +352,17 @@ static void hs_budget_update(struct server *s)
 	int fd = bpf_map__fd(s->loader.skel->maps.xwgp_hs_budget);
 	struct xwgp_hs_budget b = {};
 	__u32 key = 0, limit = cookie_guard_xdp_budget(s->xsk_busy_ns, s->xsk_frames);
+	uint64_t now;
 
 	s->xsk_busy_ns = s->xsk_frames = 0;
 	if (bpf_map_lookup_elem(fd, &key, &b))
 		return;
-	if (b.refused != s->hs_refused)
-		cookie_guard_hold(&s->h.guard, xwgp_now_ns());
+	now = xwgp_now_ns();
+	if (s->hs_refused_ns)
+		cookie_guard_xdp_refused(&s->h.guard, now, (__u32)(b.refused - s->hs_refused),
+					 now - s->hs_refused_ns, s->cfg.under_load_pps);
 	s->hs_refused = b.refused;
+	s->hs_refused_ns = now;
 	if (limit && limit != b.limit) {
 		b.limit = limit; /* XDP's concurrent counts may be lost: harmless */
 		bpf_map_update_elem(fd, &key, &b, BPF_ANY);

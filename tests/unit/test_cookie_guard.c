@@ -262,15 +262,27 @@ TEST(load_rule_threshold_hold_and_counters)
 	CHECK(st[XWGP_AGENT_STAT_UNDER_LOAD_MS] == 1000, "under load for %llu ms",
 	      (unsigned long long)st[XWGP_AGENT_STAT_UNDER_LOAD_MS]);
 	CHECK(cookie_guard_check(&g, msg, &src, t + 1300 * MS, 100, st) == COOKIE_PROCESS);
-	cookie_guard_hold(&g, t + 1300 * MS);
+	cookie_guard_xdp_refused(&g, t + 1300 * MS, 1000000, SEC, 100);
 	cookie_guard_tick(&g, t + 1400 * MS, st);
-	CHECK(!g.under_load && st[XWGP_AGENT_STAT_UNDER_LOAD] == 0, "hold does not start a spell");
+	CHECK(!g.under_load && st[XWGP_AGENT_STAT_UNDER_LOAD] == 0,
+	      "XDP refusals do not start a spell");
 
 	/* A steady rate above the threshold is one spell, not many. */
 	for (int i = 0; i < 400; i++)
 		cookie_guard_check(&g, msg, &src, t + 2 * SEC + i * 5 * MS, 100, st);
 	CHECK(st[XWGP_AGENT_STAT_UNDER_LOAD_ENTERED] == 2, "entered %llu times",
 	      (unsigned long long)st[XWGP_AGENT_STAT_UNDER_LOAD_ENTERED]);
+
+	/* XDP refusing at >= 100/s keeps the spell going without any intake... */
+	t += 4 * SEC; /* the last initiation above at t - 5 ms: hold until t + 995 ms */
+	cookie_guard_xdp_refused(&g, t + 900 * MS, 100, SEC, 100);
+	cookie_guard_tick(&g, t + 1800 * MS, st);
+	CHECK(g.under_load, "held by XDP refusals at the threshold");
+	/* ... below it the hold runs out. */
+	cookie_guard_xdp_refused(&g, t + 1850 * MS, 99, SEC, 100);
+	cookie_guard_tick(&g, t + 2900 * MS, st);
+	CHECK(!g.under_load && st[XWGP_AGENT_STAT_UNDER_LOAD_ENTERED] == 2,
+	      "refusals under the threshold: the spell ends");
 	cookie_guard_wipe(&g);
 }
 
