@@ -39,8 +39,8 @@ static void secret_refresh(struct cookie_guard *g, uint64_t now_ns)
 	g->secret_born_ns = now_ns ? now_ns : 1;
 }
 
-void cookie_guard_cookie(struct cookie_guard *g, uint8_t out[static 16],
-			 const struct xwgp_ep *src, bool prev, uint64_t now_ns)
+void cookie_guard_cookie(struct cookie_guard *g, uint8_t out[static 16], const struct xwgp_ep *src,
+			 bool prev, uint64_t now_ns)
 {
 	uint8_t in[16 + 2];
 	size_t n;

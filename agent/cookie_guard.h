@@ -34,9 +34,9 @@
 #include "xwgp_abi.h"
 
 #define COOKIE_SECRET_MAX_AGE_NS (120ull * 1000000000ull)
-#define COOKIE_LOAD_WINDOW_NS (100ull * 1000000ull)
-#define COOKIE_LOAD_HOLD_NS (1000ull * 1000000ull)
-#define COOKIE_LOAD_DEFAULT_PPS 2000
+#define COOKIE_LOAD_WINDOW_NS	 (100ull * 1000000ull)
+#define COOKIE_LOAD_HOLD_NS	 (1000ull * 1000000ull)
+#define COOKIE_LOAD_DEFAULT_PPS	 2000
 /*
  * Under load, cookie replies to initiations with a wrong (non-zero) MAC2 per
  * window of 2^XWGP_HS_WINDOW_SHIFT ns (~7,600/s); beyond, they are dropped
@@ -59,15 +59,15 @@ struct cookie_guard {
 	uint64_t load_until_ns; /* under load until then (hold) */
 	uint64_t load_since_ns;
 	uint64_t load_ms_base; /* UNDER_LOAD_MS when the current spell began */
-	uint64_t invalid_win; /* window of invalid_replies */
+	uint64_t invalid_win;  /* window of invalid_replies */
 	uint32_t invalid_replies;
 };
 
 enum cookie_verdict {
-	COOKIE_PROCESS, /* run the handshake; MAC2 (if any) is not ours */
+	COOKIE_PROCESS,	     /* run the handshake; MAC2 (if any) is not ours */
 	COOKIE_PROCESS_MAC2, /* run it; MAC2 was made with our cookie: not the backend's */
-	COOKIE_SEND_REPLY, /* under load and no valid MAC2: answer with a cookie reply */
-	COOKIE_DROP, /* under load, wrong MAC2, over COOKIE_INVALID_REPLIES: no answer */
+	COOKIE_SEND_REPLY,   /* under load and no valid MAC2: answer with a cookie reply */
+	COOKIE_DROP,	     /* under load, wrong MAC2, over COOKIE_INVALID_REPLIES: no answer */
 };
 
 /* Zeroed state; the secret is made at first use. */
@@ -93,8 +93,8 @@ void cookie_guard_reply(struct cookie_guard *g, uint8_t out[static 64], const ui
 			uint64_t now_ns);
 
 /* The cookie for src under the current (prev false) or previous secret. */
-void cookie_guard_cookie(struct cookie_guard *g, uint8_t out[static 16],
-			 const struct xwgp_ep *src, bool prev, uint64_t now_ns);
+void cookie_guard_cookie(struct cookie_guard *g, uint8_t out[static 16], const struct xwgp_ep *src,
+			 bool prev, uint64_t now_ns);
 
 /*
  * XDP refused `refused' initiations in the last elapsed_ns under load

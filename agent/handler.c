@@ -193,7 +193,8 @@ static bool answered_with_cookie(struct handler *h, struct pkt *p, int si, uint6
 		return false;
 	cookie_guard_reply(&h->guard, reply, p->data, &p->src, h->keys[si].mac.cookie_key, now);
 	COUNT(h, COOKIE_SENT);
-	send_client(h, p->obfs, &p->dst, &p->src, reply, sizeof(reply), cookie_pad_rand, &pad_drawn);
+	send_client(h, p->obfs, &p->dst, &p->src, reply, sizeof(reply), cookie_pad_rand,
+		    &pad_drawn);
 	return true;
 }
 

@@ -255,7 +255,8 @@ static bool on_xsk_frame(void *ctx, uint8_t *frame, size_t len, bool last)
 	else
 		return false;
 	/* Under load, initiations carrying a MAC2 go before those without. */
-	if (!last && p.side == XWGP_SIDE_CLIENT && cookie_guard_can_wait(&s->h.guard, f.payload, f.len))
+	if (!last && p.side == XWGP_SIDE_CLIENT &&
+	    cookie_guard_can_wait(&s->h.guard, f.payload, f.len))
 		return true;
 	p.src = f.src;
 	p.dst = f.dst;
@@ -752,6 +753,8 @@ int cmd_server(int argc, char **argv)
 		s->n_xsks, s->force_xlat ? ", forced index translation" : "");
 	err = run_loop(s);
 	cookie_guard_tick(&s->h.guard, UINT64_MAX, s->h.stats); /* no agent: not under load */
+	if (s->cfg_under_load)
+		setup_cfg_map(s);
 	stats_publish(s);
 	cache_sync(s, true);
 	ret = err ? 1 : 0;

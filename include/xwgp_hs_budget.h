@@ -26,16 +26,16 @@
 #include <linux/types.h>
 #endif
 
-#define XWGP_HS_WINDOW_SHIFT 26 /* 2^26 ns = 67.1 ms */
-#define XWGP_HS_BUDGET_DEFAULT 1024 /* per window: ~15,000 initiations/s */
+#define XWGP_HS_WINDOW_SHIFT	   26		/* 2^26 ns = 67.1 ms */
+#define XWGP_HS_BUDGET_DEFAULT	   1024		/* per window: ~15,000 initiations/s */
 #define XWGP_HS_SOURCE_INTERVAL_NS 500000000ull /* per source: 2 a second ... */
-#define XWGP_HS_SOURCE_BURST 2 /* ... and 2 at once */
-#define XWGP_HS_SOURCES 16384
+#define XWGP_HS_SOURCE_BURST	   2		/* ... and 2 at once */
+#define XWGP_HS_SOURCES		   16384
 
 struct xwgp_hs_budget {
 	__u64 window; /* boot ns >> XWGP_HS_WINDOW_SHIFT of `used' */
-	__u64 used; /* zero-MAC2 initiations punted in that window */
-	__u32 limit; /* per window; 0: XWGP_HS_BUDGET_DEFAULT (written by the agent) */
+	__u64 used;   /* zero-MAC2 initiations punted in that window */
+	__u32 limit;  /* per window; 0: XWGP_HS_BUDGET_DEFAULT (written by the agent) */
 	/*
 	 * Initiations XDP refused under load (either limit), wrapping: while it
 	 * moves the flood goes on, so the agent stays under load although XDP

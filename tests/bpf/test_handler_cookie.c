@@ -144,8 +144,9 @@ TEST(mac2_for_another_source_gets_a_cookie_again)
 static void backend_cookie(uint32_t receiver, const uint8_t *mac1_seen, uint8_t cookie[16])
 {
 	uint8_t reply[WG_COOKIE_REPLY_LEN];
-	struct pkt p = { .side = XWGP_SIDE_SERVER, .data = reply, .len = sizeof(reply),
-			 .cap = sizeof(reply) };
+	struct pkt p = {
+		.side = XWGP_SIDE_SERVER, .data = reply, .len = sizeof(reply), .cap = sizeof(reply)
+	};
 
 	randombytes_buf(cookie, 16);
 	memset(reply, 0, sizeof(reply));
@@ -169,8 +170,8 @@ static void mac2_toward_backend(bool xlat)
 	env.cfg.under_load_pps = 1000000;
 	client_init(0x20202020, NULL, 40000, msg);
 	CHECK(STAT(INIT_FORWARDED) == 1);
-	backend_cookie(get_le32(env.sent.data + WG_INIT_OFF_SENDER), env.sent.data + WG_INIT_OFF_MAC1,
-		       theirs);
+	backend_cookie(get_le32(env.sent.data + WG_INIT_OFF_SENDER),
+		       env.sent.data + WG_INIT_OFF_MAC1, theirs);
 	CHECK(STAT(COOKIE_FORWARDED) == 1, "backend cookie passed on");
 
 	/* Now xwgp is under load too: its own cookie, then the retry with our MAC2. */

@@ -65,7 +65,8 @@ TEST(smaller_pinned_agent_counters_grow_values_kept)
 		__u64 v = 1;
 
 		CHECK(!bpf_map_lookup_elem(l.maps.agent_stats, &i, &v), "lookup %u", i);
-		CHECK(v == (i < OLD_N ? 1000 + i : 0), "counter %u = %llu", i, (unsigned long long)v);
+		CHECK(v == (i < OLD_N ? 1000 + i : 0), "counter %u = %llu", i,
+		      (unsigned long long)v);
 	}
 	/* The new array is the pinned one (what `xwgp show' opens). */
 	fd = bpf_obj_get(path);

@@ -23,7 +23,7 @@
 #include "xsk_rx.h"
 
 #define SEC 1000000000ull
-#define MS 1000000ull
+#define MS  1000000ull
 
 static struct {
 	uint8_t srv_priv[32], srv_pub[32], cli_priv[32];
@@ -187,7 +187,9 @@ TEST(wrong_mac2_replies_limited_per_window)
 
 TEST(ipv6_cookie_uses_16_address_bytes)
 {
-	static const uint8_t a6[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 9 };
+	static const uint8_t a6[16] = {
+		0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 9
+	};
 	uint8_t cookie[16], want[16], in[18];
 	struct cookie_guard g;
 	struct xwgp_ep src;
@@ -308,8 +310,8 @@ TEST(can_wait_only_plain_zero_mac2_initiations)
 TEST(xdp_budget_half_of_each_window)
 {
 	/* 20 us per frame: half of 2^26 ns is 1677 frames. */
-	CHECK(cookie_guard_xdp_budget(20000ull * 1000, 1000) == (1u << 25) / 20000,
-	      "got %u", cookie_guard_xdp_budget(20000ull * 1000, 1000));
+	CHECK(cookie_guard_xdp_budget(20000ull * 1000, 1000) == (1u << 25) / 20000, "got %u",
+	      cookie_guard_xdp_budget(20000ull * 1000, 1000));
 	CHECK(cookie_guard_xdp_budget(1000000, 255) == 0, "too few frames: XDP's default");
 	CHECK(cookie_guard_xdp_budget(1000ull * 1000000, 1000) == 64, "1 ms a frame: the floor");
 	CHECK(cookie_guard_xdp_budget(1000, 1000000) == 1u << 20, "cheap frames: the cap");
