@@ -14,6 +14,8 @@
  *              body and MAC1, so MAC1 matches no server
  *   mac1       as badmac, but MAC1 is computed for --server-pub: it passes
  *              the MAC1 check of that server, then fails to decrypt
+ *   mac2       as mac1 with a random non-zero MAC2 (made with no cookie):
+ *              what XDP must punt under load for the agent to check
  *   transport  type 4, random non-zero receiver index, 32..200 bytes
  *
  * --spoof (IPv4): raw Ethernet frames on IF (AF_PACKET, qdisc bypassed) to
@@ -57,7 +59,7 @@
 #define HDR_LEN	     (14 + 20 + 8) /* Ethernet, IPv4, UDP (--spoof) */
 #define POOL_DEFAULT 4096
 
-enum mode { M_RANDOM, M_BADMAC, M_MAC1, M_TRANSPORT };
+enum mode { M_RANDOM, M_BADMAC, M_MAC1, M_TRANSPORT, M_MAC2 };
 
 struct pool {
 	uint8_t (*buf)[HDR_LEN + MAX_LEN];
@@ -99,10 +101,14 @@ static size_t make_packet(enum mode m, uint8_t *p, const struct wg_mac_keys *mk)
 		return len;
 	case M_BADMAC:
 	case M_MAC1:
+	case M_MAC2:
 		randombytes_buf(p, WG_INIT_LEN);
 		put_le32(p, WG_MSG_INITIATION);
-		memset(p + WG_INIT_OFF_MAC2, 0, WG_MAC_LEN);
-		if (m == M_MAC1)
+		if (m != M_MAC2)
+			memset(p + WG_INIT_OFF_MAC2, 0, WG_MAC_LEN);
+		else
+			p[WG_INIT_OFF_MAC2] |= 1; /* never all zero */
+		if (m != M_BADMAC)
 			wg_mac(p + WG_INIT_OFF_MAC1, mk->mac1_key, p, WG_INIT_OFF_MAC1);
 		return WG_INIT_LEN;
 	case M_TRANSPORT:
@@ -118,14 +124,14 @@ static size_t make_packet(enum mode m, uint8_t *p, const struct wg_mac_keys *mk)
 
 static int parse_mode(const char *s, enum mode *m)
 {
-	static const char *const names[] = { "random", "badmac", "mac1", "transport" };
+	static const char *const names[] = { "random", "badmac", "mac1", "transport", "mac2" };
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (!strcmp(s, names[i])) {
 			*m = (enum mode)i;
 			return 0;
 		}
-	fprintf(stderr, "wg_flood: unknown mode `%s' (random, badmac, mac1, transport)\n", s);
+	fprintf(stderr, "wg_flood: unknown mode `%s' (random, badmac, mac1, transport, mac2)\n", s);
 	return -EINVAL;
 }
 
@@ -137,7 +143,7 @@ static void report(uint64_t sent, uint64_t errors, double secs)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: wg_flood --dst IP:PORT --mode random|badmac|mac1|transport "
+	fprintf(stderr, "usage: wg_flood --dst IP:PORT --mode random|badmac|mac1|transport|mac2 "
 			"[--src IP] [--rate PPS] [--seconds S] [--server-pub B64] [--pool N]\n"
 			"\t[--spoof CIDR --ifname IF --dst-mac MAC]\n");
 }
@@ -338,9 +344,9 @@ static int make_pool(struct pool *pool, const struct opts *o)
 	struct wg_mac_keys mk = {};
 	uint8_t pub[32];
 
-	if (o->mode == M_MAC1) {
+	if (o->mode == M_MAC1 || o->mode == M_MAC2) {
 		if (!o->pub || wg_key_from_base64(pub, o->pub)) {
-			fprintf(stderr, "wg_flood: --mode mac1 needs a valid --server-pub\n");
+			fprintf(stderr, "wg_flood: --mode mac1/mac2 needs a valid --server-pub\n");
 			return -EINVAL;
 		}
 		wg_mac_keys_init(&mk, pub);
