@@ -71,13 +71,14 @@ static void src4(struct xwgp_ep *ep, const char *ip, uint16_t port)
 	xwgp_ep_set_ip4(ep, a, htons(port));
 }
 
-/* Start of most tests: keys, a fresh guard, a source, a MAC2-less initiation. */
-static void start(struct cookie_guard *g, struct xwgp_ep *src, uint8_t msg[148])
+/* Start of most tests: keys, a fresh guard, a source, a MAC2-less initiation (msg). */
+static void start(struct cookie_guard *g, struct xwgp_ep *src, uint8_t *msg)
 {
 	setup();
 	cookie_guard_init(g);
 	src4(src, "192.0.2.7", 40000);
-	initiation(msg, 1, NULL);
+	if (msg)
+		initiation(msg, 1, NULL);
 }
 
 /* The client's side: open our reply with the key and AAD WireGuard uses. */
@@ -93,9 +94,7 @@ TEST(reply_round_trip_and_retry_accepted)
 	struct cookie_guard g;
 	struct xwgp_ep src;
 
-	setup();
-	cookie_guard_init(&g);
-	src4(&src, "192.0.2.7", 40000);
+	start(&g, &src, NULL);
 	initiation(msg, 0x11223344, NULL);
 	CHECK(cookie_guard_check(&g, msg, &src, 5 * SEC, 0, st) == COOKIE_SEND_REPLY,
 	      "under load (0 = always), no MAC2: cookie reply");
@@ -132,9 +131,7 @@ TEST(mac2_bound_to_source_ip_and_port)
 	struct cookie_guard g;
 	struct xwgp_ep src, other_port, other_ip;
 
-	setup();
-	cookie_guard_init(&g);
-	src4(&src, "192.0.2.7", 40000);
+	start(&g, &src, NULL);
 	src4(&other_port, "192.0.2.7", 40001);
 	src4(&other_ip, "192.0.2.8", 40000);
 	cookie_guard_cookie(&g, cookie, &src, false, SEC);
@@ -213,9 +210,7 @@ TEST(secret_rotates_every_2_minutes_previous_still_accepted)
 	struct cookie_guard g;
 	struct xwgp_ep src;
 
-	setup();
-	cookie_guard_init(&g);
-	src4(&src, "192.0.2.7", 40000);
+	start(&g, &src, NULL);
 	cookie_guard_cookie(&g, c0, &src, false, 10 * SEC);
 	cookie_guard_cookie(&g, c1, &src, false, 129 * SEC);
 	CHECK_MEM(c0, c1, 16); /* 119 s later: the same secret */
