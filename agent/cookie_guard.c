@@ -86,7 +86,7 @@ void cookie_guard_tick(struct cookie_guard *g, uint64_t now_ns, uint64_t *stats)
 void cookie_guard_xdp_refused(struct cookie_guard *g, uint64_t now_ns, uint64_t refused,
 			      uint64_t elapsed_ns, uint32_t pps)
 {
-	if (!g->under_load || !elapsed_ns)
+	if (!g->under_load || !elapsed_ns || !refused)
 		return;
 	/* refused / elapsed >= pps / 1 s, without overflow for any u32 pps */
 	if ((double)refused * 1e9 >= (double)pps * (double)elapsed_ns)

@@ -18,7 +18,9 @@
 #     has no knob to force it);
 #   - an obfuscating client (wireguard-go behind `xwgp client', obfs on both
 #     ends) completes its handshake through xwgp's cookie reply too: the
-#     reply reaches it obfuscated and decodes.
+#     reply reaches it obfuscated and decodes;
+#   - `under_load' changes on SIGHUP (raised: valid-MAC1 garbage is
+#     decrypted again, no cookies).
 . "$(dirname "$0")/../lib/e2e.sh"
 . "$(dirname "$0")/../lib/topo.sh"
 . "$(dirname "$0")/hardening_lib.sh"
@@ -142,5 +144,26 @@ else
 fi
 ns_stop "$pinger"
 ns_stop "$client"
+
+# `under_load' changes on SIGHUP: at 1000000/s the trickle gets no cookies.
+jq '.under_load = 1000000' "$E2E_TMP/xwgp.json" >"$E2E_TMP/xwgp.json.new" &&
+	mv "$E2E_TMP/xwgp.json.new" "$E2E_TMP/xwgp.json"
+r0=$(grep -c 'reload: now serving' "$XWGP_LOG")
+kill -HUP "$XWGP_PID"
+reloaded() { [ "$(grep -c 'reload: now serving' "$XWGP_LOG")" -gt "$r0" ]; }
+wait_for 5 reloaded || fail reload-under-load "no reload logged"
+sleep 1.5 # the last spell's hold ends
+snap "$E2E_TMP/h0"
+ns_exec att "$FLOOD" --dst "$LISTEN" --mode mac1 --rate 50 --seconds 2 \
+	--server-pub "$(wg_pub srvkeyA)" >/dev/null
+sleep 1.2
+snap "$E2E_TMP/h1"
+if [ "$(delta "$E2E_TMP/h0" "$E2E_TMP/h1" agent.COOKIE_SENT)" -eq 0 ] &&
+	[ "$(delta "$E2E_TMP/h0" "$E2E_TMP/h1" agent.INIT_DECRYPT_FAILED)" -ge 50 ]; then
+	pass reload-under-load
+else
+	fail reload-under-load "COOKIE_SENT +$(delta "$E2E_TMP/h0" "$E2E_TMP/h1" agent.COOKIE_SENT)," \
+		"INIT_DECRYPT_FAILED +$(delta "$E2E_TMP/h0" "$E2E_TMP/h1" agent.INIT_DECRYPT_FAILED)"
+fi
 topo_xwgp_stop
 topo_xwgp down >/dev/null 2>&1

@@ -275,6 +275,9 @@ TEST(load_rule_threshold_hold_and_counters)
 	cookie_guard_xdp_refused(&g, t + 900 * MS, 100, SEC, 100);
 	cookie_guard_tick(&g, t + 1800 * MS, st);
 	CHECK(g.under_load, "held by XDP refusals at the threshold");
+	/* No refusals hold nothing, even at under_load 0 (always). */
+	cookie_guard_xdp_refused(&g, t + 1850 * MS, 0, SEC, 0);
+	CHECK(g.load_until_ns == t + 1900 * MS, "no refusals: hold unchanged");
 	/* ... below it the hold runs out. */
 	cookie_guard_xdp_refused(&g, t + 1850 * MS, 99, SEC, 100);
 	cookie_guard_tick(&g, t + 2900 * MS, st);
