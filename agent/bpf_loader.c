@@ -18,6 +18,7 @@
 #include "file_util.h"
 #include "log.h"
 #include "xwgp.skel.h"
+#include "xwgp_agent_stats.h"
 
 #define BPFFS_ROOT "/sys/fs/bpf"
 
@@ -127,6 +128,38 @@ static const char *const map_pin_names[] = {
 	"xwgp_stats",	 "xwgp_xsks",	   "xwgp_devmap",    "xwgp_punt_rl",	"xwgp_agent_st", "xwgp_xsk_slot",
 };
 
+/*
+ * The agent's counter array grows when a newer xwgp adds counters. XDP
+ * never reads it, so a smaller pinned one is unpinned here (its values kept
+ * in vals[0..*n)) for libbpf to create it at the new size; the values are
+ * written back after the load. Any other mismatch is check_pinned_map's.
+ */
+static int agent_stats_take_smaller(const char *path, __u64 *vals, __u32 *n)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	int fd = bpf_obj_get(path);
+
+	*n = 0;
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len) || info.type != BPF_MAP_TYPE_ARRAY ||
+	    info.key_size != 4 || info.value_size != 8 || info.max_entries >= XWGP_AGENT_STAT__MAX) {
+		close(fd);
+		return 0;
+	}
+	for (__u32 i = 0; i < info.max_entries; i++)
+		if (bpf_map_lookup_elem(fd, &i, &vals[i]))
+			vals[i] = 0;
+	close(fd);
+	if (unlink(path))
+		return -errno;
+	*n = info.max_entries;
+	pr_info("%s: %u agent counters pinned, this xwgp has %u: re-created, values kept", path,
+		info.max_entries, XWGP_AGENT_STAT__MAX);
+	return 0;
+}
+
 static bool map_is_pinned(const char *name)
 {
 	for (size_t i = 0; i < sizeof(map_pin_names) / sizeof(map_pin_names[0]); i++)
@@ -137,6 +170,8 @@ static bool map_is_pinned(const char *name)
 
 int xwgp_loader_load(struct xwgp_loader *l, const char *pin_path, uint32_t max_sessions)
 {
+	__u64 old_stats[XWGP_AGENT_STAT__MAX];
+	__u32 n_old_stats = 0;
 	struct bpf_map *map;
 	char path[512];
 	int err;
@@ -177,6 +212,11 @@ int xwgp_loader_load(struct xwgp_loader *l, const char *pin_path, uint32_t max_s
 		/* .rodata/.bss of the skeleton and the caches are per-load */
 		if (bpf_map__is_internal(map) || !map_is_pinned(bpf_map__name(map)))
 			continue;
+		if (map == l->skel->maps.xwgp_agent_st) {
+			err = agent_stats_take_smaller(path, old_stats, &n_old_stats);
+			if (err)
+				goto err_destroy;
+		}
 		err = check_pinned_map(map, path);
 		if (err)
 			goto err_destroy;
@@ -196,6 +236,8 @@ int xwgp_loader_load(struct xwgp_loader *l, const char *pin_path, uint32_t max_s
 	}
 	l->prog_fd = bpf_program__fd(l->skel->progs.xwgp_xdp);
 	xwgp_maps_from_skel(&l->maps, l->skel);
+	for (__u32 i = 0; i < n_old_stats; i++)
+		bpf_map_update_elem(l->maps.agent_stats, &i, &old_stats[i], BPF_ANY);
 	if (l->reused)
 		pr_info("reusing the maps pinned under %s", pin_path);
 	return 0;

@@ -115,6 +115,8 @@ void config_print_server(FILE *out, const struct xwgp_server_config *c)
 	fprintf(out, "%-17s %u ms\n", "fib_cache_ms", c->fib_cache_ms);
 	if (c->metrics_listen.port)
 		print_ep(out, "metrics_listen", &c->metrics_listen, "");
+	fprintf(out, "%-17s %u initiations/s%s\n", "under_load", c->under_load_pps,
+		c->under_load_pps ? "" : " (0: always cookies first)");
 	for (i = 0; i < c->n_servers; i++)
 		print_server(out, i, &c->servers[i]);
 }

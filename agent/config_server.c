@@ -18,6 +18,7 @@
 #include "config.h"
 #include "config_common.h"
 #include "config_json.h"
+#include "cookie_guard.h"
 #include "pin_check.h"
 #include "wg_crypto.h"
 
@@ -506,7 +507,7 @@ static const char *const server_top_keys[] = {
 	"listen",	"timeout",  "max_packet_size", "servers",   "obfs",
 	"cache_file_path", "interface", "xdp_mode",	"pin_path",  "instance",
 	"upstream",	"punt_rate", "punt_burst",	"max_sessions", "fib_cache_ms",
-	"metrics_listen", NULL,
+	"metrics_listen", "under_load", NULL,
 };
 
 static void parse_server_root(struct cfg_ctx *ctx, const cJSON *root, struct xwgp_server_config *c)
@@ -517,6 +518,7 @@ static void parse_server_root(struct cfg_ctx *ctx, const cJSON *root, struct xwg
 	c->punt_burst = XWGP_PUNT_BURST_DEFAULT;
 	c->max_sessions = XWGP_MAX_SESSIONS_DEFAULT;
 	c->fib_cache_ms = XWGP_FIB_CACHE_MS_DEFAULT;
+	c->under_load_pps = COOKIE_LOAD_DEFAULT_PPS;
 
 	cfg_check_keys(ctx, root, "", server_top_keys);
 	cfg_parse_bind_ep(ctx, root, "", "listen", XWGP_EP_HOST_OPTIONAL, true, &c->listen);
@@ -532,6 +534,7 @@ static void parse_server_root(struct cfg_ctx *ctx, const cJSON *root, struct xwg
 	cfg_get_uint(ctx, root, "", "max_sessions", 1, XWGP_MAX_SESSIONS_LIMIT, &c->max_sessions);
 	cfg_get_uint(ctx, root, "", "fib_cache_ms", 0, XWGP_FIB_CACHE_MS_MAX, &c->fib_cache_ms);
 	cfg_parse_bind_ep(ctx, root, "", "metrics_listen", 0, false, &c->metrics_listen);
+	cfg_get_uint(ctx, root, "", "under_load", 0, UINT32_MAX, &c->under_load_pps);
 	parse_servers(ctx, root, c);
 }
 

@@ -78,6 +78,7 @@ void handler_fini(struct handler *h)
 	dh_cache_free(&h->dh_cache); /* wipes */
 	handler_set_obfs(h, NULL);
 	wgit_halfopen_free(&h->wgit);
+	cookie_guard_wipe(&h->guard);
 }
 
 /* Count why src may not become an endpoint; true when it may. */
@@ -110,13 +111,13 @@ static void send_or_count(struct handler *h, enum xwgp_side side, const struct x
  * Everything sent to a client of an obfuscating session is obfuscated,
  * in the handler's own buffer: p->data may have no room to grow.
  */
-static void send_to_client(struct handler *h, const struct xwgp_session *s,
-			   const struct xwgp_ep *local, const struct xwgp_ep *remote,
-			   const uint8_t *data, size_t len)
+static void send_client(struct handler *h, bool obfs, const struct xwgp_ep *local,
+			const struct xwgp_ep *remote, const uint8_t *data, size_t len,
+			obfs_rand_fn rnd, void *rnd_ctx)
 {
 	int n;
 
-	if (!(s->flags & XWGP_SF_OBFS) || !h->obfs) {
+	if (!obfs || !h->obfs) {
 		send_or_count(h, XWGP_SIDE_CLIENT, local, remote, data, len);
 		return;
 	}
@@ -125,7 +126,7 @@ static void send_to_client(struct handler *h, const struct xwgp_session *s,
 		return;
 	}
 	memcpy(h->obfs_buf, data, len);
-	n = obfs_encode(&h->obfs_key, h->obfs_buf, len, HANDLER_OBFS_BUF_LEN, NULL, NULL);
+	n = obfs_encode(&h->obfs_key, h->obfs_buf, len, HANDLER_OBFS_BUF_LEN, rnd, rnd_ctx);
 	if (n < 0) {
 		pr_debug("obfuscating a %zu-byte message of type %u: %s", len, data[0],
 			 strerror(-n));
@@ -133,6 +134,59 @@ static void send_to_client(struct handler *h, const struct xwgp_session *s,
 		return;
 	}
 	send_or_count(h, XWGP_SIDE_CLIENT, local, remote, h->obfs_buf, n);
+}
+
+static void send_to_client(struct handler *h, const struct xwgp_session *s,
+			   const struct xwgp_ep *local, const struct xwgp_ep *remote,
+			   const uint8_t *data, size_t len)
+{
+	send_client(h, s->flags & XWGP_SF_OBFS, local, remote, data, len, NULL, NULL);
+}
+
+/*
+ * obfs_rand_fn of our own cookie replies: the padding draw (the first, 8
+ * bytes) is capped so an obfuscated reply is never longer than the shortest
+ * obfuscated initiation (148 + 16 bytes) it answers: no amplification.
+ */
+static void cookie_pad_rand(void *ctx, uint8_t *out, size_t n)
+{
+	bool *pad_drawn = ctx;
+	uint64_t v;
+
+	if (*pad_drawn || n != 8) {
+		randombytes_buf(out, n);
+		return;
+	}
+	v = randombytes_uniform(WG_INIT_LEN - WG_COOKIE_REPLY_LEN + 1);
+	for (size_t i = 0; i < 8; i++)
+		out[i] = (uint8_t)(v >> (8 * i));
+	*pad_drawn = true;
+}
+
+/*
+ * Under load, an initiation without our MAC2 costs a cookie reply, not a
+ * DH (cookie_guard.h); obfuscated clients get it obfuscated. True when it
+ * was answered so, or dropped (a wrong MAC2 over the limit).
+ * *mac2_ours: its MAC2 was made with our cookie.
+ */
+static bool answered_with_cookie(struct handler *h, struct handler_pkt *p, int si, uint64_t now,
+				 bool *mac2_ours)
+{
+	uint8_t reply[WG_COOKIE_REPLY_LEN];
+	enum cookie_verdict v;
+	bool pad_drawn = false;
+
+	v = cookie_guard_check(&h->guard, p->data, &p->src, now, h->cfg->under_load_pps, h->stats);
+	*mac2_ours = v == COOKIE_PROCESS_MAC2;
+	if (v == COOKIE_DROP)
+		return true;
+	if (v != COOKIE_SEND_REPLY)
+		return false;
+	cookie_guard_reply(&h->guard, reply, p->data, &p->src, h->keys[si].mac.cookie_key, now);
+	COUNT(h, COOKIE_SENT);
+	send_client(h, p->obfs, &p->dst, &p->src, reply, sizeof(reply), cookie_pad_rand,
+		    &pad_drawn);
+	return true;
 }
 
 /*
@@ -171,20 +225,23 @@ static void handle_initiation(struct handler *h, struct handler_pkt *p)
 	uint64_t now = xwgp_now_ns();
 	enum wg_init_result r;
 	uint64_t hits = h->dh_cache.hits, misses = h->dh_cache.misses;
-	bool have_cookie, stored;
+	bool have_cookie, stored, mac2_ours;
 	int si, err;
 
-	/* The session would answer p->src: never a martian (before the DH work). */
+	/* The session would answer p->src: never a martian (before any work). */
 	if (!endpoint_ok(h, &p->src))
 		return;
-	r = wg_consume_initiation_any(h->keys, h->cfg->n_servers, &h->dh_cache, p->data, p->len,
-				      &si, client_pub, tai64n);
-	h->stats[XWGP_AGENT_STAT_DH_CACHE_HIT] += h->dh_cache.hits - hits;
-	h->stats[XWGP_AGENT_STAT_DH_CACHE_MISS] += h->dh_cache.misses - misses;
+	si = wg_find_server_by_mac1(p->data, p->len, h->keys, h->cfg->n_servers);
 	if (si < 0) {
 		COUNT(h, INIT_NO_SERVER);
 		return;
 	}
+	if (answered_with_cookie(h, p, si, now, &mac2_ours))
+		return;
+	r = wg_consume_initiation_mac1_ok(&h->keys[si], &h->dh_cache, p->data, p->len, client_pub,
+					  tai64n);
+	h->stats[XWGP_AGENT_STAT_DH_CACHE_HIT] += h->dh_cache.hits - hits;
+	h->stats[XWGP_AGENT_STAT_DH_CACHE_MISS] += h->dh_cache.misses - misses;
 	srv = &h->cfg->servers[si];
 	if (r != WG_INIT_OK) {
 		pr_debug("initiation from client: %s", wg_init_result_str(r));
@@ -255,6 +312,9 @@ static void handle_initiation(struct handler *h, struct handler_pkt *p)
 		memcpy(meta.sent_mac1, p->data + WG_INIT_OFF_MAC1, 16);
 		wgit_meta_put(&h->wgit, s.client_proxy_index, &meta);
 		COUNT(h, INIT_TRANSLATED);
+	} else if (mac2_ours) {
+		/* Our cookie's MAC2 means nothing to the backend: its own cookie, or zero. */
+		wg_macs_set(p->data, p->len, &h->keys[si].mac, have_cookie ? ps.cookie : NULL);
 	}
 	COUNT(h, INIT_FORWARDED);
 	send_or_count(h, XWGP_SIDE_SERVER, &s.server_local, &s.server, p->data, p->len);

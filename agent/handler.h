@@ -15,6 +15,7 @@
 
 #include "clock.h"
 #include "config.h"
+#include "cookie_guard.h"
 #include "dh_cache.h"
 #include "local_addrs.h"
 #include "obfs.h"
@@ -59,6 +60,7 @@ struct handler {
 	bool obfs;
 	struct obfs_key obfs_key;
 	uint8_t *obfs_buf; /* HANDLER_OBFS_BUF_LEN bytes */
+	struct cookie_guard guard; /* our own cookie replies under load */
 };
 
 /*
@@ -81,7 +83,12 @@ void handler_fini(struct handler *h);
 int handler_set_obfs(struct handler *h, const char *password);
 
 void handler_packet(struct handler *h, struct handler_pkt *p);
-/* A whole frame from AF_XDP (handler_frame.c): parsed, then handler_packet(). */
-void handler_frame(struct handler *h, uint8_t *frame, size_t len);
+/*
+ * A whole frame from AF_XDP (handler_frame.c): parsed, then handler_packet().
+ * Returns true, without handling it, when the frame may wait for a second
+ * pass over its batch (under load, a zero-MAC2 initiation while !last: see
+ * xsk_rx_deliver); false when it was handled (or dropped).
+ */
+bool handler_frame(struct handler *h, uint8_t *frame, size_t len, bool last);
 
 #endif

@@ -6,17 +6,18 @@
  */
 #include <arpa/inet.h>
 
+#include "cookie_guard.h"
 #include "frame.h"
 #include "handler.h"
 
-void handler_frame(struct handler *h, uint8_t *frame, size_t len)
+bool handler_frame(struct handler *h, uint8_t *frame, size_t len, bool last)
 {
 	struct frame_udp f;
 	struct handler_pkt p = { .via_xsk = true };
 
 	if (frame_parse_udp(frame, len, &f)) {
 		h->stats[XWGP_AGENT_STAT_MALFORMED]++;
-		return;
+		return false;
 	}
 	/* Only our two ports; XDP punts nothing else, so anything else is ignored. */
 	if (ntohs(f.dst.port) == h->listen_port)
@@ -24,11 +25,16 @@ void handler_frame(struct handler *h, uint8_t *frame, size_t len)
 	else if (ntohs(f.dst.port) == h->upstream_port)
 		p.side = XWGP_SIDE_SERVER;
 	else
-		return;
+		return false;
+	/* Under load, initiations carrying a MAC2 go before those without. */
+	if (!last && p.side == XWGP_SIDE_CLIENT &&
+	    cookie_guard_can_wait(&h->guard, f.payload, f.len))
+		return true;
 	p.src = f.src;
 	p.dst = f.dst;
 	p.data = f.payload;
 	p.len = f.len;
 	p.cap = f.len;
 	handler_packet(h, &p);
+	return false;
 }

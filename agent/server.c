@@ -39,6 +39,7 @@
 #include "udp_io.h"
 #include "xsk_rx.h"
 #include "xwgp.skel.h"
+#include "xwgp_hs_budget.h"
 
 #define MAX_XSKS XWGP_MAX_XSKS
 #define RX_BUF 65536
@@ -67,6 +68,10 @@ struct server {
 	uint64_t cache_marks[5];
 	bool cache_dirty;
 	uint64_t cache_not_before_ns; /* CLOCK_BOOTTIME: no debounced write before */
+	bool cfg_under_load; /* XWGP_CFG_UNDER_LOAD as last written */
+	uint64_t xsk_busy_ns, xsk_frames; /* AF_XDP work since the last budget update */
+	__u32 hs_refused; /* xwgp_hs_budget.refused at the last update ... */
+	uint64_t hs_refused_ns; /* ... and when (0: never read) */
 	uint8_t buf[RX_BUF];
 };
 
@@ -133,6 +138,9 @@ static int setup_cfg_map(struct server *s)
 	c.listen.port = htons(s->listen_port);
 	c.upstream = s->cfg.upstream;
 	c.upstream.port = htons(s->upstream_port);
+	if (s->h.guard.under_load)
+		c.flags |= XWGP_CFG_UNDER_LOAD; /* bpf/hs_budget.h */
+	s->cfg_under_load = s->h.guard.under_load;
 	if (s->cfg.obfs) {
 		c.flags |= XWGP_CFG_OBFS;
 		crypto_hash_sha256(c.obfs_key, (const uint8_t *)s->cfg.obfs, strlen(s->cfg.obfs));
@@ -207,6 +215,9 @@ static int setup_interfaces(struct server *s)
 	return 0;
 }
 
+/* AF_XDP batches one socket may take per event-loop turn (drain_udp: 1024 datagrams). */
+#define XSK_TURN_BATCHES 16
+
 enum { TAG_LISTEN = 1, TAG_UPSTREAM, TAG_SIGNAL, TAG_TIMER, TAG_LOCAL, TAG_XSK_BASE = 16 };
 
 static void drain_udp(struct server *s, int fd, enum xwgp_side side, uint16_t port)
@@ -229,11 +240,11 @@ static void drain_udp(struct server *s, int fd, enum xwgp_side side, uint16_t po
 	}
 }
 
-static void on_xsk_frame(void *ctx, uint8_t *frame, size_t len)
+static bool on_xsk_frame(void *ctx, uint8_t *frame, size_t len, bool last)
 {
 	struct server *s = ctx;
 
-	handler_frame(&s->h, frame, len);
+	return handler_frame(&s->h, frame, len, last);
 }
 
 /* Continue the counters of the previous agent (they live in the pinned map). */
@@ -312,6 +323,33 @@ static void cache_sync(struct server *s, bool always)
 	s->cache_not_before_ns = t1 + (t1 - t0) * CACHE_WRITE_SPACING;
 }
 
+/*
+ * Once a second: the XDP budget for initiations without MAC2, from the
+ * agent's measured cost; and while XDP refuses initiations, the flood goes
+ * on: the agent stays under load (include/xwgp_hs_budget.h).
+ */
+static void hs_budget_update(struct server *s)
+{
+	int fd = bpf_map__fd(s->loader.skel->maps.xwgp_hs_budget);
+	struct xwgp_hs_budget b = {};
+	__u32 key = 0, limit = cookie_guard_xdp_budget(s->xsk_busy_ns, s->xsk_frames);
+	uint64_t now;
+
+	s->xsk_busy_ns = s->xsk_frames = 0;
+	if (bpf_map_lookup_elem(fd, &key, &b))
+		return;
+	now = xwgp_now_ns();
+	if (s->hs_refused_ns)
+		cookie_guard_xdp_refused(&s->h.guard, now, (__u32)(b.refused - s->hs_refused),
+					 now - s->hs_refused_ns, s->cfg.under_load_pps);
+	s->hs_refused = b.refused;
+	s->hs_refused_ns = now;
+	if (limit && limit != b.limit) {
+		b.limit = limit; /* XDP's concurrent counts may be lost: harmless */
+		bpf_map_update_elem(fd, &key, &b, BPF_ANY);
+	}
+}
+
 static void on_timer(struct server *s)
 {
 	uint64_t ticks;
@@ -319,6 +357,8 @@ static void on_timer(struct server *s)
 
 	if (read(s->timerfd, &ticks, sizeof(ticks)) < 0)
 		return;
+	hs_budget_update(s); /* first: it may extend the hold the tick would end */
+	cookie_guard_tick(&s->h.guard, xwgp_now_ns(), s->h.stats);
 	n = wgit_expire(&s->h.wgit, xwgp_now_ns(), (uint64_t)s->cfg.timeout_sec * NSEC_PER_SEC);
 	if (n > 0) {
 		s->h.stats[XWGP_AGENT_STAT_EXPIRED] += n;
@@ -406,11 +446,27 @@ static int run_loop(struct server *s)
 				return 0;
 			} else if (tag >= TAG_XSK_BASE) {
 				struct xsk_rx *x = &s->xsks[tag - TAG_XSK_BASE];
+				uint64_t t0 = xwgp_now_ns();
+				int got;
 
-				while (xsk_rx_poll(x, on_xsk_frame, s) > 0)
-					;
+				/*
+				 * A bounded share per turn: under a punt flood the
+				 * ring never empties, and signals, the timer and the
+				 * other queues must still get theirs. What is left
+				 * keeps the socket readable (epoll is level-triggered).
+				 */
+				for (int b = 0; b < XSK_TURN_BATCHES; b++) {
+					got = xsk_rx_poll(x, on_xsk_frame, s);
+					s->xsk_frames += got;
+					if (got < XSK_RX_BATCH)
+						break;
+				}
+				s->xsk_busy_ns += xwgp_now_ns() - t0;
 			}
 		}
+		/* Tell XDP when the agent goes under load or leaves it. */
+		if (s->h.guard.under_load != s->cfg_under_load && setup_cfg_map(s))
+			pr_warn("updating the config map (under load) failed");
 		stats_publish(s);
 	}
 }
@@ -679,6 +735,7 @@ int cmd_server(int argc, char **argv)
 	s->h.io_ctx = s;
 	s->h.local = &s->local;
 	stats_load(s);
+	s->h.stats[XWGP_AGENT_STAT_UNDER_LOAD] = 0; /* a state: not the last agent's */
 	cache_marks_take(s);
 	err = setup_events(s);
 	if (err) {
@@ -694,6 +751,9 @@ int cmd_server(int argc, char **argv)
 		s->n_xsks, s->force_xlat ? ", forced index translation" : "");
 	err = run_loop(s);
 	metrics_stop(s->metrics);
+	cookie_guard_tick(&s->h.guard, UINT64_MAX, s->h.stats); /* no agent: not under load */
+	if (s->cfg_under_load)
+		setup_cfg_map(s);
 	stats_publish(s);
 	cache_sync(s, true);
 	ret = err ? 1 : 0;

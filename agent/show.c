@@ -316,6 +316,15 @@ static cJSON *totals_json(const struct show_totals *t)
 	return o;
 }
 
+/* The agent's UNDER_LOAD state (cookie_guard.h), as it last published it. */
+static bool under_load(const struct xwgp_maps *m)
+{
+	__u32 i = XWGP_AGENT_STAT_UNDER_LOAD;
+	__u64 v = 0;
+
+	return bpf_map_lookup_elem(m->agent_stats, &i, &v) == 0 && v;
+}
+
 static const char show_usage[] =
 	"Usage: xwgp show [--json] [--instance NAME | --pin-path DIR]\n"
 	"\n"
@@ -370,6 +379,7 @@ int cmd_show(int argc, char **argv)
 	if (o.json) {
 		char *text;
 
+		cJSON_AddBoolToObject(root, "under_load", under_load(&m));
 		cJSON_AddItemToObject(root, "totals", totals_json(&tot));
 		cJSON_AddItemToObject(root, "counters", counters_json(&snap));
 		cJSON_AddStringToObject(root, "transport", transport);
@@ -385,6 +395,9 @@ int cmd_show(int argc, char **argv)
 		       (unsigned long long)tot.c2s_bytes, (unsigned long long)tot.s2c_packets,
 		       (unsigned long long)tot.s2c_bytes);
 		puts(transport);
+		if (under_load(&m))
+			printf("UNDER LOAD: initiations without a valid MAC2 get cookie replies, "
+			       "no handshake\n");
 		print_counters(&snap, false);
 		fwd_print_devmap(m.devmap);
 	}

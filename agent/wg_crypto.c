@@ -518,6 +518,16 @@ enum wg_init_result wg_consume_initiation_any(const struct wg_server_key *server
 	return consume(&servers[*server], cache, msg, client_pub, tai64n);
 }
 
+enum wg_init_result wg_consume_initiation_mac1_ok(const struct wg_server_key *srv,
+						  struct dh_cache *cache, const uint8_t *msg,
+						  size_t len, uint8_t client_pub[static 32],
+						  uint8_t tai64n[static 12])
+{
+	enum wg_init_result r = init_check(msg, len);
+
+	return r != WG_INIT_OK ? r : consume(srv, cache, msg, client_pub, tai64n);
+}
+
 static int cookie_reply_check(const uint8_t *msg, size_t len)
 {
 	if (!msg || len != WG_COOKIE_REPLY_LEN || get_le32(msg) != WG_MSG_COOKIE_REPLY)

@@ -141,6 +141,15 @@ enum wg_init_result wg_consume_initiation_any(const struct wg_server_key *server
 					      uint8_t tai64n[static 12]);
 
 /*
+ * The same for srv, whose MAC1 the caller found matching already
+ * (wg_find_server_by_mac1), e.g. to decide on a cookie reply before any DH.
+ */
+enum wg_init_result wg_consume_initiation_mac1_ok(const struct wg_server_key *srv,
+						  struct dh_cache *cache, const uint8_t *msg,
+						  size_t len, uint8_t client_pub[static 32],
+						  uint8_t tai64n[static 12]);
+
+/*
  * Cookie reply (type 3, 64 bytes). cookie_key is HASH("cookie--" || pub) of
  * the peer that SENDS the cookie reply, i.e. the receiver of the message it
  * answers (the same pub whose mac1_key that message's MAC1 used): this is

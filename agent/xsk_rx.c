@@ -14,7 +14,6 @@
 
 #define XSK_FRAMES 4096
 #define XSK_FRAME_SIZE XSK_UMEM__DEFAULT_FRAME_SIZE
-#define XSK_RX_BATCH 64
 
 int xsk_rx_queue_count(const char *ifname)
 {
@@ -98,8 +97,24 @@ int xsk_rx_fd(const struct xsk_rx *x)
 	return xsk_socket__fd(x->xsk);
 }
 
+void xsk_rx_deliver(uint8_t *const *frames, const uint32_t *lens, uint32_t n, xsk_frame_fn cb,
+		    void *ctx)
+{
+	uint64_t waiting = 0; /* one bit per frame of the batch */
+
+	_Static_assert(XSK_RX_BATCH <= 64, "one bit per frame in a u64");
+	for (uint32_t i = 0; i < n && i < XSK_RX_BATCH; i++)
+		if (cb(ctx, frames[i], lens[i], false))
+			waiting |= 1ull << i;
+	for (uint32_t i = 0; waiting && i < n && i < XSK_RX_BATCH; i++)
+		if (waiting & (1ull << i))
+			cb(ctx, frames[i], lens[i], true);
+}
+
 int xsk_rx_poll(struct xsk_rx *x, xsk_frame_fn cb, void *ctx)
 {
+	uint8_t *frames[XSK_RX_BATCH];
+	uint32_t lens[XSK_RX_BATCH];
 	uint32_t idx_rx, idx_fq, n;
 
 	n = xsk_ring_cons__peek(&x->rx, XSK_RX_BATCH, &idx_rx);
@@ -108,8 +123,10 @@ int xsk_rx_poll(struct xsk_rx *x, xsk_frame_fn cb, void *ctx)
 	for (uint32_t i = 0; i < n; i++) {
 		const struct xdp_desc *d = xsk_ring_cons__rx_desc(&x->rx, idx_rx + i);
 
-		cb(ctx, xsk_umem__get_data(x->area, d->addr), d->len);
+		frames[i] = xsk_umem__get_data(x->area, d->addr);
+		lens[i] = d->len;
 	}
+	xsk_rx_deliver(frames, lens, n, cb, ctx);
 	/* Give the frames back: the fill ring always has room for them. */
 	if (xsk_ring_prod__reserve(&x->fq, n, &idx_fq) == n) {
 		for (uint32_t i = 0; i < n; i++) {

@@ -8,6 +8,7 @@
 #ifndef XWGP_XSK_RX_H
 #define XWGP_XSK_RX_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -39,9 +40,18 @@ int xsk_rx_open(struct xsk_rx *x, const char *ifname, unsigned int queue, int xs
 		uint32_t map_key);
 int xsk_rx_fd(const struct xsk_rx *x);
 
-/* Deliver each received frame to cb, then return the frames to the kernel. */
-typedef void (*xsk_frame_fn)(void *ctx, uint8_t *frame, size_t len);
+/*
+ * Deliver each frame of one batch (at most XSK_RX_BATCH) to cb, then return
+ * the frames to the kernel; the number delivered. cb returns true to let a
+ * frame wait (last false): it is delivered again, last true, after the
+ * rest of the batch (e.g. initiations without MAC2 under load).
+ */
+#define XSK_RX_BATCH 64
+typedef bool (*xsk_frame_fn)(void *ctx, uint8_t *frame, size_t len, bool last);
 int xsk_rx_poll(struct xsk_rx *x, xsk_frame_fn cb, void *ctx);
+/* The delivery of one batch (n <= XSK_RX_BATCH) as xsk_rx_poll does it. */
+void xsk_rx_deliver(uint8_t *const *frames, const uint32_t *lens, uint32_t n, xsk_frame_fn cb,
+		    void *ctx);
 
 void xsk_rx_close(struct xsk_rx *x, int xsks_map_fd);
 

@@ -33,6 +33,7 @@
 #include "rewrite.h"
 #include "route.h"
 #include "local.h"
+#include "hs_budget.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -340,6 +341,7 @@ int xwgp_xdp(struct xdp_md *ctx)
 		reason = XWGP_STAT_PUNT_AGENT_ONLY;
 	if (!reason && p.type != WG_MSG_TRANSPORT)
 		reason = handshake_admit(cfg, &p);
+	reason = hs_budget_admit(cfg, &p, reason);
 	if (reason)
 		return verdict(ctx, reason, p.frame_len);
 	return forward_transport(ctx, cfg, &p);

@@ -153,6 +153,7 @@ _Static_assert(sizeof(struct xwgp_peer_state) == 64, "xwgp_peer_state layout");
 /* struct xwgp_cfg.flags */
 #define XWGP_CFG_OBFS (1u << 0) /* obfuscation password set */
 #define XWGP_CFG_AGENT_ONLY (1u << 1) /* punt every packet of ours (tests/bench) */
+#define XWGP_CFG_UNDER_LOAD (1u << 2) /* agent under load: bpf/hs_budget.h applies */
 
 /* The single entry (key 0) of xwgp_cfg: run-time knobs the agent sets. */
 struct xwgp_cfg {

@@ -54,7 +54,14 @@
 	X(SRC_LOCAL, "dropped: one of our own addresses would become an endpoint")             \
 	X(SRC_PORT0, "dropped: source port 0 would become an endpoint")                         \
 	X(RESP_REPLAY, "responses for a session already established (replayed): dropped")       \
-	X(COOKIE_REPLAY, "cookie replies for an established session or a second one: dropped")
+	X(COOKIE_REPLAY, "cookie replies for an established session or a second one: dropped") \
+	X(COOKIE_SENT, "cookie replies the agent sent itself (under load) instead of a DH")    \
+	X(MAC2_VALID, "initiations whose MAC2 matches the agent's cookie for their source")    \
+	X(MAC2_INVALID, "initiations with a non-zero MAC2 not made with the agent's cookie")   \
+	X(UNDER_LOAD_ENTERED, "times the agent went under load (cookies instead of DH)")        \
+	X(UNDER_LOAD_MS, "milliseconds the agent spent under load")                            \
+	X(UNDER_LOAD, "1 while the agent is under load (a state, not a count)")                \
+	X(MAC2_INVALID_DROPPED, "under load, wrong-MAC2 initiations over the cookie limit: dropped")
 
 enum xwgp_agent_stat {
 #define XWGP_AGENT_STAT_ENUM(name, desc) XWGP_AGENT_STAT_##name,

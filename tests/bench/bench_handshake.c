@@ -30,6 +30,15 @@
  * initiation and one per warm one, so 1e6 / (2 * x25519_us) and
  * 1e6 / x25519_us bound what any handler can do on this machine.
  *
+ * Also timed: the cookie reply under load (agent/cookie_guard.c), the same
+ * initiations fed with `under_load' 0, each answered by a 64-byte cookie
+ * reply instead of a DH (handshake.cookie_reply); the handshake runs above
+ * have the load meter off (under_load UINT32_MAX), so they measure DH.
+ * And the rejection rate under load (handshake.mac2_reject): the same
+ * initiations with a random MAC2, the under-load path XDP cannot filter
+ * (it punts every initiation carrying a MAC2): MAC1 and MAC2 checked, the
+ * first COOKIE_INVALID_REPLIES per window answered, the rest dropped.
+ *
  * Usage: bench_handshake [--inits N] [--clients K] [--rounds R]
  * Prints JSON objects on stdout: per config, the cold rate
  * (handshake.serversN) and the warm one (handshake.warm.serversN).
@@ -63,15 +72,17 @@ static struct {
 	struct xwgp_bpf *skel;
 	struct xwgp_maps maps;
 	struct xwgp_ep dst; /* our listening address */
-	uint64_t sent;
+	uint64_t sent, cookies;
 } env = { .n_inits = 8192, .n_clients = 2048, .rounds = 3 };
 
 static int count_send(void *ctx, enum xwgp_side side, const struct xwgp_ep *local,
 		      const struct xwgp_ep *remote, const uint8_t *data, size_t len)
 {
-	(void)ctx, (void)local, (void)remote, (void)data;
+	(void)ctx, (void)local, (void)remote;
 	if (side == XWGP_SIDE_SERVER && len == WG_INIT_LEN)
 		env.sent++;
+	if (side == XWGP_SIDE_CLIENT && len == WG_COOKIE_REPLY_LEN && data[0] == WG_MSG_COOKIE_REPLY)
+		env.cookies++;
 	return 0;
 }
 
@@ -254,6 +265,79 @@ static int run_check(const struct handler *h, int n_servers, uint64_t cold_misse
 	return -EPROTO;
 }
 
+/* A handler for n servers, under_load as given; counters of sends reset. */
+static int handler_up(struct handler *h, struct xwgp_server_config *cfg, int n_servers,
+		      uint32_t under_load)
+{
+	int err = config_for(cfg, n_servers);
+
+	if (!err)
+		err = handler_init(h, cfg, &env.maps);
+	if (err) {
+		config_free_server(cfg);
+		return err;
+	}
+	cfg->under_load_pps = under_load;
+	h->listen_port = 51820;
+	h->upstream_port = 51900;
+	h->send = count_send;
+	h->route = fixed_route;
+	env.sent = env.cookies = 0;
+	return 0;
+}
+
+/* Cookie replies per CPU second under load (1 server): every initiation answered so. */
+static double cookie_rate(void)
+{
+	struct xwgp_server_config cfg = {};
+	struct handler h;
+	uint64_t ns;
+
+	if (handler_up(&h, &cfg, 1, 0))
+		return 0;
+	ns = feed(&h, 0, env.n_inits);
+	if (env.cookies != env.n_inits || env.sent || h.stats[XWGP_AGENT_STAT_DH_CACHE_MISS]) {
+		bench_log("cookie run: %llu cookie replies for %u initiations, %llu forwarded",
+			  (unsigned long long)env.cookies, env.n_inits,
+			  (unsigned long long)env.sent);
+		ns = 0;
+	}
+	handler_fini(&h);
+	config_free_server(&cfg);
+	return ns ? env.n_inits / (ns / 1e9) : 0;
+}
+
+/* Wrong-MAC2 initiations handled per CPU second under load (mostly dropped). */
+static double mac2_reject_rate(void)
+{
+	struct init_msg *orig = env.inits, *bad = malloc(env.n_inits * sizeof(*bad));
+	struct xwgp_server_config cfg = {};
+	struct handler h;
+	uint64_t ns = 0, dropped;
+
+	if (!bad || handler_up(&h, &cfg, 1, 0)) {
+		free(bad);
+		return 0;
+	}
+	memcpy(bad, orig, env.n_inits * sizeof(*bad));
+	for (unsigned int i = 0; i < env.n_inits; i++)
+		randombytes_buf(bad[i].b + WG_INIT_OFF_MAC2, WG_MAC_LEN);
+	env.inits = bad;
+	ns = feed(&h, 0, env.n_inits);
+	env.inits = orig;
+	dropped = h.stats[XWGP_AGENT_STAT_MAC2_INVALID_DROPPED];
+	if (env.sent || dropped + env.cookies != env.n_inits || !dropped) {
+		bench_log("reject run: %llu dropped + %llu cookies of %u, %llu forwarded",
+			  (unsigned long long)dropped, (unsigned long long)env.cookies, env.n_inits,
+			  (unsigned long long)env.sent);
+		ns = 0;
+	}
+	handler_fini(&h);
+	config_free_server(&cfg);
+	free(bad);
+	return ns ? env.n_inits / (ns / 1e9) : 0;
+}
+
 /* Feed every initiation once: the cold part, then the warm part. 0 or -errno. */
 static int run_once(int n_servers, struct run_rates *rates)
 {
@@ -266,18 +350,9 @@ static int run_once(int n_servers, struct run_rates *rates)
 	map_clear(env.maps.sess_meta, 4);
 	map_clear(env.maps.srv_index, 4);
 	map_clear(env.maps.peer_state, sizeof(struct xwgp_peer_key));
-	err = config_for(&cfg, n_servers);
-	if (!err)
-		err = handler_init(&h, &cfg, &env.maps);
-	if (err) {
-		config_free_server(&cfg);
+	err = handler_up(&h, &cfg, n_servers, UINT32_MAX); /* never under load: DH every time */
+	if (err)
 		return err;
-	}
-	h.listen_port = 51820;
-	h.upstream_port = 51900;
-	h.send = count_send;
-	h.route = fixed_route;
-	env.sent = 0;
 
 	/* make_inits put every client's first initiation before any second one. */
 	cold_ns = feed(&h, 0, env.n_clients);
@@ -449,7 +524,7 @@ int main(int argc, char **argv)
 {
 	static const int configs[] = { 1, N_SERVERS_MAX };
 	struct run_rates best[2] = {}, rates;
-	double dh_us = 0;
+	double dh_us = 0, cookies = 0, rejects = 0;
 	int err;
 
 	if (parse_args(argc, argv))
@@ -475,7 +550,16 @@ int main(int argc, char **argv)
 				best[c].warm = rates.warm;
 		}
 		/* The fastest DH seen, like the fastest run: the least disturbed. */
-		double us = x25519_us();
+		double us = x25519_us(), cr = cookie_rate();
+
+		double rj = mac2_reject_rate();
+
+		bench_log("round %u: %.0f cookie replies/s, %.0f wrong-MAC2 initiations/s", r + 1, cr,
+			  rj);
+		if (cr > cookies)
+			cookies = cr;
+		if (rj > rejects)
+			rejects = rj;
 
 		if (us > 0 && (!dh_us || us < dh_us))
 			dh_us = us;
@@ -490,6 +574,13 @@ int main(int argc, char **argv)
 		print_rate("cold", configs[c], best[c].cold, best[0].cold, dh_us, 2);
 	for (int c = 0; c < 2; c++)
 		print_rate("warm", configs[c], best[c].warm, best[0].warm, dh_us, 1);
+	printf("{\"id\":\"handshake.cookie_reply\",\"servers\":1,\"cookies_per_sec\":%.0f,"
+	       "\"us_per_cookie\":%.2f,\"ratio_to_warm\":%.1f,\"ratio_to_cold\":%.1f}\n",
+	       cookies, cookies ? 1e6 / cookies : 0, best[0].warm ? cookies / best[0].warm : 0,
+	       best[0].cold ? cookies / best[0].cold : 0);
+	printf("{\"id\":\"handshake.mac2_reject\",\"servers\":1,\"rejects_per_sec\":%.0f,"
+	       "\"us_per_reject\":%.2f,\"ratio_to_warm\":%.1f}\n",
+	       rejects, rejects ? 1e6 / rejects : 0, best[0].warm ? rejects / best[0].warm : 0);
 	xwgp_bpf__destroy(env.skel);
 	free(env.inits);
 	return 0;

@@ -326,6 +326,12 @@ jq -s --arg date "$(date -u +%Y-%m-%dT%H:%M:%SZ)" --arg machine "$MACHINE" --arg
 	def get(id): map(select(.id == id)) | if length > 1 then max_by(.delivered_pps // 0) else .[0] end;
 	def na(id; what; target): {id: id, name: what, what: what, result: (get(id).na // "not run"),
 		reference: "", ratio: null, target: target, met: "n/a"};
+	# A handler rate under load (bench_handshake), next to the warm handshake rate.
+	def under_load_row(id; name; what; $rate; $us): get(id) as $c | get("handshake.warm.servers1") as $w
+		| if ($c[$rate] // 0) <= 0 then na(id; name; "-")
+		  else {id: id, name: name, what: what, result: "\($c[$rate])/s (\($c[$us]) us each)",
+			reference: "warm handshakes \($w.inits_per_sec // "?")/s", ratio: $c.ratio_to_warm,
+			target: "-", met: "-"} end;
 	. as $all
 	| get("fastpath.min") as $min
 	| get("e2e.ceiling") as $ceil | get("e2e.xdp") as $xdp | get("e2e.agent") as $agent
@@ -391,6 +397,12 @@ jq -s --arg date "$(date -u +%Y-%m-%dT%H:%M:%SZ)" --arg machine "$MACHINE" --arg
 		    result: "\($p.peer_choice_us) us per initiation",
 		    reference: "a warm initiation takes \($w.us_per_init // "?") us", ratio: null,
 		    target: "-", met: "-"} end ),
+	  under_load_row("handshake.cookie_reply"; "cookie replies under load, 1 server";
+	    "valid-MAC1 initiations answered with a cookie reply (no DH) per CPU second, handler_packet with under_load 0";
+	    "cookies_per_sec"; "us_per_cookie"),
+	  under_load_row("handshake.mac2_reject"; "wrong-MAC2 initiations under load, 1 server";
+	    "initiations with a random MAC2 (XDP punts all of them) checked and dropped per CPU second";
+	    "rejects_per_sec"; "us_per_reject"),
 	  ( get("memory.sessions") as $m
 	    | if $m == null then na("memory.sessions"; "memory"; "<= 256 MiB")
 	      else {id: "memory.sessions", name: "memory, \($m.sessions) sessions", what: "bpftool memlock of every map, max_sessions = sessions",

@@ -327,4 +327,34 @@ TEST(set_obfs_switches)
 	CHECK(STAT(INIT_FORWARDED) == 1 && session_obfs(0xa3a3a3a3), "not forwarded again");
 }
 
+/* Under load, the agent's own cookie reply is obfuscated for an obfs client too. */
+TEST(own_cookie_reply_to_obfs_client_obfuscated)
+{
+	uint8_t msg[148], out[2048], got[16];
+	bool was_obfs = false;
+	int n;
+
+	ENV();
+	clear_maps();
+	env.cfg.under_load_pps = 0; /* always under load */
+	/* Padding is random: 32 replies, each within 148 + 16 bytes (no amplification). */
+	for (int i = 0; i < 32 && test_state__ == TEST_RUNNING; i++) {
+		client_initiation(0x45454545 + i, true, msg);
+		CHECK(env.sent.count == 1 && env.sent.side == XWGP_SIDE_CLIENT, "one reply");
+		CHECK(!obfs_is_plain(env.sent.data, env.sent.len), "cookie reply left plain");
+		CHECK(env.sent.len >= 64 + 16 && env.sent.len <= WG_INIT_LEN + 16,
+		      "obfuscated reply of %zu bytes", env.sent.len);
+		n = sent_decoded(out, &was_obfs);
+		CHECK(was_obfs && n == 64, "decodes to %d bytes", n);
+		CHECK(!wg_cookie_open(got, out, 64, env.srv_mac.cookie_key,
+				      msg + WG_INIT_OFF_MAC1),
+		      "the client cannot open it");
+	}
+	env.cfg.under_load_pps = COOKIE_LOAD_DEFAULT_PPS;
+	cookie_guard_init(&env.h.guard); /* no hold into the next test */
+	CHECK(STAT(COOKIE_SENT) == 32 && !STAT(INIT_FORWARDED) && !STAT(DH_CACHE_MISS),
+	      "cookie %llu, forwarded %llu", (unsigned long long)STAT(COOKIE_SENT),
+	      (unsigned long long)STAT(INIT_FORWARDED));
+}
+
 TEST_MAIN()

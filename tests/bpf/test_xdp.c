@@ -36,6 +36,8 @@
 
 #include "bpf_env.h"
 #include "clock.h"
+#include "cookie_guard.h"
+#include "xwgp_hs_budget.h"
 #include "test.h"
 #include "wg_proto.h"
 
@@ -92,6 +94,8 @@ struct spec {
 	uint8_t seed;		      /* body pattern */
 	int udp_len_delta;	      /* damage: added to the UDP length field */
 	size_t truncate;	      /* damage: cut the frame to this many bytes */
+	bool zero_mac2;		      /* initiation: MAC2 (bytes 132..147) all zero */
+	int8_t mac2_byte;	      /* with zero_mac2: 1 + index of a MAC2 byte set to 1 */
 };
 
 static void parse_mac(uint8_t *out, const char *s)
@@ -128,6 +132,11 @@ static void build_msg(uint8_t *m, const struct spec *s, uint16_t len)
 		m[1] = s->reserved, m[2] = 0, m[3] = 0;
 	if (len >= 8)
 		put_le32(m + 4, s->receiver);
+	if (s->zero_mac2 && len >= WG_INIT_LEN) {
+		memset(m + WG_INIT_OFF_MAC2, 0, WG_MAC_LEN);
+		if (s->mac2_byte)
+			m[WG_INIT_OFF_MAC2 + s->mac2_byte - 1] = 1;
+	}
 }
 
 /* Build a complete frame with all lengths and checksums computed in full. */
@@ -1103,6 +1112,189 @@ TEST(rate_limit)
 	}
 	RUN_TABLE(t);
 	rl_clear();
+}
+
+/* ---- the handshake budget under load (bpf/hs_budget.h) ------------------- */
+
+/* The global budget: used of limit in the current window; every source forgotten. */
+static int hs_budget_set(uint64_t used, uint32_t limit)
+{
+	struct xwgp_hs_budget b = { .window = xwgp_now_ns() >> XWGP_HS_WINDOW_SHIFT,
+				    .used = used, .limit = limit };
+	int src = bpf_map__fd(bpf_env.skel->maps.xwgp_hs_src);
+	struct xwgp_rl_key rk;
+	uint32_t k = 0;
+
+	while (!bpf_map_get_next_key(src, NULL, &rk))
+		if (bpf_map_delete_elem(src, &rk))
+			break;
+
+	return bpf_map_update_elem(bpf_map__fd(bpf_env.skel->maps.xwgp_hs_budget), &k, &b, BPF_ANY);
+}
+
+/* Budget spent (in this window: the case runs within microseconds of it). */
+static void run_spent(const struct xdp_case *c)
+{
+	CHECK(!hs_budget_set(2, 2), "budget map: %s", strerror(errno));
+	run_case(c);
+}
+
+#define UL .cfg_flags = XWGP_CFG_UNDER_LOAD
+
+TEST(hs_budget_under_load)
+{
+	static const struct xdp_case spent[] = {
+		{ "under load, MAC2 zero, budget spent", DEV_XV0,
+		  C2S_IN(S_V4, .type = 1, .zero_mac2 = true), DROP_AS(DROP_RATE_LIMITED), UL },
+		{ "under load, IPv6, MAC2 zero, budget spent", DEV_XV0,
+		  C2S_IN(S_V6, V6_C2S, .type = 1, .zero_mac2 = true), DROP_AS(DROP_RATE_LIMITED),
+		  UL },
+		{ "under load, MAC2 set: punted for the agent's check", DEV_XV0,
+		  C2S_IN(S_V4, .type = 1), PUNT_AS(PUNT_HANDSHAKE), UL },
+		{ "under load, MAC2 zero but its last byte", DEV_XV0,
+		  C2S_IN(S_V4, .type = 1, .zero_mac2 = true, .mac2_byte = 16),
+		  PUNT_AS(PUNT_HANDSHAKE), UL },
+		{ "not under load, MAC2 zero", DEV_XV0, C2S_IN(S_V4, .type = 1, .zero_mac2 = true),
+		  PUNT_AS(PUNT_HANDSHAKE) },
+		{ "under load, response from a backend", DEV_XV0,
+		  S2C_IN(S_V4, .type = 2, .zero_mac2 = true), PUNT_AS(PUNT_HANDSHAKE), UL },
+	};
+	static const char *const srcs[] = { "192.0.2.41", "192.0.2.42", "192.0.2.43", "192.0.2.44",
+					    "192.0.2.45" };
+	struct xdp_case zero = { "under load, MAC2 zero, within the budget", DEV_XV0,
+				 C2S_IN(S_V4, .type = 1, .zero_mac2 = true),
+				 PUNT_AS(PUNT_HANDSHAKE), UL };
+	struct xdp_case over = { "under load, MAC2 zero, over the budget", DEV_XV0,
+				 C2S_IN(S_V4, .type = 1, .zero_mac2 = true, .src = "192.0.2.46"),
+				 DROP_AS(DROP_RATE_LIMITED), UL };
+	static const struct xdp_case mac2 = { "under load, MAC2 set, over the budget", DEV_XV0,
+					      C2S_IN(S_V4, .type = 1), PUNT_AS(PUNT_HANDSHAKE), UL };
+
+	ENV_REQUIRE();
+	for (size_t i = 0; i < sizeof(spent) / sizeof(spent[0]) && test_state__ == TEST_RUNNING; i++)
+		run_spent(&spent[i]);
+	/*
+	 * A budget of 3 in a fresh window: three punts, then drops, MAC2 still
+	 * through. The window is 67 ms: a sequence that straddles two is
+	 * retried, so the counts checked are those of one window.
+	 */
+	bool checked = false;
+
+	for (int tries = 0; tries < 10 && test_state__ == TEST_RUNNING; tries++) {
+		static const uint32_t want[6] = { XDP_PASS, XDP_PASS, XDP_PASS,
+						  XDP_DROP, XDP_PASS, XDP_DROP };
+		struct xdp_case seq[6] = { zero, zero, zero, over, mac2, over };
+		uint32_t got[6];
+		uint64_t w;
+
+		for (int i = 0; i < 3; i++)
+			seq[i].in.src = srcs[i]; /* other sources: per-source limits stay out */
+		seq[5].in.src = srcs[4];
+		CHECK(!cfg_set(&seq[0]), "cfg");
+		CHECK(!hs_budget_set(0, 3), "budget map");
+		w = xwgp_now_ns() >> XWGP_HS_WINDOW_SHIFT;
+		for (int i = 0; i < 6; i++) {
+			struct bpf_env_result r;
+			struct pkt_frame f;
+
+			build(&f, &seq[i].in);
+			CHECK(!bpf_env_run(&f, env.ifindex[DEV_XV0], &r), "run");
+			got[i] = r.act;
+		}
+		cfg_reset();
+		if ((xwgp_now_ns() >> XWGP_HS_WINDOW_SHIFT) != w)
+			continue;
+		for (int i = 0; i < 6; i++)
+			CHECK(got[i] == want[i], "%s (#%d): %s, want %s", seq[i].desc, i,
+			      act_name(got[i]), act_name(want[i]));
+		checked = true;
+		break;
+	}
+	CHECK(checked, "no try fell within one 67 ms window");
+	hs_budget_set(0, 0);
+}
+
+/* Under load, per source: 2 at once, then one every 500 ms; others unaffected. */
+TEST(hs_budget_per_source)
+{
+	static const struct xdp_case in = { "under load, MAC2 zero, within the source's burst",
+					    DEV_XV0, C2S_IN(S_V4, .type = 1, .zero_mac2 = true),
+					    PUNT_AS(PUNT_HANDSHAKE), UL };
+	static const struct xdp_case over = { "under load, MAC2 zero, over the source's burst",
+					      DEV_XV0, C2S_IN(S_V4, .type = 1, .zero_mac2 = true),
+					      DROP_AS(DROP_RATE_LIMITED), UL };
+	static const struct xdp_case other = { "under load, MAC2 zero, another source", DEV_XV0,
+					       C2S_IN(S_V4, .type = 1, .zero_mac2 = true,
+						      .src = "192.0.2.11"),
+					       PUNT_AS(PUNT_HANDSHAKE), UL };
+	static const struct xdp_case mac2 = { "under load, MAC2 set, same source", DEV_XV0,
+					      C2S_IN(S_V4, .type = 1), PUNT_AS(PUNT_HANDSHAKE), UL };
+	static const struct xdp_case calm = { "not under load, same source", DEV_XV0,
+					      C2S_IN(S_V4, .type = 1, .zero_mac2 = true),
+					      PUNT_AS(PUNT_HANDSHAKE) };
+
+	struct xwgp_hs_budget b;
+	uint32_t k = 0;
+
+	ENV_REQUIRE();
+	CHECK(!hs_budget_set(0, 1000), "budget map");
+	run_case(&in);
+	run_case(&in);
+	run_case(&over);
+	run_case(&other);
+	run_case(&mac2);
+	run_case(&calm);
+	usleep(550 * 1000); /* one interval: one more */
+	run_case(&in);
+	run_case(&over);
+	/* Each refusal counted for the agent (it stays under load while they move). */
+	CHECK(!bpf_map_lookup_elem(bpf_map__fd(bpf_env.skel->maps.xwgp_hs_budget), &k, &b));
+	CHECK(b.refused == 2, "refused %u, want 2", b.refused);
+	hs_budget_set(0, 0);
+}
+
+/*
+ * Agreement with the agent's twin: under load, with the budget spent, XDP
+ * drops exactly the initiations cookie_guard_can_wait() lets wait.
+ */
+TEST(hs_budget_agrees_with_agent)
+{
+	struct cookie_guard g;
+	uint8_t msg[WG_INIT_LEN] = { WG_MSG_INITIATION };
+	struct xwgp_ep src;
+	int n = 0;
+
+	ENV_REQUIRE();
+	cookie_guard_init(&g);
+	src = pkt_ep("192.0.2.10", 1111);
+	cookie_guard_check(&g, msg, &src, 1, 0, NULL); /* under_load 0: now under load */
+	CHECK(g.under_load, "guard not under load");
+	for (int seed = 0; seed < 4; seed++)
+		for (int b = 0; b <= 16 && test_state__ == TEST_RUNNING; b++, n++) {
+			struct spec sp = C2S_IN(S_V4, .type = 1, .seed = (uint8_t)(seed * 53),
+						 .zero_mac2 = seed != 3, .mac2_byte = (int8_t)b);
+			struct bpf_env_result r;
+			struct pkt_frame f;
+			bool agent;
+
+			if (seed & 1) {
+				sp.src = "2001:db8:1::10";
+				sp.dst = "2001:db8:1::1";
+			}
+			build(&f, &sp);
+			build_msg(msg, &sp, WG_INIT_LEN);
+			agent = cookie_guard_can_wait(&g, msg, WG_INIT_LEN);
+			CHECK(!hs_budget_set(2, 2), "budget map");
+			CHECK(!cfg_set(&(struct xdp_case){ UL }), "cfg");
+			CHECK(!bpf_env_run(&f, env.ifindex[DEV_XV0], &r), "run");
+			cfg_reset();
+			CHECK((r.act == XDP_DROP) == agent,
+			      "seed %d MAC2 byte %d: XDP %s, agent %s", seed, b, act_name(r.act),
+			      agent ? "waits" : "serves first");
+		}
+	cookie_guard_wipe(&g);
+	hs_budget_set(0, 0);
+	CHECK(n == 68);
 }
 
 TEST(punt_to_xsk)

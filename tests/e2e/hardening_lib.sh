@@ -25,6 +25,7 @@
 #   capture_start NS IF FILE   tcpdump (UDP) in NS on IF into FILE; sets CAP_PID
 #   capture_stop [PID]         stop the last capture, or capture PID (all its
 #                              packets flushed)
+#   rss_kb                     the running xwgp's VmRSS in kB
 #   MARK                       hex of the marker every forged payload carries
 #   LISTEN, UPSTREAM           xwgp's listen and upstream address:port
 
@@ -77,6 +78,7 @@ snap_settled() {
 		cmp -s "$1" "$1.a" && return 0
 		mv "$1" "$1.a"
 	done
+	mv "$1.a" "$1" # never settled (traffic runs): the last read
 	return 0
 }
 
@@ -103,6 +105,10 @@ capture_start() {
 	ns_spawn "$ns" "$file.log" tcpdump -Z root -U --immediate-mode -n -i "$ifc" -w "$file" udp
 	CAP_PID=$SPAWN_PID
 	wait_for 10 grep -q 'listening on' "$file.log"
+}
+
+rss_kb() {
+	awk '/^VmRSS:/ { print $2 }' "/proc/$XWGP_PID/status"
 }
 
 capture_stop() {

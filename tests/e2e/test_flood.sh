@@ -12,7 +12,9 @@
 #                                                         the rest INIT_NO_SERVER
 #   mac1       initiations with MAC1 valid for server A (computed from its
 #              public key over random bytes)           -> rate limited in XDP,
-#                                                         the rest INIT_DECRYPT_FAILED
+#                                                         the rest INIT_DECRYPT_FAILED, or
+#                                                         a cookie reply (COOKIE_SENT) while
+#                                                         the punt burst has the agent under load
 #   transport  random receiver indexes                 -> XDP DROP_UNKNOWN_INDEX,
 #                                                         the agent sees none
 # Per flood: the achieved rate is >= 50,000 pps; the ping loses < 1%; the
@@ -38,16 +40,12 @@ XDP_DROPS=(xdp.DROP_MALFORMED xdp.DROP_BAD_TYPE xdp.DROP_INDEX_ZERO xdp.DROP_UNK
 	xdp.DROP_SRC_INVALID xdp.DROP_RATE_LIMITED xdp.DROP_TOO_BIG xdp.DROP_OBFS_UNDECODABLE)
 AGENT_DROPS=(agent.INIT_NO_SERVER agent.INIT_DECRYPT_FAILED agent.INIT_NO_PEER agent.INIT_REPLAY
 	agent.MALFORMED agent.BAD_TYPE agent.TOO_BIG agent.TRANSPORT_UNKNOWN_INDEX
-	agent.OBFS_UNDECODABLE)
+	agent.OBFS_UNDECODABLE agent.COOKIE_SENT)
 
 hard_setup direct || { fail setup "topology setup failed"; exit 1; }
 hard_config "$E2E_TMP/xwgp.json" '.interface += ["xa"]' || { fail setup "config"; exit 1; }
 hard_start "$E2E_TMP/xwgp.json"
 check ping-before topo_ping cli1 3
-
-rss_kb() {
-	awk '/^VmRSS:/ { print $2 }' "/proc/$XWGP_PID/status"
-}
 
 tx_dropped() {
 	ip -n "$(ns_name att)" -s -j link show xa0 | jq '.[0].stats64.tx.dropped'

@@ -517,7 +517,7 @@ static void run_frame(struct fuzz_in *in, struct handler *h)
 		fuzz_bug("frame_parse_udp: payload [%td, +%zu) outside the %zu-byte frame",
 			 fu.payload - f, fu.len, len);
 	fz.cur_cap = fu.len;
-	handler_frame(h, f, len);
+	handler_frame(h, f, len, true);
 }
 
 static void run_record(struct fuzz_in *in)
