@@ -104,8 +104,8 @@ static void parse_client_root(struct cfg_ctx *ctx, const cJSON *root, struct xwg
 	cfg_parse_optional_strings(ctx, root, &c->obfs, &c->cache_file_path);
 	cfg_get_svl(ctx, root, "", "csvl", &c->csvl);
 	cfg_get_svl(ctx, root, "", "ssvl", &c->ssvl);
-	c->csvl = svl_resolve(c->csvl, XWGP_SVL_INHERIT, XWGP_CSVL_DEFAULT);
-	c->ssvl = svl_resolve(c->ssvl, XWGP_SVL_INHERIT, XWGP_SSVL_DEFAULT);
+	c->csvl = xwgp_svl_resolve(c->csvl, XWGP_SVL_INHERIT, XWGP_CSVL_DEFAULT);
+	c->ssvl = xwgp_svl_resolve(c->ssvl, XWGP_SVL_INHERIT, XWGP_SSVL_DEFAULT);
 }
 
 int config_parse_client(const char *json_text, const char *source_name,

@@ -10,17 +10,10 @@
 
 #include "config_json.h"
 #include "xwgp_abi.h"
+#include "xwgp_svl.h"
 
 /* Smallest packet worth accepting: a handshake initiation. */
 #define MIN_PACKET_SIZE 148
-
-/* The level in force: the peer's, else the server's, else the default. */
-static inline uint8_t svl_resolve(uint8_t peer, uint8_t server, uint8_t def)
-{
-	if (peer != XWGP_SVL_INHERIT)
-		return peer;
-	return server != XWGP_SVL_INHERIT ? server : def;
-}
 
 /* `obfs' and `cache_file_path' ("" as absent), copied to the heap. */
 void cfg_parse_optional_strings(struct cfg_ctx *ctx, const cJSON *root, char **obfs,

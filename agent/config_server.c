@@ -155,8 +155,8 @@ static void parse_peer(struct cfg_ctx *ctx, const cJSON *jp, const char *server_
 	parse_forward_to(ctx, jp, prefix, server_prefix, s, addr_ok, p);
 	cfg_get_svl(ctx, jp, prefix, "csvl", &p->csvl);
 	cfg_get_svl(ctx, jp, prefix, "ssvl", &p->ssvl);
-	p->csvl = svl_resolve(p->csvl, s->csvl, XWGP_CSVL_DEFAULT);
-	p->ssvl = svl_resolve(p->ssvl, s->ssvl, XWGP_SSVL_DEFAULT);
+	p->csvl = xwgp_svl_resolve(p->csvl, s->csvl, XWGP_CSVL_DEFAULT);
+	p->ssvl = xwgp_svl_resolve(p->ssvl, s->ssvl, XWGP_SSVL_DEFAULT);
 }
 
 struct key_ref {
