@@ -28,11 +28,13 @@ static __always_inline __u32 local_kind(const __u32 addr[4])
 	return kind ? *kind : 0;
 }
 
-/* The destination of p is an address of ours (never broadcast/multicast). */
+/*
+ * The destination of p is an address of ours: one lookup. Never a broadcast
+ * or multicast one: the agent enters no such address as XWGP_LOCAL_ADDR
+ * (local_addrs_change() refuses them), so the map answers that too.
+ */
 static __always_inline bool dst_local(const struct pkt *p)
 {
-	if (xwgp_dst_never_ours(p->family, p->daddr))
-		return false;
 	return local_kind(p->daddr) == XWGP_LOCAL_ADDR;
 }
 
