@@ -45,22 +45,7 @@ static __always_inline __u32 src_martian(const struct pkt *p)
 
 	if (m == XWGP_MARTIAN_NONE)
 		m = xwgp_martian_kind(local_kind(p->saddr));
-	switch (m) {
-	case XWGP_MARTIAN_NONE:
-		return 0;
-	case XWGP_MARTIAN_LOOPBACK:
-		return XWGP_STAT_DROP_SRC_LOOPBACK;
-	case XWGP_MARTIAN_UNSPEC:
-		return XWGP_STAT_DROP_SRC_UNSPEC;
-	case XWGP_MARTIAN_MULTICAST:
-		return XWGP_STAT_DROP_SRC_MULTICAST;
-	case XWGP_MARTIAN_BROADCAST:
-		return XWGP_STAT_DROP_SRC_BROADCAST;
-	case XWGP_MARTIAN_LOCAL:
-		return XWGP_STAT_DROP_SRC_LOCAL;
-	default:
-		return XWGP_STAT_DROP_SRC_PORT0;
-	}
+	return xwgp_martian_stat(m);
 }
 
 /*
