@@ -81,22 +81,16 @@ void handler_fini(struct handler *h)
 	cookie_guard_wipe(&h->guard);
 }
 
+static enum xwgp_agent_stat transport_drop_stat(int err);
+
 /* Count why src may not become an endpoint; true when it may. */
 static bool endpoint_ok(struct handler *h, const struct xwgp_ep *src)
 {
-	static const enum xwgp_agent_stat stat[] = {
-		[XWGP_MARTIAN_LOOPBACK] = XWGP_AGENT_STAT_SRC_LOOPBACK,
-		[XWGP_MARTIAN_UNSPEC] = XWGP_AGENT_STAT_SRC_UNSPEC,
-		[XWGP_MARTIAN_MULTICAST] = XWGP_AGENT_STAT_SRC_MULTICAST,
-		[XWGP_MARTIAN_BROADCAST] = XWGP_AGENT_STAT_SRC_BROADCAST,
-		[XWGP_MARTIAN_LOCAL] = XWGP_AGENT_STAT_SRC_LOCAL,
-		[XWGP_MARTIAN_PORT0] = XWGP_AGENT_STAT_SRC_PORT0,
-	};
-	enum xwgp_martian m = local_addrs_martian(h->local, src);
+	__u32 stat = xwgp_martian_stat(local_addrs_martian(h->local, src));
 
-	if (m == XWGP_MARTIAN_NONE)
+	if (!stat)
 		return true;
-	h->stats[stat[m]]++;
+	h->stats[transport_drop_stat(-(int)stat)]++;
 	return false;
 }
 

@@ -69,6 +69,9 @@ int local_addrs_change(struct local_addrs *la, const uint32_t addr[4], uint32_t 
 {
 	size_t i;
 
+	/* XDP's dst_local() trusts the map: never one of ours (netlink has none). */
+	if (kind == XWGP_LOCAL_ADDR && xwgp_dst_never_ours(XWGP_FAMILY_IPV6, addr))
+		return -EINVAL;
 	for (i = 0; i < la->n; i++)
 		if (la->v[i].ifindex == ifindex && la->v[i].kind == kind &&
 		    la->v[i].owner == owner && addr_eq(la->v[i].addr, addr))

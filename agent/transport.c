@@ -71,26 +71,6 @@ bool transport_from_current(const struct xwgp_session *s, enum xwgp_side side,
 	return ep_addr_eq(peer, from) && peer->port == from->port;
 }
 
-static int martian_reason(enum xwgp_martian m)
-{
-	switch (m) {
-	case XWGP_MARTIAN_NONE:
-		return 0;
-	case XWGP_MARTIAN_LOOPBACK:
-		return -XWGP_STAT_DROP_SRC_LOOPBACK;
-	case XWGP_MARTIAN_UNSPEC:
-		return -XWGP_STAT_DROP_SRC_UNSPEC;
-	case XWGP_MARTIAN_MULTICAST:
-		return -XWGP_STAT_DROP_SRC_MULTICAST;
-	case XWGP_MARTIAN_BROADCAST:
-		return -XWGP_STAT_DROP_SRC_BROADCAST;
-	case XWGP_MARTIAN_LOCAL:
-		return -XWGP_STAT_DROP_SRC_LOCAL;
-	default:
-		return -XWGP_STAT_DROP_SRC_PORT0;
-	}
-}
-
 /*
  * A new source the level allows (bpf/local.h's roam_check is the XDP
  * twin): refused when martian; a candidate while the current endpoint is
@@ -102,7 +82,7 @@ static int roam_check(const struct xwgp_session *s, enum xwgp_side side,
 		      const struct transport_roam *roam, struct transport_out *out)
 {
 	uint64_t seen = side == XWGP_SIDE_CLIENT ? s->client_seen_ns : s->server_seen_ns;
-	int ret = martian_reason(local_addrs_martian(roam ? roam->local : NULL, from));
+	int ret = -(int)xwgp_martian_stat(local_addrs_martian(roam ? roam->local : NULL, from));
 
 	if (ret)
 		return ret;

@@ -28,11 +28,13 @@ static __always_inline __u32 local_kind(const __u32 addr[4])
 	return kind ? *kind : 0;
 }
 
-/* The destination of p is an address of ours (never broadcast/multicast). */
+/*
+ * The destination of p is an address of ours: one lookup. Never a broadcast
+ * or multicast one: the agent enters no such address as XWGP_LOCAL_ADDR
+ * (local_addrs_change() refuses them), so the map answers that too.
+ */
 static __always_inline bool dst_local(const struct pkt *p)
 {
-	if (xwgp_dst_never_ours(p->family, p->daddr))
-		return false;
 	return local_kind(p->daddr) == XWGP_LOCAL_ADDR;
 }
 
@@ -43,22 +45,7 @@ static __always_inline __u32 src_martian(const struct pkt *p)
 
 	if (m == XWGP_MARTIAN_NONE)
 		m = xwgp_martian_kind(local_kind(p->saddr));
-	switch (m) {
-	case XWGP_MARTIAN_NONE:
-		return 0;
-	case XWGP_MARTIAN_LOOPBACK:
-		return XWGP_STAT_DROP_SRC_LOOPBACK;
-	case XWGP_MARTIAN_UNSPEC:
-		return XWGP_STAT_DROP_SRC_UNSPEC;
-	case XWGP_MARTIAN_MULTICAST:
-		return XWGP_STAT_DROP_SRC_MULTICAST;
-	case XWGP_MARTIAN_BROADCAST:
-		return XWGP_STAT_DROP_SRC_BROADCAST;
-	case XWGP_MARTIAN_LOCAL:
-		return XWGP_STAT_DROP_SRC_LOCAL;
-	default:
-		return XWGP_STAT_DROP_SRC_PORT0;
-	}
+	return xwgp_martian_stat(m);
 }
 
 /*

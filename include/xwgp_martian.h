@@ -80,6 +80,27 @@ static __always_inline enum xwgp_martian xwgp_martian_kind(__u32 kind)
 	return XWGP_MARTIAN_NONE;
 }
 
+/* The XDP counter (enum xwgp_stat) of a martian source; 0 for none. */
+static __always_inline __u32 xwgp_martian_stat(enum xwgp_martian m)
+{
+	switch (m) {
+	case XWGP_MARTIAN_NONE:
+		return 0;
+	case XWGP_MARTIAN_LOOPBACK:
+		return XWGP_STAT_DROP_SRC_LOOPBACK;
+	case XWGP_MARTIAN_UNSPEC:
+		return XWGP_STAT_DROP_SRC_UNSPEC;
+	case XWGP_MARTIAN_MULTICAST:
+		return XWGP_STAT_DROP_SRC_MULTICAST;
+	case XWGP_MARTIAN_BROADCAST:
+		return XWGP_STAT_DROP_SRC_BROADCAST;
+	case XWGP_MARTIAN_LOCAL:
+		return XWGP_STAT_DROP_SRC_LOCAL;
+	default:
+		return XWGP_STAT_DROP_SRC_PORT0;
+	}
+}
+
 /* A destination a wildcard never claims, whatever the table says. */
 static __always_inline int xwgp_dst_never_ours(__u16 family, const __u32 a[4])
 {

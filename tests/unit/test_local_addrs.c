@@ -178,6 +178,10 @@ TEST(claims_and_martians)
 	CHECK(local_addrs_martian(&env.la, &ours) == XWGP_MARTIAN_LOCAL);
 	CHECK(local_addrs_martian(&env.la, &port0) == XWGP_MARTIAN_PORT0);
 	CHECK(local_addrs_martian(&env.la, &other) == XWGP_MARTIAN_NONE);
+	/* XDP's dst_local() trusts the map: no broadcast/multicast enters it as ours. */
+	CHECK(local_addrs_change(&env.la, mcast.addr, 1, XWGP_LOCAL_ADDR, 0, true) == -EINVAL);
+	CHECK(local_addrs_change(&env.la, v6m.addr, 1, XWGP_LOCAL_ADDR, 0, true) == -EINVAL);
+	CHECK(local_addrs_change(&env.la, all.addr, 1, XWGP_LOCAL_ADDR, 0, true) == -EINVAL);
 }
 
 TEST_MAIN()
