@@ -40,6 +40,7 @@
 #include "xsk_rx.h"
 #include "xwgp.skel.h"
 #include "xwgp_hs_budget.h"
+#include "xwgp_rl.h"
 
 #define MAX_XSKS XWGP_MAX_XSKS
 #define RX_BUF 65536
@@ -122,6 +123,22 @@ static void usage(FILE *out)
 		"  -h, --help           this help\n");
 }
 
+/* The per-source limits' keys and transport budget (include/xwgp_rl.h), per load. */
+static int setup_limits_map(struct server *s)
+{
+	struct xwgp_limits l = {
+		.v6_prefix = s->cfg.punt_ipv6_prefix,
+		.tpunt_rate_pps = s->cfg.tpunt_rate_pps,
+		.tpunt_burst = s->cfg.tpunt_burst,
+		.flags = s->cfg.tpunt_rate_pps ? 0 : XWGP_LIM_TPUNT_OFF,
+	};
+	__u32 key = 0;
+
+	if (bpf_map_update_elem(bpf_map__fd(s->loader.skel->maps.xwgp_limits), &key, &l, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
 static int setup_cfg_map(struct server *s)
 {
 	struct xwgp_cfg c = {
@@ -147,7 +164,7 @@ static int setup_cfg_map(struct server *s)
 	}
 	err = bpf_map_update_elem(s->loader.maps.cfg, &key, &c, BPF_ANY) ? -errno : 0;
 	sodium_memzero(c.obfs_key, sizeof(c.obfs_key)); /* derived from the password */
-	return err;
+	return err ?: setup_limits_map(s);
 }
 
 static enum xwgp_attach_mode attach_mode(enum xwgp_xdp_mode m)
