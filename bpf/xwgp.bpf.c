@@ -258,19 +258,8 @@ static __always_inline struct bpf_fib_lookup *fib_scratch(void)
 static __always_inline int transport_verdict(struct xdp_md *ctx, const struct pkt *p,
 					     __u32 reason)
 {
-	switch (reason) {
-	case XWGP_STAT_PUNT_NO_ROUTE:
-	case XWGP_STAT_PUNT_NO_NEIGH:
-	case XWGP_STAT_PUNT_NO_DEVMAP:
-	case XWGP_STAT_PUNT_FAMILY:
-	case XWGP_STAT_PUNT_ROAM:
-	case XWGP_STAT_PUNT_NOT_ESTABLISHED:
-	case XWGP_STAT_PUNT_OBFS:
+	if (is_transport_punt(reason))
 		reason = transport_punt_admit(p, reason);
-		break;
-	default:
-		break;
-	}
 	return verdict(ctx, reason, p->frame_len);
 }
 
