@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <signal.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -40,6 +41,9 @@ static void *worker(void *arg)
 
 int hs_pool_init(struct hs_pool *p, unsigned int n_threads)
 {
+	sigset_t all, old;
+	int err = 0;
+
 	memset(p, 0, sizeof(*p));
 	if (!n_threads) {
 		long n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -52,14 +56,24 @@ int hs_pool_init(struct hs_pool *p, unsigned int n_threads)
 	pthread_cond_init(&p->go, NULL);
 	pthread_cond_init(&p->done, NULL);
 	p->n_threads = 1;
+	/*
+	 * Workers take no signal: they inherit a full mask. The event loop
+	 * reads SIGHUP/SIGTERM from a signalfd, which only sees signals
+	 * blocked in every thread; one delivered to a worker whose mask let
+	 * it through would run its default action (SIGHUP: exit).
+	 */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
 	for (unsigned int i = 1; i < n_threads; i++) {
-		int err = pthread_create(&p->tid[i], NULL, worker, p);
-
-		if (err) {
-			hs_pool_fini(p);
-			return -err;
-		}
+		err = pthread_create(&p->tid[i], NULL, worker, p);
+		if (err)
+			break;
 		p->n_threads++;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (err) {
+		hs_pool_fini(p);
+		return -err;
 	}
 	return 0;
 }

@@ -6,6 +6,7 @@
  * built with -fsanitize=thread, a double run or a missing join is a report.
  */
 #include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <string.h>
 #include <unistd.h>
@@ -73,6 +74,44 @@ TEST(one_thread_runs_inline)
 	CHECK(hs_pool_init(&p, 0) == 0, "0: one per CPU");
 	CHECK(p.n_threads == (unsigned int)sysconf(_SC_NPROCESSORS_ONLN), "%u threads",
 	      p.n_threads);
+	hs_pool_fini(&p);
+}
+
+/* Workers block every signal: a SIGHUP meant for the event loop's signalfd never kills one. */
+struct masks {
+	sigset_t m[8];
+	pthread_t who[8];
+};
+
+static void read_mask(void *ctx, unsigned int i)
+{
+	struct masks *ms = ctx;
+
+	pthread_sigmask(SIG_BLOCK, NULL, &ms->m[i]);
+	ms->who[i] = pthread_self();
+	usleep(2000); /* hold the item: the others go to other threads */
+}
+
+TEST(workers_block_every_signal)
+{
+	struct masks ms;
+	struct hs_pool p;
+	sigset_t mine;
+	int by_workers = 0;
+
+	CHECK(hs_pool_init(&p, 4) == 0);
+	hs_pool_run(&p, read_mask, &ms, 8);
+	for (int i = 0; i < 8; i++) {
+		if (pthread_equal(ms.who[i], pthread_self()))
+			continue; /* the caller's items run with its own mask */
+		by_workers++;
+		CHECK(sigismember(&ms.m[i], SIGHUP) == 1 && sigismember(&ms.m[i], SIGTERM) == 1 &&
+			      sigismember(&ms.m[i], SIGINT) == 1,
+		      "item %d: a worker lets a signal through", i);
+	}
+	CHECK(by_workers > 0, "no item ran on a worker");
+	pthread_sigmask(SIG_BLOCK, NULL, &mine);
+	CHECK(sigismember(&mine, SIGHUP) == 0, "the caller's mask changed");
 	hs_pool_fini(&p);
 }
 
