@@ -79,10 +79,14 @@ struct xwgp_server_config {
 	struct xwgp_ep upstream; /* port 0: ephemeral; family NONE: any address */
 	uint32_t punt_rate_pps; /* 0: no limit */
 	uint32_t punt_burst;
+	uint32_t punt_ipv6_prefix; /* IPv6 sources limited per this prefix (include/xwgp_rl.h) */
+	uint32_t tpunt_rate_pps;   /* transport punts per source and second; 0: no limit */
+	uint32_t tpunt_burst;
 	uint32_t max_sessions;
 	uint32_t fib_cache_ms; /* XDP reuses a FIB answer this long; 0: never */
 	struct xwgp_ep metrics_listen; /* GET /metrics (agent/metrics.c); port 0: off */
 	uint32_t under_load_pps; /* cookie replies above this intake (cookie_guard.h); 0: always */
+	uint32_t handshake_threads; /* threads doing initiations' DH (hs_pool.h); 0: one per CPU */
 };
 
 struct xwgp_client_config {

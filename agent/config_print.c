@@ -111,6 +111,17 @@ void config_print_server(FILE *out, const struct xwgp_server_config *c)
 			c->punt_burst);
 	else
 		fprintf(out, "%-17s unlimited\n", "punt_rate");
+	fprintf(out, "%-17s /%u (IPv6 sources share a limit per prefix)\n", "punt_ipv6_prefix",
+		c->punt_ipv6_prefix);
+	if (c->tpunt_rate_pps)
+		fprintf(out, "%-17s %u/s per source, burst %u\n", "transport_punt_rate",
+			c->tpunt_rate_pps, c->tpunt_burst);
+	else
+		fprintf(out, "%-17s unlimited\n", "transport_punt_rate");
+	if (c->handshake_threads)
+		fprintf(out, "%-17s %u\n", "handshake_threads", c->handshake_threads);
+	else
+		fprintf(out, "%-17s one per CPU\n", "handshake_threads");
 	fprintf(out, "%-17s %u\n", "max_sessions", c->max_sessions);
 	fprintf(out, "%-17s %u ms\n", "fib_cache_ms", c->fib_cache_ms);
 	if (c->metrics_listen.port)

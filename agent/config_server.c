@@ -19,6 +19,8 @@
 #include "config_common.h"
 #include "config_json.h"
 #include "cookie_guard.h"
+#include "hs_pool.h"
+#include "xwgp_rl.h"
 #include "pin_check.h"
 #include "wg_crypto.h"
 
@@ -507,7 +509,8 @@ static const char *const server_top_keys[] = {
 	"listen",	"timeout",  "max_packet_size", "servers",   "obfs",
 	"cache_file_path", "interface", "xdp_mode",	"pin_path",  "instance",
 	"upstream",	"punt_rate", "punt_burst",	"max_sessions", "fib_cache_ms",
-	"metrics_listen", "under_load", NULL,
+	"metrics_listen", "under_load", "punt_ipv6_prefix", "transport_punt_rate",
+	"transport_punt_burst", "handshake_threads", NULL,
 };
 
 static void parse_server_root(struct cfg_ctx *ctx, const cJSON *root, struct xwgp_server_config *c)
@@ -516,6 +519,9 @@ static void parse_server_root(struct cfg_ctx *ctx, const cJSON *root, struct xwg
 	c->max_packet_size = XWGP_MAX_PACKET_SIZE_DEFAULT;
 	c->punt_rate_pps = XWGP_PUNT_RATE_DEFAULT_PPS;
 	c->punt_burst = XWGP_PUNT_BURST_DEFAULT;
+	c->punt_ipv6_prefix = XWGP_V6_PREFIX_DEFAULT;
+	c->tpunt_rate_pps = XWGP_TPUNT_RATE_DEFAULT_PPS;
+	c->tpunt_burst = XWGP_TPUNT_BURST_DEFAULT;
 	c->max_sessions = XWGP_MAX_SESSIONS_DEFAULT;
 	c->fib_cache_ms = XWGP_FIB_CACHE_MS_DEFAULT;
 	c->under_load_pps = COOKIE_LOAD_DEFAULT_PPS;
@@ -531,6 +537,11 @@ static void parse_server_root(struct cfg_ctx *ctx, const cJSON *root, struct xwg
 	parse_upstream(ctx, root, c);
 	cfg_get_uint(ctx, root, "", "punt_rate", 0, UINT32_MAX, &c->punt_rate_pps);
 	cfg_get_uint(ctx, root, "", "punt_burst", 1, UINT32_MAX, &c->punt_burst);
+	cfg_get_uint(ctx, root, "", "punt_ipv6_prefix", 1, 128, &c->punt_ipv6_prefix);
+	cfg_get_uint(ctx, root, "", "transport_punt_rate", 0, UINT32_MAX, &c->tpunt_rate_pps);
+	cfg_get_uint(ctx, root, "", "transport_punt_burst", 1, UINT32_MAX, &c->tpunt_burst);
+	cfg_get_uint(ctx, root, "", "handshake_threads", 0, HS_POOL_MAX_THREADS,
+		     &c->handshake_threads);
 	cfg_get_uint(ctx, root, "", "max_sessions", 1, XWGP_MAX_SESSIONS_LIMIT, &c->max_sessions);
 	cfg_get_uint(ctx, root, "", "fib_cache_ms", 0, XWGP_FIB_CACHE_MS_MAX, &c->fib_cache_ms);
 	cfg_parse_bind_ep(ctx, root, "", "metrics_listen", 0, false, &c->metrics_listen);

@@ -114,6 +114,7 @@ static void reset(struct dh_cache *c)
 int dh_cache_init(struct dh_cache *c, uint32_t capacity)
 {
 	memset(c, 0, sizeof(*c));
+	pthread_mutex_init(&c->mu, NULL);
 	if (!capacity || capacity > DH_CACHE_MAX_CAPACITY)
 		return -EINVAL;
 	if (sodium_init() < 0)
@@ -139,11 +140,12 @@ void dh_cache_free(struct dh_cache *c)
 	if (c->e)
 		sodium_free(c->e); /* wipes */
 	free(c->buckets);
+	pthread_mutex_destroy(&c->mu);
 	sodium_memzero(c, sizeof(*c));
 }
 
-int dh_cache_get(struct dh_cache *c, const uint8_t server_pub[static 32],
-		 const uint8_t client_pub[static 32], uint8_t ss[static 32])
+static int get_locked(struct dh_cache *c, const uint8_t server_pub[static 32],
+		      const uint8_t client_pub[static 32], uint8_t ss[static 32])
 {
 	uint32_t i = find(c, bucket_of(c, server_pub, client_pub), server_pub, client_pub);
 
@@ -160,8 +162,8 @@ int dh_cache_get(struct dh_cache *c, const uint8_t server_pub[static 32],
 	return 0;
 }
 
-void dh_cache_put(struct dh_cache *c, const uint8_t server_pub[static 32],
-		  const uint8_t client_pub[static 32], const uint8_t ss[static 32])
+static void put_locked(struct dh_cache *c, const uint8_t server_pub[static 32],
+		       const uint8_t client_pub[static 32], const uint8_t ss[static 32])
 {
 	uint32_t b = bucket_of(c, server_pub, client_pub);
 	uint32_t i = find(c, b, server_pub, client_pub);
@@ -190,9 +192,31 @@ void dh_cache_put(struct dh_cache *c, const uint8_t server_pub[static 32],
 	c->used++;
 }
 
+int dh_cache_get(struct dh_cache *c, const uint8_t server_pub[static 32],
+		 const uint8_t client_pub[static 32], uint8_t ss[static 32])
+{
+	int r;
+
+	pthread_mutex_lock(&c->mu);
+	r = get_locked(c, server_pub, client_pub, ss);
+	pthread_mutex_unlock(&c->mu);
+	return r;
+}
+
+void dh_cache_put(struct dh_cache *c, const uint8_t server_pub[static 32],
+		  const uint8_t client_pub[static 32], const uint8_t ss[static 32])
+{
+	pthread_mutex_lock(&c->mu);
+	put_locked(c, server_pub, client_pub, ss);
+	pthread_mutex_unlock(&c->mu);
+}
+
 uint32_t dh_cache_forget_server(struct dh_cache *c, const uint8_t server_pub[static 32])
 {
-	uint32_t i = c->lru_head, n = 0;
+	uint32_t i, n = 0;
+
+	pthread_mutex_lock(&c->mu);
+	i = c->lru_head;
 
 	while (i != NONE) {
 		uint32_t next = c->e[i].next;
@@ -203,11 +227,14 @@ uint32_t dh_cache_forget_server(struct dh_cache *c, const uint8_t server_pub[sta
 		}
 		i = next;
 	}
+	pthread_mutex_unlock(&c->mu);
 	return n;
 }
 
 void dh_cache_clear(struct dh_cache *c)
 {
+	pthread_mutex_lock(&c->mu);
 	if (c->e)
 		reset(c);
+	pthread_mutex_unlock(&c->mu);
 }

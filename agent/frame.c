@@ -47,6 +47,12 @@ int frame_parse_udp(uint8_t *frame, size_t len, struct frame_udp *out)
 		if (len < l3 + sizeof(ip))
 			return -EINVAL;
 		memcpy(&ip, frame + l3, sizeof(ip));
+		/*
+		 * Fragments (and below, IPv6 extension headers) are never a
+		 * WireGuard message: refused here, as XDP drops those to our
+		 * port and address (DROP_FRAGMENT, DROP_IPV6_EXTHDR) and punts
+		 * none (tests/bpf/test_agree_frame.c).
+		 */
 		if (ip.version != 4 || ip.ihl < 5 || ip.protocol != IPPROTO_UDP ||
 		    (ntohs(ip.frag_off) & 0x3fff) || len < l3 + ip.ihl * 4u + sizeof(udp))
 			return -EINVAL;

@@ -17,6 +17,8 @@
 
 #define COUNT(h, name) ((h)->stats[XWGP_AGENT_STAT_##name]++)
 
+static int handler_pool_start(struct handler *h, unsigned int n_threads);
+
 int handler_init(struct handler *h, const struct xwgp_server_config *cfg,
 		 const struct xwgp_maps *maps)
 {
@@ -46,8 +48,25 @@ int handler_init(struct handler *h, const struct xwgp_server_config *cfg,
 	/* Every session can be unanswered at once: one queue slot each. */
 	err = wgit_halfopen_init(&h->wgit, cfg->max_sessions ?: XWGP_MAX_SESSIONS_DEFAULT);
 	err = err ?: handler_set_obfs(h, cfg->obfs);
+	err = err ?: handler_pool_start(h, cfg->handshake_threads);
 	if (err)
 		handler_fini(h);
+	return err;
+}
+
+static int handler_pool_start(struct handler *h, unsigned int n_threads)
+{
+	int err;
+
+	h->pool = malloc(sizeof(*h->pool));
+	if (!h->pool)
+		return -ENOMEM;
+	err = hs_pool_init(h->pool, n_threads);
+	if (err) {
+		pr_err("starting %u handshake threads: %s", n_threads, strerror(-err));
+		free(h->pool);
+		h->pool = NULL;
+	}
 	return err;
 }
 
@@ -72,6 +91,12 @@ int handler_set_obfs(struct handler *h, const char *password)
 
 void handler_fini(struct handler *h)
 {
+	if (h->pool) {
+		handler_flush(h); /* nothing may wait past the handler */
+		hs_pool_fini(h->pool);
+		free(h->pool);
+		h->pool = NULL;
+	}
 	if (h->keys)
 		sodium_free(h->keys); /* sodium_free wipes */
 	h->keys = NULL;
@@ -203,50 +228,58 @@ static bool client_deobfuscate(struct handler *h, struct handler_pkt *p)
 }
 
 /*
- * Handshake initiation from a client: pick the server by MAC1, learn the
- * client key, pick the peer, create the session, translate, forward.
+ * Before the DH, on the event loop: the cheap checks. True when the
+ * initiation needs its DH (it->si, it->now, it->mac2_ours set).
  */
-static void handle_initiation(struct handler *h, struct handler_pkt *p)
+static bool init_prepare(struct handler *h, struct handler_pkt *p, struct hs_item *it)
 {
-	const struct xwgp_server_cfg *srv;
+	it->now = xwgp_now_ns();
+	/* The session would answer p->src: never a martian (before any work). */
+	if (!endpoint_ok(h, &p->src))
+		return false;
+	it->si = wg_find_server_by_mac1(p->data, p->len, h->keys, h->cfg->n_servers);
+	if (it->si < 0) {
+		COUNT(h, INIT_NO_SERVER);
+		return false;
+	}
+	return !answered_with_cookie(h, p, it->si, it->now, &it->mac2_ours);
+}
+
+/* The DH and decryption: on any handshake thread; touches only *it and the locked DH cache. */
+static void init_dh(struct handler *h, const uint8_t *msg, size_t len, struct hs_item *it)
+{
+	it->r = wg_consume_initiation_mac1_ok(&h->keys[it->si], &h->dh_cache, msg, len,
+					      it->client_pub, it->tai64n);
+}
+
+/*
+ * After the DH, on the event loop: pick the peer, check the replay, create
+ * the session (WGIT admission, serial: no lost or doubled session),
+ * translate, forward.
+ */
+static void init_finish(struct handler *h, struct handler_pkt *p, const struct hs_item *it)
+{
+	const struct xwgp_server_cfg *srv = &h->cfg->servers[it->si];
 	const struct xwgp_peer_cfg *peer;
 	struct xwgp_session_meta meta = {};
 	struct xwgp_session s = {};
 	struct xwgp_peer_key pk = {};
 	struct xwgp_peer_state ps = {};
 	struct wgit_admit_info adm;
-	uint8_t client_pub[32], tai64n[12];
-	uint64_t now = xwgp_now_ns();
-	enum wg_init_result r;
-	uint64_t hits = h->dh_cache.hits, misses = h->dh_cache.misses;
-	bool have_cookie, stored, mac2_ours;
-	int si, err;
+	uint64_t now = it->now;
+	int si = it->si, err;
+	bool have_cookie, stored;
 
-	/* The session would answer p->src: never a martian (before any work). */
-	if (!endpoint_ok(h, &p->src))
-		return;
-	si = wg_find_server_by_mac1(p->data, p->len, h->keys, h->cfg->n_servers);
-	if (si < 0) {
-		COUNT(h, INIT_NO_SERVER);
-		return;
-	}
-	if (answered_with_cookie(h, p, si, now, &mac2_ours))
-		return;
-	r = wg_consume_initiation_mac1_ok(&h->keys[si], &h->dh_cache, p->data, p->len, client_pub,
-					  tai64n);
-	h->stats[XWGP_AGENT_STAT_DH_CACHE_HIT] += h->dh_cache.hits - hits;
-	h->stats[XWGP_AGENT_STAT_DH_CACHE_MISS] += h->dh_cache.misses - misses;
-	srv = &h->cfg->servers[si];
-	if (r != WG_INIT_OK) {
-		pr_debug("initiation from client: %s", wg_init_result_str(r));
+	if (it->r != WG_INIT_OK) {
+		pr_debug("initiation from client: %s", wg_init_result_str(it->r));
 		COUNT(h, INIT_DECRYPT_FAILED);
 		return;
 	}
-	peer = config_peer_for(srv, client_pub);
+	peer = config_peer_for(srv, it->client_pub);
 	if (!peer) {
 		char b64[45];
 
-		wg_key_to_base64(b64, client_pub);
+		wg_key_to_base64(b64, it->client_pub);
 		pr_debug("servers[%d]: no peer for client key %s and no fallback", si, b64);
 		COUNT(h, INIT_NO_PEER);
 		return;
@@ -254,13 +287,13 @@ static void handle_initiation(struct handler *h, struct handler_pkt *p)
 
 	/* Replay protection: the TAI64N timestamp must grow per client key. */
 	memcpy(pk.server_pub, h->keys[si].pub, 32);
-	memcpy(pk.client_pub, client_pub, 32);
+	memcpy(pk.client_pub, it->client_pub, 32);
 	stored = wgit_peer_get(&h->wgit, &pk, &ps) == 0;
-	if (stored && memcmp(tai64n, ps.last_tai64n, 12) <= 0) {
+	if (stored && memcmp(it->tai64n, ps.last_tai64n, 12) <= 0) {
 		COUNT(h, INIT_REPLAY);
 		return;
 	}
-	memcpy(ps.last_tai64n, tai64n, 12);
+	memcpy(ps.last_tai64n, it->tai64n, 12);
 	have_cookie = ps.cookie_ns && now - ps.cookie_ns < WG_COOKIE_LIFETIME_SEC * 1000000000ull;
 
 	s.client = p->src;
@@ -279,7 +312,7 @@ static void handle_initiation(struct handler *h, struct handler_pkt *p)
 		s.flags |= XWGP_SF_OBFS;
 	s.created_ns = s.last_seen_ns = now;
 
-	memcpy(meta.client_pub, client_pub, 32);
+	memcpy(meta.client_pub, it->client_pub, 32);
 	memcpy(meta.server_pub, h->keys[si].pub, 32);
 	memcpy(meta.client_mac1, p->data + WG_INIT_OFF_MAC1, 16);
 	/* What the backend gets, unless the index is translated below. */
@@ -306,12 +339,72 @@ static void handle_initiation(struct handler *h, struct handler_pkt *p)
 		memcpy(meta.sent_mac1, p->data + WG_INIT_OFF_MAC1, 16);
 		wgit_meta_put(&h->wgit, s.client_proxy_index, &meta);
 		COUNT(h, INIT_TRANSLATED);
-	} else if (mac2_ours) {
+	} else if (it->mac2_ours) {
 		/* Our cookie's MAC2 means nothing to the backend: its own cookie, or zero. */
 		wg_macs_set(p->data, p->len, &h->keys[si].mac, have_cookie ? ps.cookie : NULL);
 	}
 	COUNT(h, INIT_FORWARDED);
 	send_or_count(h, XWGP_SIDE_SERVER, &s.server_local, &s.server, p->data, p->len);
+}
+
+static void dh_cache_account(struct handler *h, uint64_t hits, uint64_t misses)
+{
+	h->stats[XWGP_AGENT_STAT_DH_CACHE_HIT] += h->dh_cache.hits - hits;
+	h->stats[XWGP_AGENT_STAT_DH_CACHE_MISS] += h->dh_cache.misses - misses;
+}
+
+/* hs_pool_fn: the DH of pending initiation i. */
+static void pending_dh(void *ctx, unsigned int i)
+{
+	struct handler *h = ctx;
+	struct hs_item *it = &h->pending[i];
+
+	init_dh(h, it->msg, it->pkt.len, it);
+}
+
+void handler_flush(struct handler *h)
+{
+	uint64_t hits = h->dh_cache.hits, misses = h->dh_cache.misses;
+	unsigned int n = h->n_pending;
+
+	if (!n)
+		return;
+	hs_pool_run(h->pool, pending_dh, h, n);
+	dh_cache_account(h, hits, misses);
+	h->n_pending = 0;
+	for (unsigned int i = 0; i < n; i++) {
+		struct hs_item *it = &h->pending[i];
+
+		it->pkt.data = it->msg;
+		init_finish(h, &it->pkt, it);
+	}
+}
+
+/*
+ * Handshake initiation from a client: pick the server by MAC1, learn the
+ * client key, pick the peer, create the session, translate, forward. With
+ * handshake threads (h->batch), the DH waits for handler_flush() with the
+ * batch's other initiations.
+ */
+static void handle_initiation(struct handler *h, struct handler_pkt *p)
+{
+	uint64_t hits = h->dh_cache.hits, misses = h->dh_cache.misses;
+	struct hs_item one, *it = h->batch ? &h->pending[h->n_pending] : &one;
+
+	if (!init_prepare(h, p, it))
+		return;
+	if (h->batch) {
+		it->pkt = *p;
+		memcpy(it->msg, p->data, WG_INIT_LEN); /* the frame is reused after the batch */
+		it->pkt.data = it->msg;
+		it->pkt.cap = WG_INIT_LEN;
+		if (++h->n_pending == HANDLER_BATCH)
+			handler_flush(h);
+		return;
+	}
+	init_dh(h, p->data, p->len, it);
+	dh_cache_account(h, hits, misses);
+	init_finish(h, p, it);
 }
 
 /* Handshake response from a backend: register its index, translate, pass on. */

@@ -17,6 +17,7 @@
 #include "config.h"
 #include "cookie_guard.h"
 #include "dh_cache.h"
+#include "hs_pool.h"
 #include "local_addrs.h"
 #include "obfs.h"
 #include "transport.h"
@@ -43,6 +44,21 @@ typedef int (*handler_send_fn)(void *ctx, enum xwgp_side side, const struct xwgp
 /* Our local address the kernel would use to reach remote (port left 0). */
 typedef int (*handler_route_fn)(void *ctx, const struct xwgp_ep *remote, struct xwgp_ep *local);
 
+/* An initiation between its cheap checks and its DH (handler_flush). */
+struct hs_item {
+	struct handler_pkt pkt; /* data: msg */
+	uint8_t msg[WG_INIT_LEN];
+	int si; /* cfg->servers[] its MAC1 picked */
+	bool mac2_ours;
+	uint64_t now;
+	/* The DH's results (a handshake thread writes them). */
+	enum wg_init_result r;
+	uint8_t client_pub[32], tai64n[12];
+};
+
+/* Initiations waiting for their DH at most; then they are flushed. */
+#define HANDLER_BATCH 64
+
 struct handler {
 	const struct xwgp_server_config *cfg;
 	struct wg_server_key *keys; /* one per cfg->servers[] */
@@ -61,6 +77,16 @@ struct handler {
 	struct obfs_key obfs_key;
 	uint8_t *obfs_buf; /* HANDLER_OBFS_BUF_LEN bytes */
 	struct cookie_guard guard; /* our own cookie replies under load */
+	/*
+	 * Handshake threads (cfg->handshake_threads): with batch set (the
+	 * server's event loop), initiations wait in pending for handler_flush(),
+	 * which runs their DHs on the pool and finishes them in order here.
+	 * Without batch (tests, fuzzing) every initiation completes at once.
+	 */
+	struct hs_pool *pool;
+	bool batch;
+	unsigned int n_pending;
+	struct hs_item pending[HANDLER_BATCH];
 };
 
 /*
@@ -83,6 +109,8 @@ void handler_fini(struct handler *h);
 int handler_set_obfs(struct handler *h, const char *password);
 
 void handler_packet(struct handler *h, struct handler_pkt *p);
+/* Finish the pending initiations (h->batch): DHs on the handshake threads, the rest here. */
+void handler_flush(struct handler *h);
 /*
  * A whole frame from AF_XDP (handler_frame.c): parsed, then handler_packet().
  * Returns true, without handling it, when the frame may wait for a second

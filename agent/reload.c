@@ -55,6 +55,8 @@ int reload_keep_restart_only(const struct xwgp_server_config *running,
 	next->xdp_mode = running->xdp_mode;
 	KEEP(running->max_sessions == next->max_sessions, "max_sessions");
 	next->max_sessions = running->max_sessions;
+	KEEP(running->handshake_threads == next->handshake_threads, "handshake_threads");
+	next->handshake_threads = running->handshake_threads;
 	KEEP(str_eq(running->instance, next->instance), "instance");
 	KEEP(str_eq(running->pin_path, next->pin_path), "pin_path");
 	KEEP(str_eq(running->cache_file_path, next->cache_file_path), "cache_file_path");

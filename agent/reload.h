@@ -5,9 +5,11 @@
  * The agent is single-threaded: a reload runs between two packets, so the
  * handler never sees half a config. What a reload can change: servers and
  * peers (keys, forward_to, csvl/ssvl for new sessions), timeout,
- * max_packet_size, punt_rate/punt_burst, obfs. What needs a restart (the
+ * max_packet_size, punt_rate/punt_burst, punt_ipv6_prefix,
+ * transport_punt_rate/transport_punt_burst, obfs. What needs a restart (the
  * sockets, the attachment or the maps depend on it): listen, upstream,
- * interface, xdp_mode, instance, pin_path, max_sessions, cache_file_path;
+ * interface, xdp_mode, instance, pin_path, max_sessions, handshake_threads,
+ * cache_file_path;
  * a changed value there is reported and the running one kept.
  */
 #ifndef XWGP_RELOAD_H

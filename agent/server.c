@@ -40,6 +40,7 @@
 #include "xsk_rx.h"
 #include "xwgp.skel.h"
 #include "xwgp_hs_budget.h"
+#include "xwgp_rl.h"
 
 #define MAX_XSKS XWGP_MAX_XSKS
 #define RX_BUF 65536
@@ -124,6 +125,13 @@ static void usage(FILE *out)
 
 static int setup_cfg_map(struct server *s)
 {
+	/* The per-source limits' keys and transport budget (include/xwgp_rl.h), per load. */
+	struct xwgp_limits l = {
+		.v6_prefix = s->cfg.punt_ipv6_prefix,
+		.tpunt_rate_pps = s->cfg.tpunt_rate_pps,
+		.tpunt_burst = s->cfg.tpunt_burst,
+		.flags = s->cfg.tpunt_rate_pps ? 0 : XWGP_LIM_TPUNT_OFF,
+	};
 	struct xwgp_cfg c = {
 		.abi_version = XWGP_ABI_VERSION,
 		.punt_rate_pps = s->cfg.punt_rate_pps,
@@ -147,6 +155,8 @@ static int setup_cfg_map(struct server *s)
 	}
 	err = bpf_map_update_elem(s->loader.maps.cfg, &key, &c, BPF_ANY) ? -errno : 0;
 	sodium_memzero(c.obfs_key, sizeof(c.obfs_key)); /* derived from the password */
+	if (!err && bpf_map_update_elem(bpf_map__fd(s->loader.skel->maps.xwgp_limits), &key, &l, 0))
+		err = -errno;
 	return err;
 }
 
@@ -228,7 +238,7 @@ static void drain_udp(struct server *s, int fd, enum xwgp_side side, uint16_t po
 		int n = udp_recv(fd, s->buf, sizeof(s->buf), &p.src, &p.dst, port);
 
 		if (n == -EAGAIN)
-			return;
+			break;
 		if (n < 0) {
 			if (n != -EMSGSIZE)
 				pr_debug("recvmsg: %s", strerror(-n));
@@ -238,6 +248,7 @@ static void drain_udp(struct server *s, int fd, enum xwgp_side side, uint16_t po
 		p.len = (size_t)n;
 		handler_packet(&s->h, &p);
 	}
+	handler_flush(&s->h);
 }
 
 static bool on_xsk_frame(void *ctx, uint8_t *frame, size_t len, bool last)
@@ -457,6 +468,7 @@ static int run_loop(struct server *s)
 				 */
 				for (int b = 0; b < XSK_TURN_BATCHES; b++) {
 					got = xsk_rx_poll(x, on_xsk_frame, s);
+					handler_flush(&s->h); /* the DHs of the batch's initiations */
 					s->xsk_frames += got;
 					if (got < XSK_RX_BATCH)
 						break;
@@ -734,6 +746,7 @@ int cmd_server(int argc, char **argv)
 	s->h.route = io_route;
 	s->h.io_ctx = s;
 	s->h.local = &s->local;
+	s->h.batch = true; /* initiations' DHs on the handshake threads: handler_flush() */
 	stats_load(s);
 	s->h.stats[XWGP_AGENT_STAT_UNDER_LOAD] = 0; /* a state: not the last agent's */
 	cache_marks_take(s);

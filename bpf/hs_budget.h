@@ -12,6 +12,7 @@
 #define XWGP_BPF_HS_BUDGET_H
 
 #include "xwgp_hs_budget.h"
+#include "rate_limit.h"
 
 /* One entry; per load, never pinned (agent/bpf_loader.c pins by name list). */
 struct {
@@ -21,31 +22,11 @@ struct {
 	__type(value, struct xwgp_hs_budget);
 } xwgp_hs_budget SEC(".maps");
 
-/* Per source address under load (GCRA, as handshake_admit): TAT in boot ns. */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, XWGP_HS_SOURCES);
-	__type(key, struct xwgp_rl_key);
-	__type(value, __u64);
-} xwgp_hs_src SEC(".maps");
-
-static __always_inline bool hs_source_admit(const struct pkt *p, __u64 now)
+/* Per source under load: xwgp_hs_src in bpf/rate_limit.h, keyed as every limit. */
+static __always_inline bool hs_source_admit(const struct pkt *p)
 {
-	const __u64 tolerance = (XWGP_HS_SOURCE_BURST - 1) * XWGP_HS_SOURCE_INTERVAL_NS;
-	struct xwgp_rl_key key;
-	__u64 *v, tat;
-
-	__builtin_memcpy(key.addr, p->saddr, sizeof(key.addr));
-	v = bpf_map_lookup_elem(&xwgp_hs_src, &key);
-	tat = v && *v > now ? *v : now;
-	if (tat - now > tolerance)
-		return false;
-	tat += XWGP_HS_SOURCE_INTERVAL_NS;
-	if (v)
-		*v = tat; /* racing CPUs may lose an update: harmless */
-	else
-		bpf_map_update_elem(&xwgp_hs_src, &key, &tat, BPF_ANY);
-	return true;
+	return rl_admit(&xwgp_hs_src, p, XWGP_HS_SOURCE_INTERVAL_NS,
+			(XWGP_HS_SOURCE_BURST - 1) * XWGP_HS_SOURCE_INTERVAL_NS);
 }
 
 /* A plain initiation whose MAC2 (bytes 132..147) is all zero. */
@@ -81,7 +62,7 @@ static __always_inline __u32 hs_budget_admit(const struct xwgp_cfg *cfg, const s
 	if (!b)
 		return reason;
 	now = bpf_ktime_get_boot_ns();
-	if (!hs_source_admit(p, now)) {
+	if (!hs_source_admit(p)) {
 		__sync_fetch_and_add(&b->refused, 1);
 		return XWGP_STAT_DROP_RATE_LIMITED;
 	}

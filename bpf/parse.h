@@ -75,6 +75,12 @@ struct pkt {
 	__u8 obfs;     /* enum pkt_obfs */
 	__u8 need_local; /* wildcard side: the destination is not yet known to be ours */
 	__u8 candidate;	 /* from a roaming candidate: forwarded, the session unchanged */
+	/*
+	 * A fragment or IPv6 packet with extension headers (never forwarded)
+	 * whose UDP ports could still be read: sport/dport, family and
+	 * addresses are set, so xwgp.bpf.c can tell whether it is to us.
+	 */
+	__u8 ports_hidden;
 };
 
 /* A 32-bit word in raw memory order (for checksums), alignment-agnostic. */
@@ -118,6 +124,18 @@ static __always_inline void addr_map_v4(__u32 out[4], __be32 a)
 	out[3] = a;
 }
 
+/* The UDP ports at pos, when they are in the frame (p->ports_hidden). */
+static __always_inline void ports_peek(struct pkt *p, void *pos, void *end)
+{
+	struct udphdr *udp = pos;
+
+	if ((void *)(udp + 1) > end)
+		return;
+	p->sport = udp->source;
+	p->dport = udp->dest;
+	p->ports_hidden = 1;
+}
+
 static __always_inline __u32 parse_ipv4(struct hdr_cursor *c, struct pkt *p)
 {
 	struct iphdr *iph = c->pos;
@@ -132,16 +150,20 @@ static __always_inline __u32 parse_ipv4(struct hdr_cursor *c, struct pkt *p)
 		return XWGP_STAT_PASS_NOT_OURS;
 	if (iph->protocol != IPPROTO_UDP)
 		return XWGP_STAT_PASS_NOT_OURS;
-	/* Only a first fragment has a UDP header, none has the whole message. */
-	if (iph->frag_off & bpf_htons(IP_MF | IP_OFFSET))
-		return XWGP_STAT_PASS_FRAGMENT;
-	c->pos += hlen;
+	/* The family always comes with its header set (the verifier tracks both). */
 	p->iph = iph;
 	p->family = XWGP_FAMILY_IPV4;
-	p->ip_hlen = hlen;
-	p->ip_len = bpf_ntohs(iph->tot_len);
 	addr_map_v4(p->saddr, iph->saddr);
 	addr_map_v4(p->daddr, iph->daddr);
+	/* Only a first fragment has a UDP header, none has the whole message. */
+	if (iph->frag_off & bpf_htons(IP_MF | IP_OFFSET)) {
+		if (!(iph->frag_off & bpf_htons(IP_OFFSET)))
+			ports_peek(p, c->pos + hlen, c->end);
+		return XWGP_STAT_PASS_FRAGMENT;
+	}
+	c->pos += hlen;
+	p->ip_hlen = hlen;
+	p->ip_len = bpf_ntohs(iph->tot_len);
 	return 0;
 }
 
@@ -166,6 +188,54 @@ static __always_inline bool ipv6_is_exthdr(__u8 nexthdr)
 	}
 }
 
+#define XWGP_V6_EXTHDRS_WALKED 6 /* more are dropped as ours only when ports show */
+
+/*
+ * Walk the extension headers the stack would (hop-by-hop, routing,
+ * destination options, fragment, AH) to a UDP header, so a packet to our
+ * port is known as such (p->ports_hidden). ESP hides it; a non-first
+ * fragment has none.
+ */
+static __always_inline void ipv6_exthdr_ports(struct pkt *p, struct ipv6hdr *ip6h, void *end)
+{
+	__u8 *pos = (__u8 *)(ip6h + 1);
+	__u8 next = ip6h->nexthdr;
+	int i;
+
+	for (i = 0; i < XWGP_V6_EXTHDRS_WALKED; i++) {
+		__u32 len;
+
+		if (next == IPPROTO_UDP) {
+			ports_peek(p, pos, end);
+			return;
+		}
+		if (pos + 8 > (__u8 *)end)
+			return;
+		switch (next) {
+		case NEXTHDR_HOP:
+		case NEXTHDR_ROUTING:
+		case NEXTHDR_DEST:
+			len = ((__u32)pos[1] + 1) * 8;
+			break;
+		case NEXTHDR_FRAGMENT:
+			/* Offset (13 bits) nonzero: no UDP header in this one. */
+			if ((pos[2] << 8 | pos[3]) & 0xfff8)
+				return;
+			len = 8;
+			break;
+		case NEXTHDR_AUTH:
+			len = ((__u32)pos[1] + 2) * 4;
+			break;
+		default:
+			return;
+		}
+		next = pos[0];
+		pos += len;
+	}
+	if (next == IPPROTO_UDP)
+		ports_peek(p, pos, end);
+}
+
 static __always_inline __u32 parse_ipv6(struct hdr_cursor *c, struct pkt *p)
 {
 	struct ipv6hdr *ip6h = c->pos;
@@ -175,18 +245,21 @@ static __always_inline __u32 parse_ipv6(struct hdr_cursor *c, struct pkt *p)
 		return XWGP_STAT_PASS_NOT_OURS;
 	if (ip6h->version != 6)
 		return XWGP_STAT_PASS_NOT_OURS;
-	if (ip6h->nexthdr != IPPROTO_UDP)
-		return ipv6_is_exthdr(ip6h->nexthdr) ? XWGP_STAT_PASS_IPV6_EXTHDR
-						     : XWGP_STAT_PASS_NOT_OURS;
-	c->pos = ip6h + 1;
+	if (ip6h->nexthdr != IPPROTO_UDP && !ipv6_is_exthdr(ip6h->nexthdr))
+		return XWGP_STAT_PASS_NOT_OURS;
 	p->ip6h = ip6h;
 	p->family = XWGP_FAMILY_IPV6;
-	p->ip_hlen = sizeof(*ip6h);
-	p->ip_len = sizeof(*ip6h) + bpf_ntohs(ip6h->payload_len);
 	for (i = 0; i < 4; i++) {
 		p->saddr[i] = ip6h->saddr.in6_u.u6_addr32[i];
 		p->daddr[i] = ip6h->daddr.in6_u.u6_addr32[i];
 	}
+	if (ip6h->nexthdr != IPPROTO_UDP) {
+		ipv6_exthdr_ports(p, ip6h, c->end);
+		return XWGP_STAT_PASS_IPV6_EXTHDR;
+	}
+	c->pos = ip6h + 1;
+	p->ip_hlen = sizeof(*ip6h);
+	p->ip_len = sizeof(*ip6h) + bpf_ntohs(ip6h->payload_len);
 	return 0;
 }
 

@@ -39,6 +39,23 @@ static __always_inline int punt(struct xdp_md *ctx, __u32 reason, __u64 bytes)
 	return act;
 }
 
+/* Transport XDP leaves to the agent (bpf/rate_limit.h limits it per source). */
+static __always_inline bool is_transport_punt(__u32 reason)
+{
+	switch (reason) {
+	case XWGP_STAT_PUNT_NO_ROUTE:
+	case XWGP_STAT_PUNT_NO_NEIGH:
+	case XWGP_STAT_PUNT_NO_DEVMAP:
+	case XWGP_STAT_PUNT_FAMILY:
+	case XWGP_STAT_PUNT_ROAM:
+	case XWGP_STAT_PUNT_NOT_ESTABLISHED:
+	case XWGP_STAT_PUNT_OBFS:
+		return true;
+	default:
+		return false;
+	}
+}
+
 /* The action of a pass, punt or drop reason (forwarding is counted apart). */
 static __always_inline int verdict(struct xdp_md *ctx, __u32 reason, __u64 bytes)
 {
@@ -50,16 +67,11 @@ static __always_inline int verdict(struct xdp_md *ctx, __u32 reason, __u64 bytes
 		stat_add(reason, bytes);
 		return XDP_PASS;
 	case XWGP_STAT_PUNT_HANDSHAKE:
-	case XWGP_STAT_PUNT_NO_ROUTE:
-	case XWGP_STAT_PUNT_NO_NEIGH:
-	case XWGP_STAT_PUNT_NO_DEVMAP:
-	case XWGP_STAT_PUNT_FAMILY:
-	case XWGP_STAT_PUNT_ROAM:
-	case XWGP_STAT_PUNT_NOT_ESTABLISHED:
-	case XWGP_STAT_PUNT_OBFS:
 	case XWGP_STAT_PUNT_AGENT_ONLY:
 		return punt(ctx, reason, bytes);
 	default:
+		if (is_transport_punt(reason))
+			return punt(ctx, reason, bytes);
 		stat_add(reason, bytes);
 		return XDP_DROP;
 	}

@@ -33,6 +33,7 @@
 #include "rewrite.h"
 #include "route.h"
 #include "local.h"
+#include "rate_limit.h"
 #include "hs_budget.h"
 
 char LICENSE[] SEC("license") = "GPL";
@@ -64,11 +65,31 @@ static __always_inline bool is_local_ep(const struct xwgp_ep *ep, struct pkt *p)
 	return true;
 }
 
+/*
+ * A fragment or IPv6 packet with extension headers: never forwarded, and
+ * never to us, since a WireGuard message is never fragmented nor carries
+ * options: to our port and one of our addresses it is dropped, counted
+ * (else its reassembly or options would reach the agent's socket past
+ * every limit). Transit passes untouched (PASS_NOT_LOCAL for a wildcard).
+ */
+static __always_inline __u32 hidden_ports_verdict(const struct xwgp_cfg *cfg, struct pkt *p,
+						  __u32 reason)
+{
+	if (!p->ports_hidden ||
+	    (!is_local_ep(&cfg->listen, p) && !is_local_ep(&cfg->upstream, p)))
+		return reason;
+	/* A wildcard's transit becomes PASS_NOT_LOCAL in xwgp_xdp (need_local). */
+	return reason == XWGP_STAT_PASS_FRAGMENT ? XWGP_STAT_DROP_FRAGMENT
+						 : XWGP_STAT_DROP_IPV6_EXTHDR;
+}
+
 static __always_inline __u32 parse_packet(struct xdp_md *ctx, const struct xwgp_cfg *cfg,
 					  struct pkt *p)
 {
 	__u32 reason = parse_headers((void *)(long)ctx->data, (void *)(long)ctx->data_end, p);
 
+	if (reason == XWGP_STAT_PASS_FRAGMENT || reason == XWGP_STAT_PASS_IPV6_EXTHDR)
+		return hidden_ports_verdict(cfg, p, reason);
 	if (reason)
 		return reason;
 	if (is_local_ep(&cfg->listen, p))
@@ -125,37 +146,6 @@ static __always_inline __u32 check_message(const struct xwgp_cfg *cfg, struct pk
 	default:
 		return check_transport(p);
 	}
-}
-
-/*
- * GCRA per source address: each admitted punt pushes the theoretical arrival
- * time (TAT) one emission interval further; a packet is refused while TAT is
- * more than the burst tolerance ahead of now. LRU eviction of a source only
- * ever gives it a fresh bucket.
- */
-static __always_inline __u32 handshake_admit(const struct xwgp_cfg *cfg, const struct pkt *p)
-{
-	struct xwgp_rl_key key;
-	struct xwgp_rl_val *v, nv;
-	__u64 now, interval, tolerance, tat;
-	__u32 burst = cfg->punt_burst ? cfg->punt_burst : 1;
-
-	if (!cfg->punt_rate_pps)
-		return XWGP_STAT_PUNT_HANDSHAKE;
-	interval = XWGP_NSEC_PER_SEC / cfg->punt_rate_pps;
-	tolerance = (__u64)(burst - 1) * interval;
-	__builtin_memcpy(key.addr, p->saddr, sizeof(key.addr));
-	now = bpf_ktime_get_boot_ns();
-	v = bpf_map_lookup_elem(&xwgp_punt_rl, &key);
-	tat = v && v->tat_ns > now ? v->tat_ns : now;
-	if (tat - now > tolerance)
-		return XWGP_STAT_DROP_RATE_LIMITED;
-	nv.tat_ns = tat + interval;
-	if (v)
-		v->tat_ns = nv.tat_ns; /* racing CPUs may lose an update: harmless */
-	else
-		bpf_map_update_elem(&xwgp_punt_rl, &key, &nv, BPF_ANY);
-	return XWGP_STAT_PUNT_HANDSHAKE;
 }
 
 /* Client->server: by server proxy index, through the index map. */
@@ -242,25 +232,59 @@ static __always_inline void session_account(struct xwgp_session *s, const struct
 		*seen = now;
 }
 
+/* The bpf_fib_lookup of one packet, zeroed: off the program's 512-byte stack. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct bpf_fib_lookup);
+} xwgp_fib_scratch SEC(".maps");
+
+static __always_inline struct bpf_fib_lookup *fib_scratch(void)
+{
+	__u32 zero = 0;
+	struct bpf_fib_lookup *fib = bpf_map_lookup_elem(&xwgp_fib_scratch, &zero);
+
+	if (fib)
+		__builtin_memset(fib, 0, sizeof(*fib));
+	return fib;
+}
+
+/*
+ * Transport XDP cannot forward goes to the agent within the source's
+ * transport punt budget (bpf/rate_limit.h): roaming, unknown routes and
+ * unestablished sessions are reachable by anyone who saw an index.
+ */
+static __always_inline int transport_verdict(struct xdp_md *ctx, const struct pkt *p,
+					     __u32 reason)
+{
+	if (is_transport_punt(reason))
+		reason = transport_punt_admit(p, reason);
+	return verdict(ctx, reason, p->frame_len);
+}
+
 static __always_inline int forward_transport(struct xdp_md *ctx, const struct xwgp_cfg *cfg,
 					     struct pkt *p)
 {
-	struct bpf_fib_lookup fib = {};
+	struct bpf_fib_lookup *fib;
 	struct xwgp_session *s;
 	struct target t;
 	__u32 reason, udp_diff = 0;
 	__u64 now;
 	int act, err;
 
+	fib = fib_scratch();
+	if (!fib)
+		return transport_verdict(ctx, p, XWGP_STAT_PUNT_NO_ROUTE);
 	p->out_len = p->plain_len;
 	s = session_lookup(p);
 	/* Wildcard: the session's local address answers without a lookup. */
 	if (p->need_local && !(s && session_local(p, s)) && !dst_local(p))
-		return verdict(ctx, XWGP_STAT_PASS_NOT_LOCAL, p->frame_len);
+		return transport_verdict(ctx, p, XWGP_STAT_PASS_NOT_LOCAL);
 	if (!s)
-		return verdict(ctx, XWGP_STAT_DROP_UNKNOWN_INDEX, p->frame_len);
+		return transport_verdict(ctx, p, XWGP_STAT_DROP_UNKNOWN_INDEX);
 	if (p->side == SIDE_CLIENT && !(s->flags & XWGP_SF_ESTABLISHED))
-		return verdict(ctx, XWGP_STAT_PUNT_NOT_ESTABLISHED, p->frame_len);
+		return transport_verdict(ctx, p, XWGP_STAT_PUNT_NOT_ESTABLISHED);
 	now = coarse_now_ns();
 	if (p->side == SIDE_CLIENT)
 		reason = check_source(p, &s->client, s->csvl);
@@ -274,20 +298,20 @@ static __always_inline int forward_transport(struct xdp_md *ctx, const struct xw
 	    (cfg->flags & XWGP_CFG_OBFS))
 		reason = obfs_prepare_encode(cfg, p);
 	if (!reason)
-		reason = fib_route(ctx, cfg, p, &t, &fib, now);
+		reason = fib_route(ctx, cfg, p, &t, fib, now);
 	if (reason)
-		return verdict(ctx, reason, p->frame_len);
-	act = egress(ctx, p, fib.ifindex, &reason);
+		return transport_verdict(ctx, p, reason);
+	act = egress(ctx, p, fib->ifindex, &reason);
 	if (act < 0)
-		return verdict(ctx, reason, p->frame_len);
+		return transport_verdict(ctx, p, reason);
 
 	if (p->out_len != p->msg_len) {
 		/* The nonce goes or comes; if the frame cannot grow, the agent's socket can. */
 		err = obfs_resize(ctx, p);
 		if (err == -1)
-			return verdict(ctx, XWGP_STAT_PUNT_OBFS, p->frame_len);
+			return transport_verdict(ctx, p, XWGP_STAT_PUNT_OBFS);
 		if (err)
-			return verdict(ctx, XWGP_STAT_DROP_MALFORMED, p->frame_len);
+			return transport_verdict(ctx, p, XWGP_STAT_DROP_MALFORMED);
 	}
 
 	/*
@@ -300,9 +324,9 @@ static __always_inline int forward_transport(struct xdp_md *ctx, const struct xw
 	udp_diff = csum_add(udp_diff, rewrite_index(p, &t));
 	if (p->obfs == PKT_OBFS_ENCODE || p->obfs == PKT_OBFS_ENCODE_GROW)
 		udp_diff = csum_add(udp_diff, obfs_apply(p));
-	rewrite(p, &fib, &t, udp_diff);
+	rewrite(p, fib, &t, udp_diff);
 	if (p->vlan && bpf_xdp_adjust_head(ctx, VLAN_HLEN))
-		return verdict(ctx, XWGP_STAT_DROP_MALFORMED, p->frame_len);
+		return transport_verdict(ctx, p, XWGP_STAT_DROP_MALFORMED);
 	session_account(s, p, now);
 	stat_add(reason, p->frame_len);
 	if (p->candidate)

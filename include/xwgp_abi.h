@@ -174,7 +174,7 @@ struct xwgp_cfg {
 };
 _Static_assert(sizeof(struct xwgp_cfg) == 96, "xwgp_cfg layout");
 
-/* Rate limiter for punts, per source address (GCRA: theoretical arrival time). */
+/* Rate limiter for punts, per source (include/xwgp_rl.h: IPv6 by prefix; GCRA). */
 struct xwgp_rl_key {
 	__u32 addr[4];
 };
@@ -238,7 +238,10 @@ struct xwgp_local_key {
 	X(DROP_SRC_MULTICAST, "dropped: would roam to a multicast source")               \
 	X(DROP_SRC_BROADCAST, "dropped: would roam to a broadcast source")               \
 	X(DROP_SRC_LOCAL, "dropped: would roam to one of our own addresses")             \
-	X(DROP_SRC_PORT0, "dropped: would roam to source port 0")
+	X(DROP_SRC_PORT0, "dropped: would roam to source port 0")                        \
+	X(DROP_TPUNT_LIMITED, "dropped: transport punt rate limit for the source exceeded") \
+	X(DROP_FRAGMENT, "dropped: IPv4 first fragment to our port and address")          \
+	X(DROP_IPV6_EXTHDR, "dropped: IPv6 with extension headers to our port and address")
 
 enum xwgp_stat {
 #define XWGP_STAT_ENUM(name, desc) XWGP_STAT_##name,

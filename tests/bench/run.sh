@@ -13,22 +13,25 @@
 #                 to a counting sink: XDP path, agent-only path, and the bare
 #                 XDP redirect between the same veths (the ceiling)
 #   3 handshakes  initiations/s through the agent's handler, 1 and 8 servers,
-#                 cold and warm static-static DH cache
+#                 cold and warm static-static DH cache; and end to end
+#                 (hs_e2e): real initiations of distinct keys through the
+#                 network path to the backend, 1 and all handshake threads,
+#                 and the under-load rejection rate
 #   4 memory      map memory with 1,000,000 sessions (bpftool memlock)
 #   5 restart     transport lost while the agent is SIGKILLed and restarted
 #
 # Usage: tests/bench/run.sh [--json FILE] [--only LIST]
-#   LIST: comma list of fastpath,e2e,handshake,memory (default: all; e2e
+#   LIST: comma list of fastpath,e2e,handshake,hs_e2e,memory (default: all; e2e
 #   includes restart). BUILD selects the build directory (default build).
 set -u
 
 JSON_OUT=
-ONLY=fastpath,e2e,handshake,memory
+ONLY=fastpath,e2e,handshake,hs_e2e,memory
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--json) JSON_OUT=$2; shift 2 ;;
 	--only) ONLY=$2; shift 2 ;;
-	-h | --help) sed -n '3,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '3,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
 	esac
 done
@@ -124,7 +127,7 @@ JSON
 
 xwgp_start() {
 	local log="$E2E_TMP/xwgp.$RANDOM.log"
-	ns_spawn proxy "$log" "$XWGP" server "$@" "$E2E_TMP/xwgp.json"
+	ns_spawn proxy "$log" "$XWGP" server "$@" "${XWGP_JSON:-$E2E_TMP/xwgp.json}"
 	XWGP_PID=$SPAWN_PID
 	if ! wait_for 15 sh -c "ip netns exec '$(ns_name proxy)' ss -Hlun 'sport = :51820' | grep -q ."; then
 		log "xwgp server did not start:"
@@ -283,6 +286,132 @@ bench_handshake() {
 		error_row handshake "bench_handshake failed"
 }
 
+# ---- 3b. handshakes end to end ---------------------------------------------------
+#
+# Real initiations from HS_KEYS distinct client keys (wg_flood --mode init
+# --keys), sent from the generator namespace to xwgp's listen port (XDP
+# punts them to the agent's AF_XDP socket); the forwarded ones are counted
+# at the backend namespace by its kernel (UDP NoPorts: nothing listens
+# there, the sink passes handshakes to the stack). The offered rate is above
+# what the agent can do; the rate is what reached the backend divided by
+# the time from the first packet sent to the last one forwarded (polled).
+
+HS_KEYS=1024
+HS_POOL=40000
+HS_OFFERED=60000
+
+sink_udp_noports() {
+	ns_exec sink awk '/^Udp:/ { if (h) { print $3; exit } h = 1 }' /proc/net/snmp
+}
+
+hs_config() { # threads under_load
+	cat >"$E2E_TMP/xwgp-hs.json" <<JSON
+{
+  "listen": "$E2E_LISTEN",
+  "upstream": "198.51.100.1:51900",
+  "interface": ["xc", "xs"],
+  "xdp_mode": "native",
+  "punt_rate": 0,
+  "under_load": $2,
+  "handshake_threads": $1,
+  "servers": [
+    { "privkey_file": "$(wg_privfile hskey)", "address": "198.51.100.2",
+      "peers": [ { "forward_to": ":51820" } ] }
+  ]
+}
+JSON
+}
+
+# One run: threads ($1: 0 = one per CPU); appends the row handshake.e2e.$2.
+hs_e2e_run() {
+	local threads=$1 label=$2 before after t0 last now n prev fwd c0 c1
+	hs_config "$threads" 4294967295
+	XWGP_JSON="$E2E_TMP/xwgp-hs.json" xwgp_start || { error_row "handshake.e2e.$label" "xwgp did not start"; return; }
+	before=$(sink_udp_noports)
+	c0=$(agent_ticks)
+	ns_exec gen "${RT[@]}" "$FLOOD" --dst "$E2E_LISTEN" --src "${E2E_SRC%:*}" --mode init \
+		--keys "$HS_KEYS" --server-pub "$(wg_pub hskey)" --pool "$HS_POOL" --rate "$HS_OFFERED" \
+		--seconds "$(jq -n "$HS_POOL / $HS_OFFERED")" >"$E2E_TMP/hs-$label.flood" 2>&1 &
+	local fpid=$!
+	# The pool is built before the first packet: time from when the sink starts moving.
+	prev=$before
+	last=0
+	t0=0
+	for n in $(seq 1 3000); do
+		sleep 0.02
+		now=$(sink_udp_noports)
+		if [ "$now" != "$prev" ]; then
+			[ "$t0" -eq 0 ] && t0=$(date +%s%N)
+			last=$(date +%s%N)
+			prev=$now
+		elif [ "$t0" -ne 0 ] && [ $(($(date +%s%N) - last)) -gt 500000000 ]; then
+			break
+		fi
+	done
+	wait "$fpid"
+	after=$(sink_udp_noports)
+	fwd=$((after - before))
+	c1=$(agent_ticks)
+	sleep 1.2 # the agent publishes its counters once a second
+	jq -cn --arg id "handshake.e2e.$label" --argjson threads "$threads" --argjson fwd "$fwd" \
+		--argjson cpu "$(jq -n "($c1 - $c0) / $(getconf CLK_TCK)")" \
+		--argjson xdp "$(ns_exec proxy "$XWGP" show --json | jq -c '.counters.xdp | map_values(.packets)')" \
+		--argjson ns "$((last - t0))" --argjson keys "$HS_KEYS" --argjson offered "$HS_OFFERED" \
+		--argjson pool "$HS_POOL" --argjson agent "$(ns_exec proxy "$XWGP" show --json | jq -c '.counters.agent')" \
+		--arg flood "$(tr '\n' ' ' <"$E2E_TMP/hs-$label.flood")" \
+		'{id: $id, threads: $threads, cpus: '"$(nproc)"', forwarded: $fwd, busy_sec: ($ns / 1e9),
+		  inits_per_sec: (if $ns > 0 then ($fwd / ($ns / 1e9) | floor) else 0 end),
+		  keys: $keys, offered_pps: $offered, sent: $pool, flood: $flood, agent_cpu_sec: $cpu,
+		  inits_per_agent_cpu_sec: (if $cpu > 0 then ($fwd / $cpu | floor) else 0 end),
+		  xdp_punt_xsk: ($xdp.PUNT_XSK // 0), xdp_punt_stack: ($xdp.PUNT_STACK // 0),
+		  xdp_rate_limited: ($xdp.DROP_RATE_LIMITED // 0),
+		  agent_init_forwarded: ($agent.INIT_FORWARDED // 0), agent_replays: ($agent.INIT_REPLAY // 0),
+		  agent_decrypt_failed: ($agent.INIT_DECRYPT_FAILED // 0), dh_cache_hits: ($agent.DH_CACHE_HIT // 0)}' >>"$RESULTS"
+	xwgp_stop
+	ns_exec proxy "$XWGP" down >/dev/null 2>&1
+}
+
+# Under load (under_load 0): initiations with a random MAC2 from the generator,
+# checked (one keyed BLAKE2s) and dropped or answered with a cookie, per
+# second of the agent's CPU (one core: this runs on the event loop).
+hs_e2e_reject() {
+	local t0 t1 a0 a1
+	hs_config 0 0
+	XWGP_JSON="$E2E_TMP/xwgp-hs.json" xwgp_start || { error_row handshake.e2e.reject "xwgp did not start"; return; }
+	sleep 1.2
+	a0=$(ns_exec proxy "$XWGP" show --json | jq -c '.counters.agent')
+	t0=$(agent_ticks)
+	ns_exec gen "${RT[@]}" "$FLOOD" --dst "$E2E_LISTEN" --src "${E2E_SRC%:*}" --mode mac2 \
+		--server-pub "$(wg_pub hskey)" --rate 300000 --seconds 3 >"$E2E_TMP/hs-reject.flood" 2>&1
+	sleep 1.2
+	t1=$(agent_ticks)
+	a1=$(ns_exec proxy "$XWGP" show --json | jq -c '.counters.agent')
+	jq -cn --argjson a0 "$a0" --argjson a1 "$a1" --argjson cpu "$((t1 - t0))" --argjson hz "$(getconf CLK_TCK)" \
+		--arg flood "$(tr '\n' ' ' <"$E2E_TMP/hs-reject.flood")" '
+		def d(k): ($a1[k] // 0) - ($a0[k] // 0);
+		d("MAC2_INVALID") as $rej
+		| {id: "handshake.e2e.reject", rejected: $rej, dropped: d("MAC2_INVALID_DROPPED"),
+		   cookies: d("COOKIE_SENT"), dh: d("INIT_FORWARDED"),
+		   agent_cpu_sec: ($cpu / $hz), flood: $flood,
+		   rejects_per_cpu_sec: (if $cpu > 0 then ($rej / ($cpu / $hz) | floor) else 0 end)}' >>"$RESULTS"
+	xwgp_stop
+	ns_exec proxy "$XWGP" down >/dev/null 2>&1
+}
+
+bench_hs_e2e() {
+	log "handshakes end to end: $HS_POOL initiations of $HS_KEYS keys at $HS_OFFERED/s through xwgp, counted at the backend; 1 thread, then one per CPU"
+	FLOOD="$BUILD/tools/wg_flood"
+	[ -x "$FLOOD" ] || { error_row handshake.e2e "$FLOOD not built"; return; }
+	if [ -z "${SINK_PIN:-}" ] && ! e2e_topology; then
+		error_row handshake.e2e "topology setup failed"
+		return
+	fi
+	wg_genkey hskey || { error_row handshake.e2e "key"; return; }
+	hs_e2e_run 1 threads1
+	hs_e2e_run 0 threads_all
+	hs_e2e_reject
+}
+
 # ---- 4. memory -----------------------------------------------------------------
 
 bench_memory() {
@@ -314,6 +443,7 @@ bench_memory() {
 want fastpath && bench_fastpath
 want e2e && bench_e2e
 want handshake && bench_handshake
+want hs_e2e && bench_hs_e2e
 want memory && bench_memory
 
 ELAPSED=$(($(date +%s) - T_START))
@@ -403,6 +533,26 @@ jq -s --arg date "$(date -u +%Y-%m-%dT%H:%M:%SZ)" --arg machine "$MACHINE" --arg
 	  under_load_row("handshake.mac2_reject"; "wrong-MAC2 initiations under load, 1 server";
 	    "initiations with a random MAC2 (XDP punts all of them) checked and dropped per CPU second";
 	    "rejects_per_sec"; "us_per_reject"),
+	  ( get("handshake.e2e.threads1") as $e1 | get("handshake.e2e.threads_all") as $ea
+	    | get("handshake.warm.servers1") as $w
+	    | if ($e1.inits_per_sec // 0) <= 0 then na("handshake.e2e.threads1"; "handshakes end to end, 1 thread"; "-")
+	      else {id: "handshake.e2e.threads1", name: "handshakes end to end, 1 thread",
+		    what: "initiations of \($e1.keys) distinct keys sent into the proxy namespace, forwarded ones counted at the backend, per second",
+		    result: "\($e1.inits_per_sec)/s (\($e1.forwarded) of \($e1.sent) in \(r($e1.busy_sec)) s; \($e1.inits_per_agent_cpu_sec)/s per agent CPU s)",
+		    reference: "in-process warm \($w.inits_per_sec // "?")/s on one core", ratio: null, target: "-", met: "-"} end,
+	      if ($ea.inits_per_sec // 0) <= 0 then na("handshake.e2e.threads_all"; "handshakes end to end, all threads"; ">= 30000/s")
+	      else {id: "handshake.e2e.threads_all", name: "handshakes end to end, \($ea.cpus) threads (one per CPU)",
+		    what: "the same, handshake_threads 0",
+		    result: "\($ea.inits_per_sec)/s (\($ea.forwarded) of \($ea.sent) in \(r($ea.busy_sec)) s; \($ea.inits_per_agent_cpu_sec)/s per agent CPU s)",
+		    reference: "1 thread \($e1.inits_per_sec // "?")/s; in-process warm \($w.inits_per_sec // "?")/s",
+		    ratio: (if ($e1.inits_per_sec // 0) > 0 then r($ea.inits_per_sec / $e1.inits_per_sec) else null end),
+		    target: ">= 30000/s", met: (if $ea.inits_per_sec >= 30000 then "yes" else "no" end)} end ),
+	  ( get("handshake.e2e.reject") as $x | get("handshake.mac2_reject") as $m
+	    | if ($x.rejects_per_cpu_sec // 0) <= 0 then na("handshake.e2e.reject"; "bogus initiations rejected under load, end to end"; "-")
+	      else {id: "handshake.e2e.reject", name: "bogus initiations rejected under load, end to end",
+		    what: "random-MAC2 initiations from the generator namespace (one socket, 190-250k/s) checked (one keyed BLAKE2s, no DH) and dropped or cookie-answered, per agent CPU second (the event loop: one core)",
+		    result: "\($x.rejects_per_cpu_sec)/s per core (\($x.rejected) in \(r($x.agent_cpu_sec)) CPU s)",
+		    reference: "in-process \($m.rejects_per_sec // "?")/s", ratio: null, target: "-", met: "-"} end ),
 	  ( get("memory.sessions") as $m
 	    | if $m == null then na("memory.sessions"; "memory"; "<= 256 MiB")
 	      else {id: "memory.sessions", name: "memory, \($m.sessions) sessions", what: "bpftool memlock of every map, max_sessions = sessions",

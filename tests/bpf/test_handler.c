@@ -935,4 +935,87 @@ TEST(full_peer_state_map_refuses_instead_of_skipping_replay_check)
 	sodium_memzero(priv, sizeof(priv));
 }
 
+/*
+ * Handshake threads (agent/hs_pool.c): many initiations from many keys go
+ * through the batch path with 4 threads doing the DHs, against real maps.
+ * No session lost or doubled, the per-key cap holds, replays are refused,
+ * exactly as one thread would do it.
+ */
+TEST(handshake_threads_lose_and_double_nothing)
+{
+	enum { KEYS = 40, PER_KEY = XWGP_PEER_MAX_SESSIONS + 1 };
+	static uint8_t priv[KEYS][32], pub[KEYS][32];
+	uint8_t msg[148], replay[148];
+	struct handler_pkt p = { .side = XWGP_SIDE_CLIENT, .data = msg, .len = 148, .cap = 148 };
+	int per_key[KEYS] = { 0 };
+	uint32_t idx, next;
+	int n_sess = 0;
+
+	ENV();
+	env.h.wgit.force_xlat = false;
+	hs_pool_fini(env.h.pool);
+	CHECK(hs_pool_init(env.h.pool, 4) == 0 && env.h.pool->n_threads == 4);
+	env.h.batch = true;
+	env.cfg.under_load_pps = UINT32_MAX; /* DHs here, not cookie replies */
+	for (int k = 0; k < KEYS; k++)
+		keypair(priv[k], pub[k]);
+	CHECK(small_maps(1024, 256) == 0, "maps: %s", strerror(errno));
+	/* Interleaved: a batch of 64 holds several initiations of one key. */
+	for (int j = 0; j < PER_KEY; j++)
+		for (int k = 0; k < KEYS; k++) {
+			send_initiation(priv[k], env.srv_pub, (uint32_t)(k << 8 | j), msg,
+					(uint16_t)(40000 + k));
+			if (k == 7 && j == 1)
+				memcpy(replay, msg, sizeof(replay));
+		}
+	/* An old initiation again, within the same batch as newer ones of its key. */
+	memcpy(msg, replay, sizeof(msg));
+	ep4(&p.src, "192.0.2.11", 40007);
+	ep4(&p.dst, "192.0.2.1", 51820);
+	handler_packet(&env.h, &p);
+	handler_flush(&env.h);
+	CHECK(env.h.n_pending == 0 && env.h.stats[XWGP_AGENT_STAT_COOKIE_SENT] == 0);
+	CHECK(env.h.stats[XWGP_AGENT_STAT_INIT_FORWARDED] == KEYS * PER_KEY, "%llu forwarded",
+	      (unsigned long long)env.h.stats[XWGP_AGENT_STAT_INIT_FORWARDED]);
+	CHECK(env.h.stats[XWGP_AGENT_STAT_INIT_REPLAY] == 1, "%llu replays",
+	      (unsigned long long)env.h.stats[XWGP_AGENT_STAT_INIT_REPLAY]);
+	CHECK(env.h.stats[XWGP_AGENT_STAT_INIT_DECRYPT_FAILED] == 0);
+	CHECK(env.h.stats[XWGP_AGENT_STAT_INIT_KEY_CAP] == KEYS * (PER_KEY - XWGP_PEER_MAX_SESSIONS),
+	      "%llu replaced", (unsigned long long)env.h.stats[XWGP_AGENT_STAT_INIT_KEY_CAP]);
+	CHECK(env.h.stats[XWGP_AGENT_STAT_DH_CACHE_HIT] + env.h.stats[XWGP_AGENT_STAT_DH_CACHE_MISS] ==
+		      KEYS * PER_KEY + 1,
+	      "DH cache counted %llu + %llu",
+	      (unsigned long long)env.h.stats[XWGP_AGENT_STAT_DH_CACHE_HIT],
+	      (unsigned long long)env.h.stats[XWGP_AGENT_STAT_DH_CACHE_MISS]);
+	/* Every key holds exactly its cap: its newest initiations, each once. */
+	for (int more = bpf_map_get_next_key(small.sessions, NULL, &idx) == 0; more;
+	     more = bpf_map_get_next_key(small.sessions, &idx, &next) == 0, idx = next) {
+		struct xwgp_session_meta m;
+		struct xwgp_session s;
+		int k = 0;
+
+		CHECK(bpf_map_lookup_elem(small.sessions, &idx, &s) == 0 &&
+		      bpf_map_lookup_elem(small.sess_meta, &idx, &m) == 0);
+		while (k < KEYS && memcmp(m.client_pub, pub[k], 32))
+			k++;
+		CHECK(k < KEYS, "a session of an unknown key");
+		if (k == KEYS)
+			break;
+		CHECK((int)(s.client_origin_index >> 8) == k &&
+			      (s.client_origin_index & 0xff) >= PER_KEY - XWGP_PEER_MAX_SESSIONS,
+		      "key %d holds initiation %#x", k, s.client_origin_index);
+		CHECK(ntohs(s.client.port) == 40000 + k);
+		per_key[k]++;
+		n_sess++;
+	}
+	CHECK(n_sess == KEYS * XWGP_PEER_MAX_SESSIONS, "%d sessions", n_sess);
+	for (int k = 0; k < KEYS; k++)
+		CHECK(per_key[k] == XWGP_PEER_MAX_SESSIONS, "key %d holds %d", k, per_key[k]);
+	env.h.batch = false;
+	env.cfg.under_load_pps = COOKIE_LOAD_DEFAULT_PPS;
+	small_maps_done();
+	clear_maps();
+	sodium_memzero(priv, sizeof(priv));
+}
+
 TEST_MAIN()

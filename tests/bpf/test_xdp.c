@@ -38,6 +38,7 @@
 #include "clock.h"
 #include "cookie_guard.h"
 #include "xwgp_hs_budget.h"
+#include "xwgp_rl.h"
 #include "test.h"
 #include "wg_proto.h"
 
@@ -85,6 +86,7 @@ struct spec {
 	uint8_t ipopt;		      /* IPv4 option bytes, multiple of 4 */
 	uint16_t frag;		      /* IPv4 frag_off (host order); 0: DF */
 	bool exthdr;		      /* IPv6: a destination options header before the UDP header */
+	bool exthdr_chain;	      /* with exthdr: hop-by-hop + fragment (offset: .frag) instead */
 	bool no_csum;		      /* UDP checksum 0 */
 	uint8_t type;		      /* WireGuard message type byte */
 	uint8_t reserved;	      /* value of byte 1 (must be 0) */
@@ -185,7 +187,18 @@ static void build(struct pkt_frame *f, const struct spec *s)
 		inet_pton(AF_INET6, s->src, ip + 8);
 		inet_pton(AF_INET6, s->dst, ip + 24);
 		l4 = 40;
-		if (s->exthdr) {
+		if (s->exthdr && s->exthdr_chain) {
+			/* Hop-by-hop (PadN) -> fragment (offset s->frag >> 3 units) -> UDP. */
+			uint8_t hop[8] = { 44, 0, 1, 4, 0, 0, 0, 0 };
+			uint8_t frag[8] = { proto, 0, (uint8_t)(s->frag >> 8), (uint8_t)s->frag,
+					    0, 0, 0x12, 0x34 };
+
+			ip[6] = 0;
+			pkt_put16(ip + 4, ulen + 16);
+			memcpy(ip + 40, hop, 8);
+			memcpy(ip + 48, frag, 8);
+			l4 += 16;
+		} else if (s->exthdr) {
 			uint8_t dopt[8] = { proto, 0, 1, 4, 0, 0, 0, 0 }; /* PadN */
 
 			memcpy(ip + 40, dopt, 8);
@@ -791,14 +804,45 @@ TEST(pass_untouched)
 		  C2S_IN(S_V4, .dst = "192.0.2.2"), PASS_AS(PASS_NOT_OURS), .listen_v4 = true },
 		{ "listen address IPv4, packet IPv6", DEV_XV0, C2S_IN(S_V6, V6_C2S),
 		  PASS_AS(PASS_NOT_OURS), .listen_v4 = true },
-		{ "IPv4 first fragment", DEV_XV0, C2S_IN(S_V4, .frag = 0x2000),
+		/* Fragments / extension headers to us: dropped; to others: passed. */
+		{ "IPv4 first fragment to our listen port", DEV_XV0, C2S_IN(S_V4, .frag = 0x2000),
+		  DROP_AS(DROP_FRAGMENT) },
+		{ "IPv4 first fragment of an initiation to our listen port", DEV_XV0,
+		  C2S_IN(S_V4, .frag = 0x2000, .type = 1), DROP_AS(DROP_FRAGMENT) },
+		{ "IPv4 first fragment to our upstream port", DEV_XV0,
+		  S2C_IN(S_V4, .frag = 0x2000, .type = 2), DROP_AS(DROP_FRAGMENT) },
+		{ "IPv4 first fragment to our address, another port", DEV_XV0,
+		  C2S_IN(S_V4, .frag = 0x2000, .dport = 4500), PASS_AS(PASS_FRAGMENT) },
+		{ "IPv4 first fragment to our port on another host (transit)", DEV_XV0,
+		  C2S_IN(S_V4, .frag = 0x2000, .dst = "192.0.2.99", .type = 1),
+		  PASS_AS(PASS_NOT_LOCAL) },
+		{ "IPv4 first fragment, listen address configured, other address", DEV_XV0,
+		  C2S_IN(S_V4, .frag = 0x2000, .dst = "192.0.2.2"), PASS_AS(PASS_FRAGMENT),
+		  .listen_v4 = true },
+		{ "IPv4 first fragment to the configured listen address", DEV_XV0,
+		  C2S_IN(S_V4, .frag = 0x2000), DROP_AS(DROP_FRAGMENT), .listen_v4 = true },
+		{ "IPv4 later fragment (no UDP header)", DEV_XV0, C2S_IN(S_V4, .frag = 0x0010),
 		  PASS_AS(PASS_FRAGMENT) },
-		{ "IPv4 later fragment", DEV_XV0, C2S_IN(S_V4, .frag = 0x0010),
+		{ "IPv4 last fragment (no UDP header)", DEV_XV0, S2C_IN(S_V4, .frag = 0x0100),
 		  PASS_AS(PASS_FRAGMENT) },
-		{ "IPv4 last fragment", DEV_XV0, S2C_IN(S_V4, .frag = 0x0100),
-		  PASS_AS(PASS_FRAGMENT) },
-		{ "IPv6 with a destination options header", DEV_XV0,
-		  C2S_IN(S_V6, V6_C2S, .exthdr = true), PASS_AS(PASS_IPV6_EXTHDR) },
+		{ "IPv6 with a destination options header to our listen port", DEV_XV0,
+		  C2S_IN(S_V6, V6_C2S, .exthdr = true), DROP_AS(DROP_IPV6_EXTHDR) },
+		{ "IPv6 initiation with a destination options header to our port", DEV_XV0,
+		  C2S_IN(S_V6, V6_C2S, .exthdr = true, .type = 1), DROP_AS(DROP_IPV6_EXTHDR) },
+		{ "IPv6 with a destination options header to our upstream port", DEV_XV0,
+		  S2C_IN(S_V6, V6_S2C, .exthdr = true, .type = 2), DROP_AS(DROP_IPV6_EXTHDR) },
+		{ "IPv6 with a destination options header to another port", DEV_XV0,
+		  C2S_IN(S_V6, V6_C2S, .exthdr = true, .dport = 4500), PASS_AS(PASS_IPV6_EXTHDR) },
+		{ "IPv6 with a destination options header to another host (transit)", DEV_XV0,
+		  C2S_IN(S_V6, .src = "2001:db8:1::10", .dst = "2001:db8:1::99", .exthdr = true,
+			 .type = 1),
+		  PASS_AS(PASS_NOT_LOCAL) },
+		{ "IPv6 with a hop-by-hop and a fragment header (first) to our port", DEV_XV0,
+		  C2S_IN(S_V6, V6_C2S, .exthdr = true, .exthdr_chain = true),
+		  DROP_AS(DROP_IPV6_EXTHDR) },
+		{ "IPv6 with a later fragment header to our port (no UDP header)", DEV_XV0,
+		  C2S_IN(S_V6, V6_C2S, .exthdr = true, .exthdr_chain = true, .frag = 0x0010),
+		  PASS_AS(PASS_IPV6_EXTHDR) },
 		/* Wildcard listen/upstream: transit to the same ports is not ours. */
 		{ "transit: transport of a session to another host", DEV_XV0,
 		  C2S_IN(S_V4, .dst = "192.0.2.99"), PASS_AS(PASS_NOT_LOCAL) },
@@ -1114,6 +1158,113 @@ TEST(rate_limit)
 	rl_clear();
 }
 
+/* ---- limits keyed by source (bpf/rate_limit.h) ---------------------------- */
+
+/* xwgp_limits as the agent writes it; every per-source bucket forgotten. */
+static int limits_set(uint32_t v6_prefix, uint32_t tpunt_rate, uint32_t tpunt_burst,
+		      uint32_t flags)
+{
+	struct xwgp_limits l = { .v6_prefix = v6_prefix, .tpunt_rate_pps = tpunt_rate,
+				 .tpunt_burst = tpunt_burst, .flags = flags };
+	int tp = bpf_map__fd(bpf_env.skel->maps.xwgp_tpunt_rl);
+	struct xwgp_rl_key rk;
+	uint32_t k = 0;
+
+	rl_clear();
+	while (!bpf_map_get_next_key(tp, NULL, &rk))
+		if (bpf_map_delete_elem(tp, &rk))
+			break;
+	return bpf_map_update_elem(bpf_map__fd(bpf_env.skel->maps.xwgp_limits), &k, &l, BPF_ANY);
+}
+
+#define V6_INIT(src_) C2S_IN(S_V6, .src = src_, .dst = "2001:db8:1::1", .type = 1)
+
+/* IPv6 sources share a bucket per prefix (default /64): a /64 is one source. */
+TEST(rate_limit_ipv6_prefix)
+{
+	static const struct xdp_case in = { "IPv6 initiation within the burst", DEV_XV0,
+					    V6_INIT("2001:db8:1::10"), PUNT_AS(PUNT_HANDSHAKE),
+					    RL };
+	static const struct xdp_case same64 = { "same /64, another address: over the burst",
+						DEV_XV0, V6_INIT("2001:db8:1::ffff:1"),
+						DROP_AS(DROP_RATE_LIMITED), RL };
+	static const struct xdp_case other64 = { "another /64: its own bucket", DEV_XV0,
+						 V6_INIT("2001:db8:1:1::10"),
+						 PUNT_AS(PUNT_HANDSHAKE), RL };
+	static const struct xdp_case host = { "prefix /128: another address, its own bucket",
+					      DEV_XV0, V6_INIT("2001:db8:1::11"),
+					      PUNT_AS(PUNT_HANDSHAKE), RL };
+	static const struct xdp_case p48 = { "prefix /48: another /64 of the same /48", DEV_XV0,
+					     V6_INIT("2001:db8:1:2::10"),
+					     DROP_AS(DROP_RATE_LIMITED), RL };
+	static const struct xdp_case v4 = { "IPv4: the whole address (192.0.2.11 apart)",
+					    DEV_XV0, C2S_IN(S_V4, .type = 1, .src = "192.0.2.11"),
+					    PUNT_AS(PUNT_HANDSHAKE), RL };
+
+	ENV_REQUIRE();
+	CHECK(!limits_set(0, 0, 0, 0), "limits map: %s", strerror(errno));
+	for (int i = 0; i < 3; i++)
+		run_case(&in);
+	run_case(&same64);
+	run_case(&other64);
+	/* The same burst from 192.0.2.10: 192.0.2.11 is another source. */
+	for (int i = 0; i < 3; i++)
+		run_case(&(struct xdp_case){ "IPv4 within the burst", DEV_XV0,
+					     C2S_IN(S_V4, .type = 1), PUNT_AS(PUNT_HANDSHAKE), RL });
+	run_case(&v4);
+
+	CHECK(!limits_set(128, 0, 0, 0), "limits map");
+	for (int i = 0; i < 3; i++)
+		run_case(&in);
+	run_case(&(struct xdp_case){ "prefix /128: same address over the burst", DEV_XV0,
+				     V6_INIT("2001:db8:1::10"), DROP_AS(DROP_RATE_LIMITED), RL });
+	run_case(&host);
+
+	CHECK(!limits_set(48, 0, 0, 0), "limits map");
+	for (int i = 0; i < 3; i++)
+		run_case(&in);
+	run_case(&p48);
+	limits_set(0, 0, 0, 0);
+}
+
+/* Transport punts (here: session not established) per source, then dropped and counted. */
+TEST(transport_punt_limit)
+{
+	static const struct xdp_case in = { "unestablished transport within the burst",
+					    DEV_XV0, C2S_IN(S_UNEST), PUNT_AS(PUNT_NOT_ESTABLISHED) };
+	static const struct xdp_case over = { "unestablished transport over the burst", DEV_XV0,
+					      C2S_IN(S_UNEST), DROP_AS(DROP_TPUNT_LIMITED) };
+	static const struct xdp_case other = { "another source: its own bucket", DEV_XV0,
+					       C2S_IN(S_UNEST, .src = "192.0.2.77"),
+					       PUNT_AS(PUNT_NOT_ESTABLISHED) };
+	static const struct xdp_case noroute = { "no route: the same source's bucket", DEV_XV0,
+						 C2S_IN(S_NOROUTE), DROP_AS(DROP_TPUNT_LIMITED) };
+	static const struct xdp_case fwd = { "forwarded transport is never limited", DEV_XV0,
+					     C2S_IN(S_V4), XDP_TX, XWGP_STAT_C2S_TX, true,
+					     C2S_OUT(S_V4), S_V4 };
+	static const struct xdp_case hs = { "handshakes keep their own limit", DEV_XV0,
+					    C2S_IN(S_V4, .type = 1), PUNT_AS(PUNT_HANDSHAKE) };
+
+	ENV_REQUIRE();
+	/* 4 a second (250 ms apart), 2 at once. */
+	CHECK(!limits_set(0, 4, 2, 0), "limits map: %s", strerror(errno));
+	run_case(&in);
+	run_case(&in);
+	run_case(&over);
+	run_case(&noroute);
+	run_case(&other);
+	run_case(&fwd);
+	run_case(&hs);
+	usleep(300 * 1000); /* one interval: one more */
+	run_case(&in);
+	run_case(&over);
+	CHECK(!limits_set(0, 4, 2, XWGP_LIM_TPUNT_OFF), "limits map");
+	for (int i = 0; i < 5; i++)
+		run_case(&(struct xdp_case){ "transport_punt_rate 0: unlimited", DEV_XV0,
+					     C2S_IN(S_UNEST), PUNT_AS(PUNT_NOT_ESTABLISHED) });
+	limits_set(0, 0, 0, 0);
+}
+
 /* ---- the handshake budget under load (bpf/hs_budget.h) ------------------- */
 
 /* The global budget: used of limit in the current window; every source forgotten. */
@@ -1406,3 +1557,26 @@ TEST(stats_not_ours_counted_once)
 }
 
 TEST_MAIN()
+
+/* Under load, the per-source limit of initiations without MAC2 keys IPv6 by prefix too. */
+TEST(hs_budget_ipv6_prefix)
+{
+	static const struct xdp_case in = { "under load, IPv6, MAC2 zero, within the burst",
+					    DEV_XV0,
+					    C2S_IN(S_V6, V6_C2S, .type = 1, .zero_mac2 = true),
+					    PUNT_AS(PUNT_HANDSHAKE), UL };
+	static const struct xdp_case same64 = {
+		"under load, same /64, another address: over the source's burst", DEV_XV0,
+		C2S_IN(S_V6, .src = "2001:db8:1::abcd", .dst = "2001:db8:1::1", .type = 1,
+		       .zero_mac2 = true),
+		DROP_AS(DROP_RATE_LIMITED), UL
+	};
+
+	ENV_REQUIRE();
+	CHECK(!limits_set(0, 0, 0, 0), "limits map");
+	CHECK(!hs_budget_set(0, 1000), "budget map");
+	run_case(&in);
+	run_case(&in);
+	run_case(&same64);
+	hs_budget_set(0, 0);
+}

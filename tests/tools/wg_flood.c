@@ -4,7 +4,7 @@
  * for the flood tests (tests/e2e/test_flood.sh).
  *
  *   wg_flood --dst IP:PORT --mode MODE [--src IP] [--rate PPS] [--seconds S]
- *            [--server-pub B64] [--client-priv B64] [--pool N]
+ *            [--server-pub B64] [--client-priv B64] [--pool N] [--keys N]
  *            [--spoof CIDR --ifname IF --dst-mac MAC]
  *
  * Modes (each packet differs; a pool of --pool packets, default 4096, is
@@ -20,7 +20,9 @@
  *   init       valid initiations of the client key --client-priv to
  *              --server-pub: fresh ephemeral and sender index each, TAI64N
  *              timestamps growing by 1 us per packet (a pool sent once is
- *              all fresh; sent round again it is all replays)
+ *              all fresh; sent round again it is all replays); with
+ *              --keys N instead, N random client keys take turns (the
+ *              handshake benchmark: real, distinct keys)
  *
  * --spoof (IPv4): raw Ethernet frames on IF (AF_PACKET, qdisc bypassed) to
  * --dst-mac, from every address of CIDR in turn (the pool grows to at least
@@ -137,7 +139,7 @@ static void usage(void)
 {
 	fprintf(stderr, "usage: wg_flood --dst IP:PORT --mode random|badmac|mac1|transport|init|mac2 "
 			"[--src IP] [--rate PPS] [--seconds S] [--server-pub B64] [--client-priv B64] "
-			"[--pool N]\n"
+			"[--pool N] [--keys N]\n"
 			"\t[--spoof CIDR --ifname IF --dst-mac MAC]\n");
 }
 
@@ -173,7 +175,7 @@ struct opts {
 	const char *dst, *src, *pub, *cli_priv, *spoof, *ifname, *dst_mac;
 	double rate, seconds;
 	enum mode mode;
-	size_t pool;
+	size_t pool, keys;
 };
 
 static int parse_args(int argc, char **argv, struct opts *o)
@@ -190,6 +192,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{ "spoof", required_argument, NULL, 'S' },
 		{ "ifname", required_argument, NULL, 'i' },
 		{ "dst-mac", required_argument, NULL, 'M' },
+		{ "keys", required_argument, NULL, 'K' },
 		{},
 	};
 	int c;
@@ -226,6 +229,9 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		case 'M':
 			o->dst_mac = optarg;
 			break;
+		case 'K':
+			o->keys = (size_t)atol(optarg);
+			break;
 		case 'm':
 			if (parse_mode(optarg, &o->mode))
 				return -EINVAL;
@@ -260,24 +266,34 @@ static void tai_add_us(uint8_t t[12], uint64_t us)
 /* --mode init: a real client's initiations, each newer than the one before. */
 static int make_inits(struct pool *pool, const struct opts *o)
 {
-	uint8_t priv[32], pub[32], eph[32], base[12], tai[12];
+	uint8_t pub[32], eph[32], base[12], tai[12];
+	size_t n_keys = o->keys ? o->keys : 1;
+	uint8_t (*priv)[32] = sodium_allocarray(n_keys, 32);
 
-	if (!o->pub || wg_key_from_base64(pub, o->pub) || !o->cli_priv ||
-	    wg_key_from_base64(priv, o->cli_priv)) {
-		fprintf(stderr, "wg_flood: --mode init needs a valid --server-pub and --client-priv\n");
+	if (!priv)
+		return -ENOMEM;
+	if (!o->pub || wg_key_from_base64(pub, o->pub) ||
+	    (!o->keys && (!o->cli_priv || wg_key_from_base64(priv[0], o->cli_priv)))) {
+		fprintf(stderr, "wg_flood: --mode init needs a valid --server-pub and --client-priv "
+				"or --keys\n");
+		sodium_free(priv);
 		return -EINVAL;
 	}
+	if (o->keys)
+		randombytes_buf(priv, n_keys * 32);
 	wg_tai64n_now(base);
 	for (size_t i = 0; i < pool->n; i++) {
 		memcpy(tai, base, sizeof(tai));
 		tai_add_us(tai, i);
 		randombytes_buf(eph, sizeof(eph));
-		if (wg_create_initiation(pool->buf[i], priv, pub, 1 + randombytes_uniform(UINT32_MAX),
-					 eph, tai, NULL))
+		if (wg_create_initiation(pool->buf[i], priv[i % n_keys], pub,
+					 1 + randombytes_uniform(UINT32_MAX), eph, tai, NULL)) {
+			sodium_free(priv);
 			return -EINVAL;
+		}
 		pool->len[i] = WG_INIT_LEN;
 	}
-	sodium_memzero(priv, sizeof(priv));
+	sodium_free(priv); /* wipes */
 	sodium_memzero(eph, sizeof(eph));
 	return 0;
 }

@@ -21,6 +21,7 @@
 #include "config.h"
 #include "capture.h"
 #include "test.h"
+#include "xwgp_rl.h"
 #include "wg_crypto.h"
 
 /* Key pairs: the mwgp README's (its client example names the server's public key) and wg genkey's. */
@@ -291,6 +292,9 @@ TEST(defaults)
 	CHECK(c.upstream.family == XWGP_FAMILY_NONE && c.upstream.port == 0);
 	CHECK(c.punt_rate_pps == XWGP_PUNT_RATE_DEFAULT_PPS);
 	CHECK(c.punt_burst == XWGP_PUNT_BURST_DEFAULT);
+	CHECK(c.punt_ipv6_prefix == 64, "punt_ipv6_prefix %u", c.punt_ipv6_prefix);
+	CHECK(c.tpunt_rate_pps == XWGP_TPUNT_RATE_DEFAULT_PPS &&
+	      c.tpunt_burst == XWGP_TPUNT_BURST_DEFAULT);
 	CHECK(c.max_sessions == XWGP_MAX_SESSIONS_DEFAULT);
 	CHECK(c.fib_cache_ms == XWGP_FIB_CACHE_MS_DEFAULT);
 	CHECK(c.servers[0].address.family == XWGP_FAMILY_NONE);
@@ -307,6 +311,7 @@ TEST(xwgp_keys)
 			    "', 'address': '2001:db8::2', 'peers': [{'forward_to': ':51820'}]}],"
 			    "'interface': ['veth0', 'eth1'], 'xdp_mode': 'skb', 'instance': 'edge-1',"
 			    "'upstream': '198.51.100.1:51900', 'punt_rate': 0, 'punt_burst': 7, 'fib_cache_ms': 0,"
+			    "'punt_ipv6_prefix': 56, 'transport_punt_rate': 0, 'transport_punt_burst': 9,"
 			    "'max_sessions': 1024, 'max_packet_size': 9000, 'timeout': 180,"
 			    "'cache_file_path': '/var/cache/xwgp.json', 'obfs': ''}",
 			    &c),
@@ -319,6 +324,7 @@ TEST(xwgp_keys)
 	CHECK(!strcmp(c.instance, "edge-1") && !strcmp(c.pin_path, "/sys/fs/bpf/xwgp/edge-1"));
 	CHECK(ep_is(&c.upstream, "198.51.100.1:51900"));
 	CHECK(c.punt_rate_pps == 0 && c.punt_burst == 7 && c.max_sessions == 1024);
+	CHECK(c.punt_ipv6_prefix == 56 && c.tpunt_rate_pps == 0 && c.tpunt_burst == 9);
 	CHECK(c.fib_cache_ms == 0, "fib_cache_ms %u", c.fib_cache_ms);
 	CHECK(c.max_packet_size == 9000 && c.timeout_sec == 180);
 	CHECK(c.cache_file_path && !strcmp(c.cache_file_path, "/var/cache/xwgp.json"));
@@ -445,6 +451,14 @@ static const struct error_case {
 	  "max_packet_size: 100 is out of range (148-65535)" },
 	{ ONE("'peers': [" P0 "]", "'max_sessions': 0,"), "max_sessions: 0 is out of range (1-16777216)" },
 	{ ONE("'peers': [" P0 "]", "'punt_burst': 0,"), "punt_burst: 0 is out of range" },
+	{ ONE("'peers': [" P0 "]", "'punt_ipv6_prefix': 0,"),
+	  "punt_ipv6_prefix: 0 is out of range (1-128)" },
+	{ ONE("'peers': [" P0 "]", "'punt_ipv6_prefix': 129,"),
+	  "punt_ipv6_prefix: 129 is out of range (1-128)" },
+	{ ONE("'peers': [" P0 "]", "'transport_punt_burst': 0,"),
+	  "transport_punt_burst: 0 is out of range" },
+	{ ONE("'peers': [" P0 "]", "'transport_punt_rate': -1,"),
+	  "transport_punt_rate: -1 is out of range" },
 	{ ONE("'peers': [" P0 "]", "'fib_cache_ms': 1001,"), "fib_cache_ms: 1001 is out of range (0-1000)" },
 	{ ONE("'peers': [" P0 "]", "'fib_cache_ms': -1,"), "fib_cache_ms" },
 	{ ONE("'peers': [" P0 "]", "'punt_rate': -1,"), "punt_rate: -1 is out of range" },
