@@ -554,9 +554,10 @@ static uint16_t pinned_upstream_port(const struct server *s)
 
 static bool sessions_empty(const struct xwgp_maps *m)
 {
-	__u32 key;
+	struct xwgp_session s;
+	uint32_t cursor = 0;
 
-	return bpf_map_get_next_key(m->sessions, NULL, &key) != 0;
+	return !wgit_session_next(m, &cursor, &s);
 }
 
 /*
@@ -566,15 +567,12 @@ static bool sessions_empty(const struct xwgp_maps *m)
  */
 static void sessions_move_upstream(struct server *s, uint16_t old_port)
 {
-	uint32_t key, next, *prev = NULL;
 	struct xwgp_session sess;
+	uint32_t cursor = 0;
 	int n = 0;
 
-	while (bpf_map_get_next_key(s->loader.maps.sessions, prev, &next) == 0) {
-		key = next;
-		prev = &key;
-		if (wgit_session_get(&s->h.wgit, key, &sess) ||
-		    ntohs(sess.server_local.port) != old_port)
+	while (wgit_session_next(&s->loader.maps, &cursor, &sess)) {
+		if (ntohs(sess.server_local.port) != old_port)
 			continue;
 		sess.server_local.port = htons(s->upstream_port);
 		n += wgit_session_put(&s->h.wgit, &sess) == 0;

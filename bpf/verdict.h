@@ -58,6 +58,7 @@ static __always_inline int verdict(struct xdp_md *ctx, __u32 reason, __u64 bytes
 	case XWGP_STAT_PUNT_NOT_ESTABLISHED:
 	case XWGP_STAT_PUNT_OBFS:
 	case XWGP_STAT_PUNT_AGENT_ONLY:
+	case XWGP_STAT_PUNT_SESSION_BUSY:
 		return punt(ctx, reason, bytes);
 	default:
 		stat_add(reason, bytes);
