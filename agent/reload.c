@@ -55,6 +55,10 @@ int reload_keep_restart_only(const struct xwgp_server_config *running,
 	next->xdp_mode = running->xdp_mode;
 	KEEP(running->max_sessions == next->max_sessions, "max_sessions");
 	next->max_sessions = running->max_sessions;
+	KEEP(running->node_id == next->node_id && running->node_id_bits == next->node_id_bits,
+	     "node_id");
+	next->node_id = running->node_id;
+	next->node_id_bits = running->node_id_bits;
 	KEEP(str_eq(running->instance, next->instance), "instance");
 	KEEP(str_eq(running->pin_path, next->pin_path), "pin_path");
 	KEEP(str_eq(running->cache_file_path, next->cache_file_path), "cache_file_path");

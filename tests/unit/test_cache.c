@@ -1022,6 +1022,37 @@ TEST(restore_v1_indexes_into_slots)
 	maps_destroy(&t);
 }
 
+/* Every index the agent assigns carries the node id in its top bits, both sides. */
+TEST(assigned_indexes_carry_node_id)
+{
+	struct xwgp_session_meta m = {};
+	struct test_maps t;
+
+	if (maps_create(&t)) {
+		maps_destroy(&t);
+		SKIP("cannot create BPF maps (needs root/CAP_BPF)");
+	}
+	t.w.node_id = 5;
+	t.w.node_bits = 3;
+	for (int i = 0; i < 64; i++) {
+		struct xwgp_session s = { .client_origin_index = 100 + i };
+
+		CHECK(wgit_session_create(&t.w, &s, &m) == 0, "create %d", i);
+		CHECK(wgit_session_establish(&t.w, &s, 200 + i) == 0, "establish %d", i);
+		CHECK(s.client_proxy_index >> 29 == 5 && s.server_proxy_index >> 29 == 5,
+		      "indexes %#x %#x", s.client_proxy_index, s.server_proxy_index);
+		CHECK((s.client_proxy_index & 63) == (s.server_proxy_index & 63), "two slots");
+	}
+	/* 64 slots, all taken. */
+	{
+		struct xwgp_session s = { .client_origin_index = 1 };
+
+		CHECK(wgit_session_create(&t.w, &s, &m) == -ENOSPC, "a 65th session");
+	}
+	wgit_slots_free(&t.w);
+	maps_destroy(&t);
+}
+
 /*
  * SIGHUP's config swap: the handler gets the new servers' keys, the live
  * config keeps its address (h->cfg) and the restart-only settings.
