@@ -836,6 +836,7 @@ static int maps_create(struct test_maps *t)
 
 static void maps_destroy(struct test_maps *t)
 {
+	wgit_slots_free(&t->w);
 	xwgp_maps_close(&t->m);
 }
 
