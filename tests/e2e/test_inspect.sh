@@ -21,8 +21,7 @@ MSG_LEN=$((16 + 128 + 16)) # transport header, padded plaintext, Poly1305 tag
 
 # map -> field names its BTF dump must show ("key"/"value" alone: scalar types).
 declare -A FIELDS=(
-	[xwgp_sessions]="client_proxy_index server_proxy_index client_origin_index server_origin_index client_local server_local addr port family csvl ssvl flags created_ns last_seen_ns c2s_packets c2s_bytes s2c_packets s2c_bytes"
-	[xwgp_srv_index]="key value"
+	[xwgp_sessions]="client_proxy_index server_proxy_index client_origin_index server_origin_index client_local server_local addr port family csvl ssvl flags seq created_ns last_seen_ns c2s_packets c2s_bytes s2c_packets s2c_bytes"
 	[xwgp_sess_meta]="client_pub server_pub sent_mac1 client_mac1 handshake_ns established_ns agent_c2s_packets agent_c2s_bytes agent_s2c_packets agent_s2c_bytes agent_last_seen_ns"
 	[xwgp_peer_state]="server_pub client_pub last_tai64n cookie cookie_ns updated_ns sessions"
 	[xwgp_cfg]="abi_version flags listen upstream punt_rate_pps punt_burst max_packet_size obfs_key"
