@@ -59,15 +59,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	fc.now.real_ns = 1700000000ull * 1000000000ull;
 	if (geteuid())
 		return 0;
-	/* 256 slots: every input empties the array (fuzz_maps.h). */
-	fc.skel = xwgp_bpf__open();
-	if (fc.skel) {
-		xwgp_skel_size_sessions(fc.skel, 256);
-		if (xwgp_bpf__load(fc.skel)) {
-			xwgp_bpf__destroy(fc.skel);
-			fc.skel = NULL;
-		}
-	}
+	fc.skel = fuzz_skel_load();
 	if (!fc.skel)
 		return 0;
 	xwgp_maps_from_skel(&fc.maps, fc.skel);

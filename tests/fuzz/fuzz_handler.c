@@ -265,15 +265,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		fuzz_bug("libsodium does not initialise");
 	if (geteuid())
 		fuzz_unavailable("needs root to create BPF maps");
-	/* 256 slots: every input empties the array (fuzz_maps.h). */
-	fz.skel = xwgp_bpf__open();
-	if (fz.skel) {
-		xwgp_skel_size_sessions(fz.skel, 256);
-		if (xwgp_bpf__load(fz.skel)) {
-			xwgp_bpf__destroy(fz.skel);
-			fz.skel = NULL;
-		}
-	}
+	fz.skel = fuzz_skel_load();
 	if (!fz.skel)
 		fuzz_unavailable("cannot load the xwgp BPF object: %s", strerror(errno));
 	xwgp_maps_from_skel(&fz.maps, fz.skel);

@@ -12,6 +12,7 @@
 #include "bpf_loader.h"
 #include "fuzz.h"
 #include "xwgp_abi.h"
+#include "xwgp.skel.h"
 
 static inline void fuzz_map_clear(int fd, size_t key_size)
 {
@@ -22,6 +23,24 @@ static inline void fuzz_map_clear(int fd, size_t key_size)
 	while (!bpf_map_get_next_key(fd, NULL, key))
 		if (bpf_map_delete_elem(fd, key))
 			fuzz_bug("cannot delete a map entry: %s", strerror(errno));
+}
+
+/* The harnesses' session array: every input empties it, so it is small. */
+#define FUZZ_SESSION_SLOTS 256
+
+/* The xwgp object loaded with FUZZ_SESSION_SLOTS slots; NULL (errno) when it does not load. */
+static inline struct xwgp_bpf *fuzz_skel_load(void)
+{
+	struct xwgp_bpf *skel = xwgp_bpf__open();
+
+	if (skel) {
+		xwgp_skel_size_sessions(skel, FUZZ_SESSION_SLOTS);
+		if (xwgp_bpf__load(skel)) {
+			xwgp_bpf__destroy(skel);
+			skel = NULL;
+		}
+	}
+	return skel;
 }
 
 /*
