@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <linux/if_link.h>
 #include <linux/magic.h>
@@ -17,7 +18,9 @@
 #include "bpf_loader.h"
 #include "file_util.h"
 #include "log.h"
+#include "wgit_index.h"
 #include "xwgp.skel.h"
+#include "xwgp_abi.h"
 #include "xwgp_agent_stats.h"
 
 #define BPFFS_ROOT "/sys/fs/bpf"
@@ -103,10 +106,56 @@ out:
 	return err;
 }
 
+void xwgp_skel_size_sessions(struct xwgp_bpf *s, uint32_t max_sessions)
+{
+	bpf_map__set_max_entries(s->maps.xwgp_sessions, max_sessions);
+	bpf_map__set_max_entries(s->maps.xwgp_sess_meta, max_sessions);
+	s->rodata->xwgp_slot_mask = wgit_slot_mask(wgit_slot_bits(max_sessions));
+}
+
+/*
+ * Maps pinned by an xwgp before WGIT v2 (hash tables keyed by random
+ * indexes, a server-index map) cannot serve this program, and their
+ * sessions cannot move into the array while that xwgp's program forwards
+ * with them. Refuse, naming the way out and what it costs.
+ */
+static int refuse_wgit_v1(const char *pin_path)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info), zero = 0;
+	struct xwgp_cfg c;
+	char path[512];
+	bool old = false;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/xwgp_srv_index", pin_path);
+	old = access(path, F_OK) == 0;
+	snprintf(path, sizeof(path), "%s/xwgp_cfg", pin_path);
+	fd = bpf_obj_get(path);
+	if (fd >= 0) {
+		if (!bpf_obj_get_info_by_fd(fd, &info, &len) && info.value_size == sizeof(c) &&
+		    !bpf_map_lookup_elem(fd, &zero, &c) && c.abi_version &&
+		    c.abi_version < XWGP_ABI_WGIT_V2)
+			old = true;
+		close(fd);
+	}
+	if (!old)
+		return 0;
+	pr_err("the maps pinned under %s were made by an xwgp before WGIT v2 (session hash "
+	       "tables; this xwgp keeps sessions in arrays by slot) and cannot be reused. Stop "
+	       "the old xwgp and run `xwgp down' first. Cost: its XDP program is detached and "
+	       "the established tunnels stop until xwgp runs again; sessions then come back "
+	       "from the cache file (those whose index fits the new layout keep working, the "
+	       "others' clients re-handshake, within ~2 minutes), without a cache file every "
+	       "client re-handshakes.",
+	       pin_path);
+	return -EPROTO;
+}
+
 void xwgp_maps_from_skel(struct xwgp_maps *m, struct xwgp_bpf *s)
 {
 	m->sessions = bpf_map__fd(s->maps.xwgp_sessions);
-	m->srv_index = bpf_map__fd(s->maps.xwgp_srv_index);
+	m->n_slots = bpf_map__max_entries(s->maps.xwgp_sessions);
 	m->sess_meta = bpf_map__fd(s->maps.xwgp_sess_meta);
 	m->peer_state = bpf_map__fd(s->maps.xwgp_peer_state);
 	m->cfg = bpf_map__fd(s->maps.xwgp_cfg);
@@ -124,8 +173,8 @@ void xwgp_maps_from_skel(struct xwgp_maps *m, struct xwgp_bpf *s)
  * program and are never pinned.
  */
 static const char *const map_pin_names[] = {
-	"xwgp_sessions", "xwgp_srv_index", "xwgp_sess_meta", "xwgp_peer_state", "xwgp_cfg",
-	"xwgp_stats",	 "xwgp_xsks",	   "xwgp_devmap",    "xwgp_punt_rl",	"xwgp_agent_st", "xwgp_xsk_slot",
+	"xwgp_sessions", "xwgp_sess_meta", "xwgp_peer_state", "xwgp_cfg",     "xwgp_stats",
+	"xwgp_xsks",	 "xwgp_devmap",	   "xwgp_punt_rl",    "xwgp_agent_st", "xwgp_xsk_slot",
 };
 
 /*
@@ -198,11 +247,11 @@ int xwgp_loader_load(struct xwgp_loader *l, const char *pin_path, uint32_t max_s
 		pr_err("opening the BPF object failed: %s", strerror(errno));
 		return err;
 	}
-	if (max_sessions) {
-		bpf_map__set_max_entries(l->skel->maps.xwgp_sessions, max_sessions);
-		bpf_map__set_max_entries(l->skel->maps.xwgp_srv_index, max_sessions);
-		bpf_map__set_max_entries(l->skel->maps.xwgp_sess_meta, max_sessions);
-	}
+	err = refuse_wgit_v1(pin_path);
+	if (err)
+		goto err_destroy;
+	if (max_sessions)
+		xwgp_skel_size_sessions(l->skel, max_sessions);
 	bpf_object__for_each_map(map, l->skel->obj) {
 		if (snprintf(path, sizeof(path), "%s/%s", pin_path, bpf_map__name(map)) >=
 		    (int)sizeof(path)) {
@@ -227,6 +276,8 @@ int xwgp_loader_load(struct xwgp_loader *l, const char *pin_path, uint32_t max_s
 			goto err_destroy;
 	}
 
+	/* A pinned table keeps its size (check_pinned_map): the slot mask follows it. */
+	xwgp_skel_size_sessions(l->skel, bpf_map__max_entries(l->skel->maps.xwgp_sessions));
 	/* libbpf reuses maps whose pin exists and pins the ones it creates. */
 	err = xwgp_bpf__load(l->skel);
 	if (err) {
@@ -396,8 +447,13 @@ int xwgp_maps_open_pinned(struct xwgp_maps *m, const char *pin_path)
 	int *fds = (int *)m;
 	char path[512];
 
-	_Static_assert(sizeof(*m) == sizeof(map_pin_names) / sizeof(map_pin_names[0]) * sizeof(int),
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+
+	_Static_assert(offsetof(struct xwgp_maps, n_slots) == XWGP_MAPS_N_FDS * sizeof(int) &&
+			       XWGP_MAPS_N_FDS == sizeof(map_pin_names) / sizeof(map_pin_names[0]),
 		       "map_pin_names matches struct xwgp_maps");
+	m->n_slots = 0;
 	for (size_t i = 0; i < sizeof(map_pin_names) / sizeof(map_pin_names[0]); i++) {
 		snprintf(path, sizeof(path), "%s/%s", pin_path, map_pin_names[i]);
 		fds[i] = bpf_obj_get(path);
@@ -413,6 +469,8 @@ int xwgp_maps_open_pinned(struct xwgp_maps *m, const char *pin_path)
 			return err;
 		}
 	}
+	if (!bpf_obj_get_info_by_fd(m->sessions, &info, &len))
+		m->n_slots = info.max_entries;
 	return 0;
 }
 
@@ -420,7 +478,7 @@ void xwgp_maps_close(struct xwgp_maps *m)
 {
 	int *fds = (int *)m;
 
-	for (size_t i = 0; i < sizeof(*m) / sizeof(int); i++)
+	for (size_t i = 0; i < XWGP_MAPS_N_FDS; i++)
 		if (fds[i] >= 0)
 			close(fds[i]);
 }

@@ -18,10 +18,13 @@
 
 #define XWGP_PROG_PIN_NAME "xwgp_xdp"
 
-/* File descriptors of every map, from a loaded skeleton or from pins. */
+/*
+ * File descriptors of every map, from a loaded skeleton or from pins (the
+ * first XWGP_MAPS_N_FDS members, in map_pin_names order), and the size of
+ * the session array.
+ */
 struct xwgp_maps {
-	int sessions; /* xwgp_sessions */
-	int srv_index; /* xwgp_srv_index */
+	int sessions; /* xwgp_sessions (WGIT v2: array by slot) */
 	int sess_meta; /* xwgp_sess_meta */
 	int peer_state; /* xwgp_peer_state */
 	int cfg; /* xwgp_cfg */
@@ -31,7 +34,13 @@ struct xwgp_maps {
 	int punt_rl; /* xwgp_punt_rl */
 	int agent_stats; /* xwgp_agent_st */
 	int xsk_slot; /* xwgp_xsk_slot */
+	uint32_t n_slots; /* max_entries of xwgp_sessions (agent/wgit_index.h) */
 };
+#define XWGP_MAPS_N_FDS 10
+
+/* Size the session maps of an opened skeleton (and XDP's slot mask with them). */
+struct xwgp_bpf;
+void xwgp_skel_size_sessions(struct xwgp_bpf *s, uint32_t max_sessions);
 
 struct xwgp_bpf;
 

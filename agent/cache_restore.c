@@ -19,20 +19,18 @@
 
 int cache_collect(const struct wgit *w, struct xwgp_cache *out)
 {
-	uint32_t key, next, *prev = NULL;
 	struct xwgp_peer_key pk, pnext, *pprev = NULL;
 	struct xwgp_peer_state st;
+	struct xwgp_session s;
+	uint32_t cursor = 0;
 	int err;
 
 	memset(out, 0, sizeof(*out));
-	while (bpf_map_get_next_key(w->maps->sessions, prev, &next) == 0) {
-		struct xwgp_session s;
+	while (wgit_session_next(w->maps, &cursor, &s)) {
 		struct xwgp_session_meta m;
 
-		key = next;
-		prev = &key;
 		/* A session without meta cannot be checked against a config: skip it. */
-		if (wgit_session_get(w, key, &s) || wgit_meta_get(w, key, &m))
+		if (wgit_meta_get(w, s.client_proxy_index, &m))
 			continue;
 		err = cache_add_session(out, &s, &m);
 		if (err)
@@ -93,14 +91,14 @@ static int restore_session(struct wgit *w, const struct cache_session *cs, uint1
 	int err;
 
 	s.server_local.port = htons(upstream_port);
-	if (bpf_map_update_elem(w->maps->sessions, &idx, &s, BPF_NOEXIST))
-		return -errno;
-	if ((s.flags & XWGP_SF_ESTABLISHED) &&
-	    bpf_map_update_elem(w->maps->srv_index, &s.server_proxy_index, &idx, BPF_NOEXIST)) {
-		err = -errno;
-		bpf_map_delete_elem(w->maps->sessions, &idx);
+	/*
+	 * Under the indexes its peers know (wgit_session_place): a cache of
+	 * WGIT v1 (random indexes) keeps a session only where both indexes
+	 * name one free slot of this table; the others re-handshake.
+	 */
+	err = wgit_session_place(w, &s);
+	if (err)
 		return err;
-	}
 	err = wgit_meta_put(w, idx, &cs->m);
 	if (err)
 		wgit_session_delete(w, idx);
@@ -110,7 +108,7 @@ static int restore_session(struct wgit *w, const struct cache_session *cs, uint1
 int cache_restore(struct wgit *w, const struct xwgp_cache *c, const struct xwgp_server_config *cfg,
 		  uint16_t upstream_port)
 {
-	size_t dropped = 0, clashed = 0, peers = 0;
+	size_t dropped = 0, clashed = 0, misfit = 0, peers = 0;
 	uint64_t now = xwgp_now_ns();
 	int restored = 0, err;
 
@@ -138,7 +136,11 @@ int cache_restore(struct wgit *w, const struct xwgp_cache *c, const struct xwgp_
 		}
 		err = restore_session(w, cs, upstream_port);
 		if (err == -EEXIST) {
-			clashed++; /* a duplicate index in the file */
+			clashed++; /* its slot is taken (another index of the file) */
+			continue;
+		}
+		if (err == -EINVAL) {
+			misfit++; /* 0, STUN, or not one slot of this table (an older xwgp's) */
 			continue;
 		}
 		if (err) {
@@ -156,7 +158,8 @@ int cache_restore(struct wgit *w, const struct xwgp_cache *c, const struct xwgp_
 	}
 	if (c->n_sessions || c->n_peers)
 		pr_info("cache: restored %d of %zu sessions (%zu no longer match the config, %zu "
-			"duplicate indexes) and %zu peer states",
-			restored, c->n_sessions, dropped, clashed, peers);
+			"in a slot already taken, %zu with indexes this table cannot hold: their "
+			"clients re-handshake) and %zu peer states",
+			restored, c->n_sessions, dropped, clashed, misfit, peers);
 	return restored;
 }

@@ -83,6 +83,8 @@ struct xwgp_server_config {
 	uint32_t tpunt_rate_pps;   /* transport punts per source and second; 0: no limit */
 	uint32_t tpunt_burst;
 	uint32_t max_sessions;
+	/* Cluster bits carried in every proxy index (agent/wgit_index.h); 0 bits: none. */
+	uint32_t node_id, node_id_bits;
 	uint32_t fib_cache_ms; /* XDP reuses a FIB answer this long; 0: never */
 	struct xwgp_ep metrics_listen; /* GET /metrics (agent/metrics.c); port 0: off */
 	uint32_t under_load_pps; /* cookie replies above this intake (cookie_guard.h); 0: always */

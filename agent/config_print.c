@@ -123,6 +123,8 @@ void config_print_server(FILE *out, const struct xwgp_server_config *c)
 	else
 		fprintf(out, "%-17s one per CPU\n", "handshake_threads");
 	fprintf(out, "%-17s %u\n", "max_sessions", c->max_sessions);
+	if (c->node_id_bits)
+		fprintf(out, "%-17s %u (%u bits)\n", "node_id", c->node_id, c->node_id_bits);
 	fprintf(out, "%-17s %u ms\n", "fib_cache_ms", c->fib_cache_ms);
 	if (c->metrics_listen.port)
 		print_ep(out, "metrics_listen", &c->metrics_listen, "");

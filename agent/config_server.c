@@ -23,6 +23,7 @@
 #include "xwgp_rl.h"
 #include "pin_check.h"
 #include "wg_crypto.h"
+#include "wgit_index.h"
 
 #define INSTANCE_MAX 64
 
@@ -510,8 +511,21 @@ static const char *const server_top_keys[] = {
 	"cache_file_path", "interface", "xdp_mode",	"pin_path",  "instance",
 	"upstream",	"punt_rate", "punt_burst",	"max_sessions", "fib_cache_ms",
 	"metrics_listen", "under_load", "punt_ipv6_prefix", "transport_punt_rate",
-	"transport_punt_burst", "handshake_threads", NULL,
+	"transport_punt_burst", "handshake_threads", "node_id", "node_id_bits", NULL,
 };
+
+/* node_id / node_id_bits: the cluster bits of every proxy index (agent/wgit_index.h). */
+static void parse_node_id(struct cfg_ctx *ctx, const cJSON *root, struct xwgp_server_config *c)
+{
+	struct wgit_index_layout l;
+	const char *why;
+
+	cfg_get_uint(ctx, root, "", "node_id_bits", 0, WGIT_NODE_BITS_MAX, &c->node_id_bits);
+	cfg_get_uint(ctx, root, "", "node_id", 0, UINT32_MAX, &c->node_id);
+	if (wgit_index_layout_init(&l, c->max_sessions, c->node_id, c->node_id_bits, &why))
+		cfg_err(ctx, -EINVAL, "node_id %u, node_id_bits %u, max_sessions %u: %s", c->node_id,
+			c->node_id_bits, c->max_sessions, why);
+}
 
 static void parse_server_root(struct cfg_ctx *ctx, const cJSON *root, struct xwgp_server_config *c)
 {
@@ -546,6 +560,7 @@ static void parse_server_root(struct cfg_ctx *ctx, const cJSON *root, struct xwg
 	cfg_get_uint(ctx, root, "", "fib_cache_ms", 0, XWGP_FIB_CACHE_MS_MAX, &c->fib_cache_ms);
 	cfg_parse_bind_ep(ctx, root, "", "metrics_listen", 0, false, &c->metrics_listen);
 	cfg_get_uint(ctx, root, "", "under_load", 0, UINT32_MAX, &c->under_load_pps);
+	parse_node_id(ctx, root, c);
 	parse_servers(ctx, root, c);
 }
 

@@ -27,6 +27,8 @@ int handler_init(struct handler *h, const struct xwgp_server_config *cfg,
 	memset(h, 0, sizeof(*h));
 	h->cfg = cfg;
 	h->wgit.maps = maps;
+	h->wgit.node_id = cfg->node_id;
+	h->wgit.node_bits = (uint8_t)cfg->node_id_bits;
 	h->keys = sodium_allocarray(cfg->n_servers, sizeof(*h->keys));
 	if (!h->keys)
 		return -ENOMEM;

@@ -161,11 +161,15 @@ static void each_meta(struct walk_ctx *w, uint32_t key, const void *val)
 	a->m.agent_s2c_bytes = m->agent_s2c_bytes;
 }
 
-static void each_session(struct walk_ctx *w, uint32_t key, const void *val)
+static void each_session(struct walk_ctx *w, uint32_t slot, const void *val)
 {
 	struct xwgp_session sess = *(const struct xwgp_session *)val;
+	uint32_t key = sess.client_proxy_index; /* the meta's key; 0: a free slot */
 	struct xwgp_session_meta meta;
 
+	(void)slot;
+	if (!key)
+		return;
 	if (w->fd_meta >= 0) {
 		if (bpf_map_lookup_elem(w->fd_meta, &key, &meta) == 0)
 			wgit_session_totals(&sess, &meta); /* XDP's counters + the agent's */
@@ -224,17 +228,13 @@ static int walk_batch(int fd, size_t vsize, struct walk_ctx *w,
  * expiring a session), so it can meet a session twice: collect_sessions
  * counts each (key, created_ns) once.
  */
-static void walk_keys(int fd, struct walk_ctx *w)
+static void walk_keys(const struct xwgp_maps *m, struct walk_ctx *w)
 {
-	uint32_t key, next, *prev = NULL;
 	struct xwgp_session sess;
+	uint32_t cursor = 0;
 
-	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
-		key = next;
-		prev = &key;
-		if (bpf_map_lookup_elem(fd, &key, &sess) == 0) /* else expired meanwhile */
-			each_session(w, key, &sess);
-	}
+	while (wgit_session_next(m, &cursor, &sess))
+		each_session(w, cursor - 1, &sess);
 }
 
 static void collect_sessions(const struct xwgp_maps *m, struct metrics_snapshot *s)
@@ -248,7 +248,7 @@ static void collect_sessions(const struct xwgp_maps *m, struct metrics_snapshot 
 		qsort(w.shares, w.n_shares, sizeof(*w.shares), share_cmp);
 	if (walk_batch(m->sessions, sizeof(struct xwgp_session), &w, each_session)) {
 		s->n_rows = 0;
-		walk_keys(m->sessions, &w);
+		walk_keys(m, &w);
 	}
 	free(w.shares);
 	if (s->n_rows)

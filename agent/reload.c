@@ -57,6 +57,10 @@ int reload_keep_restart_only(const struct xwgp_server_config *running,
 	next->max_sessions = running->max_sessions;
 	KEEP(running->handshake_threads == next->handshake_threads, "handshake_threads");
 	next->handshake_threads = running->handshake_threads;
+	KEEP(running->node_id == next->node_id && running->node_id_bits == next->node_id_bits,
+	     "node_id");
+	next->node_id = running->node_id;
+	next->node_id_bits = running->node_id_bits;
 	KEEP(str_eq(running->instance, next->instance), "instance");
 	KEEP(str_eq(running->pin_path, next->pin_path), "pin_path");
 	KEEP(str_eq(running->cache_file_path, next->cache_file_path), "cache_file_path");
@@ -193,33 +197,22 @@ static bool server_gone(const struct wgit *w, const struct xwgp_peer_key *k, voi
 
 int reload_prune(const struct wgit *w, const struct xwgp_server_config *cfg)
 {
-	uint32_t key, next, *prev = NULL;
-	uint32_t doomed[256];
-	int n, total = 0, peers;
+	struct xwgp_session s;
+	uint32_t cursor = 0;
+	int total = 0, peers;
 
-	/* Collect, then delete: deleting while walking restarts get_next_key. */
-	do {
-		n = 0;
-		prev = NULL;
-		while (n < (int)(sizeof(doomed) / sizeof(doomed[0])) &&
-		       bpf_map_get_next_key(w->maps->sessions, prev, &next) == 0) {
-			struct xwgp_session s;
-			struct xwgp_session_meta m;
-			const char *why = "its handshake metadata is missing";
+	/* An array walk is not disturbed by deleting behind it. */
+	while (wgit_session_next(w->maps, &cursor, &s)) {
+		struct xwgp_session_meta m;
+		const char *why = "its handshake metadata is missing";
+		uint32_t key = s.client_proxy_index;
 
-			key = next;
-			prev = &key;
-			if (wgit_session_get(w, key, &s))
-				continue;
-			if (wgit_meta_get(w, key, &m) == 0 && xwgp_session_cfg_check(cfg, &s, &m, &why))
-				continue;
-			pr_debug("reload: removing session %#x: %s", key, why);
-			doomed[n++] = key;
-		}
-		for (int i = 0; i < n; i++)
-			if (wgit_session_delete(w, doomed[i]) == 0)
-				total++;
-	} while (n == (int)(sizeof(doomed) / sizeof(doomed[0])));
+		if (wgit_meta_get(w, key, &m) == 0 && xwgp_session_cfg_check(cfg, &s, &m, &why))
+			continue;
+		pr_debug("reload: removing session %#x: %s", key, why);
+		if (wgit_session_delete(w, key) == 0)
+			total++;
+	}
 	peers = wgit_peer_prune(w, server_gone, (void *)cfg, 0);
 	if (peers)
 		pr_debug("reload: removed %d peer states of servers no longer configured", peers);

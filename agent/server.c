@@ -116,7 +116,8 @@ static void usage(FILE *out)
 		"\n"
 		"Options:\n"
 		"  --cache-file PATH    the session cache file (see above)\n"
-		"  --force-translation  translate every index (tests MAC recomputation)\n"
+		"  --force-translation  no effect (accepted for old scripts): since WGIT v2 xwgp\n"
+		"                       assigns and translates every index\n"
 		"  --no-xsk             do not open AF_XDP sockets; punts reach the UDP socket\n"
 		"  --xdp-mode MODE      override `xdp_mode': native, skb, auto or off\n"
 		"  -v, --verbose        debug logging (same as `xwgp -v server')\n"
@@ -566,9 +567,10 @@ static uint16_t pinned_upstream_port(const struct server *s)
 
 static bool sessions_empty(const struct xwgp_maps *m)
 {
-	__u32 key;
+	struct xwgp_session s;
+	uint32_t cursor = 0;
 
-	return bpf_map_get_next_key(m->sessions, NULL, &key) != 0;
+	return !wgit_session_next(m, &cursor, &s);
 }
 
 /*
@@ -578,15 +580,12 @@ static bool sessions_empty(const struct xwgp_maps *m)
  */
 static void sessions_move_upstream(struct server *s, uint16_t old_port)
 {
-	uint32_t key, next, *prev = NULL;
 	struct xwgp_session sess;
+	uint32_t cursor = 0;
 	int n = 0;
 
-	while (bpf_map_get_next_key(s->loader.maps.sessions, prev, &next) == 0) {
-		key = next;
-		prev = &key;
-		if (wgit_session_get(&s->h.wgit, key, &sess) ||
-		    ntohs(sess.server_local.port) != old_port)
+	while (wgit_session_next(&s->loader.maps, &cursor, &sess)) {
+		if (ntohs(sess.server_local.port) != old_port)
 			continue;
 		sess.server_local.port = htons(s->upstream_port);
 		n += wgit_session_put(&s->h.wgit, &sess) == 0;
@@ -717,11 +716,14 @@ int cmd_server(int argc, char **argv)
 	if (err)
 		goto out_sockets;
 	s->h.wgit.maps = &s->loader.maps;
+	s->h.wgit.node_id = s->cfg.node_id;
+	s->h.wgit.node_bits = (uint8_t)s->cfg.node_id_bits;
 	if (old_upstream && old_upstream != s->upstream_port)
 		sessions_move_upstream(s, old_upstream);
 	if (cache.n_sessions || cache.n_peers) {
 		s->cache_dirty = cache_restore(&s->h.wgit, &cache, &s->cfg, s->upstream_port) > 0;
 		cache_free(&cache);
+		wgit_slots_free(&s->h.wgit); /* handler_init starts the wgit afresh */
 	}
 	if (s->cfg.xdp_mode != XWGP_XDP_OFF && !s->cfg.n_interfaces) {
 		pr_warn("no `interface' configured: XDP is not attached and every packet goes "
@@ -759,9 +761,8 @@ int cmd_server(int argc, char **argv)
 	    metrics_start(&s->metrics, &s->cfg.metrics_listen, &s->loader.maps, s->cfg.instance,
 			  config_xdp_mode_name(s->cfg.xdp_mode)))
 		goto out_handler;
-	pr_info("serving %zu server(s) on %zu interface(s), %d AF_XDP socket(s)%s",
-		s->cfg.n_servers, s->cfg.xdp_mode == XWGP_XDP_OFF ? 0 : s->cfg.n_interfaces,
-		s->n_xsks, s->force_xlat ? ", forced index translation" : "");
+	pr_info("serving %zu server(s) on %zu interface(s), %d AF_XDP socket(s)", s->cfg.n_servers,
+		s->cfg.xdp_mode == XWGP_XDP_OFF ? 0 : s->cfg.n_interfaces, s->n_xsks);
 	err = run_loop(s);
 	metrics_stop(s->metrics);
 	cookie_guard_tick(&s->h.guard, UINT64_MAX, s->h.stats); /* no agent: not under load */

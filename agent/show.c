@@ -337,7 +337,8 @@ int cmd_show(int argc, char **argv)
 	struct target_opts o = {};
 	struct xwgp_maps m;
 	char pin_path[256];
-	uint32_t key, next, *prev = NULL;
+	uint32_t cursor = 0;
+	struct xwgp_session s;
 	uint64_t now = xwgp_now_ns();
 	cJSON *root = NULL, *arr = NULL;
 	struct show_totals tot = {};
@@ -356,16 +357,11 @@ int cmd_show(int argc, char **argv)
 		cJSON_AddStringToObject(root, "pin_path", pin_path);
 		arr = cJSON_AddArrayToObject(root, "sessions");
 	}
-	while (bpf_map_get_next_key(m.sessions, prev, &next) == 0) {
-		struct xwgp_session s;
+	while (wgit_session_next(&m, &cursor, &s)) {
 		struct xwgp_session_meta meta;
 		bool have_meta;
 
-		key = next;
-		prev = &key;
-		if (bpf_map_lookup_elem(m.sessions, &key, &s))
-			continue;
-		have_meta = bpf_map_lookup_elem(m.sess_meta, &key, &meta) == 0;
+		have_meta = bpf_map_lookup_elem(m.sess_meta, &s.client_proxy_index, &meta) == 0;
 		if (have_meta)
 			wgit_session_totals(&s, &meta); /* XDP's counters + the agent's */
 		if (o.json)

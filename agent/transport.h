@@ -47,9 +47,9 @@ struct transport_roam {
 
 /*
  * First step for a UDP payload whose header says transport: check it and
- * return in *receiver the index to look the session up by: on the client
- * side xwgp_srv_index[receiver] gives the session key, on the server side
- * receiver is the session key. max_packet_size 0 means no limit.
+ * return in *receiver the index to look the session up by: the server proxy
+ * index on the client side, the client proxy index on the server side
+ * (wgit_session_by_server_index, wgit_session_get). max_packet_size 0 means no limit.
  * Returns 0, or -XWGP_STAT_DROP_TOO_BIG, -XWGP_STAT_DROP_MALFORMED (short or
  * not a plain WireGuard header), -XWGP_STAT_DROP_BAD_TYPE (a plain header of
  * another type: the caller's dispatch is wrong), -XWGP_STAT_DROP_INDEX_ZERO.

@@ -1,73 +1,224 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <bpf/bpf.h>
 #include <sodium.h>
 
-#include "index_pick.h"
 #include "log.h"
 #include "wgit.h"
+#include "wgit_index.h"
 
-/* Claim a client proxy index: the session stored under it, or -EEXIST. */
-struct session_claim {
-	const struct wgit *w;
-	struct xwgp_session *s;
-};
-
-static int claim_session(uint32_t idx, void *ctx)
+/* This table's index layout (the node bits were checked with the config). */
+static void layout(const struct wgit *w, struct wgit_index_layout *l)
 {
-	struct session_claim *c = ctx;
+	const char *why;
 
-	c->s->client_proxy_index = idx;
-	if (idx != c->s->client_origin_index)
-		c->s->flags |= XWGP_SF_XLAT_CLIENT;
-	else
-		c->s->flags &= ~XWGP_SF_XLAT_CLIENT;
-	return bpf_map_update_elem(c->w->maps->sessions, &idx, c->s, BPF_NOEXIST) ? -errno : 0;
+	if (wgit_index_layout_init(l, w->maps->n_slots, w->node_id, w->node_bits, &why))
+		wgit_index_layout_init(l, w->maps->n_slots, 0, 0, &why);
+}
+
+static int slot_read(const struct xwgp_maps *m, uint32_t slot, struct xwgp_session *s)
+{
+	return bpf_map_lookup_elem(m->sessions, &slot, s) ? -errno : 0;
+}
+
+/*
+ * Write a slot so that XDP never forwards with half of it (bpf/session.h):
+ * seq made odd first (the old body written back unchanged), then the new
+ * body under the odd seq, then the same body with the next even seq. Each
+ * step is one array update, which copies the value in place in no
+ * particular order; whatever order, XDP sees the body change only while seq
+ * is odd, or sees seq change. XDP's counter increments between our read
+ * and the first write are lost (microseconds; rare writes).
+ */
+static int publish(const struct xwgp_maps *m, uint32_t slot, const struct xwgp_session *next)
+{
+	struct xwgp_session v;
+	uint32_t seq;
+	int err = slot_read(m, slot, &v);
+
+	if (err)
+		return err;
+	seq = v.seq | 1;
+	if (!(v.seq & 1)) {
+		v.seq = seq;
+		if (bpf_map_update_elem(m->sessions, &slot, &v, BPF_EXIST))
+			return -errno;
+	}
+	v = *next;
+	v.seq = seq;
+	if (bpf_map_update_elem(m->sessions, &slot, &v, BPF_EXIST))
+		return -errno;
+	v.seq = seq + 1;
+	return bpf_map_update_elem(m->sessions, &slot, &v, BPF_EXIST) ? -errno : 0;
+}
+
+/* Empty a slot (client_proxy_index 0: never assigned, matches no packet). */
+static int slot_clear(const struct wgit *w, uint32_t slot)
+{
+	static const struct xwgp_session empty;
+	int err = publish(w->maps, slot, &empty);
+
+	if (!err && w->slots && slot < w->slots->n_slots)
+		w->slots->used[slot / 64] &= ~(1ull << (slot % 64));
+	return err;
+}
+
+bool wgit_session_next(const struct xwgp_maps *m, uint32_t *cursor, struct xwgp_session *s)
+{
+	while (*cursor < m->n_slots) {
+		uint32_t slot = (*cursor)++;
+
+		if (slot_read(m, slot, s) == 0 && s->client_proxy_index)
+			return true;
+	}
+	return false;
+}
+
+/* The used-slot bitmap, built from the array the first time (e.g. after a restart). */
+static struct wgit_slots *slots_get(struct wgit *w)
+{
+	struct wgit_slots *sl = w->slots;
+	struct xwgp_session s;
+	uint32_t cursor = 0;
+
+	if (sl && sl->n_slots == w->maps->n_slots)
+		return sl;
+	if (sl) {
+		free(sl->used);
+		free(sl);
+		w->slots = NULL;
+	}
+	sl = calloc(1, sizeof(*sl));
+	if (!sl)
+		return NULL;
+	sl->n_slots = w->maps->n_slots;
+	sl->used = calloc((sl->n_slots + 63) / 64 + 1, sizeof(*sl->used));
+	if (!sl->used) {
+		free(sl);
+		return NULL;
+	}
+	while (wgit_session_next(w->maps, &cursor, &s)) {
+		uint32_t slot = cursor - 1;
+
+		sl->used[slot / 64] |= 1ull << (slot % 64);
+	}
+	w->slots = sl;
+	return sl;
+}
+
+void wgit_slots_free(struct wgit *w)
+{
+	if (!w->slots)
+		return;
+	free(w->slots->used);
+	free(w->slots);
+	w->slots = NULL;
+}
+
+static void slot_mark(struct wgit_slots *sl, uint32_t slot)
+{
+	sl->used[slot / 64] |= 1ull << (slot % 64);
+}
+
+/* A free slot, marked used: 0, or -ENOSPC. */
+static int slot_alloc(struct wgit *w, uint32_t *out)
+{
+	struct wgit_slots *sl = slots_get(w);
+	uint32_t words, start;
+	struct xwgp_session s;
+
+	if (!sl)
+		return -ENOMEM;
+	words = (sl->n_slots + 63) / 64;
+	start = sl->hint / 64;
+	for (uint32_t i = 0; i <= words; i++) {
+		uint32_t wi = (start + i) % words;
+		uint64_t freebits = ~sl->used[wi];
+
+		while (freebits) {
+			uint32_t slot = wi * 64 + (uint32_t)__builtin_ctzll(freebits);
+
+			freebits &= freebits - 1;
+			if (slot >= sl->n_slots)
+				break;
+			slot_mark(sl, slot);
+			/* Written behind our back (a test, an older agent): skip it. */
+			if (slot_read(w->maps, slot, &s) || s.client_proxy_index)
+				continue;
+			sl->hint = slot + 1 < sl->n_slots ? slot + 1 : 0;
+			*out = slot;
+			return 0;
+		}
+	}
+	return -ENOSPC;
 }
 
 int wgit_session_create(struct wgit *w, struct xwgp_session *s, const struct xwgp_session_meta *m)
 {
-	struct session_claim c = { w, s };
-	uint32_t idx;
+	struct wgit_index_layout l;
+	uint32_t slot;
 	int err;
 
-	/* Index 0 is never valid on the fast path: xwgp_index_pick translates it. */
-	err = xwgp_index_pick(s->client_origin_index, w->force_xlat, claim_session, &c, &idx);
+	layout(w, &l);
+	err = slot_alloc(w, &slot);
 	if (err)
-		return err == -E2BIG ? -ENOSPC : err;
-	if (bpf_map_update_elem(w->maps->sess_meta, &idx, m, BPF_ANY)) {
-		err = -errno;
-		bpf_map_delete_elem(w->maps->sessions, &idx);
-		return err == -E2BIG ? -ENOSPC : err;
-	}
-	return 0;
+		return err;
+	s->client_proxy_index = wgit_index_new(&l, slot, 0);
+	if (s->client_proxy_index != s->client_origin_index)
+		s->flags |= XWGP_SF_XLAT_CLIENT;
+	else
+		s->flags &= ~XWGP_SF_XLAT_CLIENT;
+	err = publish(w->maps, slot, s);
+	if (!err)
+		err = wgit_meta_put(w, s->client_proxy_index, m);
+	if (err)
+		slot_clear(w, slot);
+	return err == -E2BIG ? -ENOSPC : err;
 }
 
-/* Claim a server proxy index: it maps to the session's client proxy index. */
-static int claim_srv_index(uint32_t idx, void *ctx)
+int wgit_session_place(struct wgit *w, const struct xwgp_session *s)
 {
-	struct session_claim *c = ctx;
+	struct wgit_index_layout l;
+	struct xwgp_session cur;
+	struct wgit_slots *sl;
+	uint32_t slot;
+	int err;
 
-	return bpf_map_update_elem(c->w->maps->srv_index, &idx, &c->s->client_proxy_index,
-				   BPF_NOEXIST) ?
-		       -errno :
-		       0;
+	layout(w, &l);
+	slot = wgit_index_slot(&l, s->client_proxy_index);
+	if (!wgit_index_wire_ok(s->client_proxy_index) || slot >= w->maps->n_slots ||
+	    wgit_index_node(&l, s->client_proxy_index) != l.node_id ||
+	    ((s->flags & XWGP_SF_ESTABLISHED) &&
+	     (!wgit_index_wire_ok(s->server_proxy_index) ||
+	      wgit_index_slot(&l, s->server_proxy_index) != slot ||
+	      wgit_index_node(&l, s->server_proxy_index) != l.node_id)))
+		return -EINVAL;
+	sl = slots_get(w);
+	if (!sl)
+		return -ENOMEM;
+	err = slot_read(w->maps, slot, &cur);
+	if (err)
+		return err;
+	if (cur.client_proxy_index)
+		return -EEXIST;
+	err = publish(w->maps, slot, s);
+	if (!err)
+		slot_mark(sl, slot);
+	return err;
 }
 
 int wgit_session_establish(struct wgit *w, struct xwgp_session *s, uint32_t server_origin)
 {
-	struct session_claim c = { w, s };
+	struct wgit_index_layout l;
 	uint32_t idx;
-	int err;
 
-	/* A repeated response for the same session: drop its old index first. */
-	if (s->flags & XWGP_SF_ESTABLISHED)
-		bpf_map_delete_elem(w->maps->srv_index, &s->server_proxy_index);
-	err = xwgp_index_pick(server_origin, w->force_xlat, claim_srv_index, &c, &idx);
-	if (err)
-		return err == -E2BIG ? -ENOSPC : err;
+	layout(w, &l);
+	/* The session's own slot; a repeated response gets a new generation. */
+	idx = wgit_index_new(&l, wgit_index_slot(&l, s->client_proxy_index),
+			     s->server_proxy_index);
 	s->server_origin_index = server_origin;
 	s->server_proxy_index = idx;
 	s->flags |= XWGP_SF_ESTABLISHED;
@@ -75,10 +226,7 @@ int wgit_session_establish(struct wgit *w, struct xwgp_session *s, uint32_t serv
 		s->flags |= XWGP_SF_XLAT_SERVER;
 	else
 		s->flags &= ~XWGP_SF_XLAT_SERVER;
-	err = wgit_session_put(w, s);
-	if (err)
-		bpf_map_delete_elem(w->maps->srv_index, &idx);
-	return err;
+	return wgit_session_put(w, s);
 }
 
 static int lookup(int fd, const void *key, void *val)
@@ -86,26 +234,49 @@ static int lookup(int fd, const void *key, void *val)
 	return bpf_map_lookup_elem(fd, key, val) ? -errno : 0;
 }
 
+/* The slot idx names, read into *s: 0, or -ENOENT when idx names no slot. */
+static int slot_of(const struct wgit *w, uint32_t idx, uint32_t *slot, struct xwgp_session *s)
+{
+	struct wgit_index_layout l;
+
+	layout(w, &l);
+	*slot = wgit_index_slot(&l, idx);
+	if (!idx || *slot >= w->maps->n_slots)
+		return -ENOENT;
+	return slot_read(w->maps, *slot, s);
+}
+
 int wgit_session_get(const struct wgit *w, uint32_t client_proxy, struct xwgp_session *s)
 {
-	return lookup(w->maps->sessions, &client_proxy, s);
+	uint32_t slot;
+	int err = slot_of(w, client_proxy, &slot, s);
+
+	/* The whole index: a stale generation names no session. */
+	return err ? err : s->client_proxy_index == client_proxy ? 0 : -ENOENT;
 }
 
 int wgit_session_by_server_index(const struct wgit *w, uint32_t server_proxy,
 				 struct xwgp_session *s)
 {
-	uint32_t client_proxy;
-	int err = lookup(w->maps->srv_index, &server_proxy, &client_proxy);
+	uint32_t slot;
+	int err = slot_of(w, server_proxy, &slot, s);
 
-	return err ? err : wgit_session_get(w, client_proxy, s);
+	if (err)
+		return err;
+	/* As XDP (bpf/session.h): the index decides; transport_forward the flags. */
+	return s->client_proxy_index && s->server_proxy_index == server_proxy ? 0 : -ENOENT;
 }
 
 int wgit_session_put(const struct wgit *w, const struct xwgp_session *s)
 {
-	/* BPF_EXIST: never resurrect a session that expiry just removed. */
-	return bpf_map_update_elem(w->maps->sessions, &s->client_proxy_index, s, BPF_EXIST) ?
-		       -errno :
-		       0;
+	struct xwgp_session cur;
+	uint32_t slot;
+	int err = slot_of(w, s->client_proxy_index, &slot, &cur);
+
+	/* Never resurrect a session that expiry just removed. */
+	if (!err && cur.client_proxy_index != s->client_proxy_index)
+		err = -ENOENT;
+	return err ? err : publish(w->maps, slot, s);
 }
 
 int wgit_meta_get(const struct wgit *w, uint32_t client_proxy, struct xwgp_session_meta *m)
@@ -164,17 +335,15 @@ void wgit_session_totals(struct xwgp_session *s, const struct xwgp_session_meta 
 int wgit_session_delete(const struct wgit *w, uint32_t client_proxy)
 {
 	struct xwgp_session s;
+	uint32_t slot;
+	int err = slot_of(w, client_proxy, &slot, &s);
 
-	if (wgit_session_get(w, client_proxy, &s) == 0 && (s.flags & XWGP_SF_ESTABLISHED)) {
-		uint32_t owner;
-
-		/* Only remove the server index if it still points at us. */
-		if (lookup(w->maps->srv_index, &s.server_proxy_index, &owner) == 0 &&
-		    owner == client_proxy)
-			bpf_map_delete_elem(w->maps->srv_index, &s.server_proxy_index);
-	}
+	if (!err && s.client_proxy_index != client_proxy)
+		err = -ENOENT;
+	if (err)
+		return err;
 	bpf_map_delete_elem(w->maps->sess_meta, &client_proxy);
-	return bpf_map_delete_elem(w->maps->sessions, &client_proxy) ? -errno : 0;
+	return slot_clear(w, slot);
 }
 
 /* The agent forwarded for this session within timeout_ns (XDP never saw it). */
@@ -188,32 +357,16 @@ static bool agent_recent(const struct wgit *w, uint32_t key, uint64_t now_ns, ui
 
 int wgit_expire(const struct wgit *w, uint64_t now_ns, uint64_t timeout_ns)
 {
-	uint32_t key, next, *prev = NULL;
-	uint32_t doomed[256];
-	int n = 0, total = 0;
 	struct xwgp_session s;
+	uint32_t cursor = 0;
+	int total = 0;
 
-	/*
-	 * Collect, then delete: deleting while walking a hash map with
-	 * get_next_key restarts the walk. Repeat until a pass finds nothing.
-	 */
-	do {
-		n = 0;
-		prev = NULL;
-		while (n < (int)(sizeof(doomed) / sizeof(doomed[0])) &&
-		       bpf_map_get_next_key(w->maps->sessions, prev, &next) == 0) {
-			key = next;
-			prev = &key;
-			if (lookup(w->maps->sessions, &key, &s))
-				continue;
-			if (now_ns > s.last_seen_ns && now_ns - s.last_seen_ns > timeout_ns &&
-			    !agent_recent(w, key, now_ns, timeout_ns))
-				doomed[n++] = key;
-		}
-		for (int i = 0; i < n; i++)
-			if (wgit_session_delete(w, doomed[i]) == 0)
-				total++;
-	} while (n == (int)(sizeof(doomed) / sizeof(doomed[0])));
+	/* An array walk is not disturbed by deleting behind it. */
+	while (wgit_session_next(w->maps, &cursor, &s))
+		if (now_ns > s.last_seen_ns && now_ns - s.last_seen_ns > timeout_ns &&
+		    !agent_recent(w, s.client_proxy_index, now_ns, timeout_ns) &&
+		    wgit_session_delete(w, s.client_proxy_index) == 0)
+			total++;
 	return total;
 }
 

@@ -4,9 +4,12 @@
  * pinned maps are the only store, so a restarted agent (or `xwgp show`)
  * sees exactly what the XDP program forwards with.
  *
- * Proxy indexes equal origin indexes unless taken (then random, never 0);
- * force_xlat makes every index translated (tests prove MAC recomputation);
- * the choice is index_pick.h's.
+ * WGIT v2: xwgp assigns both proxy indexes, slot | generation (and the
+ * cluster node id, wgit_index.h); sessions live in the xwgp_sessions array
+ * at that slot. Every index is translated (MAC1/MAC2 recomputed on every
+ * handshake); force_xlat is kept for the tests and changes nothing.
+ * The API keys sessions by client proxy index as before; the slot is
+ * wgit's business.
  */
 #ifndef XWGP_WGIT_H
 #define XWGP_WGIT_H
@@ -32,9 +35,18 @@ struct wgit_halfopen {
 	uint64_t rescan_ns; /* last refill scan (at most one per second) */
 };
 
+/* Which slots hold a session, as far as this agent knows (rebuilt by a scan when full). */
+struct wgit_slots {
+	uint64_t *used; /* bit per slot */
+	uint32_t n_slots, hint; /* hint: where the next free slot is looked for */
+};
+
 struct wgit {
 	const struct xwgp_maps *maps;
-	bool force_xlat;
+	bool force_xlat; /* a no-op since WGIT v2: every index is translated */
+	uint32_t node_id; /* cluster bits of every index (wgit_index.h) */
+	uint8_t node_bits;
+	struct wgit_slots *slots; /* allocated on the first create; freed by wgit_halfopen_free */
 	struct wgit_halfopen halfopen;
 	uint64_t peer_evict_ns; /* last peer-state eviction scan */
 };
@@ -52,6 +64,8 @@ struct wgit_admit_info {
 /* Allocate / free the half-open queue (cap entries); a wgit without one still works. */
 int wgit_halfopen_init(struct wgit *w, uint32_t cap);
 void wgit_halfopen_free(struct wgit *w);
+/* Free the used-slot bitmap (rebuilt from the array when needed again). */
+void wgit_slots_free(struct wgit *w);
 
 /*
  * Admit a new session s (meta m) for the pair pk, whose accepted state is
@@ -75,16 +89,31 @@ int wgit_peer_track(struct wgit *w, const struct xwgp_peer_key *pk, uint32_t idx
 		    uint64_t now_ns);
 
 /*
- * Insert a new session; picks s->client_proxy_index (origin unless taken or
- * forced) and stores it with its meta. Returns 0, -ENOSPC when full.
+ * Insert a new session in a free slot; assigns s->client_proxy_index (slot
+ * and a fresh generation) and stores it with its meta. Returns 0, -ENOSPC
+ * when every slot is taken.
  */
 int wgit_session_create(struct wgit *w, struct xwgp_session *s, const struct xwgp_session_meta *m);
 
 /*
- * Register the backend's index for session s (after a response): picks
- * s->server_proxy_index, inserts it in xwgp_srv_index and writes s back.
+ * Register the backend's index for session s (after a response): assigns
+ * s->server_proxy_index (the session's slot, a fresh generation) and writes
+ * s back.
  */
 int wgit_session_establish(struct wgit *w, struct xwgp_session *s, uint32_t server_origin);
+
+/*
+ * Place a session under the client proxy index it already has (a cache file):
+ * 0, -EINVAL when the index is 0, the STUN cookie or names no slot of this
+ * table, -EEXIST when its slot is taken.
+ */
+int wgit_session_place(struct wgit *w, const struct xwgp_session *s);
+
+/*
+ * Iterate the live sessions of an array (from slot *cursor on): true with
+ * *s set and *cursor past it, false at the end.
+ */
+bool wgit_session_next(const struct xwgp_maps *m, uint32_t *cursor, struct xwgp_session *s);
 
 int wgit_session_get(const struct wgit *w, uint32_t client_proxy, struct xwgp_session *s);
 int wgit_session_by_server_index(const struct wgit *w, uint32_t server_proxy,

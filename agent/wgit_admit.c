@@ -58,6 +58,7 @@ void wgit_halfopen_free(struct wgit *w)
 	free(w->halfopen.idx);
 	free(w->halfopen.created_ns);
 	memset(&w->halfopen, 0, sizeof(w->halfopen));
+	wgit_slots_free(w);
 }
 
 /* Queue a new session; a full queue drops its oldest entry (the refill finds it again). */
@@ -93,10 +94,9 @@ static int by_created(const void *a, const void *b)
 static void halfopen_refill(struct wgit *w, uint64_t now_ns)
 {
 	struct wgit_halfopen *q = &w->halfopen;
-	uint32_t key, next, *prev = NULL;
 	struct halfopen_ent *ents;
 	struct xwgp_session s;
-	uint32_t n = 0;
+	uint32_t n = 0, cursor = 0;
 
 	if (!q->cap || (q->rescan_ns && now_ns - q->rescan_ns < NSEC_PER_SEC))
 		return;
@@ -104,12 +104,9 @@ static void halfopen_refill(struct wgit *w, uint64_t now_ns)
 	ents = calloc(q->cap, sizeof(*ents));
 	if (!ents)
 		return;
-	while (n < q->cap && bpf_map_get_next_key(w->maps->sessions, prev, &next) == 0) {
-		key = next;
-		prev = &key;
-		if (wgit_session_get(w, key, &s) == 0 && !(s.flags & XWGP_SF_ESTABLISHED))
-			ents[n++] = (struct halfopen_ent){ s.created_ns, key };
-	}
+	while (n < q->cap && wgit_session_next(w->maps, &cursor, &s))
+		if (!(s.flags & XWGP_SF_ESTABLISHED))
+			ents[n++] = (struct halfopen_ent){ s.created_ns, s.client_proxy_index };
 	qsort(ents, n, sizeof(*ents), by_created);
 	q->head = q->n = 0;
 	for (uint32_t i = 0; i < n; i++)

@@ -13,21 +13,18 @@
 #include "xwgp_agent_stats.h"
 #include "fib_cache_types.h"
 
-/* WGIT sessions keyed by client proxy index; the agent resizes before load. */
+/*
+ * WGIT v2 sessions by slot (docs/DESIGN.md section 4): both proxy indexes of
+ * a session encode its slot (agent/wgit_index.h), so a transport packet
+ * costs one array lookup and a compare of the whole index. Sized by
+ * max_sessions before load; xwgp_slot_mask (bpf/session.h) goes with it.
+ */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, XWGP_MAX_SESSIONS_DEFAULT);
 	__type(key, __u32);
 	__type(value, struct xwgp_session);
 } xwgp_sessions SEC(".maps");
-
-/* Server proxy index -> client proxy index (client->server transport lookup). */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, XWGP_MAX_SESSIONS_DEFAULT);
-	__type(key, __u32);
-	__type(value, __u32);
-} xwgp_srv_index SEC(".maps");
 
 /* Handshake metadata per client proxy index; agent only, pinned with the rest. */
 struct {

@@ -61,6 +61,12 @@ struct pkt {
 	__u64 nonce0;	 /* nonce appended (s2c) or stripped (c2s), as two LE halves */
 	__u64 nonce1;
 	__u32 receiver;	 /* receiver index of a transport message */
+	/*
+	 * XWGP_FAMILY_*. 32 bits: the verifier follows a spilled 4-byte
+	 * value, not a byte stored next to others; the IPv4/IPv6 branches
+	 * after the session lookup depend on it.
+	 */
+	__u32 family;
 	__u32 saddr[4];	 /* IPv4-mapped for IPv4, like struct xwgp_ep */
 	__u32 daddr[4];
 	__be16 sport;
@@ -68,7 +74,6 @@ struct pkt {
 	__u16 l3_off;  /* offset of the IP header */
 	__u16 ip_hlen; /* IP header length (IPv4 with options; 40 for IPv6) */
 	__u16 ip_len;  /* IP header + UDP datagram, from the IP header */
-	__u8 family;   /* XWGP_FAMILY_* */
 	__u8 vlan;     /* one VLAN tag present */
 	__u8 type;     /* WireGuard message type */
 	__u8 side;     /* enum xwgp_side */
@@ -81,6 +86,7 @@ struct pkt {
 	 * addresses are set, so xwgp.bpf.c can tell whether it is to us.
 	 */
 	__u8 ports_hidden;
+	__u32 sess_seq;	 /* the session's seq when looked up (bpf/session.h) */
 };
 
 /* A 32-bit word in raw memory order (for checksums), alignment-agnostic. */

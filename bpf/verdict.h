@@ -68,6 +68,7 @@ static __always_inline int verdict(struct xdp_md *ctx, __u32 reason, __u64 bytes
 		return XDP_PASS;
 	case XWGP_STAT_PUNT_HANDSHAKE:
 	case XWGP_STAT_PUNT_AGENT_ONLY:
+	case XWGP_STAT_PUNT_SESSION_BUSY:
 		return punt(ctx, reason, bytes);
 	default:
 		if (is_transport_punt(reason))

@@ -35,6 +35,7 @@
 #include "local.h"
 #include "rate_limit.h"
 #include "hs_budget.h"
+#include "session.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -146,21 +147,6 @@ static __always_inline __u32 check_message(const struct xwgp_cfg *cfg, struct pk
 	default:
 		return check_transport(p);
 	}
-}
-
-/* Client->server: by server proxy index, through the index map. */
-static __always_inline struct xwgp_session *session_lookup(const struct pkt *p)
-{
-	__u32 key = p->receiver;
-	__u32 *client_proxy;
-
-	if (p->side == SIDE_CLIENT) {
-		client_proxy = bpf_map_lookup_elem(&xwgp_srv_index, &key);
-		if (!client_proxy)
-			return NULL;
-		key = *client_proxy;
-	}
-	return bpf_map_lookup_elem(&xwgp_sessions, &key);
 }
 
 /*
@@ -278,11 +264,14 @@ static __always_inline int forward_transport(struct xdp_md *ctx, const struct xw
 		return transport_verdict(ctx, p, XWGP_STAT_PUNT_NO_ROUTE);
 	p->out_len = p->plain_len;
 	s = session_lookup(p);
-	/* Wildcard: the session's local address answers without a lookup. */
-	if (p->need_local && !(s && session_local(p, s)) && !dst_local(p))
-		return transport_verdict(ctx, p, XWGP_STAT_PASS_NOT_LOCAL);
-	if (!s)
+	if (!s) {
+		if (p->need_local && !dst_local(p))
+			return transport_verdict(ctx, p, XWGP_STAT_PASS_NOT_LOCAL);
 		return transport_verdict(ctx, p, XWGP_STAT_DROP_UNKNOWN_INDEX);
+	}
+	/* Wildcard: the session's local address answers without a lookup. */
+	if (p->need_local && !session_local(p, s) && !dst_local(p))
+		return transport_verdict(ctx, p, XWGP_STAT_PASS_NOT_LOCAL);
 	if (p->side == SIDE_CLIENT && !(s->flags & XWGP_SF_ESTABLISHED))
 		return transport_verdict(ctx, p, XWGP_STAT_PUNT_NOT_ESTABLISHED);
 	now = coarse_now_ns();
@@ -297,6 +286,9 @@ static __always_inline int forward_transport(struct xdp_md *ctx, const struct xw
 	if (!reason && p->side == SIDE_SERVER && (s->flags & XWGP_SF_OBFS) &&
 	    (cfg->flags & XWGP_CFG_OBFS))
 		reason = obfs_prepare_encode(cfg, p);
+	/* Every verdict above came from one version of the session (bpf/session.h). */
+	if (!reason && !session_stable(s, p))
+		reason = XWGP_STAT_PUNT_SESSION_BUSY;
 	if (!reason)
 		reason = fib_route(ctx, cfg, p, &t, fib, now);
 	if (reason)
@@ -325,6 +317,9 @@ static __always_inline int forward_transport(struct xdp_md *ctx, const struct xw
 	if (p->obfs == PKT_OBFS_ENCODE || p->obfs == PKT_OBFS_ENCODE_GROW)
 		udp_diff = csum_add(udp_diff, obfs_apply(p));
 	rewrite(p, fib, &t, udp_diff);
+	/* Rewritten from the session while the agent rewrote it: a mix, never sent. */
+	if (!session_stable(s, p))
+		return transport_verdict(ctx, p, XWGP_STAT_DROP_SESSION_TORN);
 	if (p->vlan && bpf_xdp_adjust_head(ctx, VLAN_HLEN))
 		return transport_verdict(ctx, p, XWGP_STAT_DROP_MALFORMED);
 	session_account(s, p, now);

@@ -14,7 +14,9 @@
 #endif
 
 /* Bump whenever any struct below changes layout; stored in the cfg map. */
-#define XWGP_ABI_VERSION 3 /* 3: per-side seen times, roaming candidates */
+#define XWGP_ABI_VERSION 4 /* 3: per-side seen times, roaming candidates; 4: WGIT v2 arrays */
+/* The first ABI of WGIT v2 (sessions in an array by slot): older pins cannot be reused. */
+#define XWGP_ABI_WGIT_V2 4
 
 /* Address families as stored in struct xwgp_ep (not AF_*: stable on disk). */
 #define XWGP_FAMILY_NONE 0 /* unset / wildcard */
@@ -57,9 +59,10 @@ enum xwgp_side {
 #define XWGP_SF_XLAT_SERVER (1u << 3) /* server index translated */
 
 /*
- * One WGIT session (mwgp calls it a peer), keyed by client proxy index in
- * xwgp_sessions. Client->server transport finds it through xwgp_srv_index
- * (server proxy index -> client proxy index), so every fact lives once.
+ * One WGIT session (mwgp calls it a peer), in the xwgp_sessions array at the
+ * slot both its proxy indexes encode (WGIT v2, agent/wgit_index.h): the
+ * client proxy index for server->client transport, the server proxy index
+ * for client->server. A free slot has client_proxy_index 0 (never assigned).
  */
 struct xwgp_session {
 	struct xwgp_ep client; /* client address as last seen */
@@ -74,7 +77,12 @@ struct xwgp_session {
 	__u8 ssvl;
 	__u8 flags; /* XWGP_SF_* */
 	__u8 _pad0;
-	__u32 _pad1;
+	/*
+	 * Odd while the agent rewrites the slot, bumped to the next even
+	 * value when done (a seqlock: docs/DESIGN.md section 4). XDP punts a
+	 * packet whose slot was odd or changed while it read the session.
+	 */
+	__u32 seq;
 	__u64 created_ns; /* CLOCK_BOOTTIME / bpf_ktime_get_boot_ns */
 	__u64 last_seen_ns; /* refreshed by both paths, at most ~once a second */
 	/*
@@ -241,7 +249,9 @@ struct xwgp_local_key {
 	X(DROP_SRC_PORT0, "dropped: would roam to source port 0")                        \
 	X(DROP_TPUNT_LIMITED, "dropped: transport punt rate limit for the source exceeded") \
 	X(DROP_FRAGMENT, "dropped: IPv4 first fragment to our port and address")          \
-	X(DROP_IPV6_EXTHDR, "dropped: IPv6 with extension headers to our port and address")
+	X(DROP_IPV6_EXTHDR, "dropped: IPv6 with extension headers to our port and address") \
+	X(PUNT_SESSION_BUSY, "transport punted: the agent was rewriting its session")    \
+	X(DROP_SESSION_TORN, "dropped: the agent rewrote the session while XDP rewrote the packet")
 
 enum xwgp_stat {
 #define XWGP_STAT_ENUM(name, desc) XWGP_STAT_##name,
@@ -257,6 +267,7 @@ struct xwgp_stat_val {
 
 /* Default capacities (the agent may size maps from config before load). */
 #define XWGP_MAX_SESSIONS_DEFAULT 65536
+#define XWGP_SLOT_MASK_DEFAULT 0xffffu /* slot bits of XWGP_MAX_SESSIONS_DEFAULT */
 #define XWGP_MAX_PEERS_DEFAULT 65536
 #define XWGP_MAX_XSKS 64 /* xwgp_xsks: XWGP_MAX_QUEUES_PER_DEV slots per interface */
 #define XWGP_MAX_QUEUES_PER_DEV 16

@@ -72,7 +72,7 @@ static struct {
 	struct xwgp_bpf *xwgp;
 	struct bench_min_bpf *min;
 	struct bench_parts_bpf *parts;
-	int prog, min_prog, cfg, sessions, srv_index, stats, devmap;
+	int prog, min_prog, cfg, sessions, stats, devmap;
 	int ifindex[DEV__MAX];
 	uint8_t mac[DEV__MAX][6];
 	uint8_t mac_client[6], mac_backend[6];
@@ -169,7 +169,6 @@ static int progs_up(void)
 	env.min_prog = bpf_program__fd(env.min->progs.bench_min);
 	env.cfg = bpf_map__fd(env.xwgp->maps.xwgp_cfg);
 	env.sessions = bpf_map__fd(env.xwgp->maps.xwgp_sessions);
-	env.srv_index = bpf_map__fd(env.xwgp->maps.xwgp_srv_index);
 	env.stats = bpf_map__fd(env.xwgp->maps.xwgp_stats);
 	env.devmap = bpf_map__fd(env.xwgp->maps.xwgp_devmap);
 	env.ncpus = libbpf_num_possible_cpus();
@@ -214,14 +213,14 @@ static int progs_up(void)
 	return err ? -errno : 0;
 }
 
+/* WGIT v2: in the slot both its indexes name (the default mask: the low 16 bits). */
 static int session_add(const struct xwgp_session *s)
 {
-	uint32_t cp = s->client_proxy_index, sp = s->server_proxy_index;
+	uint32_t slot = s->client_proxy_index & XWGP_SLOT_MASK_DEFAULT;
 
-	if (bpf_map_update_elem(env.sessions, &cp, s, BPF_ANY) ||
-	    bpf_map_update_elem(env.srv_index, &sp, &cp, BPF_ANY))
-		return -errno;
-	return 0;
+	if ((s->server_proxy_index & XWGP_SLOT_MASK_DEFAULT) != slot)
+		return -EINVAL;
+	return bpf_map_update_elem(env.sessions, &slot, s, BPF_ANY) ? -errno : 0;
 }
 
 static struct xwgp_session session_base(uint32_t cp, uint32_t sp)
@@ -509,6 +508,7 @@ static uint64_t session_packets(uint32_t key)
 {
 	struct xwgp_session s;
 
+	key &= XWGP_SLOT_MASK_DEFAULT; /* the slot */
 	if (bpf_map_lookup_elem(env.sessions, &key, &s))
 		return 0;
 	return s.c2s_packets + s.s2c_packets;

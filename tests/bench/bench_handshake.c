@@ -150,9 +150,7 @@ static int maps_up(void)
 
 	if (!s)
 		return -errno;
-	bpf_map__set_max_entries(s->maps.xwgp_sessions, cap);
-	bpf_map__set_max_entries(s->maps.xwgp_srv_index, cap);
-	bpf_map__set_max_entries(s->maps.xwgp_sess_meta, cap);
+	xwgp_skel_size_sessions(s, cap);
 	bpf_map__set_max_entries(s->maps.xwgp_peer_state, cap);
 	if (xwgp_bpf__load(s)) {
 		xwgp_bpf__destroy(s);
@@ -161,7 +159,7 @@ static int maps_up(void)
 	env.skel = s;
 	memset(&env.maps, 0xff, sizeof(env.maps)); /* -1: any map added later is "none" */
 	env.maps.sessions = bpf_map__fd(s->maps.xwgp_sessions);
-	env.maps.srv_index = bpf_map__fd(s->maps.xwgp_srv_index);
+	env.maps.n_slots = cap;
 	env.maps.sess_meta = bpf_map__fd(s->maps.xwgp_sess_meta);
 	env.maps.peer_state = bpf_map__fd(s->maps.xwgp_peer_state);
 	env.maps.cfg = bpf_map__fd(s->maps.xwgp_cfg);
@@ -184,6 +182,15 @@ static void map_clear(int fd, size_t key_size)
 		if (bpf_map_delete_elem(fd, key))
 			break;
 	}
+}
+
+/* Empty every slot of the WGIT v2 session array. */
+static void slots_clear(void)
+{
+	static const struct xwgp_session empty;
+
+	for (uint32_t slot = 0; slot < env.maps.n_slots; slot++)
+		bpf_map_update_elem(env.maps.sessions, &slot, &empty, BPF_ANY);
 }
 
 /* A config of n servers: n - 1 others first, then T; each with a fallback peer. */
@@ -346,9 +353,8 @@ static int run_once(int n_servers, struct run_rates *rates)
 	struct handler h;
 	int err;
 
-	map_clear(env.maps.sessions, 4);
+	slots_clear();
 	map_clear(env.maps.sess_meta, 4);
-	map_clear(env.maps.srv_index, 4);
 	map_clear(env.maps.peer_state, sizeof(struct xwgp_peer_key));
 	err = handler_up(&h, &cfg, n_servers, UINT32_MAX); /* never under load: DH every time */
 	if (err)

@@ -3,7 +3,8 @@
  * Map memory with many sessions: load the XDP object through the agent's
  * own loader (agent/bpf_loader.c, as `xwgp server' with max_sessions N
  * does), pinned under PIN_PATH, and fill the per-session maps with N
- * established sessions: xwgp_sessions, xwgp_srv_index and xwgp_sess_meta.
+ * established sessions: the xwgp_sessions array (WGIT v2: slot n holds the
+ * session whose indexes are n | generation) and xwgp_sess_meta.
  * The maps stay pinned when this exits, so tests/bench/run.sh reads their
  * memlock figures with `bpftool map show pinned' and removes them.
  *
@@ -21,8 +22,14 @@
 #include "bench_util.h"
 #include "bpf_loader.h"
 #include "log.h"
+#include "wgit_index.h"
 
 #define CHUNK 65536
+
+/* Generation 1 (client) and 2 (server) of slot n: never 0. */
+static unsigned int slot_bits;
+#define CP_OF(n) ((n) | (1u << slot_bits))
+#define SP_OF(n) ((n) | (2u << slot_bits))
 
 static struct xwgp_session session_n(uint32_t n)
 {
@@ -32,9 +39,9 @@ static struct xwgp_session session_n(uint32_t n)
 		.server = bench_ep("198.51.100.2", 51820),
 		.server_local = bench_ep("198.51.100.1", 51900),
 		.client_origin_index = n,
-		.client_proxy_index = n,
+		.client_proxy_index = CP_OF(n),
 		.server_origin_index = n,
-		.server_proxy_index = n,
+		.server_proxy_index = SP_OF(n),
 		.csvl = XWGP_CSVL_DEFAULT,
 		.ssvl = XWGP_SSVL_DEFAULT,
 		.flags = XWGP_SF_ESTABLISHED,
@@ -51,18 +58,17 @@ static int fill_chunk(const struct xwgp_maps *m, uint32_t first, uint32_t cnt,
 	uint32_t n;
 
 	for (uint32_t i = 0; i < cnt; i++) {
-		keys[i] = first + i;
+		keys[i] = first + i; /* the slot */
 		sess[i] = session_n(first + i);
-		memset(&meta[i], 0, sizeof(meta[i]));
-		memcpy(meta[i].client_pub, &keys[i], sizeof(keys[i]));
 	}
-	/* Server proxy index n -> client proxy index n: keys double as values. */
 	n = cnt;
 	if (bpf_map_update_batch(m->sessions, keys, sess, &n, &opts) || n != cnt)
 		return -errno ?: -EIO;
-	n = cnt;
-	if (bpf_map_update_batch(m->srv_index, keys, keys, &n, &opts) || n != cnt)
-		return -errno ?: -EIO;
+	for (uint32_t i = 0; i < cnt; i++) {
+		keys[i] = CP_OF(first + i); /* the meta's key: the client proxy index */
+		memset(&meta[i], 0, sizeof(meta[i]));
+		memcpy(meta[i].client_pub, &keys[i], sizeof(keys[i]));
+	}
 	n = cnt;
 	if (bpf_map_update_batch(m->sess_meta, keys, meta, &n, &opts) || n != cnt)
 		return -errno ?: -EIO;
@@ -76,9 +82,9 @@ static int fill(const struct xwgp_maps *m, uint32_t total)
 	uint32_t *keys = calloc(CHUNK, sizeof(*keys));
 	int err = sess && meta && keys ? 0 : -ENOMEM;
 
-	/* Indexes 1..total: 0 is never a valid index. */
-	for (uint32_t first = 1; first <= total && !err; first += CHUNK) {
-		uint32_t cnt = total - first + 1 < CHUNK ? total - first + 1 : CHUNK;
+	/* Slots 0..total-1. */
+	for (uint32_t first = 0; first < total && !err; first += CHUNK) {
+		uint32_t cnt = total - first < CHUNK ? total - first : CHUNK;
 
 		err = fill_chunk(m, first, cnt, sess, meta, keys);
 		if (err)
@@ -94,20 +100,23 @@ static int fill(const struct xwgp_maps *m, uint32_t total)
 /* Spot checks: the first, a middle and the last session are there, and no more. */
 static int verify(const struct xwgp_maps *m, uint32_t total)
 {
-	uint32_t probe[] = { 1, total / 2 + 1, total }, extra = total + 1, cp;
+	uint32_t probe[] = { 0, total / 2, total - 1 }, extra = total;
+	struct xwgp_session_meta meta;
 	struct xwgp_session s;
 
 	for (size_t i = 0; i < sizeof(probe) / sizeof(probe[0]); i++) {
+		uint32_t cp = CP_OF(probe[i]);
+
 		if (bpf_map_lookup_elem(m->sessions, &probe[i], &s) ||
-		    s.client_proxy_index != probe[i] ||
-		    bpf_map_lookup_elem(m->srv_index, &probe[i], &cp) || cp != probe[i]) {
+		    s.client_proxy_index != cp || s.server_proxy_index != SP_OF(probe[i]) ||
+		    bpf_map_lookup_elem(m->sess_meta, &cp, &meta)) {
 			bench_log("session %u missing after the fill", probe[i]);
 			return -ENOENT;
 		}
 	}
-	/* Full: one more must not fit (max_entries == total). */
+	/* Full: no slot beyond (max_entries == total). */
 	s = session_n(extra);
-	if (!bpf_map_update_elem(m->sessions, &extra, &s, BPF_NOEXIST)) {
+	if (!bpf_map_update_elem(m->sessions, &extra, &s, BPF_ANY)) {
 		bench_log("the session map took more than %u entries", total);
 		return -EOVERFLOW;
 	}
@@ -145,6 +154,7 @@ int main(int argc, char **argv)
 		bench_log("loading with max_sessions %u failed: %s", total, strerror(-err));
 		return 1;
 	}
+	slot_bits = wgit_slot_bits(total);
 	t0 = xwgp_clock_ns(CLOCK_MONOTONIC);
 	err = fill(&l.maps, total) ?: verify(&l.maps, total);
 	if (!err)

@@ -49,6 +49,7 @@
 #include "test.h"
 #include "transport.h"
 #include "wg_proto.h"
+#include "wgit.h"
 
 #define LISTEN_PORT   51820
 #define UPSTREAM_PORT 40000
@@ -133,13 +134,13 @@ static struct xwgp_session sess_make(int n)
 static int sess_reset(int n)
 {
 	struct xwgp_session s = sess_make(n);
-	uint32_t cp = CP(n), sp = SP(n);
+	uint32_t slot = SLOT(CP(n)); /* CP(n) and SP(n) both name slot n */
 
-	return bpf_map_update_elem(bpf_env.maps.sessions, &cp, &s, BPF_ANY)
-		       ?: bpf_map_update_elem(bpf_env.maps.srv_index, &sp, &cp, BPF_ANY);
+	return bpf_map_update_elem(bpf_env.maps.sessions, &slot, &s, BPF_ANY);
 }
 
 static int xv0_ifindex;
+static struct wgit agent_wgit = { .maps = &bpf_env.maps };
 static struct local_addrs agent_local = { .nl_fd = -1, .map_fd = -1 };
 
 static const struct {
@@ -243,16 +244,13 @@ static void run_agent(const struct agent_in *in, struct agent_result *r,
 	r->ret = transport_parse(r->payload, in->len, MAX_PACKET, &receiver);
 	if (r->ret)
 		return;
-	key = receiver;
-	if (in->side == XWGP_SIDE_CLIENT &&
-	    bpf_map_lookup_elem(bpf_env.maps.srv_index, &receiver, &key)) {
+	/* The agent's own lookup (wgit.c), on the maps XDP reads. */
+	if (in->side == XWGP_SIDE_CLIENT ? wgit_session_by_server_index(&agent_wgit, receiver, &r->s) :
+					   wgit_session_get(&agent_wgit, receiver, &r->s)) {
 		r->ret = -XWGP_STAT_DROP_UNKNOWN_INDEX;
 		return;
 	}
-	if (bpf_map_lookup_elem(bpf_env.maps.sessions, &key, &r->s)) {
-		r->ret = -XWGP_STAT_DROP_UNKNOWN_INDEX;
-		return;
-	}
+	key = r->s.client_proxy_index;
 	r->sess = key & 0xffff;
 	if (cand)
 		roam.cand = *cand;
@@ -295,7 +293,7 @@ static void check_same_forward(const char *desc, const struct bpf_env_result *x,
 static void check_same_counters(const char *desc, const struct agent_result *a)
 {
 	struct xwgp_session xs;
-	uint32_t key = CP(a->sess);
+	uint32_t key = SLOT(CP(a->sess));
 
 	CHECK(!bpf_map_lookup_elem(bpf_env.maps.sessions, &key, &xs), "%s: session gone", desc);
 	CHECK(xs.c2s_packets == a->s.c2s_packets && xs.c2s_bytes == a->s.c2s_bytes &&
@@ -320,7 +318,7 @@ static void check_roam(const char *desc, const struct pkt_frame *in, const struc
 	struct agent_result second, *a = &second;
 	const struct xwgp_ep *peer = c2s ? &a->s.client : &a->s.server;
 	const struct xwgp_ep *local = c2s ? &a->s.client_local : &a->s.server_local;
-	uint32_t key = CP(a1->sess);
+	uint32_t key = SLOT(CP(a1->sess));
 	struct bpf_env_result x2;
 
 	CHECK(a1->ret == 0 && a1->out.candidate && a1->out.cand_changed &&

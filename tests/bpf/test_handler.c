@@ -125,12 +125,22 @@ static void clear_maps(void)
 	wgit_expire(&env.h.wgit, UINT64_MAX / 2, 0);
 }
 
-TEST(initiation_forwarded_unchanged_when_index_free)
+static uint32_t proxy_of(uint32_t origin)
+{
+	return mock_proxy_of(&env.h.wgit, origin);
+}
+
+/*
+ * WGIT v2: even with force_xlat off (a no-op now) the sender index is the
+ * one xwgp assigned; only it and MAC1 differ from what the client sent.
+ */
+TEST(initiation_forwarded_with_assigned_index)
 {
 	uint8_t msg[148], orig[148], pub[32], tai[12];
 	struct xwgp_session s;
 	struct xwgp_session_meta m;
 	struct xwgp_ep backend;
+	uint32_t proxy;
 
 	ENV();
 	env.h.wgit.force_xlat = false;
@@ -141,12 +151,20 @@ TEST(initiation_forwarded_unchanged_when_index_free)
 	ep4(&backend, "198.51.100.2", 51820);
 	CHECK(xwgp_ep_equal(&env.sent.remote, &backend), "sent to the configured backend");
 	CHECK(env.sent.len == 148);
-	CHECK_MEM(env.sent.data, orig, 148);
+	proxy = get_le32(env.sent.data + WG_INIT_OFF_SENDER);
+	CHECK(proxy == proxy_of(0x11111111) && proxy && proxy != 0x42a41221,
+	      "sender %#x is not the session's proxy index", proxy);
+	CHECK(!memcmp(env.sent.data, orig, WG_INIT_OFF_SENDER) &&
+		      !memcmp(env.sent.data + 8, orig + 8, WG_INIT_OFF_MAC1 - 8) &&
+		      !memcmp(env.sent.data + WG_INIT_OFF_MAC2, orig + WG_INIT_OFF_MAC2, 16),
+	      "more than the sender index and MAC1 changed");
+	CHECK(wg_mac1_verify(env.sent.data, 148, &env.srv_mac) == 0, "MAC1 recomputed");
 	CHECK(env.h.stats[XWGP_AGENT_STAT_INIT_FORWARDED] == 1);
-	CHECK(bpf_map_lookup_elem(env.maps.sessions, &(uint32_t){ 0x11111111 }, &s) == 0,
-	      "session keyed by the origin index");
-	CHECK(!(s.flags & XWGP_SF_XLAT_CLIENT) && s.csvl == 1 && s.ssvl == 3, "flags %x", s.flags);
-	CHECK(bpf_map_lookup_elem(env.maps.sess_meta, &(uint32_t){ 0x11111111 }, &m) == 0);
+	CHECK(wgit_session_get(&env.h.wgit, proxy, &s) == 0, "session keyed by the proxy index");
+	CHECK((proxy == 0x11111111 || (s.flags & XWGP_SF_XLAT_CLIENT)) && s.csvl == 1 &&
+		      s.ssvl == 3,
+	      "flags %x", s.flags);
+	CHECK(bpf_map_lookup_elem(env.maps.sess_meta, &proxy, &m) == 0);
 	CHECK_MEM(m.client_pub, env.cli_pub, 32);
 	/* What the backend gets still decrypts to the client's key. */
 	{
@@ -191,16 +209,12 @@ TEST(translated_handshake_round_trip)
 	CHECK(server_proxy != 0x33333333, "server index translated");
 	CHECK(wg_mac1_verify(env.sent.data, WG_RESP_LEN, &env.cli_mac) == 0,
 	      "response MAC1 recomputed with the client's key");
-	CHECK(bpf_map_lookup_elem(env.maps.sessions, &proxy, &s) == 0);
+	CHECK(wgit_session_get(&env.h.wgit, proxy, &s) == 0);
 	CHECK(s.flags & XWGP_SF_ESTABLISHED);
 	CHECK(s.server_origin_index == 0x33333333 && s.server_proxy_index == server_proxy);
-	{
-		uint32_t owner;
-
-		CHECK(bpf_map_lookup_elem(env.maps.srv_index, &server_proxy, &owner) == 0 &&
-			      owner == proxy,
-		      "server index registered");
-	}
+	CHECK(wgit_session_by_server_index(&env.h.wgit, server_proxy, &s) == 0 &&
+		      s.client_proxy_index == proxy,
+	      "server index registered");
 
 	/* Transport both ways through the agent, indexes mapped back. */
 	{
@@ -302,7 +316,7 @@ TEST(replayed_initiation_refused)
 	env.h.wgit.force_xlat = false;
 	send_initiation(env.cli_priv, env.srv_pub, 0x12121212, msg, 40000);
 	CHECK(env.sent.count == 1);
-	bpf_map_delete_elem(env.maps.sessions, &(uint32_t){ 0x12121212 });
+	CHECK(wgit_session_delete(&env.h.wgit, proxy_of(0x12121212)) == 0);
 	/* The same bytes again, from another address: must not create a session. */
 	ep4(&p.src, "192.0.2.66", 40001);
 	ep4(&p.dst, "192.0.2.1", 51820);
@@ -316,7 +330,8 @@ TEST(replayed_initiation_refused)
 		      env.h.stats[XWGP_AGENT_STAT_DH_CACHE_MISS] == misses,
 	      "DH cache counters %llu/%llu", (unsigned long long)env.h.stats[XWGP_AGENT_STAT_DH_CACHE_HIT],
 	      (unsigned long long)env.h.stats[XWGP_AGENT_STAT_DH_CACHE_MISS]);
-	CHECK(bpf_map_lookup_elem(env.maps.sessions, &(uint32_t){ 0x12121212 }, &s) != 0);
+	CHECK(proxy_of(0x12121212) == 0 && !wgit_session_next(env.h.wgit.maps, &(uint32_t){ 0 }, &s),
+	      "the replay made a session");
 	clear_maps();
 }
 
@@ -365,8 +380,8 @@ TEST(malformed_and_wrong_direction_counted)
 TEST(idle_sessions_expire_with_their_indexes)
 {
 	uint8_t msg[148];
-	uint32_t proxy, server_proxy, k, n = 0;
-	uint32_t *prev = NULL;
+	uint32_t proxy, server_proxy, n;
+	struct xwgp_session s;
 
 	ENV();
 	env.h.wgit.force_xlat = true;
@@ -378,12 +393,9 @@ TEST(idle_sessions_expire_with_their_indexes)
 	CHECK(wgit_expire(&env.h.wgit, xwgp_now_ns() + 61ull * 1000000000,
 			  60ull * 1000000000) == 1,
 	      "idle past the timeout: removed");
-	CHECK(bpf_map_lookup_elem(env.maps.srv_index, &server_proxy, &k) != 0, "server index gone");
+	CHECK(wgit_session_by_server_index(&env.h.wgit, server_proxy, &s) != 0, "server index gone");
 	CHECK(bpf_map_lookup_elem(env.maps.sess_meta, &proxy, msg) != 0, "meta gone");
-	while (bpf_map_get_next_key(env.maps.sessions, prev, &k) == 0) {
-		n++;
-		prev = &k;
-	}
+	n = count_sessions(&env.maps);
 	CHECK(n == 0, "%u sessions left", n);
 }
 
@@ -404,6 +416,11 @@ static uint32_t establish(uint32_t sender, uint32_t backend_sender, uint8_t resp
 	if (response)
 		memcpy(response, env.sent.data, WG_RESP_LEN);
 	return proxy;
+}
+
+static uint32_t srv_of(uint32_t proxy)
+{
+	return mock_srv_of(&env.h.wgit, proxy);
 }
 
 /* Transport through the handler; returns how many packets it sent (0 or 1). */
@@ -430,9 +447,9 @@ static void client_silent(uint32_t proxy, unsigned int seconds)
 	struct xwgp_session s;
 	uint64_t then = xwgp_now_ns() - seconds * 1000000000ull;
 
-	CHECK(!bpf_map_lookup_elem(env.maps.sessions, &proxy, &s));
+	CHECK(!wgit_session_get(&env.h.wgit, proxy, &s));
 	s.created_ns = s.client_seen_ns = then;
-	CHECK(!bpf_map_update_elem(env.maps.sessions, &proxy, &s, BPF_EXIST));
+	CHECK(!wgit_session_put(&env.h.wgit, &s));
 	CHECK(!bpf_map_lookup_elem(env.maps.sess_meta, &proxy, &m));
 	m.agent_client_seen_ns = then;
 	CHECK(!bpf_map_update_elem(env.maps.sess_meta, &proxy, &m, BPF_EXIST));
@@ -443,7 +460,7 @@ static bool client_is(uint32_t proxy, const struct xwgp_ep *ep)
 {
 	struct xwgp_session s = { 0 };
 
-	return !bpf_map_lookup_elem(env.maps.sessions, &proxy, &s) && xwgp_ep_equal(&s.client, ep);
+	return !wgit_session_get(&env.h.wgit, proxy, &s) && xwgp_ep_equal(&s.client, ep);
 }
 
 #define STAT(name) (env.h.stats[XWGP_AGENT_STAT_##name])
@@ -462,10 +479,10 @@ TEST(roaming_needs_a_silent_endpoint_and_a_second_packet)
 	proxy = establish(0x51515151, 0x61616161, NULL);
 	ep4(&victim, "192.0.2.11", 40000);
 	ep4(&roamer, "192.0.2.12", 40001);
-	CHECK(transport(XWGP_SIDE_CLIENT, 0x61616161, "192.0.2.11", 40000) == 1);
+	CHECK(transport(XWGP_SIDE_CLIENT, srv_of(proxy), "192.0.2.11", 40000) == 1);
 	/* A stream of forged packets from a third address while the client is active. */
 	for (int i = 0; i < 5; i++)
-		CHECK(transport(XWGP_SIDE_CLIENT, 0x61616161, "198.51.100.66", 4444) == 1,
+		CHECK(transport(XWGP_SIDE_CLIENT, srv_of(proxy), "198.51.100.66", 4444) == 1,
 		      "candidate forwarded to the backend");
 	CHECK(STAT(ROAM_CANDIDATE) == 5 && STAT(ROAMED) == 0, "candidates %llu roamed %llu",
 	      (unsigned long long)STAT(ROAM_CANDIDATE), (unsigned long long)STAT(ROAMED));
@@ -476,17 +493,17 @@ TEST(roaming_needs_a_silent_endpoint_and_a_second_packet)
 
 	/* The client roams: its old address falls silent. */
 	client_silent(proxy, 3);
-	CHECK(transport(XWGP_SIDE_CLIENT, 0x61616161, "192.0.2.12", 40001) == 1);
+	CHECK(transport(XWGP_SIDE_CLIENT, srv_of(proxy), "192.0.2.12", 40001) == 1);
 	CHECK(client_is(proxy, &victim), "one packet moves nothing");
-	CHECK(transport(XWGP_SIDE_CLIENT, 0x61616161, "192.0.2.12", 40001) == 1);
+	CHECK(transport(XWGP_SIDE_CLIENT, srv_of(proxy), "192.0.2.12", 40001) == 1);
 	CHECK(client_is(proxy, &roamer), "second packet: followed");
 	CHECK(STAT(ROAMED) == 1);
 	memset(&env.sent, 0, sizeof(env.sent));
 	CHECK(transport(XWGP_SIDE_SERVER, proxy, "198.51.100.2", 51820) == 1);
 	CHECK(xwgp_ep_equal(&env.sent.remote, &roamer), "replies follow");
 	/* The new endpoint is active now: the old address is a mere candidate. */
-	CHECK(transport(XWGP_SIDE_CLIENT, 0x61616161, "192.0.2.11", 40000) == 1);
-	CHECK(transport(XWGP_SIDE_CLIENT, 0x61616161, "192.0.2.11", 40000) == 1);
+	CHECK(transport(XWGP_SIDE_CLIENT, srv_of(proxy), "192.0.2.11", 40000) == 1);
+	CHECK(transport(XWGP_SIDE_CLIENT, srv_of(proxy), "192.0.2.11", 40000) == 1);
 	CHECK(client_is(proxy, &roamer), "active endpoint kept");
 	clear_maps();
 }
@@ -546,8 +563,8 @@ TEST(martian_sources_never_become_endpoints)
 		CHECK(env.sent.count == 0 && env.h.stats[bad[i].stat] == before + 1,
 		      "initiation from %s:%u: sent %u", bad[i].ip, bad[i].port, env.sent.count);
 		/* Transport twice from there, the client silent: never followed. */
-		CHECK(transport(XWGP_SIDE_CLIENT, 0x62626262, bad[i].ip, bad[i].port) == 0);
-		CHECK(transport(XWGP_SIDE_CLIENT, 0x62626262, bad[i].ip, bad[i].port) == 0);
+		CHECK(transport(XWGP_SIDE_CLIENT, srv_of(proxy), bad[i].ip, bad[i].port) == 0);
+		CHECK(transport(XWGP_SIDE_CLIENT, srv_of(proxy), bad[i].ip, bad[i].port) == 0);
 		CHECK(env.h.stats[bad[i].stat] == before + 3, "%s: counted %llu", bad[i].ip,
 		      (unsigned long long)(env.h.stats[bad[i].stat] - before));
 		{
@@ -585,11 +602,11 @@ TEST(replayed_response_changes_nothing)
 	struct handler_pkt p = { .side = XWGP_SIDE_SERVER, .data = resp, .len = sizeof(resp),
 			 .cap = sizeof(resp) };
 	struct xwgp_session before, after;
-	uint32_t proxy, owner, sp;
+	uint32_t proxy, sp;
 
 	ENV();
 	proxy = establish(0x53535353, 0x63636363, NULL);
-	CHECK(!bpf_map_lookup_elem(env.maps.sessions, &proxy, &before));
+	CHECK(!wgit_session_get(&env.h.wgit, proxy, &before));
 	sp = before.server_proxy_index;
 	for (int forged = 0; forged < 2; forged++) {
 		memset(&env.sent, 0, sizeof(env.sent));
@@ -605,10 +622,11 @@ TEST(replayed_response_changes_nothing)
 		handler_packet(&env.h, &p);
 		CHECK(env.sent.count == 0, "nothing passed on");
 		CHECK(STAT(RESP_REPLAY) == (uint64_t)forged + 1);
-		CHECK(!bpf_map_lookup_elem(env.maps.sessions, &proxy, &after));
+		CHECK(!wgit_session_get(&env.h.wgit, proxy, &after));
 		CHECK(after.server_origin_index == 0x63636363 && after.server_proxy_index == sp,
 		      "backend index re-pointed to 0x%08x", after.server_origin_index);
-		CHECK(!bpf_map_lookup_elem(env.maps.srv_index, &sp, &owner) && owner == proxy,
+		CHECK(!wgit_session_by_server_index(&env.h.wgit, sp, &after) &&
+			      after.client_proxy_index == proxy,
 		      "the server index the tunnel uses was deleted");
 	}
 	CHECK(transport(XWGP_SIDE_CLIENT, sp, "192.0.2.11", 40000) == 1, "the tunnel still works");
@@ -738,9 +756,9 @@ static struct xwgp_maps small;
 static int small_maps(uint32_t n_sessions, uint32_t n_peers)
 {
 	small = env.maps;
-	small.sessions = bpf_map_create(BPF_MAP_TYPE_HASH, "t_sess", 4,
+	small.sessions = bpf_map_create(BPF_MAP_TYPE_ARRAY, "t_sess", 4,
 					sizeof(struct xwgp_session), n_sessions, NULL);
-	small.srv_index = bpf_map_create(BPF_MAP_TYPE_HASH, "t_srv", 4, 4, n_sessions, NULL);
+	small.n_slots = n_sessions;
 	small.sess_meta = bpf_map_create(BPF_MAP_TYPE_HASH, "t_meta", 4,
 					 sizeof(struct xwgp_session_meta), n_sessions, NULL);
 	small.peer_state = bpf_map_create(BPF_MAP_TYPE_HASH, "t_peer", sizeof(struct xwgp_peer_key),
@@ -748,7 +766,7 @@ static int small_maps(uint32_t n_sessions, uint32_t n_peers)
 	env.h.wgit.maps = &small;
 	env.h.wgit.peer_evict_ns = 0;
 	wgit_halfopen_init(&env.h.wgit, n_sessions);
-	return small.sessions < 0 || small.srv_index < 0 || small.sess_meta < 0 ||
+	return small.sessions < 0 || small.sess_meta < 0 ||
 			       small.peer_state < 0 ?
 		       -1 :
 		       0;
@@ -757,18 +775,19 @@ static int small_maps(uint32_t n_sessions, uint32_t n_peers)
 static void small_maps_done(void)
 {
 	close(small.sessions);
-	close(small.srv_index);
 	close(small.sess_meta);
 	close(small.peer_state);
 	env.h.wgit.maps = &env.maps;
 	wgit_halfopen_init(&env.h.wgit, env.cfg.max_sessions);
 }
 
-static bool has_session(uint32_t idx, bool established)
+/* The session initiation `origin' made is live (and established or not). */
+static bool has_session(uint32_t origin, bool established)
 {
 	struct xwgp_session s;
+	uint32_t proxy = proxy_of(origin);
 
-	return bpf_map_lookup_elem(small.sessions, &idx, &s) == 0 &&
+	return proxy && wgit_session_get(&env.h.wgit, proxy, &s) == 0 &&
 	       !!(s.flags & XWGP_SF_ESTABLISHED) == established;
 }
 
@@ -780,15 +799,15 @@ TEST(one_client_key_holds_at_most_its_cap)
 	env.h.wgit.force_xlat = false;
 	CHECK(small_maps(64, 64) == 0, "maps: %s", strerror(errno));
 	send_initiation(env.cli_priv, env.srv_pub, 0x100, msg, 40000);
-	send_response(0x9100, 0x100, 51820);
+	send_response(0x9100, proxy_of(0x100), 51820);
 	CHECK(has_session(0x100, true), "first session not established");
 	/* Ten more valid initiations of the same key, none answered. */
 	for (uint32_t i = 1; i <= 10; i++)
 		send_initiation(env.cli_priv, env.srv_pub, 0x100 + i, msg, 40000);
 	CHECK(env.h.stats[XWGP_AGENT_STAT_INIT_FORWARDED] == 11, "%llu forwarded",
 	      (unsigned long long)env.h.stats[XWGP_AGENT_STAT_INIT_FORWARDED]);
-	CHECK(count_keys(small.sessions, 4) == XWGP_PEER_MAX_SESSIONS, "the key holds %d sessions",
-	      count_keys(small.sessions, 4));
+	CHECK(count_sessions(&small) == XWGP_PEER_MAX_SESSIONS, "the key holds %d sessions",
+	      count_sessions(&small));
 	CHECK(env.h.stats[XWGP_AGENT_STAT_INIT_KEY_CAP] == 11 - XWGP_PEER_MAX_SESSIONS,
 	      "%llu replaced", (unsigned long long)env.h.stats[XWGP_AGENT_STAT_INIT_KEY_CAP]);
 	/* Its own unanswered ones gave way first: the established one and the newest stay. */
@@ -799,11 +818,11 @@ TEST(one_client_key_holds_at_most_its_cap)
 	      env.h.stats[XWGP_AGENT_STAT_INIT_TABLE_FULL] == 0);
 	/* All answered: the next one replaces the oldest handshake, 0x100. */
 	for (uint32_t i = 8; i <= 10; i++)
-		send_response(0x9100 + i, 0x100 + i, 51820);
+		send_response(0x9100 + i, proxy_of(0x100 + i), 51820);
 	send_initiation(env.cli_priv, env.srv_pub, 0x200, msg, 40000);
 	CHECK(!has_session(0x100, true) && has_session(0x108, true) && has_session(0x200, false),
 	      "the oldest handshake did not give way");
-	CHECK(count_keys(small.sessions, 4) == XWGP_PEER_MAX_SESSIONS);
+	CHECK(count_sessions(&small) == XWGP_PEER_MAX_SESSIONS);
 	small_maps_done();
 	clear_maps();
 }
@@ -819,11 +838,11 @@ TEST(full_table_evicts_only_unanswered_sessions)
 		keypair(priv[i], pub[i]);
 	CHECK(small_maps(4, 64) == 0, "maps: %s", strerror(errno));
 	send_initiation(env.cli_priv, env.srv_pub, 0x300, msg, 40000);
-	send_response(0x9300, 0x300, 51820);
+	send_response(0x9300, proxy_of(0x300), 51820);
 	/* Three other keys (the fallback peer) fill the table with unanswered sessions. */
 	for (int i = 0; i < 3; i++)
 		send_initiation(priv[i], env.srv_pub, 0x301 + i, msg, 40000);
-	CHECK(count_keys(small.sessions, 4) == 4, "table holds %d", count_keys(small.sessions, 4));
+	CHECK(count_sessions(&small) == 4, "table holds %d", count_sessions(&small));
 	/* A fourth key: the oldest unanswered session (0x301) gives way. */
 	send_initiation(priv[3], env.srv_pub, 0x304, msg, 40000);
 	CHECK(env.h.stats[XWGP_AGENT_STAT_HALFOPEN_EVICTED] == 1, "%llu evicted",
@@ -833,7 +852,7 @@ TEST(full_table_evicts_only_unanswered_sessions)
 	/* Every session answered: a new key is refused, nobody is evicted. */
 	for (int i = 1; i < 4; i++) {
 		wg_mac_keys_init(&mac, pub[i]);
-		send_response_to(&mac, 0x9300 + i, 0x301 + i, 51821); /* the fallback */
+		send_response_to(&mac, 0x9300 + i, proxy_of(0x301 + i), 51821); /* the fallback */
 		CHECK(has_session(0x301 + i, true), "session %#x not established", 0x301 + i);
 	}
 	env.sent.count = 0;
@@ -842,7 +861,7 @@ TEST(full_table_evicts_only_unanswered_sessions)
 	      "sent %d, table full %llu", env.sent.count,
 	      (unsigned long long)env.h.stats[XWGP_AGENT_STAT_INIT_TABLE_FULL]);
 	CHECK(env.h.stats[XWGP_AGENT_STAT_HALFOPEN_EVICTED] == 1);
-	CHECK(has_session(0x300, true) && count_keys(small.sessions, 4) == 4);
+	CHECK(has_session(0x300, true) && count_sessions(&small) == 4);
 	/* A key that holds a session may still rekey: its own oldest gives way. */
 	send_initiation(env.cli_priv, env.srv_pub, 0x306, msg, 40000);
 	CHECK(env.h.stats[XWGP_AGENT_STAT_INIT_TABLE_FULL] == 1 &&
@@ -870,7 +889,7 @@ TEST(full_table_after_restart_still_finds_the_oldest_unanswered)
 	CHECK(small_maps(4, 64) == 0, "maps: %s", strerror(errno));
 	for (int i = 0; i < 4; i++)
 		send_initiation(priv[i], env.srv_pub, 0x501 + i, msg, 40000);
-	CHECK(count_keys(small.sessions, 4) == 4);
+	CHECK(count_sessions(&small) == 4);
 	wgit_halfopen_init(&env.h.wgit, 4); /* what a new agent starts with */
 	send_initiation(priv[4], env.srv_pub, 0x505, msg, 40000);
 	CHECK(env.h.stats[XWGP_AGENT_STAT_HALFOPEN_EVICTED] == 1 && has_session(0x505, false),
@@ -906,7 +925,7 @@ TEST(full_peer_state_map_refuses_instead_of_skipping_replay_check)
 	/* priv[0]'s state idle past the horizon, but its session lives: kept. */
 	memcpy(k.server_pub, env.srv_pub, 32);
 	memcpy(k.client_pub, pub[0], 32);
-	CHECK(wgit_peer_get(&env.h.wgit, &k, &st) == 0 && st.sessions[0] == 0x401);
+	CHECK(wgit_peer_get(&env.h.wgit, &k, &st) == 0 && st.sessions[0] == proxy_of(0x401));
 	st.updated_ns = xwgp_now_ns() - (WGIT_PEER_HORIZON_SEC + 1) * 1000000000ull;
 	CHECK(wgit_peer_put(&env.h.wgit, &k, &st) == 0);
 	env.h.wgit.peer_evict_ns = 0;
@@ -915,7 +934,7 @@ TEST(full_peer_state_map_refuses_instead_of_skipping_replay_check)
 		      env.h.stats[XWGP_AGENT_STAT_PEER_STATE_EVICTED] == 0,
 	      "a state whose key holds a session was forgotten");
 	/* Its session gone: the state may be forgotten, and the new key gets in. */
-	CHECK(wgit_session_delete(&env.h.wgit, 0x401) == 0);
+	CHECK(wgit_session_delete(&env.h.wgit, proxy_of(0x401)) == 0);
 	env.h.wgit.peer_evict_ns = 0;
 	send_initiation(priv[1], env.srv_pub, 0x402, msg, 40000);
 	CHECK(env.sent.count == 3 && env.h.stats[XWGP_AGENT_STAT_PEER_STATE_EVICTED] == 1 &&
@@ -923,7 +942,7 @@ TEST(full_peer_state_map_refuses_instead_of_skipping_replay_check)
 	      "sent %d, evicted %llu", env.sent.count,
 	      (unsigned long long)env.h.stats[XWGP_AGENT_STAT_PEER_STATE_EVICTED]);
 	/* The recent state survived: a replay of the first initiation is still refused. */
-	CHECK(wgit_session_delete(&env.h.wgit, 0x400) == 0);
+	CHECK(wgit_session_delete(&env.h.wgit, proxy_of(0x400)) == 0);
 	memcpy(msg, first, sizeof(msg));
 	ep4(&p.src, "192.0.2.66", 40001);
 	ep4(&p.dst, "192.0.2.1", 51820);
@@ -987,14 +1006,18 @@ TEST(handshake_threads_lose_and_double_nothing)
 	      "DH cache counted %llu + %llu",
 	      (unsigned long long)env.h.stats[XWGP_AGENT_STAT_DH_CACHE_HIT],
 	      (unsigned long long)env.h.stats[XWGP_AGENT_STAT_DH_CACHE_MISS]);
-	/* Every key holds exactly its cap: its newest initiations, each once. */
-	for (int more = bpf_map_get_next_key(small.sessions, NULL, &idx) == 0; more;
-	     more = bpf_map_get_next_key(small.sessions, &idx, &next) == 0, idx = next) {
+	/*
+	 * Every key holds exactly its cap: its newest initiations, each once.
+	 * Live sessions are the meta map's keys (the session array has a slot
+	 * for every index, live or not).
+	 */
+	for (int more = bpf_map_get_next_key(small.sess_meta, NULL, &idx) == 0; more;
+	     more = bpf_map_get_next_key(small.sess_meta, &idx, &next) == 0, idx = next) {
 		struct xwgp_session_meta m;
 		struct xwgp_session s;
 		int k = 0;
 
-		CHECK(bpf_map_lookup_elem(small.sessions, &idx, &s) == 0 &&
+		CHECK(wgit_session_get(&env.h.wgit, idx, &s) == 0 &&
 		      bpf_map_lookup_elem(small.sess_meta, &idx, &m) == 0);
 		while (k < KEYS && memcmp(m.client_pub, pub[k], 32))
 			k++;

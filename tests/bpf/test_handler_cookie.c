@@ -123,7 +123,12 @@ TEST(under_load_cookie_reply_then_mac2_retry_forwarded)
 	CHECK(STAT(MAC2_VALID) == 1 && STAT(INIT_FORWARDED) == 1 && STAT(COOKIE_SENT) == 1);
 	CHECK(mac2_zero(env.sent.data), "our cookie's MAC2 is not the backend's: zeroed");
 	CHECK(wg_mac1_verify(env.sent.data, 148, &env.srv_mac) == 0, "MAC1 still valid");
-	CHECK_MEM(env.sent.data, msg, WG_INIT_OFF_MAC2); /* index free: unchanged */
+	/* WGIT v2: only the sender index (assigned) and the MACs differ. */
+	CHECK(get_le32(env.sent.data + WG_INIT_OFF_SENDER) ==
+		      mock_proxy_of(&env.h.wgit, 0x01020305),
+	      "sender is not the assigned index");
+	CHECK_MEM(env.sent.data, msg, WG_INIT_OFF_SENDER);
+	CHECK_MEM(env.sent.data + 8, msg + 8, WG_INIT_OFF_MAC1 - 8);
 }
 
 TEST(mac2_for_another_source_gets_a_cookie_again)
@@ -196,7 +201,12 @@ TEST(mac2_toward_backend_is_backend_cookie_translated)
 	mac2_toward_backend(true);
 }
 
-TEST(not_under_load_foreign_mac2_passed_unchanged)
+/*
+ * Not under load, a MAC2 made with someone else's cookie is not checked
+ * against ours; WGIT v2 assigns the sender index, so MAC1 is recomputed and
+ * MAC2 (which covered the old bytes) is the backend's cookie's, or zero.
+ */
+TEST(not_under_load_foreign_mac2_forwarded)
 {
 	uint8_t msg[148], other[16];
 
@@ -205,7 +215,14 @@ TEST(not_under_load_foreign_mac2_passed_unchanged)
 	randombytes_buf(other, sizeof(other)); /* e.g. a backend's cookie the client holds */
 	client_init(0x30303030, other, 40000, msg);
 	CHECK(env.sent.count == 1 && env.sent.side == XWGP_SIDE_SERVER, "forwarded");
-	CHECK_MEM(env.sent.data, msg, 148);
+	CHECK(get_le32(env.sent.data + WG_INIT_OFF_SENDER) ==
+		      mock_proxy_of(&env.h.wgit, 0x30303030),
+	      "sender is not the assigned index");
+	CHECK_MEM(env.sent.data + 8, msg + 8, WG_INIT_OFF_MAC1 - 8);
+	CHECK(wg_mac1_verify(env.sent.data, 148, &env.srv_mac) == 0, "MAC1 recomputed");
+	/* The backend's cookie's MAC2 (a test before left one) or zero, never the client's. */
+	CHECK(memcmp(env.sent.data + WG_INIT_OFF_MAC2, msg + WG_INIT_OFF_MAC2, 16),
+	      "a MAC2 over other bytes passed on");
 	CHECK(STAT(MAC2_INVALID) == 1 && !STAT(COOKIE_SENT) && !STAT(UNDER_LOAD));
 }
 

@@ -140,13 +140,19 @@ static bool session_obfs(uint32_t client_proxy)
 	return !wgit_session_get(&env.h.wgit, client_proxy, &s) && (s.flags & XWGP_SF_OBFS);
 }
 
-/* Set up an obfuscating session with indexes ci (client) and si (backend). */
+#define PROXY(origin) mock_proxy_of(&env.h.wgit, (origin))
+#define SRV(origin) mock_srv_of(&env.h.wgit, PROXY(origin))
+
+/*
+ * Set up an obfuscating session with sender indexes ci (client) and si
+ * (backend); xwgp assigns the proxy indexes (PROXY, SRV).
+ */
 static void obfs_session(uint32_t ci, uint32_t si)
 {
 	uint8_t msg[148];
 
 	client_initiation(ci, true, msg);
-	backend_response(si, ci);
+	backend_response(si, PROXY(ci));
 }
 
 TEST(obfuscated_initiation_forwarded_plain)
@@ -162,9 +168,11 @@ TEST(obfuscated_initiation_forwarded_plain)
 	      (unsigned long long)STAT(INIT_FORWARDED));
 	CHECK(env.sent.count == 1 && env.sent.side == XWGP_SIDE_SERVER, "sent %d", env.sent.count);
 	CHECK(env.sent.len == 148, "%zu bytes to the backend", env.sent.len);
-	CHECK_MEM(env.sent.data, msg, 148); /* index free: the client's own bytes */
+	/* The client's own bytes but the sender index (assigned) and MAC1 (recomputed). */
+	CHECK(get_le32(env.sent.data + WG_INIT_OFF_SENDER) == PROXY(0x11111111), "sender");
+	CHECK_MEM(env.sent.data + 8, msg + 8, WG_INIT_OFF_MAC1 - 8);
 	CHECK(!wg_mac1_verify(env.sent.data, 148, &env.srv_mac), "MAC1");
-	CHECK(session_obfs(0x11111111), "session does not remember obfs");
+	CHECK(session_obfs(PROXY(0x11111111)), "session does not remember obfs");
 }
 
 TEST(response_to_obfs_client_obfuscated)
@@ -176,7 +184,7 @@ TEST(response_to_obfs_client_obfuscated)
 	ENV();
 	clear_maps();
 	client_initiation(0x22222222, true, msg);
-	backend_response(0x33333333, 0x22222222);
+	backend_response(0x33333333, PROXY(0x22222222));
 	CHECK(STAT(RESP_FORWARDED) == 1 && env.sent.count == 1, "response not forwarded");
 	CHECK(env.sent.side == XWGP_SIDE_CLIENT, "sent to the backend");
 	CHECK(env.sent.len >= 92 + 16 && env.sent.len <= 92 + 16 + 383, "%zu bytes on the wire",
@@ -184,7 +192,8 @@ TEST(response_to_obfs_client_obfuscated)
 	CHECK(!obfs_is_plain(env.sent.data, env.sent.len), "response left plain");
 	n = sent_decoded(out, &was_obfs);
 	CHECK(was_obfs && n == 92, "decodes to %d bytes (%d)", n, was_obfs);
-	CHECK(out[0] == 2 && get_le32(out + 4) == 0x33333333 && get_le32(out + 8) == 0x22222222,
+	CHECK(out[0] == 2 && get_le32(out + 4) == SRV(0x22222222) &&
+		      get_le32(out + 8) == 0x22222222,
 	      "response header");
 	CHECK(!wg_mac1_verify(out, 92, &env.cli_mac), "MAC1 for the client");
 }
@@ -200,12 +209,12 @@ TEST(cookie_reply_to_obfs_client_obfuscated)
 	ENV();
 	clear_maps();
 	client_initiation(0x44444444, true, msg);
-	CHECK(!wgit_meta_get(&env.h.wgit, 0x44444444, &meta), "no meta");
+	CHECK(!wgit_meta_get(&env.h.wgit, PROXY(0x44444444), &meta), "no meta");
 	/* The backend under load answers the forwarded initiation with a cookie. */
 	randombytes_buf(cookie, sizeof(cookie));
 	memset(reply, 0, sizeof(reply));
 	reply[0] = WG_MSG_COOKIE_REPLY;
-	put_le32(reply + WG_COOKIE_OFF_RECEIVER, 0x44444444);
+	put_le32(reply + WG_COOKIE_OFF_RECEIVER, PROXY(0x44444444));
 	randombytes_buf(reply + WG_COOKIE_OFF_NONCE, WG_COOKIE_NONCE_LEN);
 	wg_mac_keys_init(&srv_mac, env.srv_pub);
 	CHECK(!wg_cookie_seal(reply, cookie, srv_mac.cookie_key, meta.sent_mac1), "seal");
@@ -237,7 +246,7 @@ TEST(transport_both_ways)
 		/* Client -> server, obfuscated, as XDP punts it (PUNT_OBFS) or the socket gets it. */
 		randombytes_buf(plain, len);
 		plain[0] = 4, plain[1] = plain[2] = plain[3] = 0;
-		put_le32(plain + 4, 0x66666666);
+		put_le32(plain + 4, SRV(0x55555555));
 		memcpy(wire, plain, len);
 		n = obfs_encode(&env.key, wire, len, sizeof(wire), NULL, NULL);
 		CHECK(n > 0, "encode");
@@ -246,12 +255,13 @@ TEST(transport_both_ways)
 		      "c2s %zu: not forwarded (undecodable %llu)", len,
 		      (unsigned long long)STAT(OBFS_UNDECODABLE));
 		CHECK(env.sent.len == len, "c2s %zu: %zu bytes to the backend", len, env.sent.len);
+		put_le32(plain + 4, 0x66666666); /* the backend's own index */
 		CHECK_MEM(env.sent.data, plain, len);
 
 		/* Server -> client, plain from the backend, obfuscated to the client. */
 		randombytes_buf(plain, len);
 		plain[0] = 4, plain[1] = plain[2] = plain[3] = 0;
-		put_le32(plain + 4, 0x55555555);
+		put_le32(plain + 4, PROXY(0x55555555));
 		memcpy(wire, plain, len);
 		deliver(XWGP_SIDE_SERVER, wire, len, 51820);
 		CHECK(env.sent.count == 1 && env.sent.side == XWGP_SIDE_CLIENT, "s2c %zu", len);
@@ -260,6 +270,7 @@ TEST(transport_both_ways)
 		CHECK(!obfs_is_plain(env.sent.data, env.sent.len), "s2c %zu: left plain", len);
 		n = sent_decoded(out, &was_obfs);
 		CHECK(was_obfs && n == (int)len, "s2c %zu: decodes to %d", len, n);
+		put_le32(plain + 4, 0x55555555); /* the client's own index */
 		CHECK_MEM(out, plain, len);
 	}
 	CHECK(STAT(TRANSPORT_C2S) == 5 && STAT(TRANSPORT_S2C) == 5, "counted %llu/%llu",
@@ -274,13 +285,13 @@ TEST(vanilla_client_stays_plain)
 	clear_maps();
 	client_initiation(0x77777777, false, msg);
 	CHECK(STAT(INIT_FORWARDED) == 1, "not forwarded");
-	CHECK(!session_obfs(0x77777777), "plain client marked obfs");
-	backend_response(0x78787878, 0x77777777);
+	CHECK(!session_obfs(PROXY(0x77777777)), "plain client marked obfs");
+	backend_response(0x78787878, PROXY(0x77777777));
 	CHECK(env.sent.len == 92 && env.sent.data[0] == 2, "response not plain: %zu bytes",
 	      env.sent.len);
 	memset(t, 0x5c, sizeof(t));
 	t[0] = 4, t[1] = t[2] = t[3] = 0;
-	put_le32(t + 4, 0x77777777);
+	put_le32(t + 4, PROXY(0x77777777));
 	deliver(XWGP_SIDE_SERVER, t, sizeof(t), 51820);
 	CHECK(env.sent.len == 64 && obfs_is_plain(env.sent.data, 64), "transport not plain");
 }
@@ -324,7 +335,7 @@ TEST(set_obfs_switches)
 	CHECK(STAT(OBFS_UNDECODABLE) == 1 && !STAT(INIT_FORWARDED), "wrong key decoded");
 	CHECK(!handler_set_obfs(&env.h, PASSWORD), "back");
 	client_initiation(0xa3a3a3a3, true, msg);
-	CHECK(STAT(INIT_FORWARDED) == 1 && session_obfs(0xa3a3a3a3), "not forwarded again");
+	CHECK(STAT(INIT_FORWARDED) == 1 && session_obfs(PROXY(0xa3a3a3a3)), "not forwarded again");
 }
 
 /* Under load, the agent's own cookie reply is obfuscated for an obfs client too. */

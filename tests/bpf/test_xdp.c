@@ -344,7 +344,8 @@ static struct xwgp_session sess_make(int n)
 static int maps_fill(void)
 {
 	struct bpf_devmap_val dv = { 0 };
-	uint32_t k = 0, dangling_sp = SP(0x7f), dangling_cp = CP(0x7f);
+	uint32_t k = 0, stale_slot = 0x7f;
+	struct xwgp_session stale = sess_make(1);
 	int err = 0;
 
 	for (int d = 0; d < DEV__MAX; d++) {
@@ -365,15 +366,17 @@ static int maps_fill(void)
 	err = err ?: bpf_map_update_elem(bpf_env.maps.cfg, &k, &env.base_cfg, BPF_ANY);
 	for (int n = 1; n < S__MAX && !err; n++) {
 		struct xwgp_session s = sess_make(n);
-		uint32_t cp = CP(n), sp = SP(n);
+		uint32_t slot = SLOT(CP(n)); /* CP(n) and SP(n) both name slot n */
 
-		err = bpf_map_update_elem(bpf_env.maps.sessions, &cp, &s, BPF_NOEXIST);
-		err = err ?: bpf_map_update_elem(bpf_env.maps.srv_index, &sp, &cp, BPF_NOEXIST);
+		err = bpf_map_update_elem(bpf_env.maps.sessions, &slot, &s, BPF_ANY);
 	}
-	/* An index entry whose session is gone (expiry race). */
-	err = err
-		      ?: bpf_map_update_elem(bpf_env.maps.srv_index, &dangling_sp, &dangling_cp,
-					     BPF_NOEXIST);
+	/*
+	 * Slot 0x7f holds another generation's session: SP(0x7f) and CP(0x7f)
+	 * name the slot, but not that session (an expired index, or a guess).
+	 */
+	stale.client_proxy_index = CP(0x7f) ^ 0x01000000u;
+	stale.server_proxy_index = SP(0x7f) ^ 0x01000000u;
+	err = err ?: bpf_map_update_elem(bpf_env.maps.sessions, &stale_slot, &stale, BPF_ANY);
 	/* The devices' addresses are ours, as the agent tells the program. */
 	err = err ?: bpf_env_local("192.0.2.1", XWGP_LOCAL_ADDR);
 	err = err ?: bpf_env_local("2001:db8:1::1", XWGP_LOCAL_ADDR);
@@ -434,7 +437,7 @@ static uint64_t sessions_packets(void)
 
 	for (int n = 1; n < S__MAX; n++) {
 		struct xwgp_session s;
-		uint32_t k = CP(n);
+		uint32_t k = SLOT(CP(n));
 
 		if (!bpf_map_lookup_elem(bpf_env.maps.sessions, &k, &s))
 			total += s.c2s_packets + s.s2c_packets;
@@ -469,7 +472,7 @@ static int sessions_seen(uint64_t ns)
 {
 	for (int n = 1; n < S__MAX; n++) {
 		struct xwgp_session s;
-		uint32_t k = CP(n);
+		uint32_t k = SLOT(CP(n));
 
 		if (bpf_map_lookup_elem(bpf_env.maps.sessions, &k, &s))
 			continue;
@@ -550,7 +553,7 @@ static void run_case(const struct xdp_case *c)
 {
 	struct xwgp_stat_val before[XWGP_STAT__MAX], after[XWGP_STAT__MAX];
 	struct xwgp_session sb = { 0 }, sa = { 0 };
-	uint32_t key = CP(c->sess);
+	uint32_t key = SLOT(CP(c->sess));
 	struct bpf_env_result r;
 	struct pkt_frame in, want;
 	uint64_t pk_before, t0;
@@ -739,7 +742,7 @@ TEST(fib_cache_bounded_staleness)
 	const struct xdp_case big = { "c2s above the new egress MTU", DEV_XV0,
 				      C2S_IN(S_V4, .len = 1200), PUNT_AS(PUNT_NO_ROUTE) };
 	struct xwgp_session s = sess_make(S_V4), roamed = s;
-	uint32_t key = CP(S_V4);
+	uint32_t key = SLOT(CP(S_V4));
 	cpu_set_t one, all;
 
 	ENV_REQUIRE();
@@ -968,7 +971,11 @@ TEST(bad_messages)
 		  DROP_AS(DROP_UNKNOWN_INDEX) },
 		{ "a client proxy index sent by a client", DEV_XV0, C2S_IN(S_V4, .receiver = CP(1)),
 		  DROP_AS(DROP_UNKNOWN_INDEX) },
-		{ "index entry without session", DEV_XV0, C2S_IN(S_V4, .receiver = SP(0x7f)),
+		{ "stale generation of a used slot, from a client", DEV_XV0,
+		  C2S_IN(S_V4, .receiver = SP(0x7f)), DROP_AS(DROP_UNKNOWN_INDEX) },
+		{ "stale generation of a used slot, from a backend", DEV_XV0,
+		  S2C_IN(S_V4, .receiver = CP(0x7f)), DROP_AS(DROP_UNKNOWN_INDEX) },
+		{ "a server proxy index sent by a backend", DEV_XV0, S2C_IN(S_V4, .receiver = SP(1)),
 		  DROP_AS(DROP_UNKNOWN_INDEX) },
 		{ "unknown client proxy index", DEV_XV0, S2C_IN(S_V4, .receiver = CP(0x70)),
 		  DROP_AS(DROP_UNKNOWN_INDEX) },

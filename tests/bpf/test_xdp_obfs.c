@@ -114,6 +114,15 @@ static int cfg_set(const char *pw, uint32_t punt_rate)
  * Session n: client .10/::10 port 1111, backend .20/::20, established;
  * the client knows the backend as server_proxy (the vectors' receivers).
  */
+/* Session n's client proxy index as put (0: CP(n)): it names the slot of its server proxy index. */
+static uint32_t sess_cps[1024];
+
+static uint32_t sess_cp(int n)
+{
+	return (size_t)n < sizeof(sess_cps) / sizeof(sess_cps[0]) && sess_cps[n] ? sess_cps[n] :
+										    CP(n);
+}
+
 static int sess_put(int n, bool v6, uint32_t server_proxy, bool obfs)
 {
 	struct xwgp_session s = {
@@ -129,17 +138,20 @@ static int sess_put(int n, bool v6, uint32_t server_proxy, bool obfs)
 		.ssvl = XWGP_SVL_IP_PORT,
 		.flags = XWGP_SF_ESTABLISHED | (obfs ? XWGP_SF_OBFS : 0),
 	};
-	uint32_t cp = CP(n);
+	/* WGIT v2: both indexes name the slot of server_proxy (the vectors' receiver). */
+	uint32_t slot = SLOT(server_proxy);
 
-	return bpf_map_update_elem(bpf_env.maps.sessions, &cp, &s, BPF_ANY)
-		       ?: bpf_map_update_elem(bpf_env.maps.srv_index, &server_proxy, &cp, BPF_ANY);
+	s.client_proxy_index = (CP(n) & ~XWGP_SLOT_MASK_DEFAULT) | slot;
+	if ((size_t)n < sizeof(sess_cps) / sizeof(sess_cps[0]))
+		sess_cps[n] = s.client_proxy_index;
+	return bpf_map_update_elem(bpf_env.maps.sessions, &slot, &s, BPF_ANY);
 }
 
 static int sess_get(int n, struct xwgp_session *s)
 {
-	uint32_t cp = CP(n);
+	uint32_t slot = SLOT(sess_cp(n));
 
-	return bpf_map_lookup_elem(bpf_env.maps.sessions, &cp, s);
+	return bpf_map_lookup_elem(bpf_env.maps.sessions, &slot, s);
 }
 
 static struct xwgp_ep client_ep(bool v6)
@@ -350,7 +362,7 @@ static void plain_msg(uint8_t *m, size_t len, int n, uint32_t seed)
 	for (size_t i = 0; i < len; i++)
 		m[i] = (uint8_t)(i * 29 + seed);
 	m[0] = 4, m[1] = m[2] = m[3] = 0;
-	put_le32(m + 4, CP(n));
+	put_le32(m + 4, sess_cp(n));
 }
 
 /* Lengths of the vectors and around the rules: both parities, 255/256. */

@@ -156,7 +156,7 @@ check ping-after-restart topo_ping cli2 3
 # Instance "bad": plant xwgp_sessions with an 8-byte value where 168 (sizeof struct xwgp_session) are expected.
 bad_pin=/sys/fs/bpf/xwgp/bad
 ns_exec proxy mkdir -p "$bad_pin"
-if ! ns_exec proxy bpftool map create "$bad_pin/xwgp_sessions" type hash key 4 value 8 \
+if ! ns_exec proxy bpftool map create "$bad_pin/xwgp_sessions" type array key 4 value 8 \
 	entries 16 name xwgp_sessions; then
 	fail layout-mismatch "bpftool could not plant the map"
 else
@@ -176,6 +176,34 @@ else
 	# The planted map is untouched (not replaced behind the user's back).
 	vs=$(ns_exec proxy bpftool -j map show pinned "$bad_pin/xwgp_sessions" | jq .bytes_value)
 	if [ "$vs" = 8 ]; then pass layout-mismatch-map-untouched; else fail layout-mismatch-map-untouched "value size now $vs"; fi
+fi
+
+# ---- pins of an xwgp before WGIT v2 (issue 13) -------------------------------------------
+# Instance "v1": the session hash and the server-index hash of the old layout.
+v1_pin=/sys/fs/bpf/xwgp/v1
+ns_exec proxy mkdir -p "$v1_pin"
+if ! ns_exec proxy bpftool map create "$v1_pin/xwgp_sessions" type hash key 4 value 168 \
+	entries 16 name xwgp_sessions ||
+	! ns_exec proxy bpftool map create "$v1_pin/xwgp_srv_index" type hash key 4 value 4 \
+		entries 16 name xwgp_srv_index; then
+	fail wgit-v1-pins "bpftool could not plant the maps"
+else
+	topo_config "$E2E_TMP/v1.json" 'instance="v1"'
+	out=$(XWGP_CACHE_FILE="$E2E_TMP/v1-cache.json" ns_exec proxy timeout 20 "$XWGP_BIN" server \
+		--xdp-mode off "$E2E_TMP/v1.json" 2>&1)
+	rc=$?
+	if [ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] && grep -q "before WGIT v2" <<<"$out" &&
+		grep -q "run \`xwgp down' first" <<<"$out" && grep -q "cache file" <<<"$out"; then
+		pass wgit-v1-pins-refused
+	else
+		fail wgit-v1-pins-refused "exit $rc, output:"
+		sed 's/^/    /' <<<"$out"
+	fi
+	if ns_exec proxy test -e "$v1_pin/xwgp_srv_index"; then
+		pass wgit-v1-pins-untouched
+	else
+		fail wgit-v1-pins-untouched "the old pins were removed"
+	fi
 fi
 
 topo_xwgp_stop

@@ -59,7 +59,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	fc.now.real_ns = 1700000000ull * 1000000000ull;
 	if (geteuid())
 		return 0;
-	fc.skel = xwgp_bpf__open_and_load();
+	fc.skel = fuzz_skel_load();
 	if (!fc.skel)
 		return 0;
 	xwgp_maps_from_skel(&fc.maps, fc.skel);
@@ -120,26 +120,30 @@ static void check_same(const struct xwgp_cache *a, const struct xwgp_cache *b)
 static void restore(const struct xwgp_cache *c)
 {
 	struct xwgp_session_meta m;
-	uint32_t key, *prev = NULL;
+	uint32_t key, cursor = 0, mask = fc.maps.n_slots - 1; /* a power of two: see setup */
 	struct xwgp_session s;
 	const char *why;
 	int n;
 
 	fuzz_session_tables_clear(&fc.maps);
+	wgit_slots_free(&fc.wgit);
 	n = cache_restore(&fc.wgit, c, &fc.cfg, 40000);
 	if (n < 0)
 		return;
-	while (!bpf_map_get_next_key(fc.maps.sessions, prev, &key)) {
-		if (!key)
-			fuzz_bug("restored a session with index 0");
-		if (bpf_map_lookup_elem(fc.maps.sessions, &key, &s) ||
-		    bpf_map_lookup_elem(fc.maps.sess_meta, &key, &m))
+	while (wgit_session_next(&fc.maps, &cursor, &s)) {
+		key = s.client_proxy_index;
+		if (key == 0x42a41221u)
+			fuzz_bug("restored a session with the STUN cookie as index");
+		if ((key & mask) != cursor - 1)
+			fuzz_bug("session %#x in slot %u", key, cursor - 1);
+		if ((s.flags & XWGP_SF_ESTABLISHED) &&
+		    ((s.server_proxy_index & mask) != cursor - 1 || !s.server_proxy_index ||
+		     s.server_proxy_index == 0x42a41221u))
+			fuzz_bug("session %#x with server index %#x", key, s.server_proxy_index);
+		if (bpf_map_lookup_elem(fc.maps.sess_meta, &key, &m))
 			fuzz_bug("restored session %u has no meta", key);
-		if (s.client_proxy_index != key)
-			fuzz_bug("session under key %u says index %u", key, s.client_proxy_index);
 		if (!xwgp_session_cfg_check(&fc.cfg, &s, &m, &why))
 			fuzz_bug("restored session %u the config refuses: %s", key, why);
-		prev = &key;
 	}
 }
 

@@ -265,7 +265,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		fuzz_bug("libsodium does not initialise");
 	if (geteuid())
 		fuzz_unavailable("needs root to create BPF maps");
-	fz.skel = xwgp_bpf__open_and_load();
+	fz.skel = fuzz_skel_load();
 	if (!fz.skel)
 		fuzz_unavailable("cannot load the xwgp BPF object: %s", strerror(errno));
 	xwgp_maps_from_skel(&fz.maps, fz.skel);
@@ -285,23 +285,24 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 static void table_reset(void)
 {
 	fuzz_session_tables_clear(&fz.maps);
+	wgit_slots_free(&fz.h[0].wgit);
+	wgit_slots_free(&fz.h[1].wgit);
 }
 
 /* The sel-th session in the table (by map order); false when there is none. */
 static bool pick_session(uint8_t sel, struct xwgp_session *s, struct xwgp_session_meta *m)
 {
-	uint32_t keys[MAX_LISTED], key, *prev = NULL;
+	uint32_t keys[MAX_LISTED], key, cursor = 0;
 	int n = 0;
 
-	while (n < MAX_LISTED && !bpf_map_get_next_key(fz.maps.sessions, prev, &key)) {
-		keys[n++] = key;
-		prev = &keys[n - 1];
-	}
+	while (n < MAX_LISTED && wgit_session_next(&fz.maps, &cursor, s))
+		keys[n++] = cursor - 1; /* the slot */
 	if (!n)
 		return false;
 	key = keys[sel % n];
-	if (bpf_map_lookup_elem(fz.maps.sessions, &key, s))
+	if (bpf_map_lookup_elem(fz.maps.sessions, &key, s) || !s->client_proxy_index)
 		return false;
+	key = s->client_proxy_index;
 	if (bpf_map_lookup_elem(fz.maps.sess_meta, &key, m))
 		memset(m, 0, sizeof(*m));
 	return true;

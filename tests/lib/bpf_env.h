@@ -32,6 +32,12 @@
 #include "xwgp.skel.h"
 #include "xwgp_abi.h"
 
+/*
+ * The array slot of a proxy index in a skeleton of default size (WGIT v2:
+ * xwgp_slot_mask): the key tests write sessions under.
+ */
+#define SLOT(idx) ((uint32_t)(idx) & XWGP_SLOT_MASK_DEFAULT)
+
 enum bpf_env_state { BPF_ENV_NEW, BPF_ENV_READY, BPF_ENV_SKIP, BPF_ENV_BROKEN };
 
 static struct {

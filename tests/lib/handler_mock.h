@@ -121,6 +121,29 @@ static inline int mock_handler_up(struct handler *h, struct xwgp_server_config *
 	} while (0)
 
 /* The next TAI64N after *state: a real client's clock moves forward. */
+/*
+ * WGIT v2 assigns every proxy index: the client proxy index of the live
+ * session of wgit w that an initiation with sender index `origin' made
+ * (0: none), and a session's server proxy index (0: none).
+ */
+static inline uint32_t mock_proxy_of(const struct wgit *w, uint32_t origin)
+{
+	struct xwgp_session s;
+	uint32_t cursor = 0;
+
+	while (wgit_session_next(w->maps, &cursor, &s))
+		if (s.client_origin_index == origin)
+			return s.client_proxy_index;
+	return 0;
+}
+
+static inline uint32_t mock_srv_of(const struct wgit *w, uint32_t proxy)
+{
+	struct xwgp_session s;
+
+	return wgit_session_get(w, proxy, &s) == 0 ? s.server_proxy_index : 0;
+}
+
 static inline void tai_next(uint8_t state[12], uint8_t out[12])
 {
 	for (int i = 11; i >= 0 && ++state[i] == 0; i--)

@@ -23,4 +23,19 @@ static inline int count_keys(int fd, size_t key_size)
 	return n;
 }
 
+#ifdef XWGP_BPF_LOADER_H
+#include "xwgp_abi.h"
+
+/* Live sessions of a WGIT v2 array (a free slot has client proxy index 0). */
+static inline int count_sessions(const struct xwgp_maps *m)
+{
+	struct xwgp_session s;
+	int n = 0;
+
+	for (uint32_t slot = 0; slot < m->n_slots; slot++)
+		n += bpf_map_lookup_elem(m->sessions, &slot, &s) == 0 && s.client_proxy_index;
+	return n;
+}
+#endif
+
 #endif /* XWGP_TEST_MAP_KEYS_H */

@@ -354,26 +354,28 @@ static int spoof_setup(struct spoof *sp, const struct opts *o)
 static size_t spoof_frame(uint8_t *p, size_t len, const struct spoof *sp, const struct xwgp_ep *dst,
 			  size_t i)
 {
-	struct iphdr *ip = (struct iphdr *)(p + 14);
-	struct udphdr *udp = (struct udphdr *)(p + 34);
+	/* Built aside and copied in: p + 14 is not 4-byte aligned for struct iphdr. */
+	struct iphdr ip = {};
+	struct udphdr udp = {};
 
 	memcpy(p, sp->dst_mac, 6);
 	memcpy(p + 6, sp->src_mac, 6);
 	p[12] = 0x08;
 	p[13] = 0x00;
-	memset(ip, 0, sizeof(*ip));
-	ip->version = 4;
-	ip->ihl = 5;
-	ip->tot_len = htons((uint16_t)(20 + 8 + len));
-	ip->ttl = 64;
-	ip->protocol = IPPROTO_UDP;
-	ip->saddr = htonl(sp->base + (uint32_t)(i % sp->count));
-	ip->daddr = dst->addr[3];
-	ip->check = csum16(ip, 20);
-	udp->source = htons((uint16_t)(1024 + randombytes_uniform(64512)));
-	udp->dest = dst->port;
-	udp->len = htons((uint16_t)(8 + len));
-	udp->check = 0; /* optional over IPv4 */
+	ip.version = 4;
+	ip.ihl = 5;
+	ip.tot_len = htons((uint16_t)(20 + 8 + len));
+	ip.ttl = 64;
+	ip.protocol = IPPROTO_UDP;
+	ip.saddr = htonl(sp->base + (uint32_t)(i % sp->count));
+	ip.daddr = dst->addr[3];
+	ip.check = csum16(&ip, 20);
+	udp.source = htons((uint16_t)(1024 + randombytes_uniform(64512)));
+	udp.dest = dst->port;
+	udp.len = htons((uint16_t)(8 + len));
+	udp.check = 0; /* optional over IPv4 */
+	memcpy(p + 14, &ip, sizeof(ip));
+	memcpy(p + 34, &udp, sizeof(udp));
 	return HDR_LEN + len;
 }
 

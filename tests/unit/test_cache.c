@@ -80,7 +80,8 @@ static void make_session(struct cache_session *cs, uint32_t idx, const char *cli
 	cs->s.client_origin_index = idx;
 	cs->s.client_proxy_index = idx;
 	cs->s.server_origin_index = idx ^ 0xabcdef;
-	cs->s.server_proxy_index = idx ^ 0x123456;
+	/* The low byte kept: both indexes name one slot (WGIT v2), tables up to 256 slots. */
+	cs->s.server_proxy_index = idx ^ 0x12345600;
 	cs->s.csvl = XWGP_SVL_NONE;
 	cs->s.ssvl = XWGP_SVL_IP_PORT;
 	cs->s.flags = XWGP_SF_ESTABLISHED | XWGP_SF_XLAT_SERVER;
@@ -819,22 +820,23 @@ struct test_maps {
 static int maps_create(struct test_maps *t)
 {
 	memset(&t->m, 0xff, sizeof(t->m)); /* every fd -1 */
-	t->m.sessions = bpf_map_create(BPF_MAP_TYPE_HASH, "t_sess", 4, sizeof(struct xwgp_session),
+	t->m.sessions = bpf_map_create(BPF_MAP_TYPE_ARRAY, "t_sess", 4, sizeof(struct xwgp_session),
 				       64, NULL);
-	t->m.srv_index = bpf_map_create(BPF_MAP_TYPE_HASH, "t_srv", 4, 4, 64, NULL);
+	t->m.n_slots = 64;
 	t->m.sess_meta = bpf_map_create(BPF_MAP_TYPE_HASH, "t_meta", 4,
 					sizeof(struct xwgp_session_meta), 64, NULL);
 	t->m.peer_state = bpf_map_create(BPF_MAP_TYPE_HASH, "t_peer", sizeof(struct xwgp_peer_key),
 					 sizeof(struct xwgp_peer_state), 64, NULL);
 	memset(&t->w, 0, sizeof(t->w));
 	t->w.maps = &t->m;
-	if (t->m.sessions < 0 || t->m.srv_index < 0 || t->m.sess_meta < 0 || t->m.peer_state < 0)
+	if (t->m.sessions < 0 || t->m.sess_meta < 0 || t->m.peer_state < 0)
 		return -EPERM;
 	return 0;
 }
 
 static void maps_destroy(struct test_maps *t)
 {
+	wgit_slots_free(&t->w);
 	xwgp_maps_close(&t->m);
 }
 
@@ -846,7 +848,7 @@ TEST(restore_collect_prune)
 	struct cache_session cs;
 	struct cache_peer p = {};
 	struct xwgp_session got;
-	uint32_t owner, idx;
+	uint32_t idx;
 	struct capture cap;
 	int n;
 
@@ -878,8 +880,8 @@ TEST(restore_collect_prune)
 	n = cache_restore(&t.w, &c, &cfg, 40000);
 	free(capture_end(&cap));
 	CHECK(n == 2, "restored %d sessions, want 2", n);
-	CHECK(count_keys(t.m.sessions, 4) == 2 && count_keys(t.m.sess_meta, 4) == 2,
-	      "maps hold %d sessions, %d metas", count_keys(t.m.sessions, 4),
+	CHECK(count_sessions(&t.m) == 2 && count_keys(t.m.sess_meta, 4) == 2,
+	      "maps hold %d sessions, %d metas", count_sessions(&t.m),
 	      count_keys(t.m.sess_meta, 4));
 	/*
 	 * CLI0's state from the file, and the state recording session 2 for the
@@ -908,7 +910,7 @@ TEST(restore_collect_prune)
 	      ntohs(got.server_local.port));
 	CHECK(got.c2s_packets == 1001, "counters lost");
 	idx = got.server_proxy_index;
-	CHECK(bpf_map_lookup_elem(t.m.srv_index, &idx, &owner) == 0 && owner == 1,
+	CHECK(wgit_session_by_server_index(&t.w, idx, &got) == 0 && got.client_proxy_index == 1,
 	      "server index of session 1 missing");
 
 	/* Collect gives back what is in the maps. */
@@ -930,7 +932,7 @@ TEST(restore_collect_prune)
 		free(capture_end(&cap2));
 		CHECK(n == 1, "pruned %d sessions, want 1", n);
 		CHECK(wgit_session_get(&t.w, 1, &got) == -ENOENT, "session 1 survived");
-		CHECK(bpf_map_lookup_elem(t.m.srv_index, &idx, &owner) && errno == ENOENT,
+		CHECK(wgit_session_by_server_index(&t.w, idx, &got) == -ENOENT,
 		      "its server index survived");
 		CHECK(wgit_session_get(&t.w, 2, &got) == 0, "the fallback session was removed");
 		CHECK(count_keys(t.m.peer_state, 64) == 2, "peer state of a kept server removed");
@@ -939,6 +941,116 @@ TEST(restore_collect_prune)
 	}
 	cache_free(&c);
 	config_free_server(&cfg);
+	maps_destroy(&t);
+}
+
+/*
+ * A cache written by WGIT v1 (random indexes, hash maps): a session whose
+ * indexes name one free slot of the array keeps them (its client and
+ * backend go on using them); a slot already taken, two indexes in two
+ * slots, 0 or the STUN cookie: dropped (the client re-handshakes).
+ */
+TEST(restore_v1_indexes_into_slots)
+{
+	struct xwgp_server_config cfg = {};
+	struct xwgp_cache c = {};
+	struct cache_session cs;
+	struct xwgp_session got;
+	struct test_maps t;
+	struct capture cap;
+	char *log;
+	int n;
+
+	if (maps_create(&t)) {
+		maps_destroy(&t);
+		SKIP("cannot create BPF maps (needs root/CAP_BPF)");
+	}
+	CHECK(load_config(&cfg), "config");
+	/* 64 slots: slot = index & 0x3f. */
+	make_session(&cs, 0x8c3a9f05, CLI0, PUB0, "192.0.2.1:1000"); /* slot 5, unanswered */
+	cs.s.flags = 0;
+	cs.s.server_proxy_index = cs.s.server_origin_index = 0;
+	cache_add_session(&c, &cs.s, &cs.m);
+	make_session(&cs, 0x11111107, CLI0, PUB0, "192.0.2.1:1000"); /* slot 7 both sides */
+	cs.s.server_proxy_index = 0x99999947;
+	cache_add_session(&c, &cs.s, &cs.m);
+	make_session(&cs, 0x22222208, CLI0, PUB0, "192.0.2.1:1000"); /* slots 8 and 9 */
+	cs.s.server_proxy_index = 0x33333309;
+	cache_add_session(&c, &cs.s, &cs.m);
+	make_session(&cs, 0x77777705, CLI2, PUB0, "192.0.2.1:1003"); /* slot 5 again */
+	cache_add_session(&c, &cs.s, &cs.m);
+	make_session(&cs, 0x42a41221, CLI2, PUB0, "192.0.2.1:1003"); /* the STUN cookie */
+	cs.s.server_proxy_index = 0x00001221;
+	cache_add_session(&c, &cs.s, &cs.m);
+	make_session(&cs, 0, CLI2, PUB0, "192.0.2.1:1003");
+	cache_add_session(&c, &cs.s, &cs.m);
+	make_session(&cs, 0x1000, CLI2, PUB0, "192.0.2.1:1003"); /* slot 0, server index 0x12345600 */
+	cs.s.server_proxy_index = 0x1001;			    /* slot 1 */
+	cache_add_session(&c, &cs.s, &cs.m);
+
+	capture_start(&cap, 2);
+	n = cache_restore(&t.w, &c, &cfg, 40000);
+	log = capture_end(&cap);
+	CHECK(n == 2, "restored %d sessions, want 2", n);
+	CHECK(log && strstr(log, "1 in a slot already taken, 4 with indexes this table cannot hold"),
+	      "log: %s", log ? log : "");
+	free(log);
+	CHECK(count_sessions(&t.m) == 2, "%d sessions in the array", count_sessions(&t.m));
+	CHECK(wgit_session_get(&t.w, 0x8c3a9f05, &got) == 0 && !(got.flags & XWGP_SF_ESTABLISHED),
+	      "the unanswered session lost its index");
+	CHECK(wgit_session_get(&t.w, 0x11111107, &got) == 0 && got.server_proxy_index == 0x99999947,
+	      "the established session lost its indexes");
+	CHECK(wgit_session_by_server_index(&t.w, 0x99999947, &got) == 0 &&
+		      got.client_proxy_index == 0x11111107,
+	      "the backend's view of it is gone");
+	/* A stale generation of a restored slot names nothing. */
+	CHECK(wgit_session_get(&t.w, 0x77777705, &got) == -ENOENT, "slot 5 answers another index");
+	CHECK(wgit_session_get(&t.w, 0x22222208, &got) == -ENOENT, "split session restored");
+	/* A new session takes a free slot, never 5 or 7. */
+	{
+		struct xwgp_session s = {};
+		struct xwgp_session_meta m = {};
+
+		s.client_origin_index = 0x11111107;
+		CHECK(wgit_session_create(&t.w, &s, &m) == 0, "create");
+		CHECK((s.client_proxy_index & 0x3f) != 5 && (s.client_proxy_index & 0x3f) != 7 &&
+			      s.client_proxy_index != 0x11111107,
+		      "new index %#x", s.client_proxy_index);
+		CHECK(wgit_session_get(&t.w, 0x11111107, &got) == 0, "the restored one survived");
+	}
+	cache_free(&c);
+	config_free_server(&cfg);
+	maps_destroy(&t);
+}
+
+/* Every index the agent assigns carries the node id in its top bits, both sides. */
+TEST(assigned_indexes_carry_node_id)
+{
+	struct xwgp_session_meta m = {};
+	struct test_maps t;
+
+	if (maps_create(&t)) {
+		maps_destroy(&t);
+		SKIP("cannot create BPF maps (needs root/CAP_BPF)");
+	}
+	t.w.node_id = 5;
+	t.w.node_bits = 3;
+	for (int i = 0; i < 64; i++) {
+		struct xwgp_session s = { .client_origin_index = 100 + i };
+
+		CHECK(wgit_session_create(&t.w, &s, &m) == 0, "create %d", i);
+		CHECK(wgit_session_establish(&t.w, &s, 200 + i) == 0, "establish %d", i);
+		CHECK(s.client_proxy_index >> 29 == 5 && s.server_proxy_index >> 29 == 5,
+		      "indexes %#x %#x", s.client_proxy_index, s.server_proxy_index);
+		CHECK((s.client_proxy_index & 63) == (s.server_proxy_index & 63), "two slots");
+	}
+	/* 64 slots, all taken. */
+	{
+		struct xwgp_session s = { .client_origin_index = 1 };
+
+		CHECK(wgit_session_create(&t.w, &s, &m) == -ENOSPC, "a 65th session");
+	}
+	wgit_slots_free(&t.w);
 	maps_destroy(&t);
 }
 
@@ -1008,6 +1120,7 @@ TEST(agent_accounting_keeps_xdp_counters)
 	struct xwgp_session stale, got;
 	struct xwgp_session_meta m;
 	uint64_t now = 5000 * SEC;
+	uint32_t idx;
 
 	if (maps_create(&t)) {
 		maps_destroy(&t);
@@ -1018,6 +1131,7 @@ TEST(agent_accounting_keeps_xdp_counters)
 	cs.s.c2s_bytes = 1000;
 	cs.s.last_seen_ns = now - 100 * SEC;
 	CHECK(wgit_session_create(&t.w, &cs.s, &cs.m) == 0, "create");
+	idx = cs.s.client_proxy_index; /* assigned by WGIT v2 */
 	stale = cs.s; /* what the agent read */
 	/* Meanwhile XDP forwards 5 packets of 100 bytes. */
 	cs.s.c2s_packets += 5;
@@ -1031,17 +1145,17 @@ TEST(agent_accounting_keeps_xdp_counters)
 	CHECK(wgit_transport_commit(&t.w, &stale, true, 80, now,
 				    &(struct transport_out){ .endpoint_changed = true }) == 0,
 	      "commit");
-	CHECK(wgit_session_get(&t.w, 7, &got) == 0, "get");
+	CHECK(wgit_session_get(&t.w, idx, &got) == 0, "get");
 	CHECK(got.c2s_packets == 15 && got.c2s_bytes == 1500, "XDP's counters became %llu/%llu",
 	      (unsigned long long)got.c2s_packets, (unsigned long long)got.c2s_bytes);
 	CHECK(xwgp_ep_port(&got.client) == 40999, "the roamed endpoint was not written");
-	CHECK(wgit_meta_get(&t.w, 7, &m) == 0 && m.agent_c2s_packets == 1 &&
+	CHECK(wgit_meta_get(&t.w, idx, &m) == 0 && m.agent_c2s_packets == 1 &&
 		      m.agent_c2s_bytes == 80 && m.agent_last_seen_ns == now,
 	      "agent share %llu/%llu", (unsigned long long)m.agent_c2s_packets,
 	      (unsigned long long)m.agent_c2s_bytes);
 	CHECK(wgit_transport_commit(&t.w, &stale, false, 60, now, &(struct transport_out){ 0 }) == 0,
 	      "commit s2c");
-	CHECK(wgit_meta_get(&t.w, 7, &m) == 0 && m.agent_s2c_packets == 1 && m.agent_s2c_bytes == 60,
+	CHECK(wgit_meta_get(&t.w, idx, &m) == 0 && m.agent_s2c_packets == 1 && m.agent_s2c_bytes == 60,
 	      "s2c share");
 
 	/* Totals: both shares; last seen: the later one. */

@@ -303,6 +303,20 @@ TEST(defaults)
 	config_free_server(&c);
 }
 
+/* Cluster bits of WGIT v2 indexes (agent/wgit_index.h): node 5 of 8 nodes. */
+TEST(node_id_keys)
+{
+	struct xwgp_server_config c;
+
+	CHECK(!parse_server("{'listen': ':1', 'servers': [{'privkey': '" PRIV0
+			    "', 'peers': [{'forward_to': '192.0.2.1:2'}]}], 'node_id': 5,"
+			    "'node_id_bits': 3}",
+			    &c),
+	      "%s", errs);
+	CHECK(c.node_id == 5 && c.node_id_bits == 3, "%u/%u", c.node_id, c.node_id_bits);
+	config_free_server(&c);
+}
+
 TEST(xwgp_keys)
 {
 	struct xwgp_server_config c;
@@ -325,6 +339,7 @@ TEST(xwgp_keys)
 	CHECK(ep_is(&c.upstream, "198.51.100.1:51900"));
 	CHECK(c.punt_rate_pps == 0 && c.punt_burst == 7 && c.max_sessions == 1024);
 	CHECK(c.punt_ipv6_prefix == 56 && c.tpunt_rate_pps == 0 && c.tpunt_burst == 9);
+	CHECK(c.node_id == 0 && c.node_id_bits == 0, "node_id defaults to none");
 	CHECK(c.fib_cache_ms == 0, "fib_cache_ms %u", c.fib_cache_ms);
 	CHECK(c.max_packet_size == 9000 && c.timeout_sec == 180);
 	CHECK(c.cache_file_path && !strcmp(c.cache_file_path, "/var/cache/xwgp.json"));
@@ -450,6 +465,13 @@ static const struct error_case {
 	{ ONE("'peers': [" P0 "]", "'max_packet_size': 100,"),
 	  "max_packet_size: 100 is out of range (148-65535)" },
 	{ ONE("'peers': [" P0 "]", "'max_sessions': 0,"), "max_sessions: 0 is out of range (1-16777216)" },
+	{ ONE("'peers': [" P0 "]", "'node_id_bits': 9,"), "node_id_bits: 9 is out of range (0-8)" },
+	{ ONE("'peers': [" P0 "]", "'node_id': 8, 'node_id_bits': 3,"),
+	  "node_id 8, node_id_bits 3, max_sessions 65536: node_id does not fit in node_id_bits" },
+	{ ONE("'peers': [" P0 "]", "'node_id': 1,"),
+	  "node_id 1, node_id_bits 0, max_sessions 65536: node_id does not fit in node_id_bits" },
+	{ ONE("'peers': [" P0 "]", "'max_sessions': 16777216, 'node_id_bits': 1,"),
+	  "leave fewer than 8 generation bits" },
 	{ ONE("'peers': [" P0 "]", "'punt_burst': 0,"), "punt_burst: 0 is out of range" },
 	{ ONE("'peers': [" P0 "]", "'punt_ipv6_prefix': 0,"),
 	  "punt_ipv6_prefix: 0 is out of range (1-128)" },
