@@ -63,7 +63,7 @@ static __always_inline __u32 roam_check(struct pkt *p, const struct xwgp_session
 
 	if (reason)
 		return reason;
-	seen = p->side == SIDE_CLIENT ? s->client_seen_ns : s->server_seen_ns;
+	seen = p->side == XWGP_SIDE_CLIENT ? s->client_seen_ns : s->server_seen_ns;
 	if (s->created_ns > seen)
 		seen = s->created_ns;
 	if ((__s64)(now - seen) >= (__s64)XWGP_ROAM_QUIET_NS)

@@ -18,13 +18,6 @@
 
 _Static_assert(XWGP_STAT_RX == 0, "0 means 'no verdict yet' in the parsers");
 
-/*
- * enum xwgp_side (include/xwgp_abi.h) under the short names xwgp.bpf.c uses.
- * TODO(merge): spell them XWGP_SIDE_* in the BPF code and drop these two.
- */
-#define SIDE_CLIENT XWGP_SIDE_CLIENT
-#define SIDE_SERVER XWGP_SIDE_SERVER
-
 /* What the forwarding does to the obfuscation of a transport message. */
 enum pkt_obfs {
 	PKT_OBFS_NONE,

@@ -74,7 +74,7 @@ static __always_inline __u32 fib_route(struct xdp_md *ctx, const struct xwgp_cfg
 static __always_inline int egress(struct xdp_md *ctx, const struct pkt *p, __u32 ifindex,
 				  __u32 *reason)
 {
-	bool c2s = p->side == SIDE_CLIENT;
+	bool c2s = p->side == XWGP_SIDE_CLIENT;
 
 	if (ifindex == ctx->ingress_ifindex) {
 		*reason = c2s ? XWGP_STAT_C2S_TX : XWGP_STAT_S2C_TX;

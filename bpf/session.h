@@ -49,7 +49,7 @@ static __always_inline struct xwgp_session *session_lookup(struct pkt *p)
 		return NULL;
 	p->sess_seq = session_seq(s);
 	xwgp_barrier();
-	idx = p->side == SIDE_CLIENT ? s->server_proxy_index : s->client_proxy_index;
+	idx = p->side == XWGP_SIDE_CLIENT ? s->server_proxy_index : s->client_proxy_index;
 	return idx == p->receiver ? s : NULL;
 }
 

@@ -94,9 +94,9 @@ static __always_inline __u32 parse_packet(struct xdp_md *ctx, const struct xwgp_
 	if (reason)
 		return reason;
 	if (is_local_ep(&cfg->listen, p))
-		p->side = SIDE_CLIENT;
+		p->side = XWGP_SIDE_CLIENT;
 	else if (is_local_ep(&cfg->upstream, p))
-		p->side = SIDE_SERVER;
+		p->side = XWGP_SIDE_SERVER;
 	else
 		return XWGP_STAT_PASS_NOT_OURS;
 	return check_lengths(p);
@@ -132,18 +132,18 @@ static __always_inline __u32 check_message(const struct xwgp_cfg *cfg, struct pk
 		return XWGP_STAT_DROP_MALFORMED;
 	if (!wg_header_plain(m)) {
 		/* Obfuscated clients only talk to the listen side; backends are vanilla. */
-		if ((cfg->flags & XWGP_CFG_OBFS) && p->side == SIDE_CLIENT)
+		if ((cfg->flags & XWGP_CFG_OBFS) && p->side == XWGP_SIDE_CLIENT)
 			return obfs_classify(cfg, p);
 		return XWGP_STAT_DROP_MALFORMED;
 	}
 	p->type = m[0];
 	switch (p->type) {
 	case WG_MSG_INITIATION:
-		return check_handshake(p, WG_INIT_LEN, SIDE_CLIENT);
+		return check_handshake(p, WG_INIT_LEN, XWGP_SIDE_CLIENT);
 	case WG_MSG_RESPONSE:
-		return check_handshake(p, WG_RESP_LEN, SIDE_SERVER);
+		return check_handshake(p, WG_RESP_LEN, XWGP_SIDE_SERVER);
 	case WG_MSG_COOKIE_REPLY:
-		return check_handshake(p, WG_COOKIE_REPLY_LEN, SIDE_SERVER);
+		return check_handshake(p, WG_COOKIE_REPLY_LEN, XWGP_SIDE_SERVER);
 	default:
 		return check_transport(p);
 	}
@@ -171,7 +171,7 @@ static __always_inline __u32 check_source(const struct pkt *p, const struct xwgp
 static __always_inline __u32 session_target(const struct pkt *p, const struct xwgp_session *s,
 					    struct target *t)
 {
-	if (p->side == SIDE_CLIENT) {
+	if (p->side == XWGP_SIDE_CLIENT) {
 		t->src = &s->server_local;
 		t->dst = &s->server;
 		t->index = s->server_origin_index;
@@ -189,7 +189,7 @@ static __always_inline __u32 session_target(const struct pkt *p, const struct xw
 /* The destination is the session's local address on that side (an address of ours). */
 static __always_inline bool session_local(const struct pkt *p, const struct xwgp_session *s)
 {
-	const struct xwgp_ep *l = p->side == SIDE_CLIENT ? &s->client_local : &s->server_local;
+	const struct xwgp_ep *l = p->side == XWGP_SIDE_CLIENT ? &s->client_local : &s->server_local;
 
 	return ep_addr_eq(l, p->family, p->daddr);
 }
@@ -200,7 +200,7 @@ static __always_inline void session_account(struct xwgp_session *s, const struct
 	__u64 *seen;
 
 	/* Plain message bytes, as the agent counts them (obfuscation excluded). */
-	if (p->side == SIDE_CLIENT) {
+	if (p->side == XWGP_SIDE_CLIENT) {
 		__sync_fetch_and_add(&s->c2s_packets, 1);
 		__sync_fetch_and_add(&s->c2s_bytes, p->plain_len);
 	} else {
@@ -213,7 +213,7 @@ static __always_inline void session_account(struct xwgp_session *s, const struct
 	/* A candidate's packets say nothing about the current endpoint. */
 	if (p->candidate)
 		return;
-	seen = p->side == SIDE_CLIENT ? &s->client_seen_ns : &s->server_seen_ns;
+	seen = p->side == XWGP_SIDE_CLIENT ? &s->client_seen_ns : &s->server_seen_ns;
 	if ((__s64)(now - *seen) > (__s64)XWGP_LAST_SEEN_GRANULARITY_NS)
 		*seen = now;
 }
@@ -272,10 +272,10 @@ static __always_inline int forward_transport(struct xdp_md *ctx, const struct xw
 	/* Wildcard: the session's local address answers without a lookup. */
 	if (p->need_local && !session_local(p, s) && !dst_local(p))
 		return transport_verdict(ctx, p, XWGP_STAT_PASS_NOT_LOCAL);
-	if (p->side == SIDE_CLIENT && !(s->flags & XWGP_SF_ESTABLISHED))
+	if (p->side == XWGP_SIDE_CLIENT && !(s->flags & XWGP_SF_ESTABLISHED))
 		return transport_verdict(ctx, p, XWGP_STAT_PUNT_NOT_ESTABLISHED);
 	now = coarse_now_ns();
-	if (p->side == SIDE_CLIENT)
+	if (p->side == XWGP_SIDE_CLIENT)
 		reason = check_source(p, &s->client, s->csvl);
 	else
 		reason = check_source(p, &s->server, s->ssvl);
@@ -283,7 +283,7 @@ static __always_inline int forward_transport(struct xdp_md *ctx, const struct xw
 		reason = roam_check(p, s, now);
 	if (!reason)
 		reason = session_target(p, s, &t);
-	if (!reason && p->side == SIDE_SERVER && (s->flags & XWGP_SF_OBFS) &&
+	if (!reason && p->side == XWGP_SIDE_SERVER && (s->flags & XWGP_SF_OBFS) &&
 	    (cfg->flags & XWGP_CFG_OBFS))
 		reason = obfs_prepare_encode(cfg, p);
 	/* Every verdict above came from one version of the session (bpf/session.h). */
