@@ -203,13 +203,29 @@ static void on_addr_msg(struct local_addrs *la, const struct nlmsghdr *nh)
 	}
 }
 
+/* NLMSG_OK without its int/unsigned comparison (clang -Wsign-compare). */
+static bool nl_msg_ok(const struct nlmsghdr *nh, size_t len)
+{
+	return len >= sizeof(*nh) && nh->nlmsg_len >= sizeof(*nh) && nh->nlmsg_len <= len;
+}
+
+/* NLMSG_NEXT whose remaining length cannot wrap below zero (size_t). */
+static const struct nlmsghdr *nl_msg_next(const struct nlmsghdr *nh, size_t *len)
+{
+	size_t step = NLMSG_ALIGN(nh->nlmsg_len);
+
+	step = step < *len ? step : *len;
+	*len -= step;
+	return (const struct nlmsghdr *)((const char *)nh + step);
+}
+
 /* Process one buffer of messages; 1 when the dump is done, 0 if not, -errno. */
 static int on_buf(struct local_addrs *la, const void *buf, ssize_t n)
 {
 	const struct nlmsghdr *nh;
-	int len = (int)n;
+	size_t len = n > 0 ? (size_t)n : 0;
 
-	for (nh = buf; NLMSG_OK(nh, len); nh = NLMSG_NEXT(nh, len)) {
+	for (nh = buf; nl_msg_ok(nh, len); nh = nl_msg_next(nh, &len)) {
 		if (nh->nlmsg_type == NLMSG_DONE)
 			return 1;
 		if (nh->nlmsg_type == NLMSG_ERROR) {
