@@ -70,7 +70,8 @@ else
 fi
 
 topo_xwgp_start --cache-file "$CACHE" "$E2E_TMP/xwgp.json" || { fail restart "xwgp did not start"; sed 's/^/    /' "$XWGP_LOG"; exit 1; }
-if grep -q "cache: restored 3 of 3 sessions" "$XWGP_LOG"; then
+# The restore is logged after the listen socket is bound (what start waits for).
+if wait_for 5 grep -q "cache: restored 3 of 3 sessions" "$XWGP_LOG"; then
 	pass restored-from-cache
 else
 	fail restored-from-cache "log:"
