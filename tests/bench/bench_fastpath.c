@@ -46,6 +46,7 @@
 #include "bench_util.h"
 #include "obfs.h"
 #include "xwgp.skel.h"
+#include "xwgp_rl.h"
 
 #define LISTEN_PORT   51820
 #define UPSTREAM_PORT 51900
@@ -147,6 +148,7 @@ static int topo_up(void)
 static int progs_up(void)
 {
 	struct bpf_devmap_val dv = {};
+	struct xwgp_limits limits = { .flags = XWGP_LIM_TPUNT_OFF };
 	uint32_t zero = 0;
 	int err = 0;
 
@@ -185,6 +187,13 @@ static int progs_up(void)
 	crypto_hash_sha256(env.cfg_val.obfs_key, (const uint8_t *)OBFS_PASSWORD,
 			   strlen(OBFS_PASSWORD));
 	err = err ?: bpf_map_update_elem(env.cfg, &zero, &env.cfg_val, BPF_ANY);
+	/*
+	 * `transport_punt_rate: 0', as the agent writes it: the no_neigh profile
+	 * row punts 10^6 times from one source and prices the path up to the FIB
+	 * lookup, not the per-source limiter (which would drop all but a burst).
+	 */
+	err = err ?: bpf_map_update_elem(bpf_map__fd(env.xwgp->maps.xwgp_limits), &zero, &limits,
+					 BPF_ANY);
 	for (int d = 0; d < DEV__MAX && !err; d++) {
 		dv.ifindex = env.ifindex[d];
 		err = bpf_map_update_elem(env.devmap, &dv.ifindex, &dv, BPF_ANY);
