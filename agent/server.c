@@ -57,7 +57,7 @@ struct server {
 	int n_xsks;
 	int epfd, sigfd, timerfd;
 	struct metrics_server *metrics; /* metrics_listen; NULL: off */
-	bool force_xlat, no_xsk;
+	bool no_xsk;
 	int xdp_mode_override; /* -1: none */
 	const char *config_path;
 	const char *cache_opt; /* --cache-file */
@@ -613,7 +613,7 @@ static int parse_args(struct server *s, int argc, char **argv, int *xdp_mode_ove
 			log_level = LOG_DEBUG;
 			break;
 		case 'F':
-			s->force_xlat = true;
+			/* --force-translation: a no-op since WGIT v2 (see usage). */
 			break;
 		case 'c':
 			s->cache_opt = optarg;
@@ -741,7 +741,6 @@ int cmd_server(int argc, char **argv)
 	err = handler_init(&s->h, &s->cfg, &s->loader.maps);
 	if (err)
 		goto out_xsk;
-	s->h.wgit.force_xlat = s->force_xlat;
 	s->h.listen_port = s->listen_port;
 	s->h.upstream_port = s->upstream_port;
 	s->h.send = io_send;

@@ -7,7 +7,7 @@
  * WGIT v2: xwgp assigns both proxy indexes, slot | generation (and the
  * cluster node id, wgit_index.h); sessions live in the xwgp_sessions array
  * at that slot. Every index is translated (MAC1/MAC2 recomputed on every
- * handshake); force_xlat is kept for the tests and changes nothing.
+ * handshake).
  * The API keys sessions by client proxy index as before; the slot is
  * wgit's business.
  */
@@ -43,7 +43,6 @@ struct wgit_slots {
 
 struct wgit {
 	const struct xwgp_maps *maps;
-	bool force_xlat; /* a no-op since WGIT v2: every index is translated */
 	uint32_t node_id; /* cluster bits of every index (wgit_index.h) */
 	uint8_t node_bits;
 	struct wgit_slots *slots; /* allocated on the first create; freed by wgit_halfopen_free */

@@ -131,8 +131,8 @@ static uint32_t proxy_of(uint32_t origin)
 }
 
 /*
- * WGIT v2: even with force_xlat off (a no-op now) the sender index is the
- * one xwgp assigned; only it and MAC1 differ from what the client sent.
+ * WGIT v2: every sender index is one xwgp assigned (there is no untranslated
+ * path any more); only it and MAC1 differ from what the client sent.
  */
 TEST(initiation_forwarded_with_assigned_index)
 {
@@ -143,7 +143,6 @@ TEST(initiation_forwarded_with_assigned_index)
 	uint32_t proxy;
 
 	ENV();
-	env.h.wgit.force_xlat = false;
 	send_initiation(env.cli_priv, env.srv_pub, 0x11111111, msg, 40000);
 	memcpy(orig, msg, sizeof(orig));
 	CHECK(env.sent.count == 1, "sent %d", env.sent.count);
@@ -186,7 +185,6 @@ TEST(translated_handshake_round_trip)
 	struct wg_server_key k;
 
 	ENV();
-	env.h.wgit.force_xlat = true;
 	send_initiation(env.cli_priv, env.srv_pub, 0x22222222, msg, 40000);
 	CHECK(env.sent.count == 1);
 	proxy = get_le32(env.sent.data + WG_INIT_OFF_SENDER);
@@ -254,7 +252,6 @@ TEST(response_from_wrong_source_refused_at_ssvl3)
 	uint32_t proxy;
 
 	ENV();
-	env.h.wgit.force_xlat = false;
 	send_initiation(env.cli_priv, env.srv_pub, 0x44444444, msg, 40000);
 	proxy = get_le32(env.sent.data + WG_INIT_OFF_SENDER);
 	memset(&env.sent, 0, sizeof(env.sent));
@@ -272,7 +269,6 @@ TEST(cookie_reply_resealed_and_used_for_mac2)
 			 .cap = sizeof(reply) };
 
 	ENV();
-	env.h.wgit.force_xlat = true;
 	send_initiation(env.cli_priv, env.srv_pub, 0x66666666, msg, 40000);
 	memcpy(client_mac1, msg + WG_INIT_OFF_MAC1, 16);
 	proxy = get_le32(env.sent.data + WG_INIT_OFF_SENDER);
@@ -313,7 +309,6 @@ TEST(replayed_initiation_refused)
 	struct xwgp_session s;
 
 	ENV();
-	env.h.wgit.force_xlat = false;
 	send_initiation(env.cli_priv, env.srv_pub, 0x12121212, msg, 40000);
 	CHECK(env.sent.count == 1);
 	CHECK(wgit_session_delete(&env.h.wgit, proxy_of(0x12121212)) == 0);
@@ -341,7 +336,6 @@ TEST(unknown_server_and_fallback_peer)
 	struct xwgp_ep fallback;
 
 	ENV();
-	env.h.wgit.force_xlat = false;
 	send_initiation(env.cli_priv, env.other_pub, 0x01010101, msg, 40000);
 	CHECK(env.sent.count == 0 && env.h.stats[XWGP_AGENT_STAT_INIT_NO_SERVER] == 1,
 	      "MAC1 for an unconfigured server is refused before any DH");
@@ -384,7 +378,6 @@ TEST(idle_sessions_expire_with_their_indexes)
 	struct xwgp_session s;
 
 	ENV();
-	env.h.wgit.force_xlat = true;
 	send_initiation(env.cli_priv, env.srv_pub, 0x0a0a0a0a, msg, 40000);
 	proxy = get_le32(env.sent.data + WG_INIT_OFF_SENDER);
 	send_response(0x0b0b0b0b, proxy, 51820);
@@ -408,7 +401,6 @@ static uint32_t establish(uint32_t sender, uint32_t backend_sender, uint8_t resp
 	uint8_t msg[148];
 	uint32_t proxy;
 
-	env.h.wgit.force_xlat = false;
 	send_initiation(env.cli_priv, env.srv_pub, sender, msg, 40000);
 	proxy = get_le32(env.sent.data + WG_INIT_OFF_SENDER);
 	memset(&env.sent, 0, sizeof(env.sent));
@@ -642,7 +634,6 @@ TEST(replayed_cookie_reply_refused)
 	uint32_t proxy;
 
 	ENV();
-	env.h.wgit.force_xlat = false;
 	send_initiation(env.cli_priv, env.srv_pub, 0x54545454, msg, 40000);
 	proxy = get_le32(env.sent.data + WG_INIT_OFF_SENDER);
 	memcpy(mac1, env.sent.data + WG_INIT_OFF_MAC1, 16);
@@ -707,7 +698,6 @@ TEST(reload_forgets_dh_of_replaced_server_key)
 	uint64_t hits;
 
 	ENV();
-	env.h.wgit.force_xlat = false;
 	memcpy(keys[0], env.srv_priv, 32);
 	send_initiation(env.cli_priv, env.srv_pub, 0x0c0c0c01, msg, 40000);
 	CHECK(env.sent.count == 1, "initiation for the configured key forwarded");
@@ -796,7 +786,6 @@ TEST(one_client_key_holds_at_most_its_cap)
 	uint8_t msg[148];
 
 	ENV();
-	env.h.wgit.force_xlat = false;
 	CHECK(small_maps(64, 64) == 0, "maps: %s", strerror(errno));
 	send_initiation(env.cli_priv, env.srv_pub, 0x100, msg, 40000);
 	send_response(0x9100, proxy_of(0x100), 51820);
@@ -833,7 +822,6 @@ TEST(full_table_evicts_only_unanswered_sessions)
 	struct wg_mac_keys mac;
 
 	ENV();
-	env.h.wgit.force_xlat = false;
 	for (int i = 0; i < 6; i++)
 		keypair(priv[i], pub[i]);
 	CHECK(small_maps(4, 64) == 0, "maps: %s", strerror(errno));
@@ -883,7 +871,6 @@ TEST(full_table_after_restart_still_finds_the_oldest_unanswered)
 	uint8_t msg[148], priv[5][32], pub[5][32];
 
 	ENV();
-	env.h.wgit.force_xlat = false;
 	for (int i = 0; i < 5; i++)
 		keypair(priv[i], pub[i]);
 	CHECK(small_maps(4, 64) == 0, "maps: %s", strerror(errno));
@@ -909,7 +896,6 @@ TEST(full_peer_state_map_refuses_instead_of_skipping_replay_check)
 	struct xwgp_peer_state st;
 
 	ENV();
-	env.h.wgit.force_xlat = false;
 	for (int i = 0; i < 2; i++)
 		keypair(priv[i], pub[i]);
 	CHECK(small_maps(64, 2) == 0, "maps: %s", strerror(errno));
@@ -971,7 +957,6 @@ TEST(handshake_threads_lose_and_double_nothing)
 	int n_sess = 0;
 
 	ENV();
-	env.h.wgit.force_xlat = false;
 	hs_pool_fini(env.h.pool);
 	CHECK(hs_pool_init(env.h.pool, 4) == 0 && env.h.pool->n_threads == 4);
 	env.h.batch = true;
