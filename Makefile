@@ -50,7 +50,14 @@ LDFLAGS += $(SAN_FLAGS)
 LDLIBS := -lxdp -lbpf -lelf -lz -lsodium -lcjson -lmicrohttpd -lpthread -lm
 # xwgp_info{version=...} of the metrics: the git description at build time.
 XWGP_VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo unknown)
-$(BUILD)/agent/prom.o: CFLAGS += -DXWGP_VERSION='"$(XWGP_VERSION)"'
+.DEFAULT_GOAL := all
+# Rewritten only when the description changes, so prom.o is rebuilt on a new
+# commit (or a dirty tree) and not on every make.
+$(BUILD)/xwgp_version.h: FORCE | $(BUILD)
+	$(Q)v='#define XWGP_VERSION "$(XWGP_VERSION)"'; \
+	[ "$$(cat $@ 2>/dev/null)" = "$$v" ] || echo "$$v" > $@
+$(BUILD)/agent/prom.o: $(BUILD)/xwgp_version.h
+FORCE:
 
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -Werror \
 	      -Ivmlinux -Iinclude -Ibpf

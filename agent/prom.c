@@ -8,6 +8,10 @@
 #include "addr.h"
 #include "prom.h"
 
+/* $(BUILD)/xwgp_version.h: the git description, written by the Makefile. */
+#if __has_include("xwgp_version.h")
+#include "xwgp_version.h"
+#endif
 #ifndef XWGP_VERSION
 #define XWGP_VERSION "unknown"
 #endif

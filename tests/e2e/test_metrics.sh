@@ -51,6 +51,17 @@ v=$(mval "$E2E_TMP/m1" 'xwgp_sessions{state="established"}')
 [ "$v" -ge 3 ] && pass sessions-established || fail sessions-established "xwgp_sessions established=$v (want >= 3)"
 grep -q '^xwgp_info{.*instance="default",xdp_mode="native"} 1$' "$E2E_TMP/m1" &&
 	pass info-labels || fail info-labels "$(grep '^xwgp_info' "$E2E_TMP/m1")"
+# The version label is the build's git description (Makefile: xwgp_version.h),
+# refreshed when the commit changes, not frozen at the first build of prom.o.
+want=$(sed -n 's/^#define XWGP_VERSION "\(.*\)"$/\1/p' "$BUILD/xwgp_version.h" 2>/dev/null)
+if [ -z "$want" ]; then
+	fail info-version "no $BUILD/xwgp_version.h"
+elif [ "$want" != "$(git -C "$E2E_ROOT" describe --always --dirty 2>/dev/null || echo unknown)" ]; then
+	fail info-version "xwgp_version.h says $want, git describe says something else: stale build"
+else
+	grep -qF "xwgp_info{version=\"$want\"" "$E2E_TMP/m1" && pass info-version ||
+		fail info-version "want version=\"$want\": $(grep '^xwgp_info' "$E2E_TMP/m1")"
+fi
 
 # The endpoint runs in a thread of its own, niced, the packet loop not.
 nices=$(ps -L -o nice= -p "$XWGP_PID" | tr -d ' ' | sort | uniq -c | tr '\n' ' ')
