@@ -79,6 +79,20 @@ if [ -d "$(ns_bpffs proxy)/xwgp/default" ] && [ "$(xdp_prog_id)" = "$prog_before
 else
 	fail maps-and-program-survive-sigkill "pins or XDP attachment gone after SIGKILL"
 fi
+# No agent now: show reads the pinned arrays alone (sessions, their metadata
+# by slot, the server key table): every session, both keys.
+table_dead=$(session_table)
+bad_keys=
+for c in "${TOPO_CLIENTS[@]}"; do
+	want=$(wg_pub "${TOPO_SERVER_KEY[$c]}")
+	got=$(show_json | jq -r --arg k "$(wg_pub "$c")" '[.sessions[] | select(.client_pubkey == $k) | .server_pubkey] | unique | join(",")')
+	[ "$got" = "$want" ] || bad_keys+=" $c:[$got]want[$want]"
+done
+if [ -n "$table_dead" ] && [ "$table_dead" = "$table_before" ] && [ -z "$bad_keys" ]; then
+	pass show-while-killed
+else
+	fail show-while-killed "sessions [$table_dead] before [$table_before]; server keys:$bad_keys"
+fi
 sleep 2
 topo_xwgp_start "$E2E_TMP/xwgp.json" || { fail restart "xwgp did not start again"; sed 's/^/    /' "$XWGP_LOG"; exit 1; }
 for c in "${STREAM_CLIENTS[@]}"; do
