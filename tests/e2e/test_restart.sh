@@ -220,4 +220,33 @@ else
 	fi
 fi
 
+# ---- pins of the first WGIT v2 layout (ABI 4: metadata in a hash) ----------------------
+# Instance "v4": only its cfg map, saying ABI 4, is needed to be recognised.
+v4_pin=/sys/fs/bpf/xwgp/v4
+ns_exec proxy mkdir -p "$v4_pin"
+# shellcheck disable=SC2046 # 92 separate zero bytes
+if ! ns_exec proxy bpftool map create "$v4_pin/xwgp_cfg" type array key 4 value 96 \
+	entries 1 name xwgp_cfg ||
+	! ns_exec proxy bpftool map update pinned "$v4_pin/xwgp_cfg" key 0 0 0 0 \
+		value 4 0 0 0 $(printf '0 %.0s' $(seq 92)); then
+	fail abi4-pins "bpftool could not plant the map"
+else
+	topo_config "$E2E_TMP/v4.json" 'instance="v4"'
+	out=$(XWGP_CACHE_FILE="$E2E_TMP/v4-cache.json" ns_exec proxy timeout 20 "$XWGP_BIN" server \
+		--xdp-mode off "$E2E_TMP/v4.json" 2>&1)
+	rc=$?
+	if [ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] && grep -q "older session layout (ABI 4" <<<"$out" &&
+		grep -q "run \`xwgp down' first" <<<"$out"; then
+		pass abi4-pins-refused
+	else
+		fail abi4-pins-refused "exit $rc, output:"
+		sed 's/^/    /' <<<"$out"
+	fi
+	if ns_exec proxy test -e "$v4_pin/xwgp_cfg"; then
+		pass abi4-pins-untouched
+	else
+		fail abi4-pins-untouched "the old pins were removed"
+	fi
+fi
+
 topo_xwgp_stop
