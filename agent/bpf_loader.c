@@ -219,6 +219,7 @@ int xwgp_maps_mmap(struct xwgp_maps *m, bool read_only)
 
 	xwgp_maps_unmap(m);
 	m->read_only = read_only;
+	m->slot_mask = wgit_slot_mask(wgit_slot_bits(m->n_slots));
 	m->sess = map_array(m->sessions, m->n_slots, sizeof(*m->sess), read_only);
 	err = m->sess ? 0 : -errno;
 	m->meta = map_array(m->sess_meta, m->n_slots, sizeof(*m->meta), read_only);

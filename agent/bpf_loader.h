@@ -43,6 +43,7 @@ struct xwgp_maps {
 	int srv_keys; /* xwgp_srv_keys */
 	uint32_t n_slots; /* max_entries of xwgp_sessions (agent/wgit_index.h) */
 	uint32_t n_srv_keys; /* max_entries of xwgp_srv_keys */
+	uint32_t slot_mask; /* the slot bits of an index (agent/wgit_index.h), set with the mapping */
 	struct xwgp_session *sess; /* xwgp_sessions mapped: n_slots entries */
 	struct xwgp_sess_meta *meta; /* xwgp_sess_meta mapped: n_slots entries */
 	struct xwgp_srv_key *srv_key; /* xwgp_srv_keys mapped: n_srv_keys entries */

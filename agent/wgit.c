@@ -282,7 +282,7 @@ static int lookup(int fd, const void *key, void *val)
 /* The slot idx names: 0, or -ENOENT when idx names no slot of this table. */
 static int slot_of_index(const struct xwgp_maps *m, uint32_t idx, uint32_t *slot)
 {
-	*slot = idx & wgit_slot_mask(wgit_slot_bits(m->n_slots));
+	*slot = idx & m->slot_mask;
 	return idx && *slot < m->n_slots ? 0 : -ENOENT;
 }
 
