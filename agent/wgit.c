@@ -98,12 +98,17 @@ static int publish(const struct xwgp_maps *m, uint32_t slot, const struct xwgp_s
 static int meta_write(const struct xwgp_maps *m, uint32_t slot,
 		      const struct xwgp_session_meta *in);
 
-/* Empty a slot (client_proxy_index 0: never assigned, matches no packet). */
+/*
+ * Empty a slot (client_proxy_index 0: never assigned, matches no packet)
+ * and wipe its meta: no keys or MACs left behind in a free slot.
+ */
 static int slot_clear(const struct wgit *w, uint32_t slot)
 {
 	static const struct xwgp_session empty;
 	int err = publish(w->maps, slot, &empty, true);
 
+	if (!err && w->maps->meta)
+		memset(&w->maps->meta[slot], 0, sizeof(w->maps->meta[slot]));
 	if (!err && w->slots && slot < w->slots->n_slots)
 		w->slots->used[slot / 64] &= ~(1ull << (slot % 64));
 	return err;
@@ -582,11 +587,7 @@ int wgit_session_delete(const struct wgit *w, uint32_t client_proxy)
 		err = -ENOENT;
 	if (err)
 		return err;
-	err = slot_clear(w, slot);
-	/* No keys or MACs left behind in a free slot. */
-	if (!err && w->maps->meta)
-		memset(&w->maps->meta[slot], 0, sizeof(w->maps->meta[slot]));
-	return err;
+	return slot_clear(w, slot);
 }
 
 int wgit_expire(const struct wgit *w, uint64_t now_ns, uint64_t timeout_ns)
