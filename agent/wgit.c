@@ -95,8 +95,7 @@ static int publish(const struct xwgp_maps *m, uint32_t slot, const struct xwgp_s
 	return 0;
 }
 
-static int meta_write(const struct xwgp_maps *m, uint32_t slot,
-		      const struct xwgp_session_meta *in);
+static int meta_write(const struct xwgp_maps *m, uint32_t slot, const struct xwgp_session_meta *in);
 
 /*
  * Empty a slot (client_proxy_index 0: never assigned, matches no packet)
@@ -406,10 +405,10 @@ static void meta_encode(const struct xwgp_maps *m, const struct xwgp_session_met
 	memcpy(out->client_mac1, in->client_mac1, 16);
 	out->handshake_ns = in->handshake_ns;
 	if (in->established_ns) {
-		uint64_t ms = in->established_ns > in->handshake_ns ?
-				      (in->established_ns - in->handshake_ns) / NS_PER_MS :
-				      0;
+		uint64_t ms = 0;
 
+		if (in->established_ns > in->handshake_ns)
+			ms = (in->established_ns - in->handshake_ns) / NS_PER_MS;
 		out->established_ms = ms >= UINT32_MAX - 1 ? UINT32_MAX : (uint32_t)ms + 1;
 	}
 	out->server_key = srv_key_id(m, in->server_pub);

@@ -25,10 +25,10 @@
 #include "wg_proto.h"
 #include "wgit.h"
 
-#define LISTEN_PORT 51820
+#define LISTEN_PORT   51820
 #define UPSTREAM_PORT 40000
-#define BACKEND_PORT 51821
-#define MSG_LEN 64
+#define BACKEND_PORT  51821
+#define MSG_LEN	      64
 
 static const char *const topo_cmds[] = {
 	"ip link add xv0 address 02:00:00:00:00:01 type veth peer name xv1",
@@ -101,7 +101,8 @@ static unsigned long disagreements(const struct xwgp_maps *m)
 	for (uint32_t i = 0; i < m->n_srv_keys; i++) {
 		struct xwgp_srv_key k;
 
-		if (bpf_map_lookup_elem(m->srv_keys, &i, &k) || memcmp(&k, &m->srv_key[i], sizeof(k)))
+		if (bpf_map_lookup_elem(m->srv_keys, &i, &k) ||
+		    memcmp(&k, &m->srv_key[i], sizeof(k)))
 			bad++;
 	}
 	return bad;
@@ -127,7 +128,8 @@ TEST(mapping_agrees_with_lookup)
 	for (int i = 1; i < 32; i += 5) {
 		s[i].client = pkt_ep("192.0.2.11", 2222);
 		CHECK(wgit_transport_commit(&w, &s[i], false, 100, 77,
-					    &(struct transport_out){ .endpoint_changed = true }) == 0);
+					    &(struct transport_out){ .endpoint_changed = true }) ==
+		      0);
 	}
 	/* A write from outside the mapping (as XDP or bpftool would) shows in it. */
 	slot = SLOT(s[2].client_proxy_index);
@@ -148,21 +150,23 @@ TEST(mapping_agrees_with_lookup)
 	CHECK(disagreements(&ro) == 0, "read-only view differs");
 	while (wgit_session_next(&ro, &cursor, &got)) {
 		live++;
-		CHECK(wgit_meta_read(&ro, &got, &meta) == 0, "no meta for %#x", got.client_proxy_index);
+		CHECK(wgit_meta_read(&ro, &got, &meta) == 0, "no meta for %#x",
+		      got.client_proxy_index);
 		uint8_t want_srv = (uint8_t)(0xee - (meta.client_pub[0] & 1));
 
 		CHECK(meta.client_pub[0] == (uint8_t)(got.client_origin_index - 0x1000 + 1) &&
 			      meta.server_pub[0] == want_srv &&
 			      meta.established_ns == meta.handshake_ns + 1500000000ull,
-		      "meta of %#x: key %02x server %02x", got.client_proxy_index, meta.client_pub[0],
-		      meta.server_pub[0]);
+		      "meta of %#x: key %02x server %02x", got.client_proxy_index,
+		      meta.client_pub[0], meta.server_pub[0]);
 		n += got.client.port == htons(2222);
 	}
 	CHECK(live == 32 - 7 && n == 7, "%u live sessions, %d roamed", live, n);
 	{
 		struct wgit rw = { .maps = &ro };
 
-		CHECK(wgit_session_put(&rw, &s[3]) == -EROFS, "a write through the read-only mapping");
+		CHECK(wgit_session_put(&rw, &s[3]) == -EROFS,
+		      "a write through the read-only mapping");
 	}
 	xwgp_maps_unmap(&ro);
 	for (int i = 0; i < 32; i++)
@@ -247,7 +251,8 @@ static int verdict(uint32_t receiver, bool from_client, struct bpf_env_result *r
 {
 	uint8_t msg[MSG_LEN] = { WG_MSG_TRANSPORT };
 	struct xwgp_ep cli = pkt_ep("192.0.2.10", 1111), be = pkt_ep("192.0.2.20", BACKEND_PORT);
-	struct xwgp_ep lis = pkt_ep("192.0.2.1", LISTEN_PORT), up = pkt_ep("192.0.2.1", UPSTREAM_PORT);
+	struct xwgp_ep lis = pkt_ep("192.0.2.1", LISTEN_PORT),
+		       up = pkt_ep("192.0.2.1", UPSTREAM_PORT);
 	struct pkt_frame in;
 
 	put_le32(msg + WG_TRANSPORT_OFF_RECEIVER, receiver);
