@@ -7,6 +7,7 @@
 #include <net/if.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -117,38 +118,44 @@ void xwgp_skel_size_sessions(struct xwgp_bpf *s, uint32_t max_sessions)
  * Maps pinned by an xwgp before WGIT v2 (hash tables keyed by random
  * indexes, a server-index map) cannot serve this program, and their
  * sessions cannot move into the array while that xwgp's program forwards
- * with them. Refuse, naming the way out and what it costs.
+ * with them; nor can the WGIT v2 layout before ABI 5 (metadata in a hash by
+ * client proxy index, arrays not mappable). Refuse, naming the way out and
+ * what it costs.
  */
-static int refuse_wgit_v1(const char *pin_path)
+static int refuse_old_layout(const char *pin_path)
 {
 	struct bpf_map_info info = {};
-	__u32 len = sizeof(info), zero = 0;
+	__u32 len = sizeof(info), zero = 0, abi = 0;
 	struct xwgp_cfg c;
 	char path[512];
-	bool old = false;
+	bool v1;
 	int fd;
 
 	snprintf(path, sizeof(path), "%s/xwgp_srv_index", pin_path);
-	old = access(path, F_OK) == 0;
+	v1 = access(path, F_OK) == 0;
 	snprintf(path, sizeof(path), "%s/xwgp_cfg", pin_path);
 	fd = bpf_obj_get(path);
 	if (fd >= 0) {
 		if (!bpf_obj_get_info_by_fd(fd, &info, &len) && info.value_size == sizeof(c) &&
-		    !bpf_map_lookup_elem(fd, &zero, &c) && c.abi_version &&
-		    c.abi_version < XWGP_ABI_WGIT_V2)
-			old = true;
+		    !bpf_map_lookup_elem(fd, &zero, &c))
+			abi = c.abi_version;
 		close(fd);
 	}
-	if (!old)
+	if (abi && abi < XWGP_ABI_WGIT_V2)
+		v1 = true;
+	if (!v1 && (!abi || abi >= XWGP_ABI_VERSION))
 		return 0;
-	pr_err("the maps pinned under %s were made by an xwgp before WGIT v2 (session hash "
-	       "tables; this xwgp keeps sessions in arrays by slot) and cannot be reused. Stop "
+	pr_err("the maps pinned under %s were made by %s and cannot be reused. Stop "
 	       "the old xwgp and run `xwgp down' first. Cost: its XDP program is detached and "
 	       "the established tunnels stop until xwgp runs again; sessions then come back "
 	       "from the cache file (those whose index fits the new layout keep working, the "
 	       "others' clients re-handshake, within ~2 minutes), without a cache file every "
 	       "client re-handshakes.",
-	       pin_path);
+	       pin_path,
+	       v1 ? "an xwgp before WGIT v2 (session hash tables; this xwgp keeps sessions in "
+		    "arrays by slot)" :
+		    "an xwgp of an older session layout (ABI 4: metadata in a hash; this xwgp keeps "
+		    "it in an array by slot mapped into the agent, ABI 5)");
 	return -EPROTO;
 }
 
@@ -165,6 +172,94 @@ void xwgp_maps_from_skel(struct xwgp_maps *m, struct xwgp_bpf *s)
 	m->punt_rl = bpf_map__fd(s->maps.xwgp_punt_rl);
 	m->agent_stats = bpf_map__fd(s->maps.xwgp_agent_st);
 	m->xsk_slot = bpf_map__fd(s->maps.xwgp_xsk_slot);
+	m->srv_keys = bpf_map__fd(s->maps.xwgp_srv_keys);
+	m->n_srv_keys = bpf_map__max_entries(s->maps.xwgp_srv_keys);
+	m->sess = NULL;
+	m->meta = NULL;
+	m->srv_key = NULL;
+	if (xwgp_maps_mmap(m, false))
+		pr_err("mapping the session arrays failed: %s", strerror(errno));
+}
+
+/* Bytes the kernel maps for an array of n values of size vsize. */
+static size_t array_map_len(uint32_t n, size_t vsize)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+
+	return ((size_t)n * ((vsize + 7) & ~(size_t)7) + page - 1) / page * page;
+}
+
+static void *map_array(int fd, uint32_t n, size_t vsize, bool ro)
+{
+	void *p;
+
+	if (fd < 0 || !n)
+		return NULL;
+	p = mmap(NULL, array_map_len(n, vsize), ro ? PROT_READ : PROT_READ | PROT_WRITE,
+		 MAP_SHARED, fd, 0);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+void xwgp_maps_unmap(struct xwgp_maps *m)
+{
+	if (m->sess)
+		munmap(m->sess, array_map_len(m->n_slots, sizeof(*m->sess)));
+	if (m->meta)
+		munmap(m->meta, array_map_len(m->n_slots, sizeof(*m->meta)));
+	if (m->srv_key)
+		munmap(m->srv_key, array_map_len(m->n_srv_keys, sizeof(*m->srv_key)));
+	m->sess = NULL;
+	m->meta = NULL;
+	m->srv_key = NULL;
+}
+
+int xwgp_maps_mmap(struct xwgp_maps *m, bool read_only)
+{
+	int err;
+
+	xwgp_maps_unmap(m);
+	m->read_only = read_only;
+	m->slot_mask = wgit_slot_mask(wgit_slot_bits(m->n_slots));
+	m->sess = map_array(m->sessions, m->n_slots, sizeof(*m->sess), read_only);
+	err = m->sess ? 0 : -errno;
+	m->meta = map_array(m->sess_meta, m->n_slots, sizeof(*m->meta), read_only);
+	err = err ?: m->meta ? 0 : -errno;
+	m->srv_key = map_array(m->srv_keys, m->n_srv_keys, sizeof(*m->srv_key), read_only);
+	err = err ?: m->srv_key ? 0 : -errno;
+	if (err) {
+		xwgp_maps_unmap(m);
+		errno = -err;
+	}
+	return err;
+}
+
+int xwgp_maps_create_wgit(struct xwgp_maps *m, uint32_t n_slots)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = BPF_F_MMAPABLE);
+
+	m->sessions = bpf_map_create(BPF_MAP_TYPE_ARRAY, "t_sess", 4, sizeof(struct xwgp_session),
+				     n_slots, &o);
+	m->sess_meta = bpf_map_create(BPF_MAP_TYPE_ARRAY, "t_meta", 4,
+				      sizeof(struct xwgp_sess_meta), n_slots, &o);
+	m->srv_keys = bpf_map_create(BPF_MAP_TYPE_ARRAY, "t_srv_keys", 4,
+				     sizeof(struct xwgp_srv_key), XWGP_SRV_KEYS_MAX, &o);
+	m->n_slots = n_slots;
+	m->n_srv_keys = XWGP_SRV_KEYS_MAX;
+	m->sess = NULL;
+	m->meta = NULL;
+	m->srv_key = NULL;
+	if (m->sessions < 0 || m->sess_meta < 0 || m->srv_keys < 0)
+		return -EPERM;
+	return xwgp_maps_mmap(m, false);
+}
+
+void xwgp_maps_destroy_wgit(struct xwgp_maps *m)
+{
+	xwgp_maps_unmap(m);
+	close(m->sessions);
+	close(m->sess_meta);
+	close(m->srv_keys);
+	m->sessions = m->sess_meta = m->srv_keys = -1;
 }
 
 /*
@@ -173,8 +268,9 @@ void xwgp_maps_from_skel(struct xwgp_maps *m, struct xwgp_bpf *s)
  * program and are never pinned.
  */
 static const char *const map_pin_names[] = {
-	"xwgp_sessions", "xwgp_sess_meta", "xwgp_peer_state", "xwgp_cfg",     "xwgp_stats",
-	"xwgp_xsks",	 "xwgp_devmap",	   "xwgp_punt_rl",    "xwgp_agent_st", "xwgp_xsk_slot",
+	"xwgp_sessions", "xwgp_sess_meta", "xwgp_peer_state", "xwgp_cfg",      "xwgp_stats",
+	"xwgp_xsks",	 "xwgp_devmap",	   "xwgp_punt_rl",    "xwgp_agent_st",  "xwgp_xsk_slot",
+	"xwgp_srv_keys",
 };
 
 /*
@@ -247,7 +343,7 @@ int xwgp_loader_load(struct xwgp_loader *l, const char *pin_path, uint32_t max_s
 		pr_err("opening the BPF object failed: %s", strerror(errno));
 		return err;
 	}
-	err = refuse_wgit_v1(pin_path);
+	err = refuse_old_layout(pin_path);
 	if (err)
 		goto err_destroy;
 	if (max_sessions)
@@ -287,6 +383,11 @@ int xwgp_loader_load(struct xwgp_loader *l, const char *pin_path, uint32_t max_s
 	}
 	l->prog_fd = bpf_program__fd(l->skel->progs.xwgp_xdp);
 	xwgp_maps_from_skel(&l->maps, l->skel);
+	if (!l->maps.sess) {
+		err = -errno ?: -ENOMEM;
+		pr_err("mapping the session arrays into the agent failed: %s", strerror(-err));
+		goto err_destroy;
+	}
 	for (__u32 i = 0; i < n_old_stats; i++)
 		bpf_map_update_elem(l->maps.agent_stats, &i, &old_stats[i], BPF_ANY);
 	if (l->reused)
@@ -436,6 +537,7 @@ out:
 
 void xwgp_loader_close(struct xwgp_loader *l)
 {
+	xwgp_maps_unmap(&l->maps);
 	if (l->skel)
 		xwgp_bpf__destroy(l->skel); /* closes fds; pins and XDP attachment stay */
 	l->skel = NULL;
@@ -471,6 +573,21 @@ int xwgp_maps_open_pinned(struct xwgp_maps *m, const char *pin_path)
 	}
 	if (!bpf_obj_get_info_by_fd(m->sessions, &info, &len))
 		m->n_slots = info.max_entries;
+	len = sizeof(info);
+	memset(&info, 0, sizeof(info));
+	if (!bpf_obj_get_info_by_fd(m->srv_keys, &info, &len))
+		m->n_srv_keys = info.max_entries;
+	m->sess = NULL;
+	m->meta = NULL;
+	m->srv_key = NULL;
+	/* Readers (show, stats, down) never write: a stray write faults. */
+	if (xwgp_maps_mmap(m, true)) {
+		int err = -errno;
+
+		pr_err("cannot map the session arrays under %s: %s", pin_path, strerror(errno));
+		xwgp_maps_close(m);
+		return err;
+	}
 	return 0;
 }
 
@@ -478,6 +595,7 @@ void xwgp_maps_close(struct xwgp_maps *m)
 {
 	int *fds = (int *)m;
 
+	xwgp_maps_unmap(m);
 	for (size_t i = 0; i < XWGP_MAPS_N_FDS; i++)
 		if (fds[i] >= 0)
 			close(fds[i]);

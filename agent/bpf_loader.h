@@ -18,10 +18,16 @@
 
 #define XWGP_PROG_PIN_NAME "xwgp_xdp"
 
+struct xwgp_session;
+struct xwgp_sess_meta;
+struct xwgp_srv_key;
+
 /*
  * File descriptors of every map, from a loaded skeleton or from pins (the
- * first XWGP_MAPS_N_FDS members, in map_pin_names order), and the size of
- * the session array.
+ * first XWGP_MAPS_N_FDS members, in map_pin_names order), the size of
+ * the session array, and the per-slot arrays mapped into this process
+ * (xwgp_maps_mmap): the agent reads and writes sessions through them, no
+ * syscall per slot (docs/DESIGN.md section 4).
  */
 struct xwgp_maps {
 	int sessions; /* xwgp_sessions (WGIT v2: array by slot) */
@@ -34,9 +40,33 @@ struct xwgp_maps {
 	int punt_rl; /* xwgp_punt_rl */
 	int agent_stats; /* xwgp_agent_st */
 	int xsk_slot; /* xwgp_xsk_slot */
+	int srv_keys; /* xwgp_srv_keys */
 	uint32_t n_slots; /* max_entries of xwgp_sessions (agent/wgit_index.h) */
+	uint32_t n_srv_keys; /* max_entries of xwgp_srv_keys */
+	uint32_t slot_mask; /* the slot bits of an index (agent/wgit_index.h), set with the mapping */
+	struct xwgp_session *sess; /* xwgp_sessions mapped: n_slots entries */
+	struct xwgp_sess_meta *meta; /* xwgp_sess_meta mapped: n_slots entries */
+	struct xwgp_srv_key *srv_key; /* xwgp_srv_keys mapped: n_srv_keys entries */
+	bool read_only; /* mapped PROT_READ (show, stats): wgit writes fail */
 };
-#define XWGP_MAPS_N_FDS 10
+#define XWGP_MAPS_N_FDS 11
+
+/*
+ * Map xwgp_sessions, xwgp_sess_meta and xwgp_srv_keys (all BPF_F_MMAPABLE)
+ * into this process, read-only or read-write: 0 or -errno. Unmapped by
+ * xwgp_maps_close / xwgp_loader_close, or xwgp_maps_unmap.
+ */
+int xwgp_maps_mmap(struct xwgp_maps *m, bool read_only);
+void xwgp_maps_unmap(struct xwgp_maps *m);
+
+/*
+ * Create the three per-slot maps as bpf/maps.h declares them (n_slots
+ * sessions), unpinned, and map them read-write (tests with small tables of
+ * their own). The other fds of m are left alone. 0 or -errno.
+ */
+int xwgp_maps_create_wgit(struct xwgp_maps *m, uint32_t n_slots);
+/* Close (and unmap) what xwgp_maps_create_wgit made. */
+void xwgp_maps_destroy_wgit(struct xwgp_maps *m);
 
 /* Size the session maps of an opened skeleton (and XDP's slot mask with them). */
 struct xwgp_bpf;
@@ -76,7 +106,7 @@ void xwgp_loader_close(struct xwgp_loader *l);
 /* The map fds of a loaded skeleton (tests load one without pinning). */
 void xwgp_maps_from_skel(struct xwgp_maps *m, struct xwgp_bpf *s);
 
-/* Open the maps pinned under pin_path (for show/stats/down). */
+/* Open the maps pinned under pin_path (for show/stats/down), mapped read-only. */
 int xwgp_maps_open_pinned(struct xwgp_maps *m, const char *pin_path);
 void xwgp_maps_close(struct xwgp_maps *m);
 

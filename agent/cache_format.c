@@ -89,11 +89,10 @@ static void put_ep(FILE *f, const char *name, const struct xwgp_ep *ep)
 
 static void put_session(FILE *f, const struct cache_session *cs, const struct cache_clock *at)
 {
+	/* The session's counters are XDP's and the agent's together (agent/wgit.c). */
 	struct xwgp_session s = cs->s;
 	const struct xwgp_session_meta *m = &cs->m;
 
-	/* One set of counters in the file: XDP's and the agent's together. */
-	wgit_session_totals(&s, m);
 	fprintf(f, "{ \"client_proxy_index\": %u", s.client_proxy_index);
 	put_u64(f, "client_origin_index", s.client_origin_index);
 	put_u64(f, "server_proxy_index", s.server_proxy_index);

@@ -522,20 +522,18 @@ static void handle_cookie(struct handler *h, struct handler_pkt *p)
 	send_to_client(h, &s, &s.client_local, &s.client, p->data, p->len);
 }
 
-/* What roaming needs from the meta, read only when the source is a new one. */
+/*
+ * What roaming needs beyond the session, only when the source is a new one:
+ * the side's candidate (agent memory). The agent's own seen times are in
+ * the session already (wgit_transport_commit).
+ */
 static void roam_state(struct handler *h, const struct xwgp_session *s, const struct handler_pkt *p,
 		       struct transport_roam *roam)
 {
-	struct xwgp_session_meta m;
-	bool c2s = p->side == XWGP_SIDE_CLIENT;
-
 	memset(roam, 0, sizeof(*roam));
 	roam->local = h->local;
-	if (transport_from_current(s, p->side, &p->src) ||
-	    wgit_meta_get(&h->wgit, s->client_proxy_index, &m))
-		return;
-	roam->agent_seen_ns = c2s ? m.agent_client_seen_ns : m.agent_server_seen_ns;
-	roam->cand = c2s ? m.client_cand : m.server_cand;
+	if (!transport_from_current(s, p->side, &p->src))
+		wgit_roam_cand(&h->wgit, s, p->side == XWGP_SIDE_CLIENT, &roam->cand);
 }
 
 /* The agent counter of a transport_forward() refusal. */

@@ -125,144 +125,26 @@ static void row_add(struct metrics_snapshot *s, uint32_t key, const struct xwgp_
 					 sess->s2c_packets, sess->s2c_bytes };
 }
 
-/* The agent's share of one session's transport (xwgp_sess_meta), by key. */
-struct agent_share {
-	uint32_t key;
-	struct xwgp_session_meta m; /* only the agent_* counters are filled */
-};
-
-static int share_cmp(const void *a, const void *b)
-{
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-struct walk_ctx {
-	struct metrics_snapshot *s;
-	struct agent_share *shares;
-	size_t n_shares, cap_shares;
-	int fd_meta; /* -1: shares[] is complete; else look each session up */
-};
-
-static void each_meta(struct walk_ctx *w, uint32_t key, const void *val)
-{
-	const struct xwgp_session_meta *m = val;
-	struct agent_share *a;
-
-	if (!grow((void **)&w->shares, &w->cap_shares, w->n_shares, sizeof(*w->shares), 256))
-		return;
-	a = &w->shares[w->n_shares++];
-	memset(a, 0, sizeof(*a));
-	a->key = key;
-	a->m.agent_c2s_packets = m->agent_c2s_packets;
-	a->m.agent_c2s_bytes = m->agent_c2s_bytes;
-	a->m.agent_s2c_packets = m->agent_s2c_packets;
-	a->m.agent_s2c_bytes = m->agent_s2c_bytes;
-}
-
-static void each_session(struct walk_ctx *w, uint32_t slot, const void *val)
-{
-	struct xwgp_session sess = *(const struct xwgp_session *)val;
-	uint32_t key = sess.client_proxy_index; /* the meta's key; 0: a free slot */
-	struct xwgp_session_meta meta;
-
-	(void)slot;
-	if (!key)
-		return;
-	if (w->fd_meta >= 0) {
-		if (bpf_map_lookup_elem(w->fd_meta, &key, &meta) == 0)
-			wgit_session_totals(&sess, &meta); /* XDP's counters + the agent's */
-	} else {
-		const struct agent_share *a = w->n_shares ? bsearch(&key, w->shares, w->n_shares,
-								    sizeof(*w->shares), share_cmp)
-							  : NULL;
-
-		if (a)
-			wgit_session_totals(&sess, &a->m);
-	}
-	row_add(w->s, key, &sess);
-}
-
 /*
- * Every (key, value) of a map, BATCH at a time (one syscall per batch: a
- * full default table is 64 calls instead of 131072). -errno when the kernel
- * refuses batches (or a bucket outgrows one): entries may then have been
- * passed already, and the caller starts over another way.
+ * Every live session, walked in the agent's (or show's) mapping of the
+ * array: no syscall per slot, and an array walk meets each slot once. A
+ * session's counters are XDP's and the agent's together (agent/wgit.c).
  */
-#define BATCH 1024
-
-static int walk_batch(int fd, size_t vsize, struct walk_ctx *w,
-		      void (*each)(struct walk_ctx *w, uint32_t key, const void *val))
-{
-	uint32_t *keys = calloc(BATCH, sizeof(*keys)), token, count;
-	char *vals = calloc(BATCH, vsize);
-	void *in = NULL;
-	int err = 0;
-
-	while (keys && vals) {
-		int r;
-
-		count = BATCH;
-		r = bpf_map_lookup_batch(fd, in, &token, keys, vals, &count, NULL);
-		if (r && errno != ENOENT) {
-			err = -errno;
-			break;
-		}
-		for (uint32_t i = 0; i < count; i++)
-			each(w, keys[i], vals + i * vsize);
-		if (r)
-			break; /* ENOENT: that was the last batch */
-		in = &token;
-	}
-	if (!keys || !vals)
-		err = -ENOMEM;
-	free(keys);
-	free(vals);
-	return err;
-}
-
-/*
- * One key at a time, where batches fail. A hash map walk restarts from the
- * first key when the key it stands on is deleted meanwhile (the agent
- * expiring a session), so it can meet a session twice: collect_sessions
- * counts each (key, created_ns) once.
- */
-static void walk_keys(const struct xwgp_maps *m, struct walk_ctx *w)
+static void collect_sessions(const struct xwgp_maps *m, struct metrics_snapshot *s)
 {
 	struct xwgp_session sess;
 	uint32_t cursor = 0;
 
 	while (wgit_session_next(m, &cursor, &sess))
-		each_session(w, cursor - 1, &sess);
-}
-
-static void collect_sessions(const struct xwgp_maps *m, struct metrics_snapshot *s)
-{
-	struct walk_ctx w = { .s = s, .fd_meta = -1 };
-	size_t n = 0;
-
-	if (walk_batch(m->sess_meta, sizeof(struct xwgp_session_meta), &w, each_meta))
-		w.fd_meta = m->sess_meta;
-	else if (w.n_shares)
-		qsort(w.shares, w.n_shares, sizeof(*w.shares), share_cmp);
-	if (walk_batch(m->sessions, sizeof(struct xwgp_session), &w, each_session)) {
-		s->n_rows = 0;
-		walk_keys(m, &w);
-	}
-	free(w.shares);
+		row_add(s, sess.client_proxy_index, &sess);
 	if (s->n_rows)
 		qsort(s->rows, s->n_rows, sizeof(*s->rows), row_cmp);
 	for (size_t i = 0; i < s->n_rows; i++) {
 		const struct metrics_row *r = &s->rows[i];
 
-		if (n && !row_cmp(r, &s->rows[n - 1]))
-			continue; /* met twice */
-		s->rows[n++] = *r;
 		*(r->established ? &s->established : &s->pending) += 1;
 		metrics_backend_add(s, &r->t);
 	}
-	s->n_rows = n;
 	if (!s->want_rows) {
 		free(s->rows);
 		s->rows = NULL;

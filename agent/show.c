@@ -244,11 +244,6 @@ static void session_json(cJSON *arr, const struct xwgp_session *s,
 	cJSON_AddNumberToObject(o, "c2s_bytes", (double)s->c2s_bytes);
 	cJSON_AddNumberToObject(o, "s2c_packets", (double)s->s2c_packets);
 	cJSON_AddNumberToObject(o, "s2c_bytes", (double)s->s2c_bytes);
-	if (have_meta) {
-		/* Of which the agent forwarded (punted, or no XDP). */
-		cJSON_AddNumberToObject(o, "agent_c2s_packets", (double)m->agent_c2s_packets);
-		cJSON_AddNumberToObject(o, "agent_s2c_packets", (double)m->agent_s2c_packets);
-	}
 	cJSON_AddItemToArray(arr, o);
 }
 
@@ -361,9 +356,8 @@ int cmd_show(int argc, char **argv)
 		struct xwgp_session_meta meta;
 		bool have_meta;
 
-		have_meta = bpf_map_lookup_elem(m.sess_meta, &s.client_proxy_index, &meta) == 0;
-		if (have_meta)
-			wgit_session_totals(&s, &meta); /* XDP's counters + the agent's */
+		/* Through the read-only mapping: no syscall per session. */
+		have_meta = wgit_meta_read(&m, &s, &meta) == 0;
 		if (o.json)
 			session_json(arr, &s, &meta, have_meta, now);
 		else

@@ -35,8 +35,9 @@ struct transport_out {
 
 /*
  * What roaming needs beyond the session (all optional: zero means none):
- * the agent's own record of the side's current endpoint (meta
- * agent_client_seen_ns/agent_server_seen_ns), the side's candidate, and the
+ * a later time the side's current endpoint was heard than the session's
+ * seen time (the agent's transport moves that time itself since issue 13,
+ * so the handler passes 0), the side's candidate (wgit_roam_cand), and the
  * local-address table for the martian check.
  */
 struct transport_roam {

@@ -19,48 +19,95 @@ static void layout(const struct wgit *w, struct wgit_index_layout *l)
 		wgit_index_layout_init(l, w->maps->n_slots, 0, 0, &why);
 }
 
+/*
+ * The sessions live in the mapping of xwgp_sessions (agent/bpf_loader.c
+ * xwgp_maps_mmap): reading or writing a slot is a memory access, no system
+ * call (docs/DESIGN.md section 4). XDP writes the same memory: counters
+ * (atomic adds, as the agent's below) and seen times; the agent writes the
+ * rest under the slot's seqlock (publish).
+ */
+#define SLOT_READ_TRIES 64
+
+/*
+ * A copy of slot taken under its seqlock, as XDP reads it: retried while
+ * the writer holds the slot (seq odd) or moved it meanwhile. A slot left
+ * odd by a writer killed mid-write is returned as it is after the retries
+ * (show must still print it; the next publish repairs it).
+ */
 static int slot_read(const struct xwgp_maps *m, uint32_t slot, struct xwgp_session *s)
 {
-	return bpf_map_lookup_elem(m->sessions, &slot, s) ? -errno : 0;
+	const struct xwgp_session *p;
+
+	if (!m->sess)
+		return -ENXIO;
+	if (slot >= m->n_slots)
+		return -ENOENT;
+	p = &m->sess[slot];
+	for (int i = 0;; i++) {
+		uint32_t seq = __atomic_load_n(&p->seq, __ATOMIC_ACQUIRE);
+
+		memcpy(s, p, sizeof(*s));
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		if ((!(seq & 1) && __atomic_load_n(&p->seq, __ATOMIC_RELAXED) == seq) ||
+		    i == SLOT_READ_TRIES)
+			return 0;
+	}
+}
+
+/* The client proxy index a slot holds now (0: free), without a full copy. */
+static uint32_t slot_index(const struct xwgp_maps *m, uint32_t slot)
+{
+	return __atomic_load_n(&m->sess[slot].client_proxy_index, __ATOMIC_RELAXED);
 }
 
 /*
  * Write a slot so that XDP never forwards with half of it (bpf/session.h):
- * seq made odd first (the old body written back unchanged), then the new
- * body under the odd seq, then the same body with the next even seq. Each
- * step is one array update, which copies the value in place in no
- * particular order; whatever order, XDP sees the body change only while seq
- * is odd, or sees seq change. XDP's counter increments between our read
- * and the first write are lost (microseconds; rare writes).
+ * seq made odd, the body written, seq made even again (release: the body
+ * is visible before the even seq). XDP reads seq before and after the body
+ * and punts or drops what met an odd or changed seq. The counters and seen
+ * times are XDP's too and not part of the body: they are written only when
+ * `whole' (a free slot taking a session, or a session leaving its slot);
+ * otherwise XDP's concurrent increments stay, none lost.
  */
-static int publish(const struct xwgp_maps *m, uint32_t slot, const struct xwgp_session *next)
+static int publish(const struct xwgp_maps *m, uint32_t slot, const struct xwgp_session *next,
+		   bool whole)
 {
-	struct xwgp_session v;
+	struct xwgp_session *p;
 	uint32_t seq;
-	int err = slot_read(m, slot, &v);
 
-	if (err)
-		return err;
-	seq = v.seq | 1;
-	if (!(v.seq & 1)) {
-		v.seq = seq;
-		if (bpf_map_update_elem(m->sessions, &slot, &v, BPF_EXIST))
-			return -errno;
-	}
-	v = *next;
-	v.seq = seq;
-	if (bpf_map_update_elem(m->sessions, &slot, &v, BPF_EXIST))
-		return -errno;
-	v.seq = seq + 1;
-	return bpf_map_update_elem(m->sessions, &slot, &v, BPF_EXIST) ? -errno : 0;
+	if (!m->sess)
+		return -ENXIO;
+	if (m->read_only)
+		return -EROFS;
+	if (slot >= m->n_slots)
+		return -ENOENT;
+	p = &m->sess[slot];
+	/* Odd already: a writer died mid-write; keep it odd until this write ends. */
+	seq = __atomic_load_n(&p->seq, __ATOMIC_RELAXED) | 1;
+	__atomic_store_n(&p->seq, seq, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST); /* seq odd before any byte of the body */
+	memcpy(p, next, offsetof(struct xwgp_session, seq));
+	p->created_ns = next->created_ns;
+	if (whole)
+		memcpy(&p->last_seen_ns, &next->last_seen_ns,
+		       sizeof(*p) - offsetof(struct xwgp_session, last_seen_ns));
+	__atomic_store_n(&p->seq, seq + 1, __ATOMIC_RELEASE);
+	return 0;
 }
 
-/* Empty a slot (client_proxy_index 0: never assigned, matches no packet). */
+static int meta_write(const struct xwgp_maps *m, uint32_t slot, const struct xwgp_session_meta *in);
+
+/*
+ * Empty a slot (client_proxy_index 0: never assigned, matches no packet)
+ * and wipe its meta: no keys or MACs left behind in a free slot.
+ */
 static int slot_clear(const struct wgit *w, uint32_t slot)
 {
 	static const struct xwgp_session empty;
-	int err = publish(w->maps, slot, &empty);
+	int err = publish(w->maps, slot, &empty, true);
 
+	if (!err && w->maps->meta)
+		memset(&w->maps->meta[slot], 0, sizeof(w->maps->meta[slot]));
 	if (!err && w->slots && slot < w->slots->n_slots)
 		w->slots->used[slot / 64] &= ~(1ull << (slot % 64));
 	return err;
@@ -68,10 +115,13 @@ static int slot_clear(const struct wgit *w, uint32_t slot)
 
 bool wgit_session_next(const struct xwgp_maps *m, uint32_t *cursor, struct xwgp_session *s)
 {
+	if (!m->sess)
+		return false;
 	while (*cursor < m->n_slots) {
 		uint32_t slot = (*cursor)++;
 
-		if (slot_read(m, slot, s) == 0 && s->client_proxy_index)
+		/* Free slots (most of a large table) cost one load. */
+		if (slot_index(m, slot) && slot_read(m, slot, s) == 0 && s->client_proxy_index)
 			return true;
 	}
 	return false;
@@ -81,8 +131,6 @@ bool wgit_session_next(const struct xwgp_maps *m, uint32_t *cursor, struct xwgp_
 static struct wgit_slots *slots_get(struct wgit *w)
 {
 	struct wgit_slots *sl = w->slots;
-	struct xwgp_session s;
-	uint32_t cursor = 0;
 
 	if (sl && sl->n_slots == w->maps->n_slots)
 		return sl;
@@ -100,17 +148,18 @@ static struct wgit_slots *slots_get(struct wgit *w)
 		free(sl);
 		return NULL;
 	}
-	while (wgit_session_next(w->maps, &cursor, &s)) {
-		uint32_t slot = cursor - 1;
-
-		sl->used[slot / 64] |= 1ull << (slot % 64);
-	}
+	for (uint32_t slot = 0; w->maps->sess && slot < sl->n_slots; slot++)
+		if (slot_index(w->maps, slot))
+			sl->used[slot / 64] |= 1ull << (slot % 64);
 	w->slots = sl;
 	return sl;
 }
 
 void wgit_slots_free(struct wgit *w)
 {
+	free(w->cands);
+	w->cands = NULL;
+	w->n_cands = 0;
 	if (!w->slots)
 		return;
 	free(w->slots->used);
@@ -128,7 +177,6 @@ static int slot_alloc(struct wgit *w, uint32_t *out)
 {
 	struct wgit_slots *sl = slots_get(w);
 	uint32_t words, start;
-	struct xwgp_session s;
 
 	if (!sl)
 		return -ENOMEM;
@@ -146,7 +194,7 @@ static int slot_alloc(struct wgit *w, uint32_t *out)
 				break;
 			slot_mark(sl, slot);
 			/* Written behind our back (a test, an older agent): skip it. */
-			if (slot_read(w->maps, slot, &s) || s.client_proxy_index)
+			if (slot_index(w->maps, slot))
 				continue;
 			sl->hint = slot + 1 < sl->n_slots ? slot + 1 : 0;
 			*out = slot;
@@ -171,12 +219,13 @@ int wgit_session_create(struct wgit *w, struct xwgp_session *s, const struct xwg
 		s->flags |= XWGP_SF_XLAT_CLIENT;
 	else
 		s->flags &= ~XWGP_SF_XLAT_CLIENT;
-	err = publish(w->maps, slot, s);
+	/* The meta first: whoever finds the session finds its meta. */
+	err = meta_write(w->maps, slot, m);
 	if (!err)
-		err = wgit_meta_put(w, s->client_proxy_index, m);
+		err = publish(w->maps, slot, s, true);
 	if (err)
 		slot_clear(w, slot);
-	return err == -E2BIG ? -ENOSPC : err;
+	return err;
 }
 
 int wgit_session_place(struct wgit *w, const struct xwgp_session *s)
@@ -204,7 +253,7 @@ int wgit_session_place(struct wgit *w, const struct xwgp_session *s)
 		return err;
 	if (cur.client_proxy_index)
 		return -EEXIST;
-	err = publish(w->maps, slot, s);
+	err = publish(w->maps, slot, s, true);
 	if (!err)
 		slot_mark(sl, slot);
 	return err;
@@ -234,16 +283,17 @@ static int lookup(int fd, const void *key, void *val)
 	return bpf_map_lookup_elem(fd, key, val) ? -errno : 0;
 }
 
+/* The slot idx names: 0, or -ENOENT when idx names no slot of this table. */
+static int slot_of_index(const struct xwgp_maps *m, uint32_t idx, uint32_t *slot)
+{
+	*slot = idx & m->slot_mask;
+	return idx && *slot < m->n_slots ? 0 : -ENOENT;
+}
+
 /* The slot idx names, read into *s: 0, or -ENOENT when idx names no slot. */
 static int slot_of(const struct wgit *w, uint32_t idx, uint32_t *slot, struct xwgp_session *s)
 {
-	struct wgit_index_layout l;
-
-	layout(w, &l);
-	*slot = wgit_index_slot(&l, idx);
-	if (!idx || *slot >= w->maps->n_slots)
-		return -ENOENT;
-	return slot_read(w->maps, *slot, s);
+	return slot_of_index(w->maps, idx, slot) ?: slot_read(w->maps, *slot, s);
 }
 
 int wgit_session_get(const struct wgit *w, uint32_t client_proxy, struct xwgp_session *s)
@@ -276,60 +326,254 @@ int wgit_session_put(const struct wgit *w, const struct xwgp_session *s)
 	/* Never resurrect a session that expiry just removed. */
 	if (!err && cur.client_proxy_index != s->client_proxy_index)
 		err = -ENOENT;
-	return err ? err : publish(w->maps, slot, s);
+	return err ? err : publish(w->maps, slot, s, false);
+}
+
+/* ---- metadata (xwgp_sess_meta by slot, xwgp_srv_keys) ------------------------------ */
+
+#define NS_PER_MS 1000000ull
+
+/* Which entry of xwgp_srv_keys holds pub (first u64 compared first: a short scan). */
+static int srv_key_find(const struct xwgp_maps *m, const uint8_t pub[32], uint32_t *free_at)
+{
+	uint64_t head;
+
+	memcpy(&head, pub, sizeof(head));
+	*free_at = UINT32_MAX;
+	for (uint32_t i = 0; i < m->n_srv_keys; i++) {
+		const uint8_t *k = m->srv_key[i].pub;
+		uint64_t h;
+
+		memcpy(&h, k, sizeof(h));
+		if (h == head && !memcmp(k, pub, 32))
+			return (int)i;
+		if (*free_at == UINT32_MAX && !h && sodium_is_zero(k, 32))
+			*free_at = i;
+	}
+	return -ENOENT;
+}
+
+/* Forget the server keys no live session names (the table is full). */
+static void srv_keys_gc(const struct xwgp_maps *m)
+{
+	uint8_t *used = calloc(m->n_srv_keys, 1);
+
+	if (!used)
+		return;
+	for (uint32_t slot = 0; slot < m->n_slots; slot++) {
+		uint16_t id = m->meta[slot].server_key;
+
+		if (slot_index(m, slot) && id && id <= m->n_srv_keys)
+			used[id - 1] = 1;
+	}
+	for (uint32_t i = 0; i < m->n_srv_keys; i++)
+		if (!used[i])
+			memset(m->srv_key[i].pub, 0, sizeof(m->srv_key[i].pub));
+	free(used);
+}
+
+/* The id (entry + 1) of pub in xwgp_srv_keys, added when new; 0 when it cannot be. */
+static uint16_t srv_key_id(const struct xwgp_maps *m, const uint8_t pub[32])
+{
+	uint32_t free_at;
+	int i;
+
+	if (!m->srv_key || sodium_is_zero(pub, 32))
+		return 0;
+	i = srv_key_find(m, pub, &free_at);
+	if (i >= 0)
+		return (uint16_t)(i + 1);
+	if (free_at == UINT32_MAX) {
+		srv_keys_gc(m);
+		srv_key_find(m, pub, &free_at);
+	}
+	if (free_at == UINT32_MAX) {
+		pr_warn("more than %u server keys in use: a session's server key is not kept",
+			m->n_srv_keys);
+		return 0;
+	}
+	memcpy(m->srv_key[free_at].pub, pub, 32);
+	return (uint16_t)(free_at + 1);
+}
+
+static void meta_encode(const struct xwgp_maps *m, const struct xwgp_session_meta *in,
+			struct xwgp_sess_meta *out)
+{
+	memset(out, 0, sizeof(*out));
+	memcpy(out->client_pub, in->client_pub, 32);
+	memcpy(out->sent_mac1, in->sent_mac1, 16);
+	memcpy(out->client_mac1, in->client_mac1, 16);
+	out->handshake_ns = in->handshake_ns;
+	if (in->established_ns) {
+		uint64_t ms = 0;
+
+		if (in->established_ns > in->handshake_ns)
+			ms = (in->established_ns - in->handshake_ns) / NS_PER_MS;
+		out->established_ms = ms >= UINT32_MAX - 1 ? UINT32_MAX : (uint32_t)ms + 1;
+	}
+	out->server_key = srv_key_id(m, in->server_pub);
+	if (in->cookie_ns)
+		out->flags |= XWGP_MF_COOKIE;
+}
+
+void wgit_meta_decode(const struct xwgp_maps *m, const struct xwgp_sess_meta *in,
+		      struct xwgp_session_meta *out)
+{
+	memset(out, 0, sizeof(*out));
+	memcpy(out->client_pub, in->client_pub, 32);
+	memcpy(out->sent_mac1, in->sent_mac1, 16);
+	memcpy(out->client_mac1, in->client_mac1, 16);
+	out->handshake_ns = in->handshake_ns;
+	if (in->established_ms)
+		out->established_ns = in->handshake_ns + (in->established_ms - 1) * NS_PER_MS;
+	if (in->server_key && in->server_key <= m->n_srv_keys && m->srv_key)
+		memcpy(out->server_pub, m->srv_key[in->server_key - 1].pub, 32);
+	/* Only "taken or not" matters (handler.c); the initiation's time stands for it. */
+	if (in->flags & XWGP_MF_COOKIE)
+		out->cookie_ns = in->handshake_ns ?: 1;
+}
+
+static int meta_write(const struct xwgp_maps *m, uint32_t slot, const struct xwgp_session_meta *in)
+{
+	struct xwgp_sess_meta v;
+
+	if (!m->meta)
+		return -ENXIO;
+	if (m->read_only)
+		return -EROFS;
+	meta_encode(m, in, &v);
+	m->meta[slot] = v;
+	return 0;
+}
+
+int wgit_meta_read(const struct xwgp_maps *m, const struct xwgp_session *s,
+		   struct xwgp_session_meta *out)
+{
+	uint32_t slot;
+	struct xwgp_sess_meta v;
+
+	if (!m->meta)
+		return -ENXIO;
+	if (slot_of_index(m, s->client_proxy_index, &slot) ||
+	    slot_index(m, slot) != s->client_proxy_index)
+		return -ENOENT;
+	v = m->meta[slot];
+	wgit_meta_decode(m, &v, out);
+	return 0;
 }
 
 int wgit_meta_get(const struct wgit *w, uint32_t client_proxy, struct xwgp_session_meta *m)
 {
-	return lookup(w->maps->sess_meta, &client_proxy, m);
+	struct xwgp_session s = { .client_proxy_index = client_proxy };
+
+	return wgit_meta_read(w->maps, &s, m);
 }
 
 int wgit_meta_put(const struct wgit *w, uint32_t client_proxy, const struct xwgp_session_meta *m)
 {
-	return bpf_map_update_elem(w->maps->sess_meta, &client_proxy, m, BPF_ANY) ? -errno : 0;
+	uint32_t slot;
+
+	if (!w->maps->sess)
+		return -ENXIO;
+	if (slot_of_index(w->maps, client_proxy, &slot) ||
+	    slot_index(w->maps, slot) != client_proxy)
+		return -ENOENT;
+	return meta_write(w->maps, slot, m);
 }
 
-int wgit_transport_commit(const struct wgit *w, const struct xwgp_session *s, bool c2s,
-			  size_t len, uint64_t now_ns, const struct transport_out *out)
+/* ---- roaming candidates (agent memory) -------------------------------------------- */
+
+/*
+ * A source heard once after the side's current endpoint fell silent: the
+ * second packet from it moves the session (transport.c). Transient, so it
+ * lives in the agent's memory, not in a pinned map: a restart forgets it
+ * and the client's next packet makes it a candidate again.
+ */
+struct wgit_cand {
+	uint32_t idx; /* the session's client proxy index: another session's is stale */
+	struct xwgp_ep ep[2]; /* [0] client side, [1] server side; family NONE: none */
+};
+
+bool wgit_roam_cand(const struct wgit *w, const struct xwgp_session *s, bool c2s,
+		    struct xwgp_ep *cand)
 {
-	struct xwgp_session_meta m;
-	struct xwgp_session cur;
+	uint32_t slot;
+
+	memset(cand, 0, sizeof(*cand));
+	if (!w->cands || slot_of_index(w->maps, s->client_proxy_index, &slot) ||
+	    slot >= w->n_cands || w->cands[slot].idx != s->client_proxy_index)
+		return false;
+	*cand = w->cands[slot].ep[c2s ? 0 : 1];
+	return cand->family != XWGP_FAMILY_NONE;
+}
+
+static void cand_set(struct wgit *w, uint32_t slot, uint32_t idx, bool c2s,
+		     const struct xwgp_ep *ep)
+{
+	struct wgit_cand *c;
+
+	if (!w->cands || w->n_cands != w->maps->n_slots) {
+		free(w->cands);
+		/* calloc of a large array maps zero pages: memory only where used. */
+		w->cands = calloc(w->maps->n_slots, sizeof(*w->cands));
+		w->n_cands = w->cands ? w->maps->n_slots : 0;
+		if (!w->cands)
+			return;
+	}
+	if (slot >= w->n_cands)
+		return;
+	c = &w->cands[slot];
+	if (c->idx != idx)
+		memset(c, 0, sizeof(*c));
+	c->idx = idx;
+	c->ep[c2s ? 0 : 1] = *ep;
+}
+
+/* ---- the agent's transport --------------------------------------------------------- */
+
+/* *t = now when now is later (XDP stores the same times, at most once a second). */
+static void seen_at(__u64 *t, uint64_t now_ns)
+{
+	if ((int64_t)(now_ns - __atomic_load_n(t, __ATOMIC_RELAXED)) > 0)
+		__atomic_store_n(t, now_ns, __ATOMIC_RELAXED);
+}
+
+int wgit_transport_commit(struct wgit *w, const struct xwgp_session *s, bool c2s, size_t len,
+			  uint64_t now_ns, const struct transport_out *out)
+{
+	const struct xwgp_maps *m = w->maps;
+	struct xwgp_session cur, *p;
+	uint32_t slot;
 	int err = 0;
 
-	/* Roaming: rare; the window between lookup and update is all XDP can lose. */
-	if (out->endpoint_changed && wgit_session_get(w, s->client_proxy_index, &cur) == 0) {
+	if (!m->sess)
+		return -ENXIO;
+	if (slot_of_index(m, s->client_proxy_index, &slot) ||
+	    slot_index(m, slot) != s->client_proxy_index)
+		return -ENOENT;
+	p = &m->sess[slot];
+	/* Roaming: the endpoints only, under the seqlock; the counters stay XDP's and ours. */
+	if (out->endpoint_changed && slot_read(m, slot, &cur) == 0 &&
+	    cur.client_proxy_index == s->client_proxy_index) {
 		cur.client = s->client;
 		cur.client_local = s->client_local;
 		cur.server = s->server;
 		cur.server_local = s->server_local;
-		err = wgit_session_put(w, &cur);
+		err = publish(m, slot, &cur, false);
 	}
-	if (wgit_meta_get(w, s->client_proxy_index, &m))
-		return err;
-	if (c2s) {
-		m.agent_c2s_packets++;
-		m.agent_c2s_bytes += len;
-	} else {
-		m.agent_s2c_packets++;
-		m.agent_s2c_bytes += len;
-	}
-	m.agent_last_seen_ns = now_ns;
+	/*
+	 * The same counters XDP adds to, with the same locked add: neither
+	 * side loses the other's increments (tests/bpf/test_session_mmap.c).
+	 */
+	__atomic_fetch_add(c2s ? &p->c2s_packets : &p->s2c_packets, 1, __ATOMIC_RELAXED);
+	__atomic_fetch_add(c2s ? &p->c2s_bytes : &p->s2c_bytes, len, __ATOMIC_RELAXED);
+	seen_at(&p->last_seen_ns, now_ns);
 	/* Roaming (transport_forward): the current endpoint's time, the candidate. */
 	if (!out->candidate)
-		*(c2s ? &m.agent_client_seen_ns : &m.agent_server_seen_ns) = now_ns;
+		seen_at(c2s ? &p->client_seen_ns : &p->server_seen_ns, now_ns);
 	if (out->cand_changed)
-		*(c2s ? &m.client_cand : &m.server_cand) = out->cand;
-	return wgit_meta_put(w, s->client_proxy_index, &m) ?: err;
-}
-
-void wgit_session_totals(struct xwgp_session *s, const struct xwgp_session_meta *m)
-{
-	s->c2s_packets += m->agent_c2s_packets;
-	s->c2s_bytes += m->agent_c2s_bytes;
-	s->s2c_packets += m->agent_s2c_packets;
-	s->s2c_bytes += m->agent_s2c_bytes;
-	if (m->agent_last_seen_ns > s->last_seen_ns)
-		s->last_seen_ns = m->agent_last_seen_ns;
+		cand_set(w, slot, s->client_proxy_index, c2s, &out->cand);
+	return err;
 }
 
 int wgit_session_delete(const struct wgit *w, uint32_t client_proxy)
@@ -342,17 +586,7 @@ int wgit_session_delete(const struct wgit *w, uint32_t client_proxy)
 		err = -ENOENT;
 	if (err)
 		return err;
-	bpf_map_delete_elem(w->maps->sess_meta, &client_proxy);
 	return slot_clear(w, slot);
-}
-
-/* The agent forwarded for this session within timeout_ns (XDP never saw it). */
-static bool agent_recent(const struct wgit *w, uint32_t key, uint64_t now_ns, uint64_t timeout_ns)
-{
-	struct xwgp_session_meta m;
-
-	return lookup(w->maps->sess_meta, &key, &m) == 0 && m.agent_last_seen_ns &&
-	       (now_ns <= m.agent_last_seen_ns || now_ns - m.agent_last_seen_ns <= timeout_ns);
 }
 
 int wgit_expire(const struct wgit *w, uint64_t now_ns, uint64_t timeout_ns)
@@ -363,8 +597,8 @@ int wgit_expire(const struct wgit *w, uint64_t now_ns, uint64_t timeout_ns)
 
 	/* An array walk is not disturbed by deleting behind it. */
 	while (wgit_session_next(w->maps, &cursor, &s))
+		/* last_seen_ns: XDP's and the agent's (wgit_transport_commit). */
 		if (now_ns > s.last_seen_ns && now_ns - s.last_seen_ns > timeout_ns &&
-		    !agent_recent(w, s.client_proxy_index, now_ns, timeout_ns) &&
 		    wgit_session_delete(w, s.client_proxy_index) == 0)
 			total++;
 	return total;

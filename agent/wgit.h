@@ -41,6 +41,8 @@ struct wgit_slots {
 	uint32_t n_slots, hint; /* hint: where the next free slot is looked for */
 };
 
+struct wgit_cand;
+
 struct wgit {
 	const struct xwgp_maps *maps;
 	uint32_t node_id; /* cluster bits of every index (wgit_index.h) */
@@ -48,6 +50,9 @@ struct wgit {
 	struct wgit_slots *slots; /* allocated on the first create; freed by wgit_halfopen_free */
 	struct wgit_halfopen halfopen;
 	uint64_t peer_evict_ns; /* last peer-state eviction scan */
+	/* Roaming candidates by slot, agent memory (wgit_roam_cand); freed by wgit_slots_free. */
+	struct wgit_cand *cands;
+	uint32_t n_cands;
 };
 
 /* How a new session got its room (for the agent's counters). */
@@ -63,7 +68,7 @@ struct wgit_admit_info {
 /* Allocate / free the half-open queue (cap entries); a wgit without one still works. */
 int wgit_halfopen_init(struct wgit *w, uint32_t cap);
 void wgit_halfopen_free(struct wgit *w);
-/* Free the used-slot bitmap (rebuilt from the array when needed again). */
+/* Free the used-slot bitmap (rebuilt from the array when needed again) and the candidates. */
 void wgit_slots_free(struct wgit *w);
 
 /*
@@ -118,32 +123,44 @@ int wgit_session_get(const struct wgit *w, uint32_t client_proxy, struct xwgp_se
 int wgit_session_by_server_index(const struct wgit *w, uint32_t server_proxy,
 				 struct xwgp_session *s);
 int wgit_session_put(const struct wgit *w, const struct xwgp_session *s);
+/*
+ * A session's metadata (xwgp_sess_meta at its slot, the server key from
+ * xwgp_srv_keys), decoded: 0, -ENOENT when the session left its slot. put
+ * stores it for a live session (a new server key gets an entry of
+ * xwgp_srv_keys). Times: established_ns is kept to the millisecond after
+ * handshake_ns, cookie_ns only as taken or not.
+ */
 int wgit_meta_get(const struct wgit *w, uint32_t client_proxy, struct xwgp_session_meta *m);
 int wgit_meta_put(const struct wgit *w, uint32_t client_proxy, const struct xwgp_session_meta *m);
+/* The same from the maps alone (show, metrics, cache: no struct wgit). */
+int wgit_meta_read(const struct xwgp_maps *m, const struct xwgp_session *s,
+		   struct xwgp_session_meta *out);
+struct xwgp_sess_meta;
+void wgit_meta_decode(const struct xwgp_maps *m, const struct xwgp_sess_meta *in,
+		      struct xwgp_session_meta *out);
 
 /*
  * Record a transport packet the agent forwarded for session s (as
- * transport_forward() left it): its counters and last-seen time go to the
- * session's meta, which only the agent writes; the session itself is
- * written back only when an endpoint changed (roaming), and then only its
- * endpoints, on a fresh copy, so the XDP program's counters stay intact.
- * out is what transport_forward() said (roaming: candidate, endpoint moved).
+ * transport_forward() left it): adds to the session's own counters in the
+ * mapping with the atomic add XDP uses (none lost on either side), moves
+ * its seen times, keeps a new roaming candidate (agent memory), and
+ * writes the endpoints back under the seqlock when they changed
+ * (roaming). out is what transport_forward() said. Per-session totals are
+ * the session's counters: XDP's and the agent's in one place.
  */
-int wgit_transport_commit(const struct wgit *w, const struct xwgp_session *s, bool c2s,
-			  size_t len, uint64_t now_ns, const struct transport_out *out);
+int wgit_transport_commit(struct wgit *w, const struct xwgp_session *s, bool c2s, size_t len,
+			  uint64_t now_ns, const struct transport_out *out);
 
-/*
- * Fold the agent's share (m's agent_* counters and last-seen) into s: the
- * session's totals, as `show' and the cache file report them.
- */
-void wgit_session_totals(struct xwgp_session *s, const struct xwgp_session_meta *m);
+/* The side's roaming candidate of session s (false, *cand zeroed: none). */
+bool wgit_roam_cand(const struct wgit *w, const struct xwgp_session *s, bool c2s,
+		    struct xwgp_ep *cand);
 
-/* Remove a session with its server index and meta. */
+/* Remove a session (its slot freed, its meta wiped). */
 int wgit_session_delete(const struct wgit *w, uint32_t client_proxy);
 
 /*
- * Remove sessions idle longer than timeout_ns (by last_seen_ns, and the
- * meta's agent_last_seen_ns for sessions the agent forwards).
+ * Remove sessions idle longer than timeout_ns (by last_seen_ns, which XDP
+ * and the agent's transport both refresh).
  * Returns how many were removed.
  */
 int wgit_expire(const struct wgit *w, uint64_t now_ns, uint64_t timeout_ns);

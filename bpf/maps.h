@@ -18,21 +18,34 @@
  * a session encode its slot (agent/wgit_index.h), so a transport packet
  * costs one array lookup and a compare of the whole index. Sized by
  * max_sessions before load; xwgp_slot_mask (bpf/session.h) goes with it.
+ * Mappable: the agent reads and writes slots through its own mapping, no
+ * syscall per slot (agent/bpf_loader.c xwgp_maps_mmap).
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
 	__uint(max_entries, XWGP_MAX_SESSIONS_DEFAULT);
 	__type(key, __u32);
 	__type(value, struct xwgp_session);
 } xwgp_sessions SEC(".maps");
 
-/* Handshake metadata per client proxy index; agent only, pinned with the rest. */
+/* Handshake metadata by slot, as xwgp_sessions; agent only, pinned with the rest. */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
 	__uint(max_entries, XWGP_MAX_SESSIONS_DEFAULT);
 	__type(key, __u32);
-	__type(value, struct xwgp_session_meta);
+	__type(value, struct xwgp_sess_meta);
 } xwgp_sess_meta SEC(".maps");
+
+/* Server public keys xwgp_sess_meta.server_key names; agent only. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, XWGP_SRV_KEYS_MAX);
+	__type(key, __u32);
+	__type(value, struct xwgp_srv_key);
+} xwgp_srv_keys SEC(".maps");
 
 /* Replay protection and backend cookie per (server, client) key; agent only. */
 struct {

@@ -62,4 +62,24 @@ static __always_inline bool session_stable(const struct xwgp_session *s, const s
 	return !(seq & 1) && session_seq(s) == seq;
 }
 
+/*
+ * Count one forwarded packet of len message bytes on a side (c2s: from the
+ * client). Locked adds, on the same counters the agent adds to through its
+ * mapping (agent/wgit.c wgit_transport_commit): neither loses the other's
+ * increments, nor does a second CPU on the same session. The measured
+ * alternatives (plain adds, a per-CPU accumulator) and why this one stays:
+ * docs/DESIGN.md section 4, "Counters". For every program that forwards
+ * for a session (XDP here, TC for local backends).
+ */
+static __always_inline void session_count(struct xwgp_session *s, bool c2s, __u64 len)
+{
+	if (c2s) {
+		__sync_fetch_and_add(&s->c2s_packets, 1);
+		__sync_fetch_and_add(&s->c2s_bytes, len);
+	} else {
+		__sync_fetch_and_add(&s->s2c_packets, 1);
+		__sync_fetch_and_add(&s->s2c_bytes, len);
+	}
+}
+
 #endif /* XWGP_BPF_SESSION_H */

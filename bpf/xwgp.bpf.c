@@ -200,13 +200,7 @@ static __always_inline void session_account(struct xwgp_session *s, const struct
 	__u64 *seen;
 
 	/* Plain message bytes, as the agent counts them (obfuscation excluded). */
-	if (p->side == XWGP_SIDE_CLIENT) {
-		__sync_fetch_and_add(&s->c2s_packets, 1);
-		__sync_fetch_and_add(&s->c2s_bytes, p->plain_len);
-	} else {
-		__sync_fetch_and_add(&s->s2c_packets, 1);
-		__sync_fetch_and_add(&s->s2c_bytes, p->plain_len);
-	}
+	session_count(s, p->side == XWGP_SIDE_CLIENT, p->plain_len);
 	/* Signed: the agent may have stored a slightly later timestamp. */
 	if ((__s64)(now - s->last_seen_ns) > (__s64)XWGP_LAST_SEEN_GRANULARITY_NS)
 		s->last_seen_ns = now; /* rare store: keeps the cache line shared */

@@ -14,7 +14,7 @@
 #endif
 
 /* Bump whenever any struct below changes layout; stored in the cfg map. */
-#define XWGP_ABI_VERSION 4 /* 3: per-side seen times, roaming candidates; 4: WGIT v2 arrays */
+#define XWGP_ABI_VERSION 5 /* 3: per-side seen times, roaming candidates; 4: WGIT v2 arrays; 5: meta array by slot, server key table, mmap */
 /* The first ABI of WGIT v2 (sessions in an array by slot): older pins cannot be reused. */
 #define XWGP_ABI_WGIT_V2 4
 
@@ -100,8 +100,9 @@ struct xwgp_session {
 _Static_assert(sizeof(struct xwgp_session) == 168, "xwgp_session layout");
 
 /*
- * Handshake state the agent keeps per session, pinned so a restarted agent
- * can translate cookie replies and show keys (never read by XDP).
+ * Handshake state of one session as the agent handles it (handler, cache
+ * file, show): decoded from struct xwgp_sess_meta by agent/wgit.c. Not a
+ * map layout.
  */
 struct xwgp_session_meta {
 	__u8 client_pub[32];
@@ -110,26 +111,39 @@ struct xwgp_session_meta {
 	__u8 client_mac1[16]; /* MAC1 of the client's own initiation */
 	__u64 handshake_ns; /* initiation forwarded */
 	__u64 established_ns; /* response forwarded (0: not yet) */
-	/*
-	 * Transport the agent forwarded itself (punted, or no XDP). Counted
-	 * here, in a map only the agent writes, not in xwgp_session: writing
-	 * a session back from userspace would erase the XDP program's
-	 * concurrent atomic increments. Per-session totals are the sum.
-	 */
-	__u64 agent_c2s_packets;
-	__u64 agent_c2s_bytes;
-	__u64 agent_s2c_packets;
-	__u64 agent_s2c_bytes;
-	__u64 agent_last_seen_ns; /* last agent-forwarded packet; expiry reads it too */
-	/* Roaming (agent/transport.c): the agent's share of client_seen_ns/server_seen_ns. */
-	__u64 agent_client_seen_ns;
-	__u64 agent_server_seen_ns;
-	/* A new source heard after the current endpoint fell silent (family NONE: none). */
-	struct xwgp_ep client_cand;
-	struct xwgp_ep server_cand;
 	__u64 cookie_ns; /* a cookie reply for this initiation was taken (a second one is a replay) */
 };
-_Static_assert(sizeof(struct xwgp_session_meta) == 216, "xwgp_session_meta layout");
+
+/* struct xwgp_sess_meta.flags */
+#define XWGP_MF_COOKIE (1u << 0) /* a cookie reply for this initiation was taken */
+
+/*
+ * What the agent keeps per session beside struct xwgp_session, in the
+ * pinned xwgp_sess_meta array at the session's slot (never read by XDP;
+ * docs/DESIGN.md section 4): the handshake state a restarted agent needs to
+ * translate cookie replies and `xwgp show' needs to name keys. 80 bytes:
+ * the server key is an id into xwgp_srv_keys (a handful of keys serve every
+ * session), times the agent only shows are relative. It belongs to the
+ * session in its slot (client_proxy_index != 0); a free slot's is garbage.
+ */
+struct xwgp_sess_meta {
+	__u8 client_pub[32];
+	__u8 sent_mac1[16]; /* MAC1 of the initiation as sent to the backend */
+	__u8 client_mac1[16]; /* MAC1 of the client's own initiation */
+	__u64 handshake_ns; /* initiation forwarded (CLOCK_BOOTTIME) */
+	/* Response forwarded, ms after handshake_ns, plus 1; 0: not yet. */
+	__u32 established_ms;
+	__u16 server_key; /* slot in xwgp_srv_keys, plus 1; 0: unknown */
+	__u16 flags; /* XWGP_MF_* */
+};
+_Static_assert(sizeof(struct xwgp_sess_meta) == 80, "xwgp_sess_meta layout");
+
+/* One entry of xwgp_srv_keys: a server's public key (all zero: free). */
+struct xwgp_srv_key {
+	__u8 pub[32];
+};
+_Static_assert(sizeof(struct xwgp_srv_key) == 32, "xwgp_srv_key layout");
+#define XWGP_SRV_KEYS_MAX 1024 /* distinct server keys the sessions of one instance name */
 
 /* Per (server key, client key): replay protection and the backend's cookie. */
 struct xwgp_peer_key {

@@ -470,6 +470,15 @@ static int profile_cases(struct fp_case *cases, int *n)
 	err = err
 		      ?: case_part(&cases[(*n)++], "atomic2",
 				   "minimal + 2 atomic adds on a session", p->progs.part_atomic2);
+	/* Issue 13's counter options, paired with atomic2 in the same run (README: counters). */
+	err = err
+		      ?: case_part(&cases[(*n)++], "plain2",
+				   "minimal + 2 plain adds on a session (no lock prefix)",
+				   p->progs.part_plain2);
+	err = err
+		      ?: case_part(&cases[(*n)++], "pcpu_acc",
+				   "minimal + per-CPU accumulate, 2 atomic adds every 64 packets",
+				   p->progs.part_pcpu_acc);
 	err = err
 		      ?: case_part(&cases[(*n)++], "stats2", "minimal + 2 per-CPU counter updates",
 				   p->progs.part_stats2);
@@ -726,7 +735,7 @@ static int parse_args(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-	enum { N_CASES = 18 };
+	enum { N_CASES = 20 };
 	static struct fp_case cases[N_CASES];
 	struct fp_case *min = &cases[0];
 	int n = 1, err;

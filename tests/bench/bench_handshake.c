@@ -158,18 +158,8 @@ static int maps_up(void)
 	}
 	env.skel = s;
 	memset(&env.maps, 0xff, sizeof(env.maps)); /* -1: any map added later is "none" */
-	env.maps.sessions = bpf_map__fd(s->maps.xwgp_sessions);
-	env.maps.n_slots = cap;
-	env.maps.sess_meta = bpf_map__fd(s->maps.xwgp_sess_meta);
-	env.maps.peer_state = bpf_map__fd(s->maps.xwgp_peer_state);
-	env.maps.cfg = bpf_map__fd(s->maps.xwgp_cfg);
-	env.maps.stats = bpf_map__fd(s->maps.xwgp_stats);
-	env.maps.xsks = bpf_map__fd(s->maps.xwgp_xsks);
-	env.maps.devmap = bpf_map__fd(s->maps.xwgp_devmap);
-	env.maps.punt_rl = bpf_map__fd(s->maps.xwgp_punt_rl);
-	env.maps.agent_stats = bpf_map__fd(s->maps.xwgp_agent_st);
-	env.maps.xsk_slot = bpf_map__fd(s->maps.xwgp_xsk_slot);
-	return 0;
+	xwgp_maps_from_skel(&env.maps, s); /* every fd, and the arrays mapped as the agent maps them */
+	return env.maps.sess ? 0 : -ENXIO;
 }
 
 /* Empty a hash map (every run starts with no sessions and no peer state). */
@@ -191,6 +181,7 @@ static void slots_clear(void)
 
 	for (uint32_t slot = 0; slot < env.maps.n_slots; slot++)
 		bpf_map_update_elem(env.maps.sessions, &slot, &empty, BPF_ANY);
+	memset(env.maps.meta, 0, (size_t)env.maps.n_slots * sizeof(*env.maps.meta));
 }
 
 /* A config of n servers: n - 1 others first, then T; each with a fallback peer. */
@@ -354,7 +345,6 @@ static int run_once(int n_servers, struct run_rates *rates)
 	int err;
 
 	slots_clear();
-	map_clear(env.maps.sess_meta, 4);
 	map_clear(env.maps.peer_state, sizeof(struct xwgp_peer_key));
 	err = handler_up(&h, &cfg, n_servers, UINT32_MAX); /* never under load: DH every time */
 	if (err)

@@ -3,8 +3,10 @@
  * Map memory with many sessions: load the XDP object through the agent's
  * own loader (agent/bpf_loader.c, as `xwgp server' with max_sessions N
  * does), pinned under PIN_PATH, and fill the per-session maps with N
- * established sessions: the xwgp_sessions array (WGIT v2: slot n holds the
- * session whose indexes are n | generation) and xwgp_sess_meta.
+ * established sessions through the agent's own mapping of the arrays: the
+ * xwgp_sessions array (WGIT v2: slot n holds the session whose indexes are
+ * n | generation), xwgp_sess_meta at the same slot, and the one server key
+ * they all name in xwgp_srv_keys.
  * The maps stay pinned when this exits, so tests/bench/run.sh reads their
  * memlock figures with `bpftool map show pinned' and removes them.
  *
@@ -24,7 +26,6 @@
 #include "log.h"
 #include "wgit_index.h"
 
-#define CHUNK 65536
 
 /* Generation 1 (client) and 2 (server) of slot n: never 0. */
 static unsigned int slot_bits;
@@ -50,66 +51,39 @@ static struct xwgp_session session_n(uint32_t n)
 	return s;
 }
 
-/* Insert sessions [first, first + cnt) into the three per-session maps. */
-static int fill_chunk(const struct xwgp_maps *m, uint32_t first, uint32_t cnt,
-		      struct xwgp_session *sess, struct xwgp_session_meta *meta, uint32_t *keys)
-{
-	LIBBPF_OPTS(bpf_map_batch_opts, opts); /* elem_flags: only BPF_F_LOCK is allowed */
-	uint32_t n;
-
-	for (uint32_t i = 0; i < cnt; i++) {
-		keys[i] = first + i; /* the slot */
-		sess[i] = session_n(first + i);
-	}
-	n = cnt;
-	if (bpf_map_update_batch(m->sessions, keys, sess, &n, &opts) || n != cnt)
-		return -errno ?: -EIO;
-	for (uint32_t i = 0; i < cnt; i++) {
-		keys[i] = CP_OF(first + i); /* the meta's key: the client proxy index */
-		memset(&meta[i], 0, sizeof(meta[i]));
-		memcpy(meta[i].client_pub, &keys[i], sizeof(keys[i]));
-	}
-	n = cnt;
-	if (bpf_map_update_batch(m->sess_meta, keys, meta, &n, &opts) || n != cnt)
-		return -errno ?: -EIO;
-	return 0;
-}
-
+/* Sessions 0..total-1 written into the mapping, as wgit_session_place would. */
 static int fill(const struct xwgp_maps *m, uint32_t total)
 {
-	struct xwgp_session *sess = calloc(CHUNK, sizeof(*sess));
-	struct xwgp_session_meta *meta = calloc(CHUNK, sizeof(*meta));
-	uint32_t *keys = calloc(CHUNK, sizeof(*keys));
-	int err = sess && meta && keys ? 0 : -ENOMEM;
+	if (!m->sess || !m->meta || !m->srv_key)
+		return -ENXIO;
+	memset(m->srv_key[0].pub, 0xee, sizeof(m->srv_key[0].pub));
+	for (uint32_t n = 0; n < total; n++) {
+		struct xwgp_sess_meta *v = &m->meta[n];
+		uint32_t cp = CP_OF(n);
 
-	/* Slots 0..total-1. */
-	for (uint32_t first = 0; first < total && !err; first += CHUNK) {
-		uint32_t cnt = total - first < CHUNK ? total - first : CHUNK;
-
-		err = fill_chunk(m, first, cnt, sess, meta, keys);
-		if (err)
-			bench_log("inserting sessions %u..%u failed: %s", first, first + cnt - 1,
-				  strerror(-err));
+		memset(v, 0, sizeof(*v));
+		memcpy(v->client_pub, &cp, sizeof(cp));
+		v->server_key = 1;
+		m->sess[n] = session_n(n);
 	}
-	free(sess);
-	free(meta);
-	free(keys);
-	return err;
+	return 0;
 }
 
 /* Spot checks: the first, a middle and the last session are there, and no more. */
 static int verify(const struct xwgp_maps *m, uint32_t total)
 {
 	uint32_t probe[] = { 0, total / 2, total - 1 }, extra = total;
-	struct xwgp_session_meta meta;
+	struct xwgp_sess_meta meta;
 	struct xwgp_session s;
 
 	for (size_t i = 0; i < sizeof(probe) / sizeof(probe[0]); i++) {
 		uint32_t cp = CP_OF(probe[i]);
 
+		/* Through the kernel, not the mapping: what XDP and bpftool see. */
 		if (bpf_map_lookup_elem(m->sessions, &probe[i], &s) ||
 		    s.client_proxy_index != cp || s.server_proxy_index != SP_OF(probe[i]) ||
-		    bpf_map_lookup_elem(m->sess_meta, &cp, &meta)) {
+		    bpf_map_lookup_elem(m->sess_meta, &probe[i], &meta) || meta.server_key != 1 ||
+		    memcmp(meta.client_pub, &cp, sizeof(cp))) {
 			bench_log("session %u missing after the fill", probe[i]);
 			return -ENOENT;
 		}
@@ -161,7 +135,7 @@ int main(int argc, char **argv)
 		printf("{\"id\":\"memory.fill\",\"sessions\":%u,\"fill_sec\":%.2f,"
 		       "\"session_value_bytes\":%zu,\"meta_value_bytes\":%zu}\n",
 		       total, (xwgp_clock_ns(CLOCK_MONOTONIC) - t0) / 1e9,
-		       sizeof(struct xwgp_session), sizeof(struct xwgp_session_meta));
+		       sizeof(struct xwgp_session), sizeof(struct xwgp_sess_meta));
 	xwgp_loader_close(&l); /* the pins stay for bpftool */
 	return err ? 1 : 0;
 }

@@ -104,6 +104,77 @@ int part_atomic2(struct xdp_md *ctx)
 	return swap_tx(ctx);
 }
 
+/*
+ * The same two adds, plain (no lock prefix): exact only while one CPU
+ * updates the session at a time (RSS keeps a flow on one queue); two CPUs
+ * on one session can lose each other's increments.
+ */
+SEC("xdp")
+int part_plain2(struct xdp_md *ctx)
+{
+	__u32 k = 1;
+	struct xwgp_session *s = bpf_map_lookup_elem(&part_sessions, &k);
+
+	if (s) {
+		s->c2s_packets += 1;
+		s->c2s_bytes += 128;
+	}
+	return swap_tx(ctx);
+}
+
+/*
+ * Per-CPU accumulate and flush: each CPU keeps the packets and bytes of the
+ * last session it counted in a per-CPU slot (plain adds) and adds them to
+ * the session with the two atomic adds when another session comes, or
+ * every PART_FLUSH_EVERY packets (the bound on how far a reader lags).
+ * Exact, and a per-CPU memory of one entry (not per session).
+ */
+#define PART_FLUSH_EVERY 64
+
+struct part_acc {
+	__u32 key;
+	__u32 _pad;
+	__u64 packets, bytes;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct part_acc);
+} part_acc SEC(".maps");
+
+static __always_inline void acc_flush(struct part_acc *a)
+{
+	struct xwgp_session *old = bpf_map_lookup_elem(&part_sessions, &a->key);
+
+	if (old && a->packets) {
+		__sync_fetch_and_add(&old->c2s_packets, a->packets);
+		__sync_fetch_and_add(&old->c2s_bytes, a->bytes);
+	}
+	a->packets = a->bytes = 0;
+}
+
+SEC("xdp")
+int part_pcpu_acc(struct xdp_md *ctx)
+{
+	__u32 k = 1, zero = 0;
+	struct xwgp_session *s = bpf_map_lookup_elem(&part_sessions, &k);
+	struct part_acc *a = bpf_map_lookup_elem(&part_acc, &zero);
+
+	if (s && a) {
+		if (a->key != k) {
+			acc_flush(a);
+			a->key = k;
+		}
+		a->packets++;
+		a->bytes += 128;
+		if (a->packets >= PART_FLUSH_EVERY)
+			acc_flush(a);
+	}
+	return swap_tx(ctx);
+}
+
 static __always_inline void stat_add(__u32 k, __u64 bytes)
 {
 	struct xwgp_stat_val *v = bpf_map_lookup_elem(&part_stats, &k);

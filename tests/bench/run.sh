@@ -435,7 +435,10 @@ bench_memory() {
 		| ($maps | map(.bytes_memlock) | add) as $total
 		| {id: "memory.sessions", sessions, fill_sec, session_value_bytes, meta_value_bytes,
 		   bytes_per_session: ($per / .sessions), per_session_maps_bytes: $per,
-		   total_bytes: $total, total_mib: ($total / 1048576), maps: $maps}' "$out" >>"$RESULTS"
+		   total_bytes: $total, total_mib: ($total / 1048576),
+		   total_bytes_per_session: ($total / .sessions),
+		   by_map_mib: ($maps | map({(.name): ((.bytes_memlock / 1048576) * 10 | round / 10)}) | add),
+		   maps: $maps}' "$out" >>"$RESULTS"
 }
 
 # ---- table -------------------------------------------------------------------------
@@ -556,7 +559,8 @@ jq -s --arg date "$(date -u +%Y-%m-%dT%H:%M:%SZ)" --arg machine "$MACHINE" --arg
 	  ( get("memory.sessions") as $m
 	    | if $m == null then na("memory.sessions"; "memory"; "<= 256 MiB")
 	      else {id: "memory.sessions", name: "memory, \($m.sessions) sessions", what: "bpftool memlock of every map, max_sessions = sessions",
-		    result: "\(r($m.total_mib)) MiB", reference: "\(r($m.bytes_per_session)) B/session in the 3 per-session maps",
+		    result: "\(r($m.total_mib)) MiB (\(r($m.total_bytes_per_session)) B/session)",
+		    reference: "\(r($m.bytes_per_session)) B/session in the per-session maps; MiB by map: \($m.by_map_mib | to_entries | sort_by(-.value) | map("\(.key | ltrimstr("xwgp_")) \(.value)") | join(", "))",
 		    ratio: null, target: "<= 256 MiB", met: (if $m.total_mib <= 256 then "yes" else "no" end)} end ),
 	  ( get("e2e.restart") as $x | get("e2e.restart_control") as $c
 	    | if ($x.lost // null) == null then na("e2e.restart"; "restart"; "0 lost")

@@ -27,6 +27,7 @@
 #include "test.h"
 #include "wg_crypto.h"
 #include "wg_proto.h"
+#include "wgit_index.h"
 #include "xwgp.skel.h"
 
 static struct env {
@@ -163,8 +164,9 @@ TEST(initiation_forwarded_with_assigned_index)
 	CHECK((proxy == 0x11111111 || (s.flags & XWGP_SF_XLAT_CLIENT)) && s.csvl == 1 &&
 		      s.ssvl == 3,
 	      "flags %x", s.flags);
-	CHECK(bpf_map_lookup_elem(env.maps.sess_meta, &proxy, &m) == 0);
+	CHECK(wgit_meta_get(&env.h.wgit, proxy, &m) == 0);
 	CHECK_MEM(m.client_pub, env.cli_pub, 32);
+	CHECK_MEM(m.server_pub, env.srv_pub, 32);
 	/* What the backend gets still decrypts to the client's key. */
 	{
 		struct wg_server_key k;
@@ -387,7 +389,11 @@ TEST(idle_sessions_expire_with_their_indexes)
 			  60ull * 1000000000) == 1,
 	      "idle past the timeout: removed");
 	CHECK(wgit_session_by_server_index(&env.h.wgit, server_proxy, &s) != 0, "server index gone");
-	CHECK(bpf_map_lookup_elem(env.maps.sess_meta, &proxy, msg) != 0, "meta gone");
+	CHECK(wgit_meta_get(&env.h.wgit, proxy, &(struct xwgp_session_meta){ 0 }) != 0, "meta gone");
+	CHECK(sodium_is_zero((const void *)&env.maps.meta[proxy & wgit_slot_mask(wgit_slot_bits(
+							   env.maps.n_slots))],
+			     sizeof(struct xwgp_sess_meta)),
+	      "keys and MACs left in the free slot");
 	n = count_sessions(&env.maps);
 	CHECK(n == 0, "%u sessions left", n);
 }
@@ -435,16 +441,15 @@ static int transport(enum xwgp_side side, uint32_t receiver, const char *src, ui
 /* The current client endpoint of session proxy fell silent seconds ago. */
 static void client_silent(uint32_t proxy, unsigned int seconds)
 {
-	struct xwgp_session_meta m;
+	const struct xwgp_maps *m = env.h.wgit.maps;
 	struct xwgp_session s;
 	uint64_t then = xwgp_now_ns() - seconds * 1000000000ull;
 
 	CHECK(!wgit_session_get(&env.h.wgit, proxy, &s));
-	s.created_ns = s.client_seen_ns = then;
+	s.created_ns = then;
 	CHECK(!wgit_session_put(&env.h.wgit, &s));
-	CHECK(!bpf_map_lookup_elem(env.maps.sess_meta, &proxy, &m));
-	m.agent_client_seen_ns = then;
-	CHECK(!bpf_map_update_elem(env.maps.sess_meta, &proxy, &m, BPF_EXIST));
+	/* The seen time XDP and the agent both refresh: not part of a put. */
+	m->sess[proxy & wgit_slot_mask(wgit_slot_bits(m->n_slots))].client_seen_ns = then;
 }
 
 /* Session proxy's client endpoint is ep. */
@@ -745,27 +750,21 @@ static struct xwgp_maps small;
 
 static int small_maps(uint32_t n_sessions, uint32_t n_peers)
 {
+	int err;
+
 	small = env.maps;
-	small.sessions = bpf_map_create(BPF_MAP_TYPE_ARRAY, "t_sess", 4,
-					sizeof(struct xwgp_session), n_sessions, NULL);
-	small.n_slots = n_sessions;
-	small.sess_meta = bpf_map_create(BPF_MAP_TYPE_HASH, "t_meta", 4,
-					 sizeof(struct xwgp_session_meta), n_sessions, NULL);
+	err = xwgp_maps_create_wgit(&small, n_sessions);
 	small.peer_state = bpf_map_create(BPF_MAP_TYPE_HASH, "t_peer", sizeof(struct xwgp_peer_key),
 					  sizeof(struct xwgp_peer_state), n_peers, NULL);
 	env.h.wgit.maps = &small;
 	env.h.wgit.peer_evict_ns = 0;
 	wgit_halfopen_init(&env.h.wgit, n_sessions);
-	return small.sessions < 0 || small.sess_meta < 0 ||
-			       small.peer_state < 0 ?
-		       -1 :
-		       0;
+	return err || small.peer_state < 0 ? -1 : 0;
 }
 
 static void small_maps_done(void)
 {
-	close(small.sessions);
-	close(small.sess_meta);
+	xwgp_maps_destroy_wgit(&small);
 	close(small.peer_state);
 	env.h.wgit.maps = &env.maps;
 	wgit_halfopen_init(&env.h.wgit, env.cfg.max_sessions);
@@ -953,7 +952,8 @@ TEST(handshake_threads_lose_and_double_nothing)
 	uint8_t msg[148], replay[148];
 	struct handler_pkt p = { .side = XWGP_SIDE_CLIENT, .data = msg, .len = 148, .cap = 148 };
 	int per_key[KEYS] = { 0 };
-	uint32_t idx, next;
+	uint32_t idx;
+	struct xwgp_session s0;
 	int n_sess = 0;
 
 	ENV();
@@ -991,19 +991,15 @@ TEST(handshake_threads_lose_and_double_nothing)
 	      "DH cache counted %llu + %llu",
 	      (unsigned long long)env.h.stats[XWGP_AGENT_STAT_DH_CACHE_HIT],
 	      (unsigned long long)env.h.stats[XWGP_AGENT_STAT_DH_CACHE_MISS]);
-	/*
-	 * Every key holds exactly its cap: its newest initiations, each once.
-	 * Live sessions are the meta map's keys (the session array has a slot
-	 * for every index, live or not).
-	 */
-	for (int more = bpf_map_get_next_key(small.sess_meta, NULL, &idx) == 0; more;
-	     more = bpf_map_get_next_key(small.sess_meta, &idx, &next) == 0, idx = next) {
+	/* Every key holds exactly its cap: its newest initiations, each once. */
+	for (uint32_t cursor = 0; wgit_session_next(&small, &cursor, &s0);) {
 		struct xwgp_session_meta m;
 		struct xwgp_session s;
 		int k = 0;
 
+		idx = s0.client_proxy_index;
 		CHECK(wgit_session_get(&env.h.wgit, idx, &s) == 0 &&
-		      bpf_map_lookup_elem(small.sess_meta, &idx, &m) == 0);
+		      wgit_meta_get(&env.h.wgit, idx, &m) == 0);
 		while (k < KEYS && memcmp(m.client_pub, pub[k], 32))
 			k++;
 		CHECK(k < KEYS, "a session of an unknown key");

@@ -22,7 +22,8 @@ MSG_LEN=$((16 + 128 + 16)) # transport header, padded plaintext, Poly1305 tag
 # map -> field names its BTF dump must show ("key"/"value" alone: scalar types).
 declare -A FIELDS=(
 	[xwgp_sessions]="client_proxy_index server_proxy_index client_origin_index server_origin_index client_local server_local addr port family csvl ssvl flags seq created_ns last_seen_ns c2s_packets c2s_bytes s2c_packets s2c_bytes"
-	[xwgp_sess_meta]="client_pub server_pub sent_mac1 client_mac1 handshake_ns established_ns agent_c2s_packets agent_c2s_bytes agent_s2c_packets agent_s2c_bytes agent_last_seen_ns"
+	[xwgp_sess_meta]="client_pub sent_mac1 client_mac1 handshake_ns established_ms server_key flags"
+	[xwgp_srv_keys]="pub"
 	[xwgp_peer_state]="server_pub client_pub last_tai64n cookie cookie_ns updated_ns sessions"
 	[xwgp_cfg]="abi_version flags listen upstream punt_rate_pps punt_burst max_packet_size obfs_key"
 	[xwgp_stats]="values cpu packets bytes"
@@ -82,10 +83,10 @@ topo_warm_up 2
 # ---- bpftool --------------------------------------------------------------------
 for map in "${!FIELDS[@]}"; do
 	btf=$(ns_exec proxy bpftool -j map show pinned "$PIN/$map" | jq '.btf_id // 0')
-	if [ "$map" = xwgp_sessions ]; then
-		# WGIT v2: an array of max_sessions slots; a dump prints every one
+	if [ "$map" = xwgp_sessions ] || [ "$map" = xwgp_sess_meta ] || [ "$map" = xwgp_srv_keys ]; then
+		# WGIT v2: arrays of max_sessions slots; a dump prints every one
 		# (slow enough to let the sessions expire): look at slot 0, the
-		# first one taken.
+		# first one taken (entry 0 of the server keys: the first key).
 		dump=$(ns_exec proxy bpftool map lookup pinned "$PIN/$map" key 0 0 0 0 2>&1 | jq -s . 2>&1)
 	else
 		dump=$(ns_exec proxy bpftool map dump pinned "$PIN/$map" 2>&1)

@@ -79,6 +79,20 @@ if [ -d "$(ns_bpffs proxy)/xwgp/default" ] && [ "$(xdp_prog_id)" = "$prog_before
 else
 	fail maps-and-program-survive-sigkill "pins or XDP attachment gone after SIGKILL"
 fi
+# No agent now: show reads the pinned arrays alone (sessions, their metadata
+# by slot, the server key table): every session, both keys.
+table_dead=$(session_table)
+bad_keys=
+for c in "${TOPO_CLIENTS[@]}"; do
+	want=$(wg_pub "${TOPO_SERVER_KEY[$c]}")
+	got=$(show_json | jq -r --arg k "$(wg_pub "$c")" '[.sessions[] | select(.client_pubkey == $k) | .server_pubkey] | unique | join(",")')
+	[ "$got" = "$want" ] || bad_keys+=" $c:[$got]want[$want]"
+done
+if [ -n "$table_dead" ] && [ "$table_dead" = "$table_before" ] && [ -z "$bad_keys" ]; then
+	pass show-while-killed
+else
+	fail show-while-killed "sessions [$table_dead] before [$table_before]; server keys:$bad_keys"
+fi
 sleep 2
 topo_xwgp_start "$E2E_TMP/xwgp.json" || { fail restart "xwgp did not start again"; sed 's/^/    /' "$XWGP_LOG"; exit 1; }
 for c in "${STREAM_CLIENTS[@]}"; do
@@ -203,6 +217,35 @@ else
 		pass wgit-v1-pins-untouched
 	else
 		fail wgit-v1-pins-untouched "the old pins were removed"
+	fi
+fi
+
+# ---- pins of the first WGIT v2 layout (ABI 4: metadata in a hash) ----------------------
+# Instance "v4": only its cfg map, saying ABI 4, is needed to be recognised.
+v4_pin=/sys/fs/bpf/xwgp/v4
+ns_exec proxy mkdir -p "$v4_pin"
+# shellcheck disable=SC2046 # 92 separate zero bytes
+if ! ns_exec proxy bpftool map create "$v4_pin/xwgp_cfg" type array key 4 value 96 \
+	entries 1 name xwgp_cfg ||
+	! ns_exec proxy bpftool map update pinned "$v4_pin/xwgp_cfg" key 0 0 0 0 \
+		value 4 0 0 0 $(printf '0 %.0s' $(seq 92)); then
+	fail abi4-pins "bpftool could not plant the map"
+else
+	topo_config "$E2E_TMP/v4.json" 'instance="v4"'
+	out=$(XWGP_CACHE_FILE="$E2E_TMP/v4-cache.json" ns_exec proxy timeout 20 "$XWGP_BIN" server \
+		--xdp-mode off "$E2E_TMP/v4.json" 2>&1)
+	rc=$?
+	if [ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] && grep -q "older session layout (ABI 4" <<<"$out" &&
+		grep -q "run \`xwgp down' first" <<<"$out"; then
+		pass abi4-pins-refused
+	else
+		fail abi4-pins-refused "exit $rc, output:"
+		sed 's/^/    /' <<<"$out"
+	fi
+	if ns_exec proxy test -e "$v4_pin/xwgp_cfg"; then
+		pass abi4-pins-untouched
+	else
+		fail abi4-pins-untouched "the old pins were removed"
 	fi
 fi
 

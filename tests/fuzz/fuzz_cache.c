@@ -140,7 +140,7 @@ static void restore(const struct xwgp_cache *c)
 		    ((s.server_proxy_index & mask) != cursor - 1 || !s.server_proxy_index ||
 		     s.server_proxy_index == 0x42a41221u))
 			fuzz_bug("session %#x with server index %#x", key, s.server_proxy_index);
-		if (bpf_map_lookup_elem(fc.maps.sess_meta, &key, &m))
+		if (wgit_meta_get(&fc.wgit, key, &m))
 			fuzz_bug("restored session %u has no meta", key);
 		if (!xwgp_session_cfg_check(&fc.cfg, &s, &m, &why))
 			fuzz_bug("restored session %u the config refuses: %s", key, why);

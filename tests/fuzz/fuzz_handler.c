@@ -302,8 +302,7 @@ static bool pick_session(uint8_t sel, struct xwgp_session *s, struct xwgp_sessio
 	key = keys[sel % n];
 	if (bpf_map_lookup_elem(fz.maps.sessions, &key, s) || !s->client_proxy_index)
 		return false;
-	key = s->client_proxy_index;
-	if (bpf_map_lookup_elem(fz.maps.sess_meta, &key, m))
+	if (wgit_meta_read(&fz.maps, s, m))
 		memset(m, 0, sizeof(*m));
 	return true;
 }

@@ -55,7 +55,8 @@ static inline void fuzz_session_tables_clear(const struct xwgp_maps *m)
 	for (uint32_t slot = 0; slot < m->n_slots; slot++)
 		if (bpf_map_update_elem(m->sessions, &slot, &empty, BPF_ANY))
 			fuzz_bug("cannot empty slot %u: %s", slot, strerror(errno));
-	fuzz_map_clear(m->sess_meta, sizeof(uint32_t));
+	if (m->meta)
+		memset(m->meta, 0, (size_t)m->n_slots * sizeof(*m->meta));
 	fuzz_map_clear(m->peer_state, sizeof(struct xwgp_peer_key));
 }
 

@@ -36,6 +36,24 @@ static inline int count_sessions(const struct xwgp_maps *m)
 		n += bpf_map_lookup_elem(m->sessions, &slot, &s) == 0 && s.client_proxy_index;
 	return n;
 }
+
+/* Slots whose metadata is set (a client key): live sessions' and leftovers alike. */
+static inline int count_metas(const struct xwgp_maps *m)
+{
+	struct xwgp_sess_meta v;
+	int n = 0;
+
+	for (uint32_t slot = 0; slot < m->n_slots; slot++) {
+		uint8_t any = 0;
+
+		if (bpf_map_lookup_elem(m->sess_meta, &slot, &v))
+			continue;
+		for (size_t i = 0; i < sizeof(v.client_pub); i++)
+			any |= v.client_pub[i];
+		n += any != 0;
+	}
+	return n;
+}
 #endif
 
 #endif /* XWGP_TEST_MAP_KEYS_H */
