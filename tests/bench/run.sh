@@ -328,6 +328,13 @@ hs_e2e_run() {
 	hs_config "$threads" 4294967295
 	XWGP_JSON="$E2E_TMP/xwgp-hs.json" xwgp_start || { error_row "handshake.e2e.$label" "xwgp did not start"; return; }
 	before=$(sink_udp_noports)
+	# HS_PERF=DIR: a call-graph profile of the agent during the run (perf.$label.data).
+	local ppid=
+	if [ -n "${HS_PERF:-}" ]; then
+		perf record -g -p "$XWGP_PID" -o "$HS_PERF/perf.$label.data" >/dev/null 2>&1 &
+		ppid=$!
+		sleep 0.5
+	fi
 	c0=$(agent_ticks)
 	ns_exec gen "${RT[@]}" "$FLOOD" --dst "$E2E_LISTEN" --src "${E2E_SRC%:*}" --mode init \
 		--keys "$HS_KEYS" --server-pub "$(wg_pub hskey)" --pool "$HS_POOL" --rate "$HS_OFFERED" \
@@ -352,6 +359,7 @@ hs_e2e_run() {
 	after=$(sink_udp_noports)
 	fwd=$((after - before))
 	c1=$(agent_ticks)
+	[ -n "$ppid" ] && kill -INT "$ppid" && wait "$ppid"
 	sleep 1.2 # the agent publishes its counters once a second
 	jq -cn --arg id "handshake.e2e.$label" --argjson threads "$threads" --argjson fwd "$fwd" \
 		--argjson cpu "$(jq -n "($c1 - $c0) / $(getconf CLK_TCK)")" \
@@ -366,7 +374,8 @@ hs_e2e_run() {
 		  xdp_punt_xsk: ($xdp.PUNT_XSK // 0), xdp_punt_stack: ($xdp.PUNT_STACK // 0),
 		  xdp_rate_limited: ($xdp.DROP_RATE_LIMITED // 0),
 		  agent_init_forwarded: ($agent.INIT_FORWARDED // 0), agent_replays: ($agent.INIT_REPLAY // 0),
-		  agent_decrypt_failed: ($agent.INIT_DECRYPT_FAILED // 0), dh_cache_hits: ($agent.DH_CACHE_HIT // 0)}' >>"$RESULTS"
+		  agent_decrypt_failed: ($agent.INIT_DECRYPT_FAILED // 0), dh_cache_hits: ($agent.DH_CACHE_HIT // 0),
+		  agent: ($agent | with_entries(select(.value != 0))), xdp: ($xdp | with_entries(select(.value != 0)))}' >>"$RESULTS"
 	xwgp_stop
 	ns_exec proxy "$XWGP" down >/dev/null 2>&1
 }
