@@ -332,12 +332,14 @@ hs_e2e_run() {
 	local threads=$1 label=$2 fwd ns c0 c1
 	hs_config "$threads" 4294967295
 	XWGP_JSON="$E2E_TMP/xwgp-hs.json" xwgp_start || { error_row "handshake.e2e.$label" "xwgp did not start"; return; }
-	# Warm-up (see above), then the run.
+	# Warm-up (see above), watched until the last of it is through; then the run.
+	"$B/bench_traffic" sink-watch --sink "$SINK_PIN" --duration 30 >"$E2E_TMP/hs-$label.warm" &
+	local wpid=$!
 	ns_exec gen "$FLOOD" --dst "$E2E_LISTEN" --src "${E2E_SRC%:*}" --mode init --keys 16 \
 		--server-pub "$(wg_pub hskey)" --pool 64 --rate 1000 --seconds 0.064 >/dev/null 2>&1
-	sleep 0.5
+	wait "$wpid"
 	"$B/bench_traffic" sink-watch --sink "$SINK_PIN" >"$E2E_TMP/hs-$label.watch" &
-	local wpid=$!
+	wpid=$!
 	# HS_PERF=DIR: a call-graph profile of the agent during the run (perf.$label.data).
 	local ppid=
 	if [ -n "${HS_PERF:-}" ]; then
