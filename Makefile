@@ -9,6 +9,7 @@
 #   make deps       install the Debian packages everything needs
 #   make vmlinux    regenerate vmlinux/vmlinux.h from the running kernel
 #   make SANITIZE=1 build the agent and tests with ASan+UBSan (in build-san/)
+#   make SANITIZE=thread  the same with ThreadSanitizer (in build-tsan/)
 #   V=1             show full commands
 
 CC ?= gcc
@@ -23,6 +24,10 @@ SYSTEMD_UNITDIR ?= $(PREFIX)/lib/systemd/system
 ifeq ($(SANITIZE),1)
 BUILD ?= build-san
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+else ifeq ($(SANITIZE),thread)
+# ThreadSanitizer, for the handshake threads (tests/bpf/test_handler, unit/test_hs_pool).
+BUILD ?= build-tsan
+SAN_FLAGS := -fsanitize=thread -fno-omit-frame-pointer
 else
 BUILD ?= build
 SAN_FLAGS :=

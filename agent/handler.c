@@ -16,6 +16,9 @@
 #include "wg_proto.h"
 
 #define COUNT(h, name) ((h)->stats[XWGP_AGENT_STAT_##name]++)
+/* A counter a handshake thread may move (handler_flush's second phase). */
+#define HCOUNT_N(h, stat, n) __atomic_fetch_add(&(h)->stats[stat], (n), __ATOMIC_RELAXED)
+#define HCOUNT(h, name) HCOUNT_N(h, XWGP_AGENT_STAT_##name, 1)
 
 static int handler_pool_start(struct handler *h, unsigned int n_threads);
 
@@ -25,6 +28,7 @@ int handler_init(struct handler *h, const struct xwgp_server_config *cfg,
 	int err;
 
 	memset(h, 0, sizeof(*h));
+	pthread_mutex_init(&h->admit_mu, NULL);
 	h->cfg = cfg;
 	h->wgit.maps = maps;
 	h->wgit.node_id = cfg->node_id;
@@ -106,6 +110,7 @@ void handler_fini(struct handler *h)
 	handler_set_obfs(h, NULL);
 	wgit_halfopen_free(&h->wgit);
 	cookie_guard_wipe(&h->guard);
+	pthread_mutex_destroy(&h->admit_mu);
 }
 
 static enum xwgp_agent_stat transport_drop_stat(int err);
@@ -125,7 +130,7 @@ static void send_or_count(struct handler *h, enum xwgp_side side, const struct x
 			  const struct xwgp_ep *remote, const uint8_t *data, size_t len)
 {
 	if (h->send(h->io_ctx, side, local, remote, data, len) < 0)
-		COUNT(h, SEND_ERRORS);
+		HCOUNT(h, SEND_ERRORS);
 }
 
 /*
@@ -255,9 +260,61 @@ static void init_dh(struct handler *h, const uint8_t *msg, size_t len, struct hs
 }
 
 /*
- * After the DH, on the event loop: pick the peer, check the replay, create
- * the session (WGIT admission, serial: no lost or doubled session),
- * translate, forward.
+ * The replay check and the admission, one critical section (h->admit_mu)
+ * across the handshake threads: the peer state read here is the one
+ * wgit_session_admit() rewrites, and the meta (with the MAC1 the backend
+ * gets) is complete before another thread's pair_prune() can read it.
+ * Returns 0, the counter of a refusal (> 0), or -1 (a map error, logged).
+ */
+static int init_admit(struct handler *h, struct handler_pkt *p,
+				       const struct hs_item *it, struct xwgp_session *s,
+				       struct xwgp_session_meta *meta)
+{
+	struct xwgp_peer_key pk = {};
+	struct xwgp_peer_state ps = {};
+	struct wgit_admit_info adm;
+	int si = it->si, err;
+	bool have_cookie, stored;
+
+	memcpy(pk.server_pub, h->keys[si].pub, 32);
+	memcpy(pk.client_pub, it->client_pub, 32);
+	/* Replay protection: the TAI64N timestamp must grow per client key. */
+	stored = wgit_peer_get(&h->wgit, &pk, &ps) == 0;
+	if (stored && memcmp(it->tai64n, ps.last_tai64n, 12) <= 0)
+		return XWGP_AGENT_STAT_INIT_REPLAY;
+	memcpy(ps.last_tai64n, it->tai64n, 12);
+	have_cookie = ps.cookie_ns && it->now - ps.cookie_ns < WG_COOKIE_LIFETIME_SEC * 1000000000ull;
+
+	/* Stores the new timestamp too; the per-key cap and eviction rules: wgit_admit.c. */
+	err = wgit_session_admit(&h->wgit, &pk, &ps, stored, s, meta, it->now, &adm);
+	HCOUNT_N(h, XWGP_AGENT_STAT_INIT_KEY_CAP, adm.key_cap_replaced);
+	HCOUNT_N(h, XWGP_AGENT_STAT_HALFOPEN_EVICTED, adm.halfopen_evicted);
+	HCOUNT_N(h, XWGP_AGENT_STAT_PEER_STATE_EVICTED, adm.peer_states_evicted);
+	if (err) {
+		if (err == -ENOSPC)
+			return XWGP_AGENT_STAT_INIT_TABLE_FULL;
+		if (err == -ENOBUFS)
+			return XWGP_AGENT_STAT_INIT_PEER_STATE_FULL;
+		pr_warn("creating a session failed: %s", strerror(-err));
+		return -1;
+	}
+	if (s->flags & XWGP_SF_XLAT_CLIENT) {
+		put_le32(p->data + WG_INIT_OFF_SENDER, s->client_proxy_index);
+		wg_macs_set(p->data, p->len, &h->keys[si].mac, have_cookie ? ps.cookie : NULL);
+		memcpy(meta->sent_mac1, p->data + WG_INIT_OFF_MAC1, 16);
+		wgit_meta_put(&h->wgit, s->client_proxy_index, meta);
+		HCOUNT(h, INIT_TRANSLATED);
+	} else if (it->mac2_ours) {
+		/* Our cookie's MAC2 means nothing to the backend: its own cookie, or zero. */
+		wg_macs_set(p->data, p->len, &h->keys[si].mac, have_cookie ? ps.cookie : NULL);
+	}
+	return 0;
+}
+
+/*
+ * After the DH, on any handshake thread: pick the peer, check the replay,
+ * create the session (WGIT admission, under h->admit_mu: no lost or doubled
+ * session), translate, forward.
  */
 static void init_finish(struct handler *h, struct handler_pkt *p, const struct hs_item *it)
 {
@@ -265,16 +322,13 @@ static void init_finish(struct handler *h, struct handler_pkt *p, const struct h
 	const struct xwgp_peer_cfg *peer;
 	struct xwgp_session_meta meta = {};
 	struct xwgp_session s = {};
-	struct xwgp_peer_key pk = {};
-	struct xwgp_peer_state ps = {};
-	struct wgit_admit_info adm;
+	int refused;
 	uint64_t now = it->now;
-	int si = it->si, err;
-	bool have_cookie, stored;
+	int si = it->si;
 
 	if (it->r != WG_INIT_OK) {
 		pr_debug("initiation from client: %s", wg_init_result_str(it->r));
-		COUNT(h, INIT_DECRYPT_FAILED);
+		HCOUNT(h, INIT_DECRYPT_FAILED);
 		return;
 	}
 	peer = config_peer_for(srv, it->client_pub);
@@ -283,26 +337,15 @@ static void init_finish(struct handler *h, struct handler_pkt *p, const struct h
 
 		wg_key_to_base64(b64, it->client_pub);
 		pr_debug("servers[%d]: no peer for client key %s and no fallback", si, b64);
-		COUNT(h, INIT_NO_PEER);
+		HCOUNT(h, INIT_NO_PEER);
 		return;
 	}
-
-	/* Replay protection: the TAI64N timestamp must grow per client key. */
-	memcpy(pk.server_pub, h->keys[si].pub, 32);
-	memcpy(pk.client_pub, it->client_pub, 32);
-	stored = wgit_peer_get(&h->wgit, &pk, &ps) == 0;
-	if (stored && memcmp(it->tai64n, ps.last_tai64n, 12) <= 0) {
-		COUNT(h, INIT_REPLAY);
-		return;
-	}
-	memcpy(ps.last_tai64n, it->tai64n, 12);
-	have_cookie = ps.cookie_ns && now - ps.cookie_ns < WG_COOKIE_LIFETIME_SEC * 1000000000ull;
 
 	s.client = p->src;
 	s.client_local = p->dst;
 	s.server = peer->forward_to;
 	if (h->route(h->io_ctx, &s.server, &s.server_local)) {
-		COUNT(h, SEND_ERRORS);
+		HCOUNT(h, SEND_ERRORS);
 		return;
 	}
 	s.server_local.port = htons(h->upstream_port);
@@ -321,31 +364,21 @@ static void init_finish(struct handler *h, struct handler_pkt *p, const struct h
 	memcpy(meta.sent_mac1, meta.client_mac1, 16);
 	meta.handshake_ns = now;
 
-	/* Stores the new timestamp too; the per-key cap and eviction rules: wgit_admit.c. */
-	err = wgit_session_admit(&h->wgit, &pk, &ps, stored, &s, &meta, now, &adm);
-	h->stats[XWGP_AGENT_STAT_INIT_KEY_CAP] += adm.key_cap_replaced;
-	h->stats[XWGP_AGENT_STAT_HALFOPEN_EVICTED] += adm.halfopen_evicted;
-	h->stats[XWGP_AGENT_STAT_PEER_STATE_EVICTED] += adm.peer_states_evicted;
-	if (err) {
-		if (err == -ENOSPC)
-			COUNT(h, INIT_TABLE_FULL);
-		else if (err == -ENOBUFS)
-			COUNT(h, INIT_PEER_STATE_FULL);
-		else
-			pr_warn("creating a session failed: %s", strerror(-err));
+	pthread_mutex_lock(&h->admit_mu);
+	refused = init_admit(h, p, it, &s, &meta);
+	pthread_mutex_unlock(&h->admit_mu);
+	if (refused) {
+		if (refused > 0)
+			HCOUNT_N(h, refused, 1);
 		return;
 	}
-	if (s.flags & XWGP_SF_XLAT_CLIENT) {
-		put_le32(p->data + WG_INIT_OFF_SENDER, s.client_proxy_index);
-		wg_macs_set(p->data, p->len, &h->keys[si].mac, have_cookie ? ps.cookie : NULL);
-		memcpy(meta.sent_mac1, p->data + WG_INIT_OFF_MAC1, 16);
-		wgit_meta_put(&h->wgit, s.client_proxy_index, &meta);
-		COUNT(h, INIT_TRANSLATED);
-	} else if (it->mac2_ours) {
-		/* Our cookie's MAC2 means nothing to the backend: its own cookie, or zero. */
-		wg_macs_set(p->data, p->len, &h->keys[si].mac, have_cookie ? ps.cookie : NULL);
+	HCOUNT(h, INIT_FORWARDED);
+	if (h->send_init) {
+		if (h->send_init(h->io_ctx, XWGP_SIDE_SERVER, &s.server_local, &s.server, p->data,
+				 p->len) < 0)
+			HCOUNT(h, SEND_ERRORS);
+		return;
 	}
-	COUNT(h, INIT_FORWARDED);
 	send_or_count(h, XWGP_SIDE_SERVER, &s.server_local, &s.server, p->data, p->len);
 }
 
@@ -364,22 +397,56 @@ static void pending_dh(void *ctx, unsigned int i)
 	init_dh(h, it->msg, it->pkt.len, it);
 }
 
+/* hs_pool_fn: finish lane l's initiations, in arrival order. */
+static void pending_lane(void *ctx, unsigned int l)
+{
+	struct handler *h = ctx;
+
+	for (unsigned int i = h->lane_head[l]; i < HANDLER_BATCH; i = h->pending[i].next) {
+		struct hs_item *it = &h->pending[i];
+
+		it->pkt.data = it->msg;
+		init_finish(h, &it->pkt, it);
+	}
+}
+
+/*
+ * Two fork-joins over the batch: the DHs, each on any thread; then the rest
+ * of every initiation (replay check, admission, MACs, the send) in lanes by
+ * client key, so that one key's initiations are admitted in the order they
+ * arrived (a later one first would turn the earlier into a replay), while
+ * different keys proceed in parallel and meet only in init_admit's lock.
+ */
 void handler_flush(struct handler *h)
 {
 	uint64_t hits = h->dh_cache.hits, misses = h->dh_cache.misses;
-	unsigned int n = h->n_pending;
+	uint16_t tail[HANDLER_LANES];
+	unsigned int n = h->n_pending, lanes = 0;
 
 	if (!n)
 		return;
 	hs_pool_run(h->pool, pending_dh, h, n);
 	dh_cache_account(h, hits, misses);
 	h->n_pending = 0;
+	for (unsigned int l = 0; l < HANDLER_LANES; l++)
+		h->lane_head[l] = tail[l] = HANDLER_BATCH;
 	for (unsigned int i = 0; i < n; i++) {
 		struct hs_item *it = &h->pending[i];
+		/* The key is uniformly random: its first bytes spread the lanes. */
+		unsigned int l = it->r == WG_INIT_OK ? it->client_pub[0] % HANDLER_LANES : i % HANDLER_LANES;
 
-		it->pkt.data = it->msg;
-		init_finish(h, &it->pkt, it);
+		it->next = HANDLER_BATCH;
+		if (tail[l] == HANDLER_BATCH)
+			h->lane_head[l] = (uint16_t)i;
+		else
+			h->pending[tail[l]].next = (uint16_t)i;
+		tail[l] = (uint16_t)i;
 	}
+	/* Packed: the used lanes first, so that the pool's items are all work. */
+	for (unsigned int l = 0; l < HANDLER_LANES; l++)
+		if (h->lane_head[l] != HANDLER_BATCH)
+			h->lane_head[lanes++] = h->lane_head[l];
+	hs_pool_run(h->pool, pending_lane, h, lanes);
 }
 
 /*

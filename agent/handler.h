@@ -54,10 +54,17 @@ struct hs_item {
 	/* The DH's results (a handshake thread writes them). */
 	enum wg_init_result r;
 	uint8_t client_pub[32], tai64n[12];
+	uint16_t next; /* the next item of its lane (handler_flush), HANDLER_BATCH: none */
 };
 
 /* Initiations waiting for their DH at most; then they are flushed. */
 #define HANDLER_BATCH 64
+/*
+ * Lanes of a batch's second phase (handler_flush): the initiations of one
+ * client key share a lane and are admitted in arrival order; lanes run in
+ * parallel. More lanes than threads so that a slow lane does not idle them.
+ */
+#define HANDLER_LANES 16
 
 struct handler {
 	const struct xwgp_server_config *cfg;
@@ -66,11 +73,20 @@ struct handler {
 	struct wgit wgit;
 	uint16_t listen_port; /* host order */
 	uint16_t upstream_port;
+	/*
+	 * send and route are called from the handshake threads too (the
+	 * forwarded initiation and its backend's route, handler_flush): with
+	 * more than one thread both must be thread-safe. send_init, when set,
+	 * is used for the forwarded initiations instead of send (server.c: a
+	 * plain sendmsg, whatever batching send does on the event loop).
+	 */
 	handler_send_fn send;
+	handler_send_fn send_init;
 	handler_route_fn route;
 	void *io_ctx;
 	/* Our addresses (wildcard claims, martian sources); NULL: none known. */
 	const struct local_addrs *local;
+	/* Handshake threads add to them atomically (HCOUNT); read them between batches. */
 	uint64_t stats[XWGP_AGENT_STAT__MAX];
 	/* Obfuscation (cfg->obfs set): the key, and where replies to obfs clients are encoded. */
 	bool obfs;
@@ -87,6 +103,14 @@ struct handler {
 	bool batch;
 	unsigned int n_pending;
 	struct hs_item pending[HANDLER_BATCH];
+	uint16_t lane_head[HANDLER_LANES]; /* first item of each lane (HANDLER_BATCH: empty) */
+	/*
+	 * The admission of a session (replay check, wgit_session_admit, its
+	 * meta) is one critical section across the handshake threads: the
+	 * peer state's timestamp and slots, the slot bitmap and the half-open
+	 * queue are read and written together (docs/DESIGN.md section 2).
+	 */
+	pthread_mutex_t admit_mu;
 };
 
 /*

@@ -6,14 +6,25 @@
 
 #include "hs_pool.h"
 
-static void take_items(struct hs_pool *p)
+/* Take items of batch gen until none is left; the last one finished wakes the caller. */
+static void take_items(struct hs_pool *p, uint64_t gen, hs_pool_fn fn, void *ctx, unsigned int n)
 {
-	for (;;) {
-		unsigned int i = __atomic_fetch_add(&p->next, 1, __ATOMIC_RELAXED);
+	uint64_t tag = (gen & 0xffffffffu) << 32;
 
-		if (i >= p->n_items)
-			return;
-		p->fn(p->ctx, i);
+	for (;;) {
+		uint64_t t = __atomic_load_n(&p->ticket, __ATOMIC_ACQUIRE);
+
+		do {
+			if ((t & ~0xffffffffull) != tag || (uint32_t)t >= n)
+				return;
+		} while (!__atomic_compare_exchange_n(&p->ticket, &t, t + 1, false, __ATOMIC_ACQ_REL,
+						      __ATOMIC_ACQUIRE));
+		fn(ctx, (uint32_t)t);
+		if (__atomic_add_fetch(&p->finished, 1, __ATOMIC_ACQ_REL) == n) {
+			pthread_mutex_lock(&p->mu); /* the caller checks finished under mu */
+			pthread_cond_signal(&p->done);
+			pthread_mutex_unlock(&p->mu);
+		}
 	}
 }
 
@@ -24,16 +35,22 @@ static void *worker(void *arg)
 
 	pthread_mutex_lock(&p->mu);
 	for (;;) {
+		hs_pool_fn fn;
+		unsigned int n;
+		void *ctx;
+
 		while (!p->stop && p->gen == seen)
 			pthread_cond_wait(&p->go, &p->mu);
 		if (p->stop)
 			break;
+		/* The newest batch: one this worker slept through is finished already. */
 		seen = p->gen;
+		fn = p->fn;
+		ctx = p->ctx;
+		n = p->n_items;
 		pthread_mutex_unlock(&p->mu);
-		take_items(p); /* fn, ctx, n_items were set before gen moved, under mu */
+		take_items(p, seen, fn, ctx, n);
 		pthread_mutex_lock(&p->mu);
-		if (--p->busy == 0)
-			pthread_cond_signal(&p->done);
 	}
 	pthread_mutex_unlock(&p->mu);
 	return NULL;
@@ -80,6 +97,8 @@ int hs_pool_init(struct hs_pool *p, unsigned int n_threads)
 
 void hs_pool_run(struct hs_pool *p, hs_pool_fn fn, void *ctx, unsigned int n_items)
 {
+	uint64_t gen;
+
 	if (!n_items)
 		return;
 	/* One item, or no workers: not worth a wake-up. */
@@ -92,14 +111,15 @@ void hs_pool_run(struct hs_pool *p, hs_pool_fn fn, void *ctx, unsigned int n_ite
 	p->fn = fn;
 	p->ctx = ctx;
 	p->n_items = n_items;
-	__atomic_store_n(&p->next, 0, __ATOMIC_RELAXED);
-	p->busy = p->n_threads - 1;
-	p->gen++;
+	gen = ++p->gen;
+	__atomic_store_n(&p->finished, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&p->ticket, (gen & 0xffffffffu) << 32, __ATOMIC_RELEASE);
 	pthread_cond_broadcast(&p->go);
 	pthread_mutex_unlock(&p->mu);
-	take_items(p);
+	take_items(p, gen, fn, ctx, n_items);
+	/* Items other threads took and still run; not workers that took none. */
 	pthread_mutex_lock(&p->mu);
-	while (p->busy)
+	while (__atomic_load_n(&p->finished, __ATOMIC_ACQUIRE) < n_items)
 		pthread_cond_wait(&p->done, &p->mu);
 	pthread_mutex_unlock(&p->mu);
 }

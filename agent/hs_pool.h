@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * A fork-join pool for the handshake work (the X25519s of initiations): the
- * event loop hands a batch of n items to hs_pool_run(), which runs fn(ctx, i)
- * for every i < n exactly once on the pool's threads and the caller's, and
- * returns when all are done. Everything else (counters, the maps, replies)
- * stays on the loop thread before and after: the workers only compute.
+ * A fork-join pool for the handshake work: the event loop hands a batch of
+ * n items to hs_pool_run(), which runs fn(ctx, i) for every i < n exactly
+ * once on the pool's threads and the caller's, and returns when all are
+ * done. What fn may touch is the caller's business (handler_flush: the DHs,
+ * then each initiation's admission under the handler's lock and its send).
  */
 #ifndef XWGP_HS_POOL_H
 #define XWGP_HS_POOL_H
@@ -23,12 +23,20 @@ struct hs_pool {
 	pthread_mutex_t mu;
 	pthread_cond_t go, done;
 	uint64_t gen; /* batch number, under mu */
-	unsigned int busy; /* workers still in the current batch, under mu */
 	bool stop;
-	hs_pool_fn fn;
+	hs_pool_fn fn; /* the batch's, under mu */
 	void *ctx;
 	unsigned int n_items;
-	unsigned int next; /* next item to take (atomic) */
+	/*
+	 * The next item to take, tagged with its batch (atomic: gen << 32 |
+	 * item), so that a worker waking late for a finished batch takes
+	 * nothing from the next one; and the items finished (atomic). The
+	 * caller waits for the items, not for the workers: a worker the
+	 * scheduler has not run yet holds nothing up (the caller takes its
+	 * share), which matters on a loaded machine with few cores.
+	 */
+	uint64_t ticket;
+	unsigned int finished;
 };
 
 /*

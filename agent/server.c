@@ -51,7 +51,15 @@ struct server {
 	struct handler h;
 	struct local_addrs local; /* what a wildcard claims; martian sources */
 	int listen_fd, upstream_fd;
-	struct udp_router router; /* route lookups of initiations */
+	/*
+	 * Route lookups of initiations, from every handshake thread at once:
+	 * a kept socket is connected and read back, so each caller takes one
+	 * that no other uses (io_route).
+	 */
+	struct {
+		pthread_mutex_t mu;
+		struct udp_router r;
+	} routers[HS_POOL_MAX_THREADS];
 	uint16_t listen_port, upstream_port;
 	struct xsk_rx xsks[MAX_XSKS];
 	int n_xsks;
@@ -89,11 +97,37 @@ static int io_send(void *ctx, enum xwgp_side side, const struct xwgp_ep *local,
 	return err;
 }
 
+/* handler.send_init: from any handshake thread; one sendmsg is thread-safe. */
+static int io_send_init(void *ctx, enum xwgp_side side, const struct xwgp_ep *local,
+			const struct xwgp_ep *remote, const uint8_t *data, size_t len)
+{
+	struct server *s = ctx;
+	int err = udp_send(side == XWGP_SIDE_CLIENT ? s->listen_fd : s->upstream_fd, local, remote,
+			   data, len);
+
+	if (err)
+		pr_debug("sendmsg of an initiation failed: %s", strerror(-err));
+	return err;
+}
+
+/* From any handshake thread: the first kept router no other thread holds. */
 static int io_route(void *ctx, const struct xwgp_ep *remote, struct xwgp_ep *local)
 {
 	struct server *s = ctx;
+	int err;
 
-	return udp_route_local_kept(&s->router, remote, local);
+	for (unsigned int i = 0; i < HS_POOL_MAX_THREADS; i++) {
+		if (pthread_mutex_trylock(&s->routers[i].mu))
+			continue;
+		err = udp_route_local_kept(&s->routers[i].r, remote, local);
+		pthread_mutex_unlock(&s->routers[i].mu);
+		return err;
+	}
+	/* Unreachable: at most HS_POOL_MAX_THREADS callers at once. */
+	pthread_mutex_lock(&s->routers[0].mu);
+	err = udp_route_local_kept(&s->routers[0].r, remote, local);
+	pthread_mutex_unlock(&s->routers[0].mu);
+	return err;
 }
 
 static void usage(FILE *out)
@@ -666,7 +700,10 @@ int cmd_server(int argc, char **argv)
 		return 1;
 	s->listen_fd = s->upstream_fd = s->epfd = s->sigfd = s->timerfd = s->cache_lock_fd = -1;
 	s->local.nl_fd = -1;
-	s->router = UDP_ROUTER_INIT;
+	for (unsigned int i = 0; i < HS_POOL_MAX_THREADS; i++) {
+		pthread_mutex_init(&s->routers[i].mu, NULL);
+		s->routers[i].r = UDP_ROUTER_INIT;
+	}
 	err = parse_args(s, argc, argv, &xdp_mode);
 	if (err) {
 		free(s);
@@ -744,6 +781,7 @@ int cmd_server(int argc, char **argv)
 	s->h.listen_port = s->listen_port;
 	s->h.upstream_port = s->upstream_port;
 	s->h.send = io_send;
+	s->h.send_init = io_send_init;
 	s->h.route = io_route;
 	s->h.io_ctx = s;
 	s->h.local = &s->local;
@@ -773,7 +811,8 @@ int cmd_server(int argc, char **argv)
 
 out_handler:
 	handler_fini(&s->h);
-	udp_router_close(&s->router);
+	for (unsigned int i = 0; i < HS_POOL_MAX_THREADS; i++)
+		udp_router_close(&s->routers[i].r);
 out_xsk:
 	for (int i = 0; i < s->n_xsks; i++)
 		xsk_rx_close(&s->xsks[i], s->loader.maps.xsks);

@@ -19,6 +19,13 @@
  *       --search: first as fast as possible; if 1% or more is lost, step the
  *       offered rate (bisection) to the highest one that loses less than 1%.
  *       --rate/--duration: one steady stream (the restart measurement).
+ *   bench_traffic sink-watch --sink PATH [--duration S]
+ *       Count the handshake initiations the sink at PATH receives (polled
+ *       every millisecond, in this process: no tool spawned per poll):
+ *       from the first one after start until none came for 500 ms, or S
+ *       seconds (default 120) passed without any. Prints {"delivered": N,
+ *       "busy_ns": time from the first to the last, "machine_busy_sec": CPU
+ *       seconds all CPUs spent busy meanwhile (/proc/stat)}.
  *
  * Results: one JSON object on stdout. Delivered counts are exact (the sink
  * counts every transport frame it sees; nothing else sends transport to
@@ -153,12 +160,11 @@ static int cmd_redirect_attach(const struct opts *o)
 	return err ? 1 : 0;
 }
 
-static uint64_t sink_read(void)
+static uint64_t sink_read_slot(uint32_t key)
 {
 	struct {
 		uint64_t packets, bytes;
 	} v[g.ncpus];
-	uint32_t key = 0; /* SINK_TRANSPORT */
 	uint64_t sum = 0;
 
 	if (bpf_map_lookup_elem(g.sink_fd, &key, v))
@@ -166,6 +172,69 @@ static uint64_t sink_read(void)
 	for (int i = 0; i < g.ncpus; i++)
 		sum += v[i].packets;
 	return sum;
+}
+
+static uint64_t sink_read(void)
+{
+	return sink_read_slot(0); /* SINK_TRANSPORT */
+}
+
+#define SINK_INIT    2 /* bench_sink.bpf.c */
+
+/* Busy ticks of all CPUs (user nice system irq softirq steal), 0 if unreadable. */
+static uint64_t machine_ticks(void)
+{
+	unsigned long long v[8] = { 0 };
+	FILE *f = fopen("/proc/stat", "r");
+
+	if (!f)
+		return 0;
+	if (fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3],
+		   &v[4], &v[5], &v[6], &v[7]) != 8)
+		memset(v, 0, sizeof(v));
+	fclose(f);
+	return v[0] + v[1] + v[2] + v[5] + v[6] + v[7];
+}
+
+#define WATCH_IDLE_NS 500000000ull
+
+static int cmd_sink_watch(const struct opts *o)
+{
+	uint64_t base, now_n, last_n, start, first = 0, last = 0, tick0 = 0, tick1 = 0;
+	uint64_t give_up = (uint64_t)((o->duration > 0 ? o->duration : 120) * 1e9);
+
+	g.ncpus = libbpf_num_possible_cpus();
+	g.sink_fd = o->sink ? bpf_obj_get(o->sink) : -1;
+	if (g.ncpus <= 0 || g.sink_fd < 0) {
+		bench_log("sink-watch: need --sink, a pinned sink map");
+		return 1;
+	}
+	base = last_n = sink_read_slot(SINK_INIT);
+	start = xwgp_clock_ns(CLOCK_MONOTONIC);
+	for (;;) {
+		struct timespec ts = { 0, 1000000 };
+		uint64_t t;
+
+		nanosleep(&ts, NULL);
+		t = xwgp_clock_ns(CLOCK_MONOTONIC);
+		now_n = sink_read_slot(SINK_INIT);
+		if (now_n != last_n) {
+			if (!first) {
+				first = t;
+				tick0 = machine_ticks();
+			}
+			last = t;
+			tick1 = machine_ticks();
+			last_n = now_n;
+		} else if (first ? t - last > WATCH_IDLE_NS : t - start > give_up) {
+			break;
+		}
+	}
+	printf("{\"delivered\": %llu, \"busy_ns\": %llu, \"machine_busy_sec\": %.2f}\n",
+	       (unsigned long long)(last_n - base), (unsigned long long)(last - first),
+	       (double)(tick1 - tick0) / (double)sysconf(_SC_CLK_TCK));
+	close(g.sink_fd);
+	return 0;
 }
 
 /* Run the generator n times: it sends those of the n runs its pacing allows. */
@@ -351,7 +420,7 @@ int main(int argc, char **argv)
 	int c;
 
 	if (argc < 2) {
-		fprintf(stderr, "usage: bench_traffic sink-attach|redirect-attach|gen OPTIONS\n");
+		fprintf(stderr, "usage: bench_traffic sink-attach|redirect-attach|gen|sink-watch OPTIONS\n");
 		return 2;
 	}
 	cmd = argv[1];
@@ -410,6 +479,8 @@ int main(int argc, char **argv)
 		return cmd_redirect_attach(&o);
 	if (!strcmp(cmd, "gen"))
 		return cmd_gen(&o);
+	if (!strcmp(cmd, "sink-watch"))
+		return cmd_sink_watch(&o);
 	fprintf(stderr, "bench_traffic: unknown command `%s'\n", cmd);
 	return 2;
 }

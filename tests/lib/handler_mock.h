@@ -11,6 +11,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
@@ -40,14 +41,18 @@ struct sent {
 static inline int mock_send(void *ctx, enum xwgp_side side, const struct xwgp_ep *local,
 			    const struct xwgp_ep *remote, const uint8_t *data, size_t len)
 {
+	/* Handshake threads send initiations concurrently (handler_flush). */
+	static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 	struct sent *s = ctx;
 
+	pthread_mutex_lock(&mu);
 	s->count++;
 	s->side = side;
 	s->local = *local;
 	s->remote = *remote;
 	s->len = len < sizeof(s->data) ? len : sizeof(s->data);
 	memcpy(s->data, data, s->len);
+	pthread_mutex_unlock(&mu);
 	return 0;
 }
 
