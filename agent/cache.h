@@ -59,6 +59,7 @@ struct xwgp_cache {
 	size_t n_sessions, cap_sessions;
 	struct cache_peer *peers;
 	size_t n_peers, cap_peers;
+	struct cache_clock taken; /* cache_snapshot: when the maps were read */
 };
 
 /* Path: --cache-file, else $XWGP_CACHE_FILE, else config, else the default. */
@@ -109,7 +110,17 @@ int cache_load(const char *path, const struct cache_clock *now, struct xwgp_cach
 /* Every session (with meta) and peer state in the maps. */
 int cache_collect(const struct wgit *w, struct xwgp_cache *out);
 
-/* Collect, format and write; returns 0 or -errno (logged). */
+/*
+ * cache_collect, with the upstream port and the clock of the moment (the
+ * file's ages are counted from it, however late it is written): 0, or
+ * -errno (logged).
+ */
+int cache_snapshot(const struct wgit *w, uint16_t upstream_port, struct xwgp_cache *out);
+
+/* Format c as of `at' and replace path with it atomically: 0, or -errno (logged). */
+int cache_write_file(const struct xwgp_cache *c, const struct cache_clock *at, const char *path);
+
+/* Snapshot and write at once (the loop uses cache_writer.h instead); 0 or -errno. */
 int cache_save(const struct wgit *w, const char *path, uint16_t upstream_port);
 
 /*

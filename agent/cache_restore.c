@@ -52,34 +52,48 @@ err:
 	return err;
 }
 
-int cache_save(const struct wgit *w, const char *path, uint16_t upstream_port)
+int cache_write_file(const struct xwgp_cache *c, const struct cache_clock *at, const char *path)
 {
-	struct xwgp_cache c;
-	struct cache_clock now;
-	char *text;
+	char *text = cache_format(c, at);
 	int err;
 
-	err = cache_collect(w, &c);
-	if (err) {
-		pr_warn("cache file %s: reading the maps failed: %s", path, strerror(-err));
-		return err;
-	}
-	c.upstream_port = upstream_port;
-	cache_clock_now(&now);
-	text = cache_format(&c, &now);
 	if (!text) {
-		pr_warn("cache file %s: out of memory formatting %zu sessions", path, c.n_sessions);
-		cache_free(&c);
+		pr_warn("cache file %s: out of memory formatting %zu sessions", path, c->n_sessions);
 		return -ENOMEM;
 	}
 	err = xwgp_write_atomic(path, text);
 	if (err)
 		pr_warn("cache file %s: writing failed: %s", path, strerror(-err));
 	else
-		pr_debug("cache file %s: wrote %zu sessions, %zu peers", path, c.n_sessions,
-			 c.n_peers);
+		pr_debug("cache file %s: wrote %zu sessions, %zu peers", path, c->n_sessions,
+			 c->n_peers);
 	sodium_memzero(text, strlen(text));
 	free(text);
+	return err;
+}
+
+int cache_snapshot(const struct wgit *w, uint16_t upstream_port, struct xwgp_cache *out)
+{
+	int err = cache_collect(w, out);
+
+	if (err) {
+		pr_warn("cache file: reading the maps failed: %s", strerror(-err));
+		return err;
+	}
+	out->upstream_port = upstream_port;
+	cache_clock_now(&out->taken);
+	return 0;
+}
+
+int cache_save(const struct wgit *w, const char *path, uint16_t upstream_port)
+{
+	struct xwgp_cache c;
+	int err;
+
+	err = cache_snapshot(w, upstream_port, &c);
+	if (err)
+		return err;
+	err = cache_write_file(&c, &c.taken, path);
 	cache_free(&c);
 	return err;
 }

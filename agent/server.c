@@ -23,6 +23,7 @@
 
 #include "bpf_loader.h"
 #include "cache.h"
+#include "cache_writer.h"
 #include "cache_lock.h"
 #include "clock.h"
 #include "cmds.h"
@@ -77,6 +78,7 @@ struct server {
 	uint64_t cache_marks[5];
 	bool cache_dirty;
 	uint64_t cache_not_before_ns; /* CLOCK_BOOTTIME: no debounced write before */
+	struct cache_writer cache_writer; /* writes the file off the loop */
 	bool cfg_under_load; /* XWGP_CFG_UNDER_LOAD as last written */
 	uint64_t xsk_busy_ns, xsk_frames; /* AF_XDP work since the last budget update */
 	__u32 hs_refused; /* xwgp_hs_budget.refused at the last update ... */
@@ -342,31 +344,52 @@ static void cache_marks_take(struct server *s)
 		s->cache_marks[i] = s->h.stats[cache_mark_stats[i]];
 }
 
-/* Write the cache file if the table changed since the last write (or always). */
+/*
+ * Write the cache file if the table changed since the last write (or
+ * always: at exit, waiting for it). The writing runs on cache_writer's
+ * thread; spaced so that it takes at most a tenth of the time.
+ */
 #define CACHE_WRITE_SPACING 10
 
 static void cache_sync(struct server *s, bool always)
 {
+	struct cache_writer *cw = &s->cache_writer;
 	bool changed = s->cache_dirty;
-	uint64_t t0, t1;
+	struct xwgp_cache c;
+	uint64_t now;
 
 	if (!s->cache_path[0])
 		return;
+	if (always)
+		cache_writer_wait(cw);
+	else if (cache_writer_busy(cw))
+		return; /* still writing the last snapshot: the next tick looks again */
+	if (cw->started) {
+		/* The last write is done: space the next one by what it took. */
+		cache_writer_wait(cw);
+		s->cache_not_before_ns = xwgp_now_ns() + cw->took_ns * CACHE_WRITE_SPACING;
+	}
 	for (size_t i = 0; i < sizeof(cache_mark_stats) / sizeof(cache_mark_stats[0]); i++)
 		changed |= s->cache_marks[i] != s->h.stats[cache_mark_stats[i]];
-	if (!always && (!changed || xwgp_now_ns() < s->cache_not_before_ns))
+	now = xwgp_now_ns();
+	if (!always && (!changed || now < s->cache_not_before_ns))
 		return;
-	t0 = xwgp_now_ns();
 	/* On failure (logged) the next change retries: no warning every second. */
-	cache_save(&s->h.wgit, s->cache_path, s->upstream_port);
+	if (cache_snapshot(&s->h.wgit, s->upstream_port, &c))
+		return;
 	cache_marks_take(s);
 	s->cache_dirty = false;
-	/*
-	 * A write blocks the event loop (1-2 s for 65536 sessions):
-	 * space them so that writing takes at most a tenth of the time.
-	 */
-	t1 = xwgp_now_ns();
-	s->cache_not_before_ns = t1 + (t1 - t0) * CACHE_WRITE_SPACING;
+	if (always) {
+		cache_write_file(&c, &c.taken, s->cache_path);
+		cache_free(&c);
+		return;
+	}
+	if (cache_writer_start(cw, &c, s->cache_path)) {
+		/* No thread: write here, as before the writer existed. */
+		cache_write_file(&c, &c.taken, s->cache_path);
+		cache_free(&c);
+		s->cache_not_before_ns = now + (xwgp_now_ns() - now) * CACHE_WRITE_SPACING;
+	}
 }
 
 /*

@@ -20,6 +20,7 @@
 
 #include "addr.h"
 #include "cache.h"
+#include "cache_writer.h"
 #include "config.h"
 #include "file_util.h"
 #include "handler.h"
@@ -680,6 +681,56 @@ TEST(atomic_write_and_load)
 	rmdir(sub);
 	rmdir(dir);
 	free(t);
+}
+
+/*
+ * The loop's writer thread (cache_writer.h): it takes the snapshot over,
+ * writes exactly what cache_format says as of the snapshot's clock, reports
+ * a failed write, and refuses a second snapshot while one is being written.
+ */
+TEST(writer_thread)
+{
+	char dir[] = "/tmp/xwgp-cache-writer.XXXXXX", path[320], *want, *got = NULL;
+	struct cache_writer cw = {};
+	struct xwgp_cache c, c2, out;
+	struct cache_clock now = clock_a;
+	size_t len = 0;
+	FILE *f;
+
+	CHECK(mkdtemp(dir), "mkdtemp");
+	snprintf(path, sizeof(path), "%s/inst.json", dir);
+	make_cache(&c);
+	c.taken = clock_a;
+	want = cache_format(&c, &clock_a);
+	CHECK(cache_writer_start(&cw, &c, path) == 0, "start");
+	CHECK(c.n_sessions == 0 && !c.sessions && !c.peers, "the snapshot was not taken over");
+	cache_writer_wait(&cw);
+	CHECK(!cache_writer_busy(&cw) && cw.err == 0 && cw.took_ns > 0, "busy %d err %d took %llu",
+	      cache_writer_busy(&cw), cw.err, (unsigned long long)cw.took_ns);
+	f = fopen(path, "r");
+	CHECK(f && getdelim(&got, &len, 0, f) > 0, "read back");
+	if (f)
+		fclose(f);
+	CHECK(want && got && strcmp(want, got) == 0, "file differs from cache_format's text");
+	CHECK(cache_load(path, &now, &out) == 0 && out.n_sessions == 2 && out.n_peers == 2, "load");
+	cache_free(&out);
+
+	/* Busy: a second snapshot is left to the caller, untouched. */
+	make_cache(&c2);
+	__atomic_store_n(&cw.busy, true, __ATOMIC_RELAXED);
+	CHECK(cache_writer_start(&cw, &c2, path) == -EBUSY && c2.n_sessions == 2, "busy writer");
+	__atomic_store_n(&cw.busy, false, __ATOMIC_RELAXED);
+
+	/* A write that fails says so (here: a path under a regular file). */
+	snprintf(path, sizeof(path), "%s/inst.json/x.json", dir);
+	CHECK(cache_writer_start(&cw, &c2, path) == 0, "start 2");
+	cache_writer_wait(&cw);
+	CHECK(cw.err < 0, "a write under a regular file succeeded");
+	free(want);
+	free(got);
+	snprintf(path, sizeof(path), "%s/inst.json", dir);
+	unlink(path);
+	rmdir(dir);
 }
 
 /* Load path, capturing the warnings into errs. */
