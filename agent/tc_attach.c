@@ -69,10 +69,14 @@ static uint32_t tc_query(int ifindex, enum bpf_tc_attach_point point)
 {
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = point);
 	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = XWGP_TC_HANDLE, .priority = XWGP_TC_PRIORITY);
+	libbpf_print_fn_t print;
+	int err;
 
-	if (bpf_tc_query(&hook, &opts))
-		return 0;
-	return opts.prog_id;
+	/* "No such filter" is an answer here, not an error for the log. */
+	print = libbpf_set_print(NULL);
+	err = bpf_tc_query(&hook, &opts);
+	libbpf_set_print(print);
+	return err ? 0 : opts.prog_id;
 }
 
 static bool prog_id_ours(uint32_t id, uint32_t sessions_id)
