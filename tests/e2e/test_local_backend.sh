@@ -13,7 +13,9 @@
 # Server A has address 127.0.0.1: cli1 -> :51821, the fallback -> the
 # proxy's own NIC address 192.0.2.1:51822; server B (address 192.0.2.1)
 # has cli3 -> :51823. With LB_OBFS=1 every client goes through its own
-# `xwgp client' with obfuscation (tests/e2e/test_local_backend_obfs.sh).
+# `xwgp client' with obfuscation (tests/e2e/test_local_backend_obfs.sh);
+# with TOPO_FAMILY=6 the outer addresses are IPv6, the loopback backend on
+# ::1 (tests/e2e/test_local_backend_v6.sh). Forwarding stays off.
 #
 # Asserts: `xwgp show' says local backends are forwarded in the kernel;
 # every client handshakes with its own backend; ping and 20 MiB each way
@@ -28,6 +30,10 @@
 topo_require nc jq tc
 
 LB_OBFS=${LB_OBFS:-0}
+# The loopback backend's address: 127.0.0.1, or ::1 with TOPO_FAMILY=6
+# (tests/e2e/test_local_backend_v6.sh: outer addresses IPv6 throughout).
+LB_LO=127.0.0.1
+[ "$TOPO_FAMILY" = 6 ] && LB_LO=::1
 BULK_MB=${BULK_MB:-20}
 PW="local backends, obfuscated"
 UPSTREAM_PORT=51900
@@ -68,7 +74,7 @@ lb_setup() {
 lb_config() {
 	cat >"$1" <<JSON
 {
-  "listen": "$TOPO_PROXY_C:$TOPO_PORT",
+  "listen": "$(topo_ep "$TOPO_PROXY_C" "$TOPO_PORT")",
   "upstream": ":$UPSTREAM_PORT",
   "timeout": 60,
   "interface": ["xc"],
@@ -77,10 +83,10 @@ $([ "$LB_OBFS" = 1 ] && echo "  \"obfs\": \"$PW\",")
   "servers": [
     {
       "privkey_file": "$(wg_privfile srvkeyA)",
-      "address": "127.0.0.1",
+      "address": "$LB_LO",
       "peers": [
         { "pubkey": "$(wg_pub cli1)", "forward_to": ":51821" },
-        { "forward_to": "$TOPO_PROXY_C:51822" }
+        { "forward_to": "$(topo_ep "$TOPO_PROXY_C" 51822)" }
       ]
     },
     {
@@ -95,12 +101,13 @@ JSON
 
 # The client's peer: xwgp directly, or its own obfuscating `xwgp client'.
 lb_connect() {
-	local c=$1 ep="$TOPO_PROXY_C:$TOPO_PORT" cfg
+	local c=$1 ep cfg
+	ep=$(topo_ep "$TOPO_PROXY_C" "$TOPO_PORT")
 	if [ "$LB_OBFS" = 1 ]; then
 		cfg="$E2E_TMP/client-$c.json"
 		cat >"$cfg" <<JSON
 {
-  "server": "$TOPO_PROXY_C:$TOPO_PORT",
+  "server": "$ep",
   "listen": "127.0.0.1:${LB_CLIENT_PORT[$c]}",
   "timeout": 60,
   "server_pubkey": "$(wg_pub "${LB_SKEY[$c]}")",
@@ -124,14 +131,14 @@ lb_handshakes_done() {
 }
 
 # A forged transport message (32 bytes) for receiver index $1, sent from
-# 127.0.0.1:$2 to the upstream port: through lo, where TC sees it.
+# $LB_LO:$2 to the upstream port: through lo, where TC sees it.
 forge_lo() {
 	local idx=$1 sport=$2 le
 	# Octal escapes: the namespace's sh may be dash, whose printf has no \x.
 	le=$(printf '\\%03o\\%03o\\%03o\\%03o' $((idx & 255)) $((idx >> 8 & 255)) \
 		$((idx >> 16 & 255)) $((idx >> 24 & 255)))
 	ns_exec proxy sh -c "printf '\\004\\000\\000\\000$le%024d' 0 | head -c 32 |
-		nc -u -w1 -s 127.0.0.1 -p $sport 127.0.0.1 $UPSTREAM_PORT" >/dev/null 2>&1
+		nc -u -w1 -s $LB_LO -p $sport $LB_LO $UPSTREAM_PORT" >/dev/null 2>&1
 }
 
 lb_setup || { fail setup "topology setup failed"; exit 1; }
