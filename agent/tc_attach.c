@@ -100,9 +100,13 @@ static int tc_attach_one(struct xwgp_loader *l, const char *ifname, int ifindex,
 	const char *where = point == BPF_TC_INGRESS ? "ingress" : "egress";
 	struct bpf_map_info info = {};
 	__u32 len = sizeof(info), cur;
+	libbpf_print_fn_t print;
 	int err;
 
-	err = bpf_tc_hook_create(&hook); /* the clsact qdisc; -EEXIST: already there */
+	/* The clsact qdisc; -EEXIST (already there, e.g. a restart) is no error to log. */
+	print = libbpf_set_print(NULL);
+	err = bpf_tc_hook_create(&hook);
+	libbpf_set_print(print);
 	if (err && err != -EEXIST) {
 		pr_warn("TC %s hook on %s: %s", where, ifname, strerror(-err));
 		return err;

@@ -150,7 +150,10 @@ static int cmd_sink_attach_tc(const struct opts *o)
 	unlink(o->pin);
 	err = bpf_map__pin(s->maps.bench_sink_cnt, o->pin);
 	if (!err) {
+		libbpf_print_fn_t print = libbpf_set_print(NULL); /* EEXIST: xwgp made it */
+
 		err = bpf_tc_hook_create(&hook);
+		libbpf_set_print(print);
 		err = err == -EEXIST ? 0 : err;
 	}
 	topts.prog_fd = bpf_program__fd(s->progs.bench_sink_tc);
