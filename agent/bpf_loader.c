@@ -19,6 +19,7 @@
 #include "bpf_loader.h"
 #include "file_util.h"
 #include "log.h"
+#include "tc_attach.h"
 #include "wgit_index.h"
 #include "xwgp.skel.h"
 #include "xwgp_abi.h"
@@ -448,7 +449,7 @@ static int obj_id(int fd, __u32 *id)
  * instance's session map is this instance's (the previous agent's, or ours
  * attached moments ago to another interface), whatever the pin says.
  */
-static bool prog_uses_map(int prog_fd, __u32 map_id)
+bool xwgp_prog_uses_map(int prog_fd, uint32_t map_id)
 {
 	struct bpf_prog_info info = {};
 	__u32 len = sizeof(info), ids[64];
@@ -480,7 +481,7 @@ int xwgp_loader_attach(struct xwgp_loader *l, const char *ifname, enum xwgp_atta
 	if (cur_id) {
 		old_fd = bpf_prog_get_fd_by_id(cur_id);
 		if (old_fd < 0 || obj_id(l->maps.sessions, &sessions_id) ||
-		    !prog_uses_map(old_fd, sessions_id)) {
+		    !xwgp_prog_uses_map(old_fd, sessions_id)) {
 			pr_err("interface `%s' already has XDP program id %u that is not this xwgp "
 			       "instance's (it does not use the maps pinned under %s); refusing to "
 			       "replace it",
@@ -610,7 +611,7 @@ static bool prog_is_instance(__u32 cur_id, __u32 pinned_id, __u32 sessions_id)
 	if (!ours && sessions_id) {
 		fd = bpf_prog_get_fd_by_id(cur_id);
 		if (fd >= 0) {
-			ours = prog_uses_map(fd, sessions_id);
+			ours = xwgp_prog_uses_map(fd, sessions_id);
 			close(fd);
 		}
 	}
@@ -652,6 +653,7 @@ int xwgp_loader_down(const char *pin_path)
 		if (fd >= 0)
 			close(fd);
 	}
+	xwgp_tc_down(pin_path, sessions_id);
 	snprintf(path, sizeof(path), "%s/" XWGP_PROG_PIN_NAME, pin_path);
 	unlink(path);
 	for (size_t i = 0; i < sizeof(map_pin_names) / sizeof(map_pin_names[0]); i++) {

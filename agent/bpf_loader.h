@@ -106,6 +106,9 @@ void xwgp_loader_close(struct xwgp_loader *l);
 /* The map fds of a loaded skeleton (tests load one without pinning). */
 void xwgp_maps_from_skel(struct xwgp_maps *m, struct xwgp_bpf *s);
 
+/* Program prog_fd uses the map with kernel id map_id (it is this instance's). */
+bool xwgp_prog_uses_map(int prog_fd, uint32_t map_id);
+
 /* Open the maps pinned under pin_path (for show/stats/down), mapped read-only. */
 int xwgp_maps_open_pinned(struct xwgp_maps *m, const char *pin_path);
 void xwgp_maps_close(struct xwgp_maps *m);

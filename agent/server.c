@@ -36,6 +36,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "pin_check.h"
+#include "tc_attach.h"
 #include "reload.h"
 #include "udp_io.h"
 #include "xsk_rx.h"
@@ -80,6 +81,7 @@ struct server {
 	uint64_t cache_not_before_ns; /* CLOCK_BOOTTIME: no debounced write before */
 	struct cache_writer cache_writer; /* writes the file off the loop */
 	bool cfg_under_load; /* XWGP_CFG_UNDER_LOAD as last written */
+	bool local_tc; /* XWGP_CFG_LOCAL_TC: the TC programs are attached (agent/tc_attach.h) */
 	uint64_t xsk_busy_ns, xsk_frames; /* AF_XDP work since the last budget update */
 	__u32 hs_refused; /* xwgp_hs_budget.refused at the last update ... */
 	uint64_t hs_refused_ns; /* ... and when (0: never read) */
@@ -185,6 +187,8 @@ static int setup_cfg_map(struct server *s)
 	c.upstream.port = htons(s->upstream_port);
 	if (s->h.guard.under_load)
 		c.flags |= XWGP_CFG_UNDER_LOAD; /* bpf/hs_budget.h */
+	if (s->local_tc)
+		c.flags |= XWGP_CFG_LOCAL_TC; /* bpf/tc_local.h */
 	s->cfg_under_load = s->h.guard.under_load;
 	if (s->cfg.obfs) {
 		c.flags |= XWGP_CFG_OBFS;
@@ -794,6 +798,11 @@ int cmd_server(int argc, char **argv)
 		err = setup_interfaces(s);
 		if (err)
 			goto out_xsk;
+		/* Local backends in the kernel; on failure the agent forwards them. */
+		s->local_tc = !xwgp_tc_local_setup(&s->loader, s->cfg.interfaces,
+						   s->cfg.n_interfaces);
+		if (s->local_tc && setup_cfg_map(s))
+			pr_warn("writing the config map failed: local backends stay with the agent");
 		fwd_check_warn(s->cfg.interfaces, s->cfg.n_interfaces);
 	} else {
 		pr_info("xdp_mode off: every packet goes through the agent");

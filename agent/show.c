@@ -156,8 +156,27 @@ static int open_pins(struct xwgp_maps *m, const char *pin_path)
 static const enum xwgp_stat transport_punts[] = {
 	XWGP_STAT_PUNT_NO_ROUTE, XWGP_STAT_PUNT_NO_NEIGH,	  XWGP_STAT_PUNT_NO_DEVMAP,
 	XWGP_STAT_PUNT_FAMILY,	 XWGP_STAT_PUNT_ROAM,	  XWGP_STAT_PUNT_NOT_ESTABLISHED,
-	XWGP_STAT_PUNT_OBFS,	 XWGP_STAT_PUNT_AGENT_ONLY,
+	XWGP_STAT_PUNT_OBFS,	 XWGP_STAT_PUNT_AGENT_ONLY, XWGP_STAT_PUNT_LOCAL_META,
+	XWGP_STAT_PUNT_GSO,
 };
+
+/* Where transport of backends on this host goes (agent/tc_attach.h). */
+static const char *local_backends_path(int cfg_fd)
+{
+	struct xwgp_cfg c;
+	__u32 key = 0;
+
+	if (bpf_map_lookup_elem(cfg_fd, &key, &c))
+		return "unknown";
+	return c.flags & XWGP_CFG_LOCAL_TC ? "kernel" : "agent";
+}
+
+static const char *local_backends_text(const char *path)
+{
+	return !strcmp(path, "kernel") ?
+		       "local backends: forwarded in the kernel (XDP + TC on lo)" :
+		       "local backends: forwarded by the agent (TC programs not attached)";
+}
 
 /*
  * One line saying who carries the transport, XDP or the agent, and why the
@@ -167,8 +186,10 @@ static const enum xwgp_stat transport_punts[] = {
 static void transport_summary(const struct metrics_snapshot *s, char *buf, size_t len)
 {
 	const struct xwgp_stat_val *x = s->xdp;
+	/* In the kernel: XDP, and XDP + TC for local backends (bpf/tc_local.h). */
 	uint64_t xdp = x[XWGP_STAT_C2S_TX].packets + x[XWGP_STAT_C2S_REDIRECT].packets +
-		       x[XWGP_STAT_S2C_TX].packets + x[XWGP_STAT_S2C_REDIRECT].packets;
+		       x[XWGP_STAT_S2C_TX].packets + x[XWGP_STAT_S2C_REDIRECT].packets +
+		       x[XWGP_STAT_C2S_LOCAL].packets + x[XWGP_STAT_S2C_LOCAL].packets;
 	uint64_t agent = s->agent[XWGP_AGENT_STAT_TRANSPORT_C2S] +
 			 s->agent[XWGP_AGENT_STAT_TRANSPORT_S2C];
 	uint64_t total = xdp + agent;
@@ -373,6 +394,7 @@ int cmd_show(int argc, char **argv)
 		cJSON_AddItemToObject(root, "totals", totals_json(&tot));
 		cJSON_AddItemToObject(root, "counters", counters_json(&snap));
 		cJSON_AddStringToObject(root, "transport", transport);
+		cJSON_AddStringToObject(root, "local_backends", local_backends_path(m.cfg));
 		cJSON_AddItemToObject(root, "interfaces", fwd_json_devmap(m.devmap));
 		text = cJSON_Print(root);
 		puts(text);
@@ -385,6 +407,7 @@ int cmd_show(int argc, char **argv)
 		       (unsigned long long)tot.c2s_bytes, (unsigned long long)tot.s2c_packets,
 		       (unsigned long long)tot.s2c_bytes);
 		puts(transport);
+		puts(local_backends_text(local_backends_path(m.cfg)));
 		if (under_load(&m))
 			printf("UNDER LOAD: initiations without a valid MAC2 get cookie replies, "
 			       "no handshake\n");

@@ -147,6 +147,17 @@ int udp_route_local_kept(struct udp_router *r, const struct xwgp_ep *remote,
 		*fd = nfd;
 	}
 	xwgp_ep_to_sin6(remote, &sin6);
+	/*
+	 * A connected UDP socket keeps the source address of its first
+	 * connect(): dissolve the association first (AF_UNSPEC resets it), or a
+	 * backend on 192.0.2.1 would be sent from the 127.0.0.1 a previous
+	 * lookup for a 127.0.0.1 backend chose.
+	 */
+	{
+		struct sockaddr unspec = { .sa_family = AF_UNSPEC };
+
+		connect(*fd, &unspec, sizeof(unspec));
+	}
 	/* connect() on UDP only does the route lookup; nothing is sent. */
 	if (connect(*fd, (struct sockaddr *)&sin6, sizeof(sin6)) ||
 	    getsockname(*fd, (struct sockaddr *)&sin6, &slen))

@@ -130,27 +130,10 @@ static __always_inline int obfs_resize(struct xdp_md *ctx, struct pkt *p)
 {
 	int delta = (int)(p->l3_off + p->ip_hlen + sizeof(struct udphdr) + p->out_len) -
 		    (int)p->frame_len;
-	__u32 l3 = p->vlan ? sizeof(struct ethhdr) + VLAN_HLEN : sizeof(struct ethhdr);
-	__u32 hl = p->ip_hlen & 0x3c; /* IPv4 20-60 in steps of 4, IPv6 40 */
-	void *data, *end, *ip;
 
 	if (delta && bpf_xdp_adjust_tail(ctx, delta))
 		return -1;
-	data = (void *)(long)ctx->data;
-	end = (void *)(long)ctx->data_end;
-	ip = data + l3;
-	p->eth = data;
-	p->udp = ip + hl;
-	p->msg = (__u8 *)(p->udp + 1);
-	p->data_end = end;
-	if ((void *)(p->eth + 1) > end || ip + sizeof(struct ipv6hdr) > end ||
-	    (void *)(p->udp + 1) > end || (void *)(p->msg + WG_TRANSPORT_HEADER_LEN) > end)
-		return -2;
-	if (p->family == XWGP_FAMILY_IPV4)
-		p->iph = ip;
-	else
-		p->ip6h = ip;
-	return 0;
+	return pkt_reload(p, (void *)(long)ctx->data, (void *)(long)ctx->data_end) ? -2 : 0;
 }
 
 /* Checksum contribution of the 16 nonce bytes at the end of the plain message. */

@@ -13,6 +13,7 @@
 #define XWGP_BPF_PARSE_H
 
 #include "byteorder.h"
+#include "wg_proto.h"
 #include "consts.h"
 #include "xwgp_abi.h"
 
@@ -319,6 +320,33 @@ static __always_inline __u32 check_lengths(struct pkt *p)
 		return XWGP_STAT_DROP_MALFORMED;
 	p->msg = (__u8 *)(p->udp + 1);
 	p->msg_len = ulen - sizeof(struct udphdr);
+	return 0;
+}
+
+/*
+ * Find p's headers again in [data, end) after a helper that may move or
+ * reallocate the packet (bpf_xdp_adjust_tail/_meta, bpf_skb_change_tail,
+ * bpf_skb_pull_data: every packet pointer is then invalid). The layout is
+ * the one parsed: l3_off, ip_hlen and family. -1 when the headers and the
+ * transport header are no longer in the frame (cannot happen).
+ */
+static __always_inline int pkt_reload(struct pkt *p, void *data, void *end)
+{
+	__u32 l3 = p->vlan ? sizeof(struct ethhdr) + VLAN_HLEN : sizeof(struct ethhdr);
+	__u32 hl = p->ip_hlen & 0x3c; /* IPv4 20-60 in steps of 4, IPv6 40 */
+	void *ip = data + l3;
+
+	p->eth = data;
+	p->udp = ip + hl;
+	p->msg = (__u8 *)(p->udp + 1);
+	p->data_end = end;
+	if ((void *)(p->eth + 1) > end || ip + sizeof(struct ipv6hdr) > end ||
+	    (void *)(p->udp + 1) > end || (void *)(p->msg + WG_TRANSPORT_HEADER_LEN) > end)
+		return -1;
+	if (p->family == XWGP_FAMILY_IPV4)
+		p->iph = ip;
+	else
+		p->ip6h = ip;
 	return 0;
 }
 

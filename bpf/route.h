@@ -12,7 +12,11 @@
 #include "rewrite.h"
 #include "fib_cache.h"
 
-static __always_inline __u32 fib_route(struct xdp_md *ctx, const struct xwgp_cfg *cfg,
+/*
+ * ctx: the XDP or TC context (bpf_fib_lookup takes both); ifindex: the
+ * device the packet came in on, for iif rules (TC on lo: lo).
+ */
+static __always_inline __u32 fib_route(void *ctx, __u32 ifindex, const struct xwgp_cfg *cfg,
 				       const struct pkt *p, const struct target *t,
 				       struct bpf_fib_lookup *fib, __u64 now)
 {
@@ -24,7 +28,7 @@ static __always_inline __u32 fib_route(struct xdp_md *ctx, const struct xwgp_cfg
 	fib->l4_protocol = IPPROTO_UDP;
 	fib->sport = t->src->port;
 	fib->dport = t->dst->port;
-	fib->ifindex = ctx->ingress_ifindex; /* input route: iif rules apply */
+	fib->ifindex = ifindex; /* input route: iif rules apply */
 	if (p->family == XWGP_FAMILY_IPV4) {
 		fib->family = AF_INET;
 		fib->tos = p->iph->tos;

@@ -50,6 +50,7 @@ static __always_inline bool is_transport_punt(__u32 reason)
 	case XWGP_STAT_PUNT_ROAM:
 	case XWGP_STAT_PUNT_NOT_ESTABLISHED:
 	case XWGP_STAT_PUNT_OBFS:
+	case XWGP_STAT_PUNT_LOCAL_META:
 		return true;
 	default:
 		return false;

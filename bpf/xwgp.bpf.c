@@ -36,6 +36,7 @@
 #include "rate_limit.h"
 #include "hs_budget.h"
 #include "session.h"
+#include "tc_local.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -84,10 +85,10 @@ static __always_inline __u32 hidden_ports_verdict(const struct xwgp_cfg *cfg, st
 						 : XWGP_STAT_DROP_IPV6_EXTHDR;
 }
 
-static __always_inline __u32 parse_packet(struct xdp_md *ctx, const struct xwgp_cfg *cfg,
+static __always_inline __u32 parse_packet(void *data, void *data_end, const struct xwgp_cfg *cfg,
 					  struct pkt *p)
 {
-	__u32 reason = parse_headers((void *)(long)ctx->data, (void *)(long)ctx->data_end, p);
+	__u32 reason = parse_headers(data, data_end, p);
 
 	if (reason == XWGP_STAT_PASS_FRAGMENT || reason == XWGP_STAT_PASS_IPV6_EXTHDR)
 		return hidden_ports_verdict(cfg, p, reason);
@@ -194,11 +195,18 @@ static __always_inline bool session_local(const struct pkt *p, const struct xwgp
 	return ep_addr_eq(l, p->family, p->daddr);
 }
 
-static __always_inline void session_account(struct xwgp_session *s, const struct pkt *p,
-					    __u64 now)
+/*
+ * A forwarded transport packet, in XDP or TC: the session's counters and
+ * seen times, and the forward's reason counter. One place for both paths.
+ */
+static __always_inline void count_forwarded(struct xwgp_session *s, const struct pkt *p,
+					    __u64 now, __u32 reason)
 {
 	__u64 *seen;
 
+	stat_add(reason, p->frame_len);
+	if (p->candidate)
+		stat_add(XWGP_STAT_ROAM_CANDIDATE, p->frame_len);
 	/* Plain message bytes, as the agent counts them (obfuscation excluded). */
 	session_count(s, p->side == XWGP_SIDE_CLIENT, p->plain_len);
 	/* Signed: the agent may have stored a slightly later timestamp. */
@@ -243,53 +251,84 @@ static __always_inline int transport_verdict(struct xdp_md *ctx, const struct pk
 	return verdict(ctx, reason, p->frame_len);
 }
 
-static __always_inline int forward_transport(struct xdp_md *ctx, const struct xwgp_cfg *cfg,
-					     struct pkt *p)
+/*
+ * The transport rule up to the route, for XDP and TC alike: the session by
+ * receiver index, whether the wildcard destination is ours, established,
+ * the source (csvl/ssvl, roaming), the target, obfuscation towards the
+ * client, all from one version of the session (bpf/session.h). 0 with *sp,
+ * t and *now set, else the reason.
+ */
+static __always_inline __u32 transport_decide(const struct xwgp_cfg *cfg, struct pkt *p,
+					      struct xwgp_session **sp, struct target *t,
+					      __u64 *now)
 {
-	struct bpf_fib_lookup *fib;
 	struct xwgp_session *s;
-	struct target t;
-	__u32 reason, udp_diff = 0;
-	__u64 now;
-	int act, err;
+	__u32 reason;
 
-	fib = fib_scratch();
-	if (!fib)
-		return transport_verdict(ctx, p, XWGP_STAT_PUNT_NO_ROUTE);
 	p->out_len = p->plain_len;
 	s = session_lookup(p);
 	if (!s) {
 		if (p->need_local && !dst_local(p))
-			return transport_verdict(ctx, p, XWGP_STAT_PASS_NOT_LOCAL);
-		return transport_verdict(ctx, p, XWGP_STAT_DROP_UNKNOWN_INDEX);
+			return XWGP_STAT_PASS_NOT_LOCAL;
+		return XWGP_STAT_DROP_UNKNOWN_INDEX;
 	}
+	*sp = s;
 	/* Wildcard: the session's local address answers without a lookup. */
 	if (p->need_local && !session_local(p, s) && !dst_local(p))
-		return transport_verdict(ctx, p, XWGP_STAT_PASS_NOT_LOCAL);
+		return XWGP_STAT_PASS_NOT_LOCAL;
 	if (p->side == XWGP_SIDE_CLIENT && !(s->flags & XWGP_SF_ESTABLISHED))
-		return transport_verdict(ctx, p, XWGP_STAT_PUNT_NOT_ESTABLISHED);
-	now = coarse_now_ns();
+		return XWGP_STAT_PUNT_NOT_ESTABLISHED;
+	*now = coarse_now_ns();
 	if (p->side == XWGP_SIDE_CLIENT)
 		reason = check_source(p, &s->client, s->csvl);
 	else
 		reason = check_source(p, &s->server, s->ssvl);
 	if (reason == XWGP_STAT_PUNT_ROAM)
-		reason = roam_check(p, s, now);
+		reason = roam_check(p, s, *now);
 	if (!reason)
-		reason = session_target(p, s, &t);
+		reason = session_target(p, s, t);
 	if (!reason && p->side == XWGP_SIDE_SERVER && (s->flags & XWGP_SF_OBFS) &&
 	    (cfg->flags & XWGP_CFG_OBFS))
 		reason = obfs_prepare_encode(cfg, p);
 	/* Every verdict above came from one version of the session (bpf/session.h). */
 	if (!reason && !session_stable(s, p))
 		reason = XWGP_STAT_PUNT_SESSION_BUSY;
-	if (!reason)
-		reason = fib_route(ctx, cfg, p, &t, fib, now);
-	if (reason)
-		return transport_verdict(ctx, p, reason);
-	act = egress(ctx, p, fib->ifindex, &reason);
-	if (act < 0)
-		return transport_verdict(ctx, p, reason);
+	return reason;
+}
+
+static __always_inline int forward_transport(struct xdp_md *ctx, const struct xwgp_cfg *cfg,
+					     struct pkt *p)
+{
+	struct bpf_fib_lookup *fib;
+	struct xwgp_session *s = NULL;
+	struct target t = {};
+	__u32 reason, udp_diff = 0;
+	__u64 now = 0;
+	bool local = false;
+	int act, err;
+
+	fib = fib_scratch();
+	if (!fib)
+		return transport_verdict(ctx, p, XWGP_STAT_PUNT_NO_ROUTE);
+	reason = transport_decide(cfg, p, &s, &t, &now);
+	if (reason || !s)
+		return transport_verdict(ctx, p, reason ? reason : XWGP_STAT_DROP_UNKNOWN_INDEX);
+	/* A backend on this host: lo's zero MACs (fib is zeroed), TC takes it there. */
+	if (p->side == XWGP_SIDE_CLIENT && local_backend(cfg, t.dst)) {
+		local = true;
+		reason = xdp_local_reserve(ctx, p);
+		if (reason)
+			return transport_verdict(ctx, p, reason);
+		act = XDP_PASS;
+		reason = XWGP_STAT_C2S_LOCAL;
+	} else {
+		reason = fib_route(ctx, ctx->ingress_ifindex, cfg, p, &t, fib, now);
+		if (reason)
+			return transport_verdict(ctx, p, reason);
+		act = egress(ctx, p, fib->ifindex, &reason);
+		if (act < 0)
+			return transport_verdict(ctx, p, reason);
+	}
 
 	if (p->out_len != p->msg_len) {
 		/* The nonce goes or comes; if the frame cannot grow, the agent's socket can. */
@@ -316,10 +355,9 @@ static __always_inline int forward_transport(struct xdp_md *ctx, const struct xw
 		return transport_verdict(ctx, p, XWGP_STAT_DROP_SESSION_TORN);
 	if (p->vlan && bpf_xdp_adjust_head(ctx, VLAN_HLEN))
 		return transport_verdict(ctx, p, XWGP_STAT_DROP_MALFORMED);
-	session_account(s, p, now);
-	stat_add(reason, p->frame_len);
-	if (p->candidate)
-		stat_add(XWGP_STAT_ROAM_CANDIDATE, p->frame_len);
+	if (local && xdp_local_mark(ctx))
+		return transport_verdict(ctx, p, XWGP_STAT_DROP_MALFORMED); /* cannot happen */
+	count_forwarded(s, p, now, reason);
 	return act;
 }
 
@@ -336,7 +374,7 @@ int xwgp_xdp(struct xdp_md *ctx)
 	if (!cfg)
 		return verdict(ctx, XWGP_STAT_PASS_NOT_OURS, p.frame_len);
 
-	reason = parse_packet(ctx, cfg, &p);
+	reason = parse_packet((void *)(long)ctx->data, (void *)(long)ctx->data_end, cfg, &p);
 	if (!reason)
 		reason = check_message(cfg, &p);
 	/*
@@ -358,4 +396,91 @@ int xwgp_xdp(struct xdp_md *ctx)
 	if (reason)
 		return verdict(ctx, reason, p.frame_len);
 	return forward_transport(ctx, cfg, &p);
+}
+
+/*
+ * TC ingress of every device XDP runs on: client transport XDP rewrote for
+ * a backend on this host goes into lo (bpf/tc_local.h); everything else
+ * continues untouched and uncounted.
+ */
+SEC("tc")
+int xwgp_tc_in(struct __sk_buff *skb)
+{
+	if (!tc_local_marked(skb))
+		return TC_ACT_OK;
+	stat_add(XWGP_STAT_TC_C2S_LO, skb->len);
+	return bpf_redirect(XWGP_LOOPBACK_IFINDEX, BPF_F_INGRESS);
+}
+
+/* Server->client transport of a local backend after the decision: route, rewrite, send. */
+static __always_inline int tc_forward(struct __sk_buff *skb, const struct xwgp_cfg *cfg,
+				      struct pkt *p)
+{
+	struct bpf_fib_lookup *fib = fib_scratch();
+	struct xwgp_session *s = NULL;
+	struct target t = {};
+	__u32 reason;
+	__u64 now = 0;
+
+	if (!fib)
+		return tc_verdict(XWGP_STAT_PUNT_NO_ROUTE, p->frame_len);
+	/* One datagram per skb: a GSO super-packet is the agent's (its socket splits it). */
+	if (skb->gso_size)
+		return tc_verdict(XWGP_STAT_PUNT_GSO, p->frame_len);
+	reason = transport_decide(cfg, p, &s, &t, &now);
+	if (!reason && !s)
+		reason = XWGP_STAT_DROP_UNKNOWN_INDEX;
+	if (!reason)
+		reason = fib_route(skb, skb->ifindex, cfg, p, &t, fib, now);
+	if (reason)
+		return tc_verdict(reason, p->frame_len);
+	if (tc_linearize(skb, p))
+		return tc_verdict(XWGP_STAT_DROP_MALFORMED, p->frame_len);
+	if (p->out_len != p->msg_len && tc_resize(skb, p))
+		return tc_verdict(XWGP_STAT_PUNT_OBFS, p->frame_len);
+	/* Committed: the packet is modified from here on. */
+	if (tc_rewrite(skb, p, fib, &t))
+		return tc_verdict(XWGP_STAT_DROP_MALFORMED, p->frame_len);
+	if (!session_stable(s, p))
+		return tc_verdict(XWGP_STAT_DROP_SESSION_TORN, p->frame_len);
+	count_forwarded(s, p, now, XWGP_STAT_S2C_LOCAL);
+	return bpf_redirect(fib->ifindex, 0);
+}
+
+/*
+ * TC egress of lo: what a backend on this host sends to our upstream port
+ * (bpf/tc_local.h). The same checks as xwgp_xdp for a server->client
+ * packet; handshakes and punts continue to the agent's socket. Everything
+ * not to our upstream port continues untouched and uncounted.
+ */
+SEC("tc")
+int xwgp_tc_lo(struct __sk_buff *skb)
+{
+	struct pkt p = {};
+	struct xwgp_cfg *cfg;
+	__u32 zero = 0, reason;
+
+	cfg = bpf_map_lookup_elem(&xwgp_cfg, &zero);
+	if (!cfg || !(cfg->flags & XWGP_CFG_LOCAL_TC))
+		return TC_ACT_OK;
+	p.frame_len = skb->len;
+	reason = parse_packet((void *)(long)skb->data, (void *)(long)skb->data_end, cfg, &p);
+	if (p.side != XWGP_SIDE_SERVER || p.vlan)
+		return TC_ACT_OK;
+	stat_add(XWGP_STAT_TC_LO_RX, p.frame_len);
+	if (!reason)
+		reason = check_message(cfg, &p);
+	if (p.need_local &&
+	    (reason || p.type != WG_MSG_TRANSPORT || (cfg->flags & XWGP_CFG_AGENT_ONLY))) {
+		if (!dst_local(&p))
+			reason = XWGP_STAT_PASS_NOT_LOCAL;
+		p.need_local = 0;
+	}
+	if (!reason && (cfg->flags & XWGP_CFG_AGENT_ONLY))
+		reason = XWGP_STAT_PUNT_AGENT_ONLY;
+	if (!reason && p.type != WG_MSG_TRANSPORT)
+		reason = XWGP_STAT_PUNT_HANDSHAKE; /* a local backend: no per-source limit */
+	if (reason)
+		return tc_verdict(reason, p.frame_len);
+	return tc_forward(skb, cfg, &p);
 }

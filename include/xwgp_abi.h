@@ -176,6 +176,12 @@ _Static_assert(sizeof(struct xwgp_peer_state) == 64, "xwgp_peer_state layout");
 #define XWGP_CFG_OBFS (1u << 0) /* obfuscation password set */
 #define XWGP_CFG_AGENT_ONLY (1u << 1) /* punt every packet of ours (tests/bench) */
 #define XWGP_CFG_UNDER_LOAD (1u << 2) /* agent under load: bpf/hs_budget.h applies */
+/*
+ * The TC programs of local backends are attached (bpf/tc_local.h): XDP may
+ * rewrite client transport to a backend on this host and hand it to TC,
+ * which delivers it into lo. Without it such transport is punted.
+ */
+#define XWGP_CFG_LOCAL_TC (1u << 3)
 
 /* The single entry (key 0) of xwgp_cfg: run-time knobs the agent sets. */
 struct xwgp_cfg {
@@ -265,7 +271,13 @@ struct xwgp_local_key {
 	X(DROP_FRAGMENT, "dropped: IPv4 first fragment to our port and address")          \
 	X(DROP_IPV6_EXTHDR, "dropped: IPv6 with extension headers to our port and address") \
 	X(PUNT_SESSION_BUSY, "transport punted: the agent was rewriting its session")    \
-	X(DROP_SESSION_TORN, "dropped: the agent rewrote the session while XDP rewrote the packet")
+	X(DROP_SESSION_TORN, "dropped: the agent rewrote the session while XDP rewrote the packet") \
+	X(C2S_LOCAL, "client->server transport rewritten for a local backend, handed to TC") \
+	X(PUNT_LOCAL_META, "transport punted: no XDP metadata room to hand it to TC")     \
+	X(TC_C2S_LO, "client->server transport delivered into lo by TC (local backend)") \
+	X(TC_LO_RX, "UDP to our upstream port seen by TC on lo (local backends)")        \
+	X(S2C_LOCAL, "server->client transport of a local backend forwarded by TC")      \
+	X(PUNT_GSO, "punted by TC: a GSO super-packet from a local backend")
 
 enum xwgp_stat {
 #define XWGP_STAT_ENUM(name, desc) XWGP_STAT_##name,

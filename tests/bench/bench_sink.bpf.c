@@ -76,26 +76,43 @@ static __always_inline struct udphdr *udp_of(void *data, void *end)
 	return NULL;
 }
 
-SEC("xdp")
-int bench_sink(struct xdp_md *ctx)
+/* Count [data, end); the verdict is drop (transport) or pass, in either program's values. */
+static __always_inline int sink(void *data, void *end, int pass, int drop)
 {
-	void *data = (void *)(long)ctx->data;
-	void *end = (void *)(long)ctx->data_end;
 	__u64 len = end - data;
 	struct udphdr *udp = udp_of(data, end);
 	__u8 *m;
 
 	if (!udp)
-		return count(SINK_OTHER, len, XDP_PASS);
+		return count(SINK_OTHER, len, pass);
 	m = (void *)(udp + 1);
 	if ((void *)(m + 4) > end)
-		return count(SINK_OTHER, len, XDP_PASS);
+		return count(SINK_OTHER, len, pass);
 	if (m[0] == 4 && !m[1] && !m[2] && !m[3])
-		return count(SINK_TRANSPORT, len, XDP_DROP);
+		return count(SINK_TRANSPORT, len, drop);
 	if (m[0] == 1 && !m[1] && !m[2] && !m[3] && (void *)m + 148 == end) {
 		if (udp->dest == bpf_htons(SINK_HS_PORT))
-			return count(SINK_INIT, len, XDP_DROP);
-		count(SINK_INIT, len, XDP_PASS);
+			return count(SINK_INIT, len, drop);
+		count(SINK_INIT, len, pass);
 	}
-	return count(SINK_OTHER, len, XDP_PASS);
+	return count(SINK_OTHER, len, pass);
+}
+
+SEC("xdp")
+int bench_sink(struct xdp_md *ctx)
+{
+	return sink((void *)(long)ctx->data, (void *)(long)ctx->data_end, XDP_PASS, XDP_DROP);
+}
+
+/*
+ * The same on TC ingress of lo: where transport to a backend on this host
+ * arrives, from the kernel path (TC's redirect into lo) and from the
+ * agent's socket alike (the local-backend rows of tests/bench/run.sh).
+ * Generic XDP on lo would not see the redirected packets.
+ */
+SEC("tc")
+int bench_sink_tc(struct __sk_buff *skb)
+{
+	return sink((void *)(long)skb->data, (void *)(long)skb->data_end, 0 /* TC_ACT_OK */,
+		    2 /* TC_ACT_SHOT */);
 }

@@ -6,6 +6,8 @@
  *   bench_traffic sink-attach --ifname IF --pin PATH
  *       Attach the counting sink (bench_sink.bpf.c) to IF in native mode and
  *       pin its counter map at PATH. It stays attached after this exits.
+ *   bench_traffic sink-attach-tc --ifname IF --pin PATH
+ *       The same sink on TC ingress of IF (lo: local backends); stays too.
  *   bench_traffic redirect-attach --ifname IF --to OUT
  *       Attach the bare devmap redirect IF -> OUT (bench_redirect.bpf.c):
  *       the ceiling any forwarding XDP program can reach between them.
@@ -132,6 +134,40 @@ static int cmd_sink_attach(const struct opts *o)
 		bench_log("pinning the sink counters at %s failed: %s", o->pin, strerror(-err));
 	err = err ?: attach(bpf_program__fd(s->progs.bench_sink), o->ifname);
 	bench_sink_bpf__destroy(s); /* the device holds the program, the pin the map */
+	return err ? 1 : 0;
+}
+
+static int cmd_sink_attach_tc(const struct opts *o)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .attach_point = BPF_TC_INGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, topts, .handle = 1, .priority = 1, .flags = BPF_TC_F_REPLACE);
+	struct bench_sink_bpf *s;
+	int err;
+
+	hook.ifindex = (int)if_nametoindex(o->ifname ? o->ifname : "");
+	if (!hook.ifindex || !o->pin) {
+		bench_log("sink-attach-tc: need --ifname (existing) and --pin");
+		return 2;
+	}
+	s = bench_sink_bpf__open_and_load();
+	if (!s) {
+		bench_log("loading the sink failed: %s", strerror(errno));
+		return 1;
+	}
+	unlink(o->pin);
+	err = bpf_map__pin(s->maps.bench_sink_cnt, o->pin);
+	if (!err) {
+		libbpf_print_fn_t print = libbpf_set_print(NULL); /* EEXIST: xwgp made it */
+
+		err = bpf_tc_hook_create(&hook);
+		libbpf_set_print(print);
+		err = err == -EEXIST ? 0 : err;
+	}
+	topts.prog_fd = bpf_program__fd(s->progs.bench_sink_tc);
+	err = err ?: bpf_tc_attach(&hook, &topts);
+	if (err)
+		bench_log("sink-attach-tc on %s: %s", o->ifname, strerror(-err));
+	bench_sink_bpf__destroy(s);
 	return err ? 1 : 0;
 }
 
@@ -475,6 +511,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "sink-attach"))
 		return cmd_sink_attach(&o);
+	if (!strcmp(cmd, "sink-attach-tc"))
+		return cmd_sink_attach_tc(&o);
 	if (!strcmp(cmd, "redirect-attach"))
 		return cmd_redirect_attach(&o);
 	if (!strcmp(cmd, "gen"))

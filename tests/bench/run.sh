@@ -19,14 +19,17 @@
 #                 and the under-load rejection rate
 #   4 memory      map memory with 1,000,000 sessions (bpftool memlock)
 #   5 restart     transport lost while the agent is SIGKILLed and restarted
+#   6 local       a backend on the proxy host (127.0.0.1): live frames through
+#                 xc into lo, counted by a TC sink on lo; kernel path (XDP + TC)
+#                 and agent-only on the same session
 #
 # Usage: tests/bench/run.sh [--json FILE] [--only LIST]
-#   LIST: comma list of fastpath,e2e,handshake,hs_e2e,memory (default: all; e2e
+#   LIST: comma list of fastpath,e2e,handshake,hs_e2e,memory,local (default: all; e2e
 #   includes restart). BUILD selects the build directory (default build).
 set -u
 
 JSON_OUT=
-ONLY=fastpath,e2e,handshake,hs_e2e,memory
+ONLY=fastpath,e2e,handshake,hs_e2e,memory,local
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--json) JSON_OUT=$2; shift 2 ;;
@@ -201,8 +204,9 @@ e2e_search() {
 	fi
 }
 
+PATH_XDP_COUNTER=C2S_REDIRECT # what the kernel path's forwards count as (local: C2S_LOCAL)
 path_counters() {
-	jq -cn --argjson x "$(counter xdp.C2S_REDIRECT.packets)" --argjson a "$(counter agent.TRANSPORT_C2S)" \
+	jq -cn --argjson x "$(counter "xdp.$PATH_XDP_COUNTER.packets")" --argjson a "$(counter agent.TRANSPORT_C2S)" \
 		'{xdp: $x, agent: $a}'
 }
 
@@ -273,6 +277,91 @@ bench_e2e() {
 	fi
 
 	e2e_restart
+	ns_exec proxy "$XWGP" down >/dev/null 2>&1
+}
+
+# ---- 6. local backends ----------------------------------------------------------
+# The backend on the proxy host, 127.0.0.1:51821 (docs/DESIGN.md section 12):
+# gen -> xc -> [XDP rewrites, TC redirects into lo] -> lo, where a TC sink on
+# lo's ingress counts and drops the transport; the agent-only path delivers
+# to the same place through its socket. Forwarding stays off in the proxy.
+
+# Remove the e2e section's namespaces: this one reuses their names and helpers.
+e2e_topology_down() {
+	local ns
+	for ns in gen proxy sink; do
+		ip netns del "$(ns_name "$ns")" 2>/dev/null
+		umount "$(ns_bpffs "$ns")" 2>/dev/null
+	done
+	for ns in "${!E2E_NS[@]}"; do
+		case "${E2E_NS[$ns]}" in
+		"$(ns_name gen)" | "$(ns_name proxy)" | "$(ns_name sink)") unset "E2E_NS[$ns]" ;;
+		esac
+	done
+}
+
+bench_local() {
+	local backend
+	log "local backend: gen -> [xc proxy] -> lo (backend 127.0.0.1:51821), one real session"
+	e2e_topology_down
+	if ! ns_add gen || ! ns_add proxy || ! veth_link gen g0 192.0.2.2/24 proxy xc 192.0.2.1/24 ||
+		! ns_exec proxy ethtool -K xc gro on >/dev/null ||
+		! ip -n "$(ns_name proxy)" neigh replace 192.0.2.2 lladdr "$(mac_of gen g0)" dev xc nud permanent ||
+		! ip -n "$(ns_name gen)" neigh replace 192.0.2.1 lladdr "$(mac_of proxy xc)" dev g0 nud permanent; then
+		error_row local "topology setup failed"
+		return
+	fi
+	[ -e "$(wg_privfile srvkey)" ] || { wg_genkey srvkey && wg_genkey cli; } || { error_row local "keys"; return; }
+	XWGP_JSON="$E2E_TMP/xwgp-local.json"
+	cat >"$XWGP_JSON" <<JSON
+{
+  "listen": "$E2E_LISTEN",
+  "upstream": "127.0.0.1:51900",
+  "interface": ["xc"],
+  "xdp_mode": "native",
+  "timeout": 600,
+  "servers": [
+    {
+      "privkey_file": "$(wg_privfile srvkey)",
+      "address": "127.0.0.1",
+      "peers": [ { "pubkey": "$(wg_pub cli)", "forward_to": ":51821" } ]
+    }
+  ]
+}
+JSON
+	xwgp_start || { error_row local "xwgp did not start"; return; }
+	ns_spawn proxy "$E2E_TMP/local-backend.log" "$B/bench_peer" backend --listen 127.0.0.1:51821 \
+		--client-pub "$(wg_pub cli)" --sender 0x5e5e0002 --timeout 60
+	backend=$SPAWN_PID
+	wait_for 5 sh -c "ip netns exec '$(ns_name proxy)' ss -Hlun 'sport = :51821' | grep -q ." || true
+	E2E_INDEX=$(ns_exec gen "$B/bench_peer" client --bind "$E2E_SRC" --server "$E2E_LISTEN" \
+		--client-priv-file "$(wg_privfile cli)" --server-pub "$(wg_pub srvkey)" \
+		--sender 0x0c0c0002 --timeout 20)
+	ns_stop "$backend"
+	if [ -z "$E2E_INDEX" ]; then
+		error_row local "handshake through xwgp failed"
+		xwgp_stop
+		return
+	fi
+	if ! ns_exec proxy "$B/bench_traffic" sink-attach-tc --ifname lo --pin /sys/fs/bpf/bench_sink_cnt; then
+		error_row local "attaching the lo sink failed"
+		xwgp_stop
+		return
+	fi
+	SINK_PIN="$(ns_bpffs proxy)/bench_sink_cnt"
+	PATH_XDP_COUNTER=C2S_LOCAL
+	e2e_search local_kernel "$(path_counters)"
+	xwgp_stop # SIGTERM: programs and maps stay
+	# The same session, nothing in the kernel path: the agent's sockets.
+	ip -n "$(ns_name proxy)" link set dev xc xdp off
+	if xwgp_start --xdp-mode off; then
+		e2e_search local_agent "$(path_counters)"
+		xwgp_stop
+	else
+		error_row e2e.local_agent "xwgp --xdp-mode off did not start"
+	fi
+	PATH_XDP_COUNTER=C2S_REDIRECT
+	XWGP_JSON=
 	ns_exec proxy "$XWGP" down >/dev/null 2>&1
 }
 
@@ -457,6 +546,7 @@ want e2e && bench_e2e
 want handshake && bench_handshake
 want hs_e2e && bench_hs_e2e
 want memory && bench_memory
+want local && bench_local
 
 ELAPSED=$(($(date +%s) - T_START))
 MACHINE="$(nproc)-core VM ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(($(awk '/MemTotal/ {print $2}' /proc/meminfo) / 1048576)) GiB), Linux $(uname -r)"
@@ -565,6 +655,15 @@ jq -s --arg date "$(date -u +%Y-%m-%dT%H:%M:%SZ)" --arg machine "$MACHINE" --arg
 		    what: "random-MAC2 initiations from the generator namespace (one socket, 190-250k/s) checked (one keyed BLAKE2s, no DH) and dropped or cookie-answered, per agent CPU second (the event loop: one core)",
 		    result: "\($x.rejects_per_cpu_sec)/s per core (\($x.rejected) in \(r($x.agent_cpu_sec)) CPU s)",
 		    reference: "in-process \($m.rejects_per_sec // "?")/s", ratio: null, target: "-", met: "-"} end ),
+	  ( get("e2e.local_kernel") as $k | get("e2e.local_agent") as $a
+	    | if ($k.delivered_pps // null) == null or ($a.delivered_pps // null) == null
+	      then na("e2e.local_kernel"; "local backend, kernel path vs agent only"; "kernel > agent")
+	      else {id: "e2e.local_kernel", name: "local backend (127.0.0.1), XDP + TC",
+		    what: "client->server into lo, delivered at the highest offered rate with < 1% loss; the same session agent-only next to it",
+		    result: "\(pps($k.delivered_pps)) (\(r($k.delivered_fraction * 100))% of \(pps($k.offered_pps)); kernel-forwarded \($k.xdp_forwarded // "?"), agent \($k.agent_forwarded // "?"))",
+		    reference: "agent only \(pps($a.delivered_pps))\(if $a.agent_cpu_us_per_pkt then "; agent CPU \(r($a.agent_cpu_us_per_pkt)) us/pkt" else "" end)",
+		    ratio: r($k.delivered_pps / $a.delivered_pps), target: "kernel > agent",
+		    met: (if $k.delivered_pps > $a.delivered_pps then "yes" else "no" end)} end ),
 	  ( get("memory.sessions") as $m
 	    | if $m == null then na("memory.sessions"; "memory"; "<= 256 MiB")
 	      else {id: "memory.sessions", name: "memory, \($m.sessions) sessions", what: "bpftool memlock of every map, max_sessions = sessions",
