@@ -11,6 +11,7 @@
 #include "parse.h"
 #include "rewrite.h"
 #include "fib_cache.h"
+#include "xlat.h"
 
 static __always_inline __u32 fib_route(struct xdp_md *ctx, const struct xwgp_cfg *cfg,
 				       const struct pkt *p, const struct target *t,
@@ -18,21 +19,22 @@ static __always_inline __u32 fib_route(struct xdp_md *ctx, const struct xwgp_cfg
 {
 	struct xwgp_fib_cache_entry *e;
 	__u64 key[XWGP_FIB_KEY_WORDS];
-	__u16 tot_len = p->ip_hlen + sizeof(struct udphdr) + p->out_len; /* vs. the egress MTU */
+	/* vs. the egress MTU; the IP header of the family it leaves in (bpf/xlat.h) */
+	__u16 tot_len = out_ip_hlen(p, t) + sizeof(struct udphdr) + p->out_len;
 	long rc;
 
 	fib->l4_protocol = IPPROTO_UDP;
 	fib->sport = t->src->port;
 	fib->dport = t->dst->port;
 	fib->ifindex = ctx->ingress_ifindex; /* input route: iif rules apply */
-	if (p->family == XWGP_FAMILY_IPV4) {
+	if (t->dst->family == XWGP_FAMILY_IPV4) {
 		fib->family = AF_INET;
-		fib->tos = p->iph->tos;
+		fib->tos = out_tos(p);
 		fib->ipv4_src = t->src->addr[3];
 		fib->ipv4_dst = t->dst->addr[3];
 	} else {
 		fib->family = AF_INET6;
-		fib->flowinfo = *(__be32 *)p->ip6h & bpf_htonl(IPV6_FLOWINFO_MASK);
+		fib->flowinfo = out_flowinfo(p);
 		__builtin_memcpy(fib->ipv6_src, t->src->addr, sizeof(fib->ipv6_src));
 		__builtin_memcpy(fib->ipv6_dst, t->dst->addr, sizeof(fib->ipv6_dst));
 	}

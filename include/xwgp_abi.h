@@ -251,7 +251,8 @@ struct xwgp_local_key {
 	X(DROP_FRAGMENT, "dropped: IPv4 first fragment to our port and address")          \
 	X(DROP_IPV6_EXTHDR, "dropped: IPv6 with extension headers to our port and address") \
 	X(PUNT_SESSION_BUSY, "transport punted: the agent was rewriting its session")    \
-	X(DROP_SESSION_TORN, "dropped: the agent rewrote the session while XDP rewrote the packet")
+	X(DROP_SESSION_TORN, "dropped: the agent rewrote the session while XDP rewrote the packet") \
+	X(DROP_NO_HEADROOM, "dropped: no room in the frame for the IPv6 header of an IPv4 packet")
 
 enum xwgp_stat {
 #define XWGP_STAT_ENUM(name, desc) XWGP_STAT_##name,
