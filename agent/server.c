@@ -32,6 +32,7 @@
 #include "fwd_check.h"
 #include "handler.h"
 #include "local_addrs.h"
+#include "nexthop.h"
 #include "log.h"
 #include "metrics.h"
 #include "pin_check.h"
@@ -50,6 +51,8 @@ struct server {
 	struct xwgp_loader loader;
 	struct handler h;
 	struct local_addrs local; /* what a wildcard claims; martian sources */
+	struct nexthops nexthops; /* XDP's next hops where the host does not forward */
+	struct local_nl_hook nl_hook; /* local's socket hands nexthops its events */
 	int listen_fd, upstream_fd;
 	struct udp_router router; /* route lookups of initiations */
 	uint16_t listen_port, upstream_port;
@@ -362,6 +365,39 @@ static void hs_budget_update(struct server *s)
 	}
 }
 
+static void nh_msg(void *ctx, const struct nlmsghdr *nh)
+{
+	nexthops_on_msg(ctx, nh);
+}
+
+static void nh_lost(void *ctx)
+{
+	nexthops_lost(ctx);
+}
+
+static void nh_done(void *ctx)
+{
+	nexthops_settle(ctx, xwgp_now_ns());
+}
+
+/*
+ * Next hops for XDP where the host does not forward (agent/nexthop.h),
+ * kept from the events of the local-address socket. Without them XDP
+ * punts as before: a warning, not a failure.
+ */
+static void nexthops_start(struct server *s)
+{
+	int err = nexthops_init(&s->nexthops, bpf_map__fd(s->loader.skel->maps.xwgp_nexthop));
+
+	s->nl_hook = (struct local_nl_hook){ .msg = nh_msg, .lost = nh_lost, .done = nh_done,
+					     .ctx = &s->nexthops };
+	err = err ?: local_addrs_watch_routes(&s->local, &s->nl_hook);
+	if (err) {
+		pr_warn("next hops for XDP (hosts that do not forward): %s", strerror(-err));
+		nexthops_fini(&s->nexthops);
+	}
+}
+
 static void on_timer(struct server *s)
 {
 	uint64_t ticks;
@@ -371,6 +407,7 @@ static void on_timer(struct server *s)
 		return;
 	hs_budget_update(s); /* first: it may extend the hold the tick would end */
 	cookie_guard_tick(&s->h.guard, xwgp_now_ns(), s->h.stats);
+	nexthops_tick(&s->nexthops, xwgp_now_ns());
 	n = wgit_expire(&s->h.wgit, xwgp_now_ns(), (uint64_t)s->cfg.timeout_sec * NSEC_PER_SEC);
 	if (n > 0) {
 		s->h.stats[XWGP_AGENT_STAT_EXPIRED] += n;
@@ -415,7 +452,7 @@ static void reload(struct server *s)
 	}
 	s->cache_dirty |= n > 0;
 	if (s->cfg.xdp_mode != XWGP_XDP_OFF) /* a sysctl may have changed meanwhile */
-		fwd_check_warn(s->cfg.interfaces, s->cfg.n_interfaces);
+		fwd_check_warn(s->cfg.interfaces, s->cfg.n_interfaces, s->nexthops.map_fd >= 0);
 	pr_info("reload: now serving %zu server(s); removed %d session(s) the config no longer "
 		"serves",
 		s->cfg.n_servers, n);
@@ -666,6 +703,7 @@ int cmd_server(int argc, char **argv)
 		return 1;
 	s->listen_fd = s->upstream_fd = s->epfd = s->sigfd = s->timerfd = s->cache_lock_fd = -1;
 	s->local.nl_fd = -1;
+	nexthops_init(&s->nexthops, -1);
 	s->router = UDP_ROUTER_INIT;
 	err = parse_args(s, argc, argv, &xdp_mode);
 	if (err) {
@@ -734,7 +772,8 @@ int cmd_server(int argc, char **argv)
 		err = setup_interfaces(s);
 		if (err)
 			goto out_xsk;
-		fwd_check_warn(s->cfg.interfaces, s->cfg.n_interfaces);
+		nexthops_start(s);
+		fwd_check_warn(s->cfg.interfaces, s->cfg.n_interfaces, s->nexthops.map_fd >= 0);
 	} else {
 		pr_info("xdp_mode off: every packet goes through the agent");
 	}
@@ -747,6 +786,7 @@ int cmd_server(int argc, char **argv)
 	s->h.route = io_route;
 	s->h.io_ctx = s;
 	s->h.local = &s->local;
+	s->h.nexthops = s->nexthops.map_fd >= 0 ? &s->nexthops : NULL;
 	s->h.batch = true; /* initiations' DHs on the handshake threads: handler_flush() */
 	stats_load(s);
 	s->h.stats[XWGP_AGENT_STAT_UNDER_LOAD] = 0; /* a state: not the last agent's */
@@ -778,6 +818,7 @@ out_xsk:
 	for (int i = 0; i < s->n_xsks; i++)
 		xsk_rx_close(&s->xsks[i], s->loader.maps.xsks);
 out_sockets:
+	nexthops_fini(&s->nexthops);
 	local_addrs_close(&s->local);
 	if (s->listen_fd >= 0)
 		close(s->listen_fd);

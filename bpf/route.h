@@ -12,6 +12,7 @@
 #include "rewrite.h"
 #include "fib_cache.h"
 #include "xlat.h"
+#include "nexthop.h"
 
 static __always_inline __u32 fib_route(struct xdp_md *ctx, const struct xwgp_cfg *cfg,
 				       const struct pkt *p, const struct target *t,
@@ -57,8 +58,10 @@ static __always_inline __u32 fib_route(struct xdp_md *ctx, const struct xwgp_cfg
 	case BPF_FIB_LKUP_RET_BLACKHOLE:    /* blackhole route: the stack drops it */
 	case BPF_FIB_LKUP_RET_UNREACHABLE:  /* unreachable route: the stack reports it */
 	case BPF_FIB_LKUP_RET_PROHIBIT:	    /* prohibit route: likewise */
+	case BPF_FIB_LKUP_RET_FWD_DISABLED:
+		/* Forwarding sysctl off on the ingress device: the agent's next hop. */
+		return nexthop_route(p, fib, tot_len, now);
 	case BPF_FIB_LKUP_RET_NOT_FWDED:    /* no route, or the backend is local/broadcast */
-	case BPF_FIB_LKUP_RET_FWD_DISABLED: /* forwarding sysctl off on the ingress device */
 	case BPF_FIB_LKUP_RET_UNSUPP_LWT:   /* lightweight-tunnel route needs the stack */
 	case BPF_FIB_LKUP_RET_FRAG_NEEDED:  /* above the egress MTU: the socket fragments */
 	case BPF_FIB_LKUP_RET_NO_SRC_ADDR:  /* only with BPF_FIB_LOOKUP_SRC, unused */
