@@ -36,7 +36,8 @@ static __always_inline __u32 nexthop_route(const struct pkt *p, struct bpf_fib_l
 		fib->ipv6_dst[2] = bpf_htonl(0xffff);
 	}
 	nh = bpf_map_lookup_elem(&xwgp_nexthop, fib->ipv6_dst);
-	if (!nh || now - nh->resolved_ns >= XWGP_NEXTHOP_MAX_AGE_NS)
+	/* Signed: the agent's clock read may be a tick ahead of coarse_now_ns(). */
+	if (!nh || (__s64)(now - nh->resolved_ns) >= (__s64)XWGP_NEXTHOP_MAX_AGE_NS)
 		return XWGP_STAT_PUNT_NO_ROUTE;
 	if (tot_len > nh->mtu)
 		return XWGP_STAT_PUNT_NO_ROUTE; /* the socket fragments */

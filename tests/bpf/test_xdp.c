@@ -442,6 +442,7 @@ struct xdp_case {
 	/* Roaming: 1 every session's endpoints sent just now, -1 long ago; 0 as left. */
 	int seen;
 	bool candidate; /* forwarded from a roaming candidate: ROAM_CANDIDATE moves too */
+	bool nexthop_hit; /* routed by the agent's next hop: NEXTHOP_HIT moves too */
 };
 
 /* Packets credited to all sessions, both directions. */
@@ -510,6 +511,8 @@ static void check_stats(const struct xdp_case *c, const struct xwgp_stat_val *be
 			want = 1;
 		if (k == XWGP_STAT_ROAM_CANDIDATE)
 			want = c->candidate;
+		if (k == XWGP_STAT_NEXTHOP_HIT)
+			want = c->nexthop_hit;
 		CHECK(dp == want && db == want * len,
 		      "%s: counter %s moved by %llu packets/%llu bytes, want %llu/%llu", c->desc,
 		      bpf_env_reason(k), ULL(dp), ULL(db), ULL(want), ULL(want * len));
@@ -764,6 +767,100 @@ TEST(family_translation_fib_cached)
 	RUN_TABLE(xlat_cases);
 	env.base_cfg.fib_cache_ms = 0;
 	cfg_reset();
+}
+
+/* ---- a host that does not forward (bpf/nexthop.h) ------------------------ */
+
+#define MAC_NH_SRC "02:00:00:00:00:09" /* what the agent resolved: not the FIB's MACs */
+#define MAC_NH_DST "02:00:00:00:0a:09"
+
+static int nexthop_put(const char *dst, enum dev dev, uint16_t mtu, int64_t age_ns)
+{
+	struct xwgp_ep e = pkt_ep(dst, 1);
+	struct xwgp_nexthop v = { .resolved_ns = xwgp_now_ns() - age_ns,
+				  .ifindex = env.ifindex[dev],
+				  .mtu = mtu };
+	struct xwgp_nexthop_key k;
+
+	memcpy(k.addr, e.addr, sizeof(k.addr));
+	parse_mac(v.smac, MAC_NH_SRC);
+	parse_mac(v.dmac, MAC_NH_DST);
+	return bpf_map_update_elem(bpf_map__fd(bpf_env.skel->maps.xwgp_nexthop), &k, &v, BPF_ANY);
+}
+
+static void nexthop_clear(void)
+{
+	int fd = bpf_map__fd(bpf_env.skel->maps.xwgp_nexthop);
+	struct xwgp_nexthop_key k;
+
+	while (!bpf_map_get_next_key(fd, NULL, &k))
+		bpf_map_delete_elem(fd, &k);
+}
+
+static int xv0_forwarding(const char *v)
+{
+	return bpf_env_sysctl("/proc/sys/net/ipv4/conf/xv0/forwarding", v) ?:
+	       bpf_env_sysctl("/proc/sys/net/ipv6/conf/xv0/forwarding", v);
+}
+
+#define NH_OUT .smac = MAC_NH_SRC, .dmac = MAC_NH_DST
+
+/*
+ * Forwarding off on xv0: FWD_DISABLED. XDP forwards with the agent's entry
+ * (its MACs, not the FIB's) only when it is there, young enough and the
+ * packet fits its MTU; everything else is punted as before.
+ */
+TEST(nexthop_when_forwarding_off)
+{
+	static const struct xdp_case miss[] = {
+		{ "no next hop: punted", DEV_XV0, C2S_IN(S_V4), PUNT_AS(PUNT_NO_ROUTE) },
+	};
+	static const struct xdp_case hit[] = {
+		{ "IPv4 client->server with the agent's next hop", DEV_XV0, C2S_IN(S_V4), XDP_TX,
+		  XWGP_STAT_C2S_TX, true, C2S_OUT(S_V4, NH_OUT), S_V4, .nexthop_hit = true },
+		{ "IPv4 server->client with the agent's next hop", DEV_XV0, S2C_IN(S_V4), XDP_TX,
+		  XWGP_STAT_S2C_TX, true, S2C_OUT(S_V4, NH_OUT), S_V4, .nexthop_hit = true },
+		{ "IPv6 client->server with the agent's next hop", DEV_XV0, C2S_IN(S_V6, V6_C2S),
+		  XDP_TX, XWGP_STAT_C2S_TX, true, C2S_OUT(S_V6, V6_C2S_OUT, NH_OUT), S_V6,
+		  .nexthop_hit = true },
+		{ "next hop on another device in the devmap: redirected", DEV_XV0, C2S_IN(S_REDIR),
+		  XDP_REDIRECT, XWGP_STAT_C2S_REDIRECT, true,
+		  C2S_OUT(S_REDIR, NH_OUT, .src = "198.51.100.1", .dst = "198.51.100.20"), S_REDIR,
+		  .nexthop_hit = true },
+		{ "IPv4 client -> IPv6 backend with the agent's next hop", DEV_XV0,
+		  C2S_IN(S_FAMILY), XDP_TX, XWGP_STAT_C2S_TX, true,
+		  C2S_OUT(S_FAMILY, V6_C2S_OUT, XLAT_OUT(0x28), NH_OUT), S_FAMILY,
+		  .nexthop_hit = true },
+		{ "next hop on a device not in the devmap: punted", DEV_XV0, C2S_IN(S_NODEV),
+		  PUNT_AS(PUNT_NO_DEVMAP), .nexthop_hit = true },
+	};
+	static const struct xdp_case mtu[] = {
+		{ "larger than the next hop's MTU: punted", DEV_XV0, C2S_IN(S_CSVL3, .len = 1000),
+		  PUNT_AS(PUNT_NO_ROUTE) },
+	};
+	static const struct xdp_case stale[] = {
+		{ "next hop older than the bound: punted", DEV_XV0, C2S_IN(S_V4),
+		  PUNT_AS(PUNT_NO_ROUTE) },
+	};
+
+	ENV_REQUIRE();
+	CHECK(!xv0_forwarding("0"), "sysctl: %s", bpf_env.why);
+	RUN_TABLE(miss);
+	CHECK(!nexthop_put("192.0.2.20", DEV_XV0, 1500, 0) &&
+		      !nexthop_put("192.0.2.10", DEV_XV0, 1500, 0) &&
+		      !nexthop_put("2001:db8:1::20", DEV_XV0, 1500, 0) &&
+		      !nexthop_put("198.51.100.20", DEV_XV2, 1500, 0) &&
+		      !nexthop_put("203.0.113.20", DEV_XV4, 1500, 0),
+	      "next hops: %s", strerror(errno));
+	RUN_TABLE(hit);
+	/* The next hop of the backend (192.0.2.20) with a smaller MTU: 1028 bytes do not fit. */
+	CHECK(!nexthop_put("192.0.2.20", DEV_XV0, 1000, 0), "next hop");
+	RUN_TABLE(mtu);
+	/* A margin for the coarse clock XDP reads (a tick behind). */
+	CHECK(!nexthop_put("192.0.2.20", DEV_XV0, 1500, (int64_t)XWGP_NEXTHOP_MAX_AGE_NS + 50000000), "next hop");
+	RUN_TABLE(stale);
+	nexthop_clear();
+	CHECK(!xv0_forwarding("1"), "sysctl: %s", bpf_env.why);
 }
 
 TEST(forward_rewrites)
