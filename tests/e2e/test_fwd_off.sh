@@ -83,7 +83,7 @@ fi
 # Pings through cli1's tunnel within the age bound of the entries, in XDP.
 followed() {
 	local what=$1 a0 h0 a1 h1
-	sleep 1 # < XWGP_NEXTHOP_MAX_AGE_NS: only the event can have updated the entry this soon
+	sleep 1 # well within XWGP_NEXTHOP_MAX_AGE_NS (2.5 s): the event, or the refresh, followed it
 	a0=$(agent_fwd)
 	h0=$(nexthop_hits)
 	check "ping-after-$what" topo_ping cli1 10
