@@ -4,8 +4,9 @@
  * section 3, "A host that does not forward"). With the forwarding sysctl off
  * on the ingress device bpf_fib_lookup() answers FWD_DISABLED; the XDP
  * program then uses the entry of the destination in xwgp_nexthop
- * (bpf/nexthop.h), which this table fills: for every destination the agent
- * itself had to forward transport to, the route (RTM_GETROUTE: egress
+ * (bpf/nexthop.h), which this table fills (while an attached interface has
+ * forwarding off, agent/server.c): for every destination the agent itself
+ * had to forward transport to, the route (RTM_GETROUTE: egress
  * device, gateway, MTU) and the neighbour (RTM_GETNEIGH: the next hop's MAC),
  * as the agent's own socket would send. Kept fresh by the netlink events of
  * agent/local_addrs.c's socket (neighbour and route changes) and re-resolved

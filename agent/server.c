@@ -398,6 +398,17 @@ static void nexthops_start(struct server *s)
 	}
 }
 
+/*
+ * Where every attached interface forwards, FWD_DISABLED never comes and the
+ * agent resolves nothing: its punts (no neighbour yet, roaming, agent-only
+ * benchmarks) need no next hop. Decided at start and on each reload, with
+ * the warning (fwd_off: how many interface/family pairs have forwarding off).
+ */
+static void nexthops_use(struct server *s, int fwd_off)
+{
+	s->h.nexthops = s->nexthops.map_fd >= 0 && fwd_off > 0 ? &s->nexthops : NULL;
+}
+
 static void on_timer(struct server *s)
 {
 	uint64_t ticks;
@@ -452,7 +463,8 @@ static void reload(struct server *s)
 	}
 	s->cache_dirty |= n > 0;
 	if (s->cfg.xdp_mode != XWGP_XDP_OFF) /* a sysctl may have changed meanwhile */
-		fwd_check_warn(s->cfg.interfaces, s->cfg.n_interfaces, s->nexthops.map_fd >= 0);
+		nexthops_use(s, fwd_check_warn(s->cfg.interfaces, s->cfg.n_interfaces,
+					       s->nexthops.map_fd >= 0));
 	pr_info("reload: now serving %zu server(s); removed %d session(s) the config no longer "
 		"serves",
 		s->cfg.n_servers, n);
@@ -696,7 +708,7 @@ int cmd_server(int argc, char **argv)
 	struct server *s;
 	char pin_path[256];
 	uint16_t old_upstream;
-	int xdp_mode = -1, err, ret = 1;
+	int xdp_mode = -1, err, ret = 1, fwd_off = 0;
 
 	s = calloc(1, sizeof(*s));
 	if (!s)
@@ -773,7 +785,8 @@ int cmd_server(int argc, char **argv)
 		if (err)
 			goto out_xsk;
 		nexthops_start(s);
-		fwd_check_warn(s->cfg.interfaces, s->cfg.n_interfaces, s->nexthops.map_fd >= 0);
+		fwd_off = fwd_check_warn(s->cfg.interfaces, s->cfg.n_interfaces,
+					 s->nexthops.map_fd >= 0);
 	} else {
 		pr_info("xdp_mode off: every packet goes through the agent");
 	}
@@ -786,7 +799,7 @@ int cmd_server(int argc, char **argv)
 	s->h.route = io_route;
 	s->h.io_ctx = s;
 	s->h.local = &s->local;
-	s->h.nexthops = s->nexthops.map_fd >= 0 ? &s->nexthops : NULL;
+	nexthops_use(s, fwd_off);
 	s->h.batch = true; /* initiations' DHs on the handshake threads: handler_flush() */
 	stats_load(s);
 	s->h.stats[XWGP_AGENT_STAT_UNDER_LOAD] = 0; /* a state: not the last agent's */
