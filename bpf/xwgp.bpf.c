@@ -11,8 +11,9 @@
  * transport rule on the slow path; tests/bpf/test_agree.c holds them together.
  *
  * This file is the entry and the order of the steps; the steps live in
- * verdict.h (counting, punting), obfs_xdp.h, route.h (FIB, egress) and
- * rewrite.h.
+ * verdict.h (counting, punting), obfs_xdp.h, route.h (FIB, egress; with
+ * nexthop.h where the host does not forward), rewrite.h and xlat.h (an IP
+ * header of the other family, IPv4 client <-> IPv6 backend).
  *
  * Every packet bumps XWGP_STAT_RX and exactly one reason counter; punts also
  * bump PUNT_XSK or PUNT_STACK by where they went.
