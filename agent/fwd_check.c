@@ -70,7 +70,7 @@ bool fwd_state_off(const struct fwd_state *st)
 	return (st->has_v4 && st->v4 == 0) || (st->has_v6 && st->v6 == 0);
 }
 
-int fwd_check_warn(char *const *ifnames, size_t n)
+int fwd_check_warn(char *const *ifnames, size_t n, bool next_hops)
 {
 	int warned = 0;
 
@@ -85,11 +85,20 @@ int fwd_check_warn(char *const *ifnames, size_t n)
 			if (!(v6 ? st.has_v6 : st.has_v4) || (v6 ? st.v6 : st.v4) != 0)
 				continue;
 			sysctl_name(name, sizeof(name), dir, ifnames[i]);
-			pr_warn("interface `%s': %s is 0, so XDP cannot forward %s transport "
-				"arriving there (bpf_fib_lookup answers FWD_DISABLED) and the agent "
-				"forwards every packet instead, many times slower; set `sysctl -w "
-				"%s=1' to use the XDP fast path",
-				ifnames[i], name, v6 ? "IPv6" : "IPv4", name);
+			if (next_hops)
+				pr_warn("interface `%s': %s is 0, so bpf_fib_lookup answers "
+					"FWD_DISABLED for %s transport arriving there: XDP forwards "
+					"it with next hops the agent resolves over netlink (each "
+					"destination's first packets, and any whose neighbour is "
+					"unresolved, go through the agent); `sysctl -w %s=1' lets the "
+					"kernel's FIB answer instead",
+					ifnames[i], name, v6 ? "IPv6" : "IPv4", name);
+			else
+				pr_warn("interface `%s': %s is 0, so XDP cannot forward %s transport "
+					"arriving there (bpf_fib_lookup answers FWD_DISABLED) and the "
+					"agent forwards every packet instead, many times slower; set "
+					"`sysctl -w %s=1' to use the XDP fast path",
+					ifnames[i], name, v6 ? "IPv6" : "IPv4", name);
 			warned++;
 		}
 	}
@@ -116,8 +125,9 @@ void fwd_print_devmap(int devmap_fd)
 		fwd_state_read(ifname, &st);
 		if (!fwd_state_off(&st))
 			continue;
-		printf("interface %s: forwarding ipv4 %s, ipv6 %s: XDP cannot forward transport "
-		       "arriving there; the agent carries it (turn the forwarding sysctl on)\n",
+		printf("interface %s: forwarding ipv4 %s, ipv6 %s: XDP forwards transport arriving "
+		       "there with the agent's next hops, not the kernel's FIB (turn the forwarding "
+		       "sysctl on for that)\n",
 		       ifname, st.has_v4 ? onoff(st.v4) : "n/a", st.has_v6 ? onoff(st.v6) : "n/a");
 	}
 }

@@ -28,9 +28,11 @@ bool fwd_state_off(const struct fwd_state *st);
 
 /*
  * Log one warning per interface whose forwarding sysctl is off for a family
- * it carries, naming the sysctl and the cost. Returns how many warned.
+ * it carries, naming the sysctl and what it costs: with next_hops (the
+ * agent resolves next hops for XDP, agent/nexthop.h) a destination's first
+ * packets, else every packet, through the agent. Returns how many warned.
  */
-int fwd_check_warn(char *const *ifnames, size_t n);
+int fwd_check_warn(char *const *ifnames, size_t n, bool next_hops);
 
 /*
  * For `xwgp show': the attached interfaces are the devmap's keys. Text

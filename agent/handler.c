@@ -660,6 +660,9 @@ static void handle_transport(struct handler *h, struct handler_pkt *p)
 		COUNT(h, TRANSPORT_S2C);
 		send_to_client(h, &s, &out.src, &out.dst, p->data, p->len);
 	}
+	/* After the send, which starts the neighbour resolution the next hop needs. */
+	if (h->nexthops)
+		nexthops_want(h->nexthops, &out.dst, now);
 }
 
 void handler_packet(struct handler *h, struct handler_pkt *p)

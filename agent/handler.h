@@ -19,6 +19,7 @@
 #include "dh_cache.h"
 #include "hs_pool.h"
 #include "local_addrs.h"
+#include "nexthop.h"
 #include "obfs.h"
 #include "transport.h"
 #include "wg_crypto.h"
@@ -86,6 +87,8 @@ struct handler {
 	void *io_ctx;
 	/* Our addresses (wildcard claims, martian sources); NULL: none known. */
 	const struct local_addrs *local;
+	/* Next hops XDP uses where the host does not forward; NULL: none. */
+	struct nexthops *nexthops;
 	/* Handshake threads add to them atomically (HCOUNT); read them between batches. */
 	uint64_t stats[XWGP_AGENT_STAT__MAX];
 	/* Obfuscation (cfg->obfs set): the key, and where replies to obfs clients are encoded. */

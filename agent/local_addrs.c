@@ -235,6 +235,8 @@ static int on_buf(struct local_addrs *la, const void *buf, ssize_t n)
 		}
 		if (nh->nlmsg_type == RTM_NEWADDR || nh->nlmsg_type == RTM_DELADDR)
 			on_addr_msg(la, nh);
+		else if (la->hook && la->hook->msg)
+			la->hook->msg(la->hook->ctx, nh);
 	}
 	return 0;
 }
@@ -336,6 +338,8 @@ void local_addrs_update(struct local_addrs *la)
 		if (n < 0 && errno == ENOBUFS) {
 			/* Events were lost: start over from what the kernel has now. */
 			pr_warn("local address events overflowed: reloading them");
+			if (la->hook && la->hook->lost)
+				la->hook->lost(la->hook->ctx);
 			clear(la);
 			if (dump(la))
 				pr_warn("reloading the local addresses failed");
@@ -344,6 +348,20 @@ void local_addrs_update(struct local_addrs *la)
 		break; /* EAGAIN: drained */
 	}
 	free(buf);
+	if (la->hook && la->hook->done)
+		la->hook->done(la->hook->ctx);
+}
+
+int local_addrs_watch_routes(struct local_addrs *la, const struct local_nl_hook *hook)
+{
+	static const int groups[] = { RTNLGRP_NEIGH, RTNLGRP_IPV4_ROUTE, RTNLGRP_IPV6_ROUTE };
+
+	for (size_t i = 0; i < sizeof(groups) / sizeof(groups[0]); i++)
+		if (setsockopt(la->nl_fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &groups[i],
+			       sizeof(groups[i])))
+			return -errno;
+	la->hook = hook;
+	return 0;
 }
 
 void local_addrs_close(struct local_addrs *la)

@@ -27,8 +27,21 @@ struct local_addr {
 	uint32_t owner; /* a broadcast's IPv4 address it belongs to (two may share it) */
 };
 
+/*
+ * Other rtnetlink events on the same socket, for agent/nexthop.c: msg for
+ * each, lost when events were dropped (ENOBUFS), done after each batch.
+ */
+struct nlmsghdr;
+struct local_nl_hook {
+	void (*msg)(void *ctx, const struct nlmsghdr *nh);
+	void (*lost)(void *ctx);
+	void (*done)(void *ctx);
+	void *ctx;
+};
+
 struct local_addrs {
 	int nl_fd; /* subscribed to address events; -1: closed */
+	const struct local_nl_hook *hook; /* NULL: addresses only */
 	int map_fd; /* xwgp_local_addr, or -1 (tests: the table only) */
 	struct local_addr *v;
 	size_t n, cap;
@@ -46,6 +59,12 @@ static inline int local_addrs_fd(const struct local_addrs *la)
 {
 	return la->nl_fd;
 }
+/*
+ * Subscribe the socket to neighbour and route events too, handed to hook
+ * (which must outlive la). 0 or -errno.
+ */
+int local_addrs_watch_routes(struct local_addrs *la, const struct local_nl_hook *hook);
+
 /* Apply the pending events (nl_fd readable). A lost event resyncs from a dump. */
 void local_addrs_update(struct local_addrs *la);
 

@@ -33,6 +33,7 @@
 #include "fwd_check.h"
 #include "handler.h"
 #include "local_addrs.h"
+#include "nexthop.h"
 #include "log.h"
 #include "metrics.h"
 #include "pin_check.h"
@@ -52,6 +53,8 @@ struct server {
 	struct xwgp_loader loader;
 	struct handler h;
 	struct local_addrs local; /* what a wildcard claims; martian sources */
+	struct nexthops nexthops; /* XDP's next hops where the host does not forward */
+	struct local_nl_hook nl_hook; /* local's socket hands nexthops its events */
 	int listen_fd, upstream_fd;
 	/*
 	 * Route lookups of initiations, from every handshake thread at once:
@@ -423,6 +426,50 @@ static void hs_budget_update(struct server *s)
 	}
 }
 
+static void nh_msg(void *ctx, const struct nlmsghdr *nh)
+{
+	nexthops_on_msg(ctx, nh);
+}
+
+static void nh_lost(void *ctx)
+{
+	nexthops_lost(ctx);
+}
+
+static void nh_done(void *ctx)
+{
+	nexthops_settle(ctx, xwgp_now_ns());
+}
+
+/*
+ * Next hops for XDP where the host does not forward (agent/nexthop.h),
+ * kept from the events of the local-address socket. Without them XDP
+ * punts as before: a warning, not a failure.
+ */
+static void nexthops_start(struct server *s)
+{
+	int err = nexthops_init(&s->nexthops, bpf_map__fd(s->loader.skel->maps.xwgp_nexthop));
+
+	s->nl_hook = (struct local_nl_hook){ .msg = nh_msg, .lost = nh_lost, .done = nh_done,
+					     .ctx = &s->nexthops };
+	err = err ?: local_addrs_watch_routes(&s->local, &s->nl_hook);
+	if (err) {
+		pr_warn("next hops for XDP (hosts that do not forward): %s", strerror(-err));
+		nexthops_fini(&s->nexthops);
+	}
+}
+
+/*
+ * Where every attached interface forwards, FWD_DISABLED never comes and the
+ * agent resolves nothing: its punts (no neighbour yet, roaming, agent-only
+ * benchmarks) need no next hop. Decided at start and on each reload, with
+ * the warning (fwd_off: how many interface/family pairs have forwarding off).
+ */
+static void nexthops_use(struct server *s, int fwd_off)
+{
+	s->h.nexthops = s->nexthops.map_fd >= 0 && fwd_off > 0 ? &s->nexthops : NULL;
+}
+
 static void on_timer(struct server *s)
 {
 	uint64_t ticks;
@@ -432,6 +479,7 @@ static void on_timer(struct server *s)
 		return;
 	hs_budget_update(s); /* first: it may extend the hold the tick would end */
 	cookie_guard_tick(&s->h.guard, xwgp_now_ns(), s->h.stats);
+	nexthops_tick(&s->nexthops, xwgp_now_ns());
 	n = wgit_expire(&s->h.wgit, xwgp_now_ns(), (uint64_t)s->cfg.timeout_sec * NSEC_PER_SEC);
 	if (n > 0) {
 		s->h.stats[XWGP_AGENT_STAT_EXPIRED] += n;
@@ -476,7 +524,8 @@ static void reload(struct server *s)
 	}
 	s->cache_dirty |= n > 0;
 	if (s->cfg.xdp_mode != XWGP_XDP_OFF) /* a sysctl may have changed meanwhile */
-		fwd_check_warn(s->cfg.interfaces, s->cfg.n_interfaces);
+		nexthops_use(s, fwd_check_warn(s->cfg.interfaces, s->cfg.n_interfaces,
+					       s->nexthops.map_fd >= 0));
 	pr_info("reload: now serving %zu server(s); removed %d session(s) the config no longer "
 		"serves",
 		s->cfg.n_servers, n);
@@ -720,7 +769,7 @@ int cmd_server(int argc, char **argv)
 	struct server *s;
 	char pin_path[256];
 	uint16_t old_upstream;
-	int xdp_mode = -1, err, ret = 1;
+	int xdp_mode = -1, err, ret = 1, fwd_off = 0;
 
 	s = calloc(1, sizeof(*s));
 	if (!s)
@@ -731,6 +780,7 @@ int cmd_server(int argc, char **argv)
 		pthread_mutex_init(&s->routers[i].mu, NULL);
 		s->routers[i].r = UDP_ROUTER_INIT;
 	}
+	nexthops_init(&s->nexthops, -1);
 	err = parse_args(s, argc, argv, &xdp_mode);
 	if (err) {
 		free(s);
@@ -803,7 +853,9 @@ int cmd_server(int argc, char **argv)
 						   s->cfg.n_interfaces);
 		if (s->local_tc && setup_cfg_map(s))
 			pr_warn("writing the config map failed: local backends stay with the agent");
-		fwd_check_warn(s->cfg.interfaces, s->cfg.n_interfaces);
+		nexthops_start(s);
+		fwd_off = fwd_check_warn(s->cfg.interfaces, s->cfg.n_interfaces,
+					 s->nexthops.map_fd >= 0);
 	} else {
 		pr_info("xdp_mode off: every packet goes through the agent");
 	}
@@ -817,6 +869,7 @@ int cmd_server(int argc, char **argv)
 	s->h.route = io_route;
 	s->h.io_ctx = s;
 	s->h.local = &s->local;
+	nexthops_use(s, fwd_off);
 	s->h.batch = true; /* initiations' DHs on the handshake threads: handler_flush() */
 	stats_load(s);
 	s->h.stats[XWGP_AGENT_STAT_UNDER_LOAD] = 0; /* a state: not the last agent's */
@@ -849,6 +902,7 @@ out_xsk:
 	for (int i = 0; i < s->n_xsks; i++)
 		xsk_rx_close(&s->xsks[i], s->loader.maps.xsks);
 out_sockets:
+	nexthops_fini(&s->nexthops);
 	local_addrs_close(&s->local);
 	if (s->listen_fd >= 0)
 		close(s->listen_fd);

@@ -219,8 +219,10 @@ static void transport_summary(const struct metrics_snapshot *s, char *buf, size_
 				      (unsigned long long)v);
 	}
 	if (n < len && x[XWGP_STAT_PUNT_NO_ROUTE].packets)
-		snprintf(buf + n, len - n, " (PUNT_NO_ROUTE: is forwarding on? sysctl "
-					   "net.ipv4.ip_forward=1, net.ipv6.conf.all.forwarding=1)");
+		snprintf(buf + n, len - n, " (PUNT_NO_ROUTE: no route, or forwarding off and the "
+					   "agent's next hop unresolved; with forwarding on "
+					   "(net.ipv4.ip_forward=1, net.ipv6.conf.all.forwarding=1) the "
+					   "kernel's FIB answers)");
 }
 
 static double ago_sec(uint64_t now, uint64_t then)

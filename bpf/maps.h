@@ -127,6 +127,14 @@ struct {
 	__type(value, __u32);
 } xwgp_local_addr SEC(".maps");
 
+/* Next hops for a host that does not forward (bpf/nexthop.h), from agent/nexthop.c. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, XWGP_NEXTHOP_MAX);
+	__type(key, struct xwgp_nexthop_key);
+	__type(value, struct xwgp_nexthop);
+} xwgp_nexthop SEC(".maps");
+
 /*
  * Per-load caches of the fast path (bpf/fib_cache.h). Per CPU, so an entry
  * is never written by two CPUs at once (a torn FIB answer would misforward),

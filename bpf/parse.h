@@ -80,6 +80,8 @@ struct pkt {
 	 * addresses are set, so xwgp.bpf.c can tell whether it is to us.
 	 */
 	__u8 ports_hidden;
+	__u8 xlat;	 /* forwarded in the other family (bpf/xlat.h) */
+	__u8 tclass;	 /* with xlat: the received TOS / traffic class */
 	__u32 sess_seq;	 /* the session's seq when looked up (bpf/session.h) */
 };
 

@@ -11,6 +11,8 @@
 #include "parse.h"
 #include "rewrite.h"
 #include "fib_cache.h"
+#include "xlat.h"
+#include "nexthop.h"
 
 /*
  * ctx: the XDP or TC context (bpf_fib_lookup takes both); ifindex: the
@@ -22,21 +24,22 @@ static __always_inline __u32 fib_route(void *ctx, __u32 ifindex, const struct xw
 {
 	struct xwgp_fib_cache_entry *e;
 	__u64 key[XWGP_FIB_KEY_WORDS];
-	__u16 tot_len = p->ip_hlen + sizeof(struct udphdr) + p->out_len; /* vs. the egress MTU */
+	/* vs. the egress MTU; the IP header of the family it leaves in (bpf/xlat.h) */
+	__u16 tot_len = out_ip_hlen(p, t) + sizeof(struct udphdr) + p->out_len;
 	long rc;
 
 	fib->l4_protocol = IPPROTO_UDP;
 	fib->sport = t->src->port;
 	fib->dport = t->dst->port;
 	fib->ifindex = ifindex; /* input route: iif rules apply */
-	if (p->family == XWGP_FAMILY_IPV4) {
+	if (t->dst->family == XWGP_FAMILY_IPV4) {
 		fib->family = AF_INET;
-		fib->tos = p->iph->tos;
+		fib->tos = out_tos(p);
 		fib->ipv4_src = t->src->addr[3];
 		fib->ipv4_dst = t->dst->addr[3];
 	} else {
 		fib->family = AF_INET6;
-		fib->flowinfo = *(__be32 *)p->ip6h & bpf_htonl(IPV6_FLOWINFO_MASK);
+		fib->flowinfo = out_flowinfo(p);
 		__builtin_memcpy(fib->ipv6_src, t->src->addr, sizeof(fib->ipv6_src));
 		__builtin_memcpy(fib->ipv6_dst, t->dst->addr, sizeof(fib->ipv6_dst));
 	}
@@ -59,8 +62,10 @@ static __always_inline __u32 fib_route(void *ctx, __u32 ifindex, const struct xw
 	case BPF_FIB_LKUP_RET_BLACKHOLE:    /* blackhole route: the stack drops it */
 	case BPF_FIB_LKUP_RET_UNREACHABLE:  /* unreachable route: the stack reports it */
 	case BPF_FIB_LKUP_RET_PROHIBIT:	    /* prohibit route: likewise */
+	case BPF_FIB_LKUP_RET_FWD_DISABLED:
+		/* Forwarding sysctl off on the ingress device: the agent's next hop. */
+		return nexthop_route(p, fib, tot_len, now);
 	case BPF_FIB_LKUP_RET_NOT_FWDED:    /* no route, or the backend is local/broadcast */
-	case BPF_FIB_LKUP_RET_FWD_DISABLED: /* forwarding sysctl off on the ingress device */
 	case BPF_FIB_LKUP_RET_UNSUPP_LWT:   /* lightweight-tunnel route needs the stack */
 	case BPF_FIB_LKUP_RET_FRAG_NEEDED:  /* above the egress MTU: the socket fragments */
 	case BPF_FIB_LKUP_RET_NO_SRC_ADDR:  /* only with BPF_FIB_LOOKUP_SRC, unused */

@@ -11,8 +11,9 @@
  * transport rule on the slow path; tests/bpf/test_agree.c holds them together.
  *
  * This file is the entry and the order of the steps; the steps live in
- * verdict.h (counting, punting), obfs_xdp.h, route.h (FIB, egress) and
- * rewrite.h.
+ * verdict.h (counting, punting), obfs_xdp.h, route.h (FIB, egress; with
+ * nexthop.h where the host does not forward), rewrite.h and xlat.h (an IP
+ * header of the other family, IPv4 client <-> IPv6 backend).
  *
  * Every packet bumps XWGP_STAT_RX and exactly one reason counter; punts also
  * bump PUNT_XSK or PUNT_STACK by where they went.
@@ -32,6 +33,7 @@
 #include "obfs_xdp.h"
 #include "rewrite.h"
 #include "route.h"
+#include "xlat.h"
 #include "local.h"
 #include "rate_limit.h"
 #include "hs_budget.h"
@@ -169,7 +171,7 @@ static __always_inline __u32 check_source(const struct pkt *p, const struct xwgp
 	}
 }
 
-static __always_inline __u32 session_target(const struct pkt *p, const struct xwgp_session *s,
+static __always_inline __u32 session_target(struct pkt *p, const struct xwgp_session *s,
 					    struct target *t)
 {
 	if (p->side == XWGP_SIDE_CLIENT) {
@@ -181,9 +183,13 @@ static __always_inline __u32 session_target(const struct pkt *p, const struct xw
 		t->dst = &s->client;
 		t->index = s->client_origin_index;
 	}
-	/* No address family translation in XDP: the agent's sockets do that. */
-	if (t->dst->family != p->family || t->src->family != p->family)
+	/* No local address of the target's family: the agent's sockets decide. */
+	if (t->src->family != t->dst->family ||
+	    (t->dst->family != XWGP_FAMILY_IPV4 && t->dst->family != XWGP_FAMILY_IPV6))
 		return XWGP_STAT_PUNT_FAMILY;
+	/* IPv4 client <-> IPv6 backend or the reverse: a new IP header (bpf/xlat.h). */
+	if (t->dst->family != p->family)
+		return xlat_admit(p);
 	return 0;
 }
 
@@ -349,7 +355,17 @@ static __always_inline int forward_transport(struct xdp_md *ctx, const struct xw
 	udp_diff = csum_add(udp_diff, rewrite_index(p, &t));
 	if (p->obfs == PKT_OBFS_ENCODE || p->obfs == PKT_OBFS_ENCODE_GROW)
 		udp_diff = csum_add(udp_diff, obfs_apply(p));
-	rewrite(p, fib, &t, udp_diff);
+	if (p->xlat) {
+		/*
+		 * The other family's IP header: the frame start moves, last, so
+		 * that only this step is verified twice (bpf/xlat.h).
+		 */
+		if (xlat_move(ctx, p, &t))
+			return transport_verdict(ctx, p, XWGP_STAT_DROP_NO_HEADROOM);
+		xlat_rewrite(p, fib, &t, udp_diff);
+	} else {
+		rewrite(p, fib, &t, udp_diff);
+	}
 	/* Rewritten from the session while the agent rewrote it: a mix, never sent. */
 	if (!session_stable(s, p))
 		return transport_verdict(ctx, p, XWGP_STAT_DROP_SESSION_TORN);

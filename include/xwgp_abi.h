@@ -222,6 +222,31 @@ struct xwgp_local_key {
 #define XWGP_LOCAL_BROADCAST 2 /* an IPv4 broadcast address of one of our subnets */
 
 /*
+ * Next hops the agent resolved (agent/nexthop.c) for a host that does not
+ * forward: bpf_fib_lookup() then answers FWD_DISABLED, and XDP forwards with
+ * the entry of the destination (bpf/nexthop.h). Keyed by the destination
+ * address, IPv4-mapped. The agent refreshes every entry it still needs
+ * each XWGP_NEXTHOP_REFRESH_NS and deletes entries on route and neighbour
+ * changes; XDP ignores one older than XWGP_NEXTHOP_MAX_AGE_NS, so a missed
+ * change misforwards for at most that long. Not pinned: each agent refills.
+ */
+struct xwgp_nexthop_key {
+	__u32 addr[4];
+};
+struct xwgp_nexthop {
+	__u64 resolved_ns; /* CLOCK_BOOTTIME of the route + neighbour answer */
+	__u32 ifindex; /* egress device */
+	__u16 mtu; /* largest IP packet the route takes */
+	__u8 smac[6]; /* the egress device's */
+	__u8 dmac[6]; /* the next hop's (gateway or the destination itself) */
+	__u8 _pad[6];
+};
+_Static_assert(sizeof(struct xwgp_nexthop) == 32, "xwgp_nexthop layout");
+#define XWGP_NEXTHOP_MAX 16384
+#define XWGP_NEXTHOP_REFRESH_NS 1000000000ULL
+#define XWGP_NEXTHOP_MAX_AGE_NS 2500000000ULL
+
+/*
  * A session moves to a new source only after its current endpoint sent
  * nothing for this long, and the new source sent twice (README: roaming).
  */
@@ -277,7 +302,9 @@ struct xwgp_local_key {
 	X(TC_C2S_LO, "client->server transport delivered into lo by TC (local backend)") \
 	X(TC_LO_RX, "UDP to our upstream port seen by TC on lo (local backends)")        \
 	X(S2C_LOCAL, "server->client transport of a local backend forwarded by TC")      \
-	X(PUNT_GSO, "punted by TC: a GSO super-packet from a local backend")
+	X(PUNT_GSO, "punted by TC: a GSO super-packet from a local backend") \
+	X(DROP_NO_HEADROOM, "dropped: no room in the frame for the IPv6 header of an IPv4 packet") \
+	X(NEXTHOP_HIT, "forwarded with the agent's next hop: forwarding is off on the ingress device")
 
 enum xwgp_stat {
 #define XWGP_STAT_ENUM(name, desc) XWGP_STAT_##name,

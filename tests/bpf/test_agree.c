@@ -103,6 +103,8 @@ static const struct sess_def sess_defs[] = {
 		 true },
 	[11] = { "2001:db8:1::10", 1011, "2001:db8:1::1", "2001:db8:1::20", "2001:db8:1::1", 0, 7,
 		 true }, /* levels out of range: both paths must act as IP_PORT */
+	/* The other family towards the backend (bpf/xlat.h; session 6 the reverse). */
+	[12] = { "2001:db8:1::10", 1212, "2001:db8:1::1", "192.0.2.20", "192.0.2.1", 1, 3, true },
 };
 #define N_SESS ((int)(sizeof(sess_defs) / sizeof(sess_defs[0])))
 

@@ -98,6 +98,12 @@ struct spec {
 	size_t truncate;	      /* damage: cut the frame to this many bytes */
 	bool zero_mac2;		      /* initiation: MAC2 (bytes 132..147) all zero */
 	int8_t mac2_byte;	      /* with zero_mac2: 1 + index of a MAC2 byte set to 1 */
+	/*
+	 * The header XDP builds when the family changes (bpf/xlat.h): IPv4
+	 * TOS .tos, ID 0, DF; IPv6 traffic class .tos, flow label 0.
+	 */
+	bool xlat_hdr;
+	uint8_t tos;
 };
 
 static void parse_mac(uint8_t *out, const char *s)
@@ -165,9 +171,9 @@ static void build(struct pkt_frame *f, const struct spec *s)
 		uint8_t ihl = 5 + s->ipopt / 4;
 
 		ip[0] = 0x40 | ihl;
-		ip[1] = 0x28; /* TOS, carried into the FIB lookup */
+		ip[1] = s->xlat_hdr ? s->tos : 0x28; /* TOS, carried into the FIB lookup */
 		pkt_put16(ip + 2, ihl * 4 + ulen);
-		pkt_put16(ip + 4, 0x1234);
+		pkt_put16(ip + 4, s->xlat_hdr ? 0 : 0x1234);
 		pkt_put16(ip + 6, s->frag ? s->frag : 0x4000);
 		ip[8] = s->ttl ? s->ttl : IN_TTL;
 		ip[9] = proto;
@@ -181,6 +187,11 @@ static void build(struct pkt_frame *f, const struct spec *s)
 		ip[1] = 0x01; /* flow label 0x12345 */
 		ip[2] = 0x23;
 		ip[3] = 0x45;
+		if (s->xlat_hdr) {
+			ip[0] = 0x60 | s->tos >> 4;
+			ip[1] = (uint8_t)(s->tos << 4);
+			ip[2] = ip[3] = 0;
+		}
 		pkt_put16(ip + 4, ulen + (s->exthdr ? 8 : 0));
 		ip[6] = s->exthdr ? 60 : proto;
 		ip[7] = s->ttl ? s->ttl : IN_TTL;
@@ -290,6 +301,7 @@ enum {
 	S_FAMILY,  /* IPv4 client, IPv6 backend */
 	S_NOLOCAL, /* no local address towards the backend */
 	S_SSVL1,   /* client 192.0.2.10:1212, backend A at ssvl 1 (may roam) */
+	S_FAMILY6, /* IPv6 client, IPv4 backend */
 	S__MAX
 };
 
@@ -317,6 +329,8 @@ static const struct sess_def sess_defs[S__MAX] = {
 		       1 },
 	[S_NOLOCAL] = { "192.0.2.10", 1234, "192.0.2.1", "192.0.2.20", NULL, 1, 3, 1 },
 	[S_SSVL1] = { "192.0.2.10", 1212, "192.0.2.1", "192.0.2.20", "192.0.2.1", 1, 1, 1 },
+	[S_FAMILY6] = { "2001:db8:1::10", 9898, "2001:db8:1::1", "192.0.2.20", "192.0.2.1", 1, 3,
+			1 },
 };
 
 static struct xwgp_session sess_make(int n)
@@ -428,6 +442,7 @@ struct xdp_case {
 	/* Roaming: 1 every session's endpoints sent just now, -1 long ago; 0 as left. */
 	int seen;
 	bool candidate; /* forwarded from a roaming candidate: ROAM_CANDIDATE moves too */
+	bool nexthop_hit; /* routed by the agent's next hop: NEXTHOP_HIT moves too */
 };
 
 /* Packets credited to all sessions, both directions. */
@@ -496,6 +511,8 @@ static void check_stats(const struct xdp_case *c, const struct xwgp_stat_val *be
 			want = 1;
 		if (k == XWGP_STAT_ROAM_CANDIDATE)
 			want = c->candidate;
+		if (k == XWGP_STAT_NEXTHOP_HIT)
+			want = c->nexthop_hit;
 		CHECK(dp == want && db == want * len,
 		      "%s: counter %s moved by %llu packets/%llu bytes, want %llu/%llu", c->desc,
 		      bpf_env_reason(k), ULL(dp), ULL(db), ULL(want), ULL(want * len));
@@ -642,6 +659,7 @@ static void run_table(const struct xdp_case *t, size_t n)
 	 : (n) == S_UNEST	    ? 8888                                                         \
 	 : (n) == S_SSVL1	    ? 1212                                                         \
 	 : (n) == S_FAMILY	    ? 9999                                                         \
+	 : (n) == S_FAMILY6	    ? 9898                                                         \
 				    : 1234)
 
 #define V6_C2S	   .src = "2001:db8:1::10", .dst = "2001:db8:1::1"
@@ -694,6 +712,156 @@ static const struct xdp_case forward_cases[] = {
 			 .dst = "198.51.100.1"),
 		  XDP_REDIRECT, XWGP_STAT_S2C_REDIRECT, true, S2C_OUT(S_REDIR), S_REDIR },
 };
+
+/*
+ * IPv4 client <-> IPv6 backend and the reverse (bpf/xlat.h): a new IP header
+ * of the target's family, from the session's endpoints; expected frames
+ * built from scratch as for the rest.
+ */
+#define XLAT_OUT(tos_) .xlat_hdr = true, .tos = (tos_)
+static const struct xdp_case xlat_cases[] = {
+		{ "IPv4 client -> IPv6 backend", DEV_XV0, C2S_IN(S_FAMILY), XDP_TX,
+		  XWGP_STAT_C2S_TX, true, C2S_OUT(S_FAMILY, V6_C2S_OUT, XLAT_OUT(0x28)),
+		  S_FAMILY },
+		{ "IPv6 backend -> IPv4 client", DEV_XV0, S2C_IN(S_FAMILY, V6_S2C), XDP_TX,
+		  XWGP_STAT_S2C_TX, true, S2C_OUT(S_FAMILY, XLAT_OUT(0)), S_FAMILY },
+		{ "IPv6 client -> IPv4 backend", DEV_XV0, C2S_IN(S_FAMILY6, V6_C2S), XDP_TX,
+		  XWGP_STAT_C2S_TX, true, C2S_OUT(S_FAMILY6, XLAT_OUT(0)), S_FAMILY6 },
+		{ "IPv4 backend -> IPv6 client", DEV_XV0, S2C_IN(S_FAMILY6), XDP_TX,
+		  XWGP_STAT_S2C_TX, true, S2C_OUT(S_FAMILY6, V6_S2C_OUT, XLAT_OUT(0x28)),
+		  S_FAMILY6 },
+		{ "IPv4 -> IPv6, keepalive", DEV_XV0, C2S_IN(S_FAMILY, .len = 32), XDP_TX,
+		  XWGP_STAT_C2S_TX, true,
+		  C2S_OUT(S_FAMILY, V6_C2S_OUT, XLAT_OUT(0x28), .len = 32), S_FAMILY },
+		{ "IPv6 -> IPv4, odd length", DEV_XV0, C2S_IN(S_FAMILY6, V6_C2S, .len = 1401, .seed = 3),
+		  XDP_TX, XWGP_STAT_C2S_TX, true,
+		  C2S_OUT(S_FAMILY6, XLAT_OUT(0), .len = 1401, .seed = 3), S_FAMILY6 },
+		{ "IPv4 -> IPv6, largest under the MTU", DEV_XV0, C2S_IN(S_FAMILY, .len = 1452),
+		  XDP_TX, XWGP_STAT_C2S_TX, true,
+		  C2S_OUT(S_FAMILY, V6_C2S_OUT, XLAT_OUT(0x28), .len = 1452), S_FAMILY },
+		{ "IPv4 with options -> IPv6", DEV_XV0, C2S_IN(S_FAMILY, .ipopt = 12), XDP_TX,
+		  XWGP_STAT_C2S_TX, true, C2S_OUT(S_FAMILY, V6_C2S_OUT, XLAT_OUT(0x28)), S_FAMILY },
+		{ "802.1Q tagged IPv4 -> untagged IPv6", DEV_XV0,
+		  C2S_IN(S_FAMILY, .vlan_tpid = 0x8100, .vlan_tci = 100), XDP_TX, XWGP_STAT_C2S_TX,
+		  true, C2S_OUT(S_FAMILY, V6_C2S_OUT, XLAT_OUT(0x28)), S_FAMILY },
+		{ "802.1ad tagged IPv6 -> untagged IPv4", DEV_XV0,
+		  S2C_IN(S_FAMILY, V6_S2C, .vlan_tpid = 0x88a8, .vlan_tci = 7), XDP_TX,
+		  XWGP_STAT_S2C_TX, true, S2C_OUT(S_FAMILY, XLAT_OUT(0)), S_FAMILY },
+		{ "IPv6 hop limit 1 -> IPv4 TTL 64", DEV_XV0,
+		  S2C_IN(S_FAMILY, V6_S2C, .ttl = 1), XDP_TX, XWGP_STAT_S2C_TX, true,
+		  S2C_OUT(S_FAMILY, XLAT_OUT(0)), S_FAMILY },
+};
+
+TEST(family_translation)
+{
+	ENV_REQUIRE();
+	RUN_TABLE(xlat_cases);
+}
+
+/* The same through the FIB cache: the family is part of its key. */
+TEST(family_translation_fib_cached)
+{
+	ENV_REQUIRE();
+	env.base_cfg.fib_cache_ms = 1000;
+	RUN_TABLE(xlat_cases);
+	RUN_TABLE(xlat_cases);
+	env.base_cfg.fib_cache_ms = 0;
+	cfg_reset();
+}
+
+/* ---- a host that does not forward (bpf/nexthop.h) ------------------------ */
+
+#define MAC_NH_SRC "02:00:00:00:00:09" /* what the agent resolved: not the FIB's MACs */
+#define MAC_NH_DST "02:00:00:00:0a:09"
+
+static int nexthop_put(const char *dst, enum dev dev, uint16_t mtu, int64_t age_ns)
+{
+	struct xwgp_ep e = pkt_ep(dst, 1);
+	struct xwgp_nexthop v = { .resolved_ns = xwgp_now_ns() - age_ns,
+				  .ifindex = env.ifindex[dev],
+				  .mtu = mtu };
+	struct xwgp_nexthop_key k;
+
+	memcpy(k.addr, e.addr, sizeof(k.addr));
+	parse_mac(v.smac, MAC_NH_SRC);
+	parse_mac(v.dmac, MAC_NH_DST);
+	return bpf_map_update_elem(bpf_map__fd(bpf_env.skel->maps.xwgp_nexthop), &k, &v, BPF_ANY);
+}
+
+static void nexthop_clear(void)
+{
+	int fd = bpf_map__fd(bpf_env.skel->maps.xwgp_nexthop);
+	struct xwgp_nexthop_key k;
+
+	while (!bpf_map_get_next_key(fd, NULL, &k))
+		bpf_map_delete_elem(fd, &k);
+}
+
+static int xv0_forwarding(const char *v)
+{
+	return bpf_env_sysctl("/proc/sys/net/ipv4/conf/xv0/forwarding", v) ?:
+	       bpf_env_sysctl("/proc/sys/net/ipv6/conf/xv0/forwarding", v);
+}
+
+#define NH_OUT .smac = MAC_NH_SRC, .dmac = MAC_NH_DST
+
+/*
+ * Forwarding off on xv0: FWD_DISABLED. XDP forwards with the agent's entry
+ * (its MACs, not the FIB's) only when it is there, young enough and the
+ * packet fits its MTU; everything else is punted as before.
+ */
+TEST(nexthop_when_forwarding_off)
+{
+	static const struct xdp_case miss[] = {
+		{ "no next hop: punted", DEV_XV0, C2S_IN(S_V4), PUNT_AS(PUNT_NO_ROUTE) },
+	};
+	static const struct xdp_case hit[] = {
+		{ "IPv4 client->server with the agent's next hop", DEV_XV0, C2S_IN(S_V4), XDP_TX,
+		  XWGP_STAT_C2S_TX, true, C2S_OUT(S_V4, NH_OUT), S_V4, .nexthop_hit = true },
+		{ "IPv4 server->client with the agent's next hop", DEV_XV0, S2C_IN(S_V4), XDP_TX,
+		  XWGP_STAT_S2C_TX, true, S2C_OUT(S_V4, NH_OUT), S_V4, .nexthop_hit = true },
+		{ "IPv6 client->server with the agent's next hop", DEV_XV0, C2S_IN(S_V6, V6_C2S),
+		  XDP_TX, XWGP_STAT_C2S_TX, true, C2S_OUT(S_V6, V6_C2S_OUT, NH_OUT), S_V6,
+		  .nexthop_hit = true },
+		{ "next hop on another device in the devmap: redirected", DEV_XV0, C2S_IN(S_REDIR),
+		  XDP_REDIRECT, XWGP_STAT_C2S_REDIRECT, true,
+		  C2S_OUT(S_REDIR, NH_OUT, .src = "198.51.100.1", .dst = "198.51.100.20"), S_REDIR,
+		  .nexthop_hit = true },
+		{ "IPv4 client -> IPv6 backend with the agent's next hop", DEV_XV0,
+		  C2S_IN(S_FAMILY), XDP_TX, XWGP_STAT_C2S_TX, true,
+		  C2S_OUT(S_FAMILY, V6_C2S_OUT, XLAT_OUT(0x28), NH_OUT), S_FAMILY,
+		  .nexthop_hit = true },
+		{ "next hop on a device not in the devmap: punted", DEV_XV0, C2S_IN(S_NODEV),
+		  PUNT_AS(PUNT_NO_DEVMAP), .nexthop_hit = true },
+	};
+	static const struct xdp_case mtu[] = {
+		{ "larger than the next hop's MTU: punted", DEV_XV0, C2S_IN(S_CSVL3, .len = 1000),
+		  PUNT_AS(PUNT_NO_ROUTE) },
+	};
+	static const struct xdp_case stale[] = {
+		{ "next hop older than the bound: punted", DEV_XV0, C2S_IN(S_V4),
+		  PUNT_AS(PUNT_NO_ROUTE) },
+	};
+
+	ENV_REQUIRE();
+	CHECK(!xv0_forwarding("0"), "sysctl: %s", bpf_env.why);
+	RUN_TABLE(miss);
+	CHECK(!nexthop_put("192.0.2.20", DEV_XV0, 1500, 0) &&
+		      !nexthop_put("192.0.2.10", DEV_XV0, 1500, 0) &&
+		      !nexthop_put("2001:db8:1::20", DEV_XV0, 1500, 0) &&
+		      !nexthop_put("198.51.100.20", DEV_XV2, 1500, 0) &&
+		      !nexthop_put("203.0.113.20", DEV_XV4, 1500, 0),
+	      "next hops: %s", strerror(errno));
+	RUN_TABLE(hit);
+	/* The next hop of the backend (192.0.2.20) with a smaller MTU: 1028 bytes do not fit. */
+	CHECK(!nexthop_put("192.0.2.20", DEV_XV0, 1000, 0), "next hop");
+	RUN_TABLE(mtu);
+	/* A margin for the coarse clock XDP reads (a tick behind). */
+	CHECK(!nexthop_put("192.0.2.20", DEV_XV0, 1500, (int64_t)XWGP_NEXTHOP_MAX_AGE_NS + 50000000), "next hop");
+	RUN_TABLE(stale);
+	nexthop_clear();
+	CHECK(!xv0_forwarding("1"), "sysctl: %s", bpf_env.why);
+}
 
 TEST(forward_rewrites)
 {
@@ -1093,9 +1261,12 @@ TEST(punted_to_agent)
 	static const struct xdp_case t[] = {
 		{ "session not established", DEV_XV0, C2S_IN(S_UNEST),
 		  PUNT_AS(PUNT_NOT_ESTABLISHED) },
-		{ "IPv4 client, IPv6 backend", DEV_XV0, C2S_IN(S_FAMILY), PUNT_AS(PUNT_FAMILY) },
-		{ "IPv6 backend reply to an IPv4 client", DEV_XV0, S2C_IN(S_FAMILY, V6_S2C),
-		  PUNT_AS(PUNT_FAMILY) },
+		{ "IPv4 client without UDP checksum, IPv6 backend", DEV_XV0,
+		  C2S_IN(S_FAMILY, .no_csum = true), PUNT_AS(PUNT_FAMILY) },
+		{ "IPv4 backend without UDP checksum, IPv6 client", DEV_XV0,
+		  S2C_IN(S_FAMILY6, .no_csum = true), PUNT_AS(PUNT_FAMILY) },
+		{ "IPv4 client, IPv6 backend: 20 bytes more exceed the egress MTU", DEV_XV0,
+		  C2S_IN(S_FAMILY, .len = 1460), PUNT_AS(PUNT_NO_ROUTE) },
 		{ "no local address towards the backend", DEV_XV0, C2S_IN(S_NOLOCAL),
 		  PUNT_AS(PUNT_FAMILY) },
 		{ "no neighbour entry", DEV_XV0, C2S_IN(S_NONEIGH), PUNT_AS(PUNT_NO_NEIGH) },

@@ -86,6 +86,22 @@ static const char *addr_of(bool v6, const char *v4, const char *v6s)
 	return v6 ? v6s : v4;
 }
 
+/*
+ * Families of a test session, "fam": 0 IPv4, 1 IPv6 (the callers' old
+ * bool v6), 2 an IPv4 client with an IPv6 backend, 3 the reverse (bpf/xlat.h).
+ */
+#define FAM_V4_V6 2
+#define FAM_V6_V4 3
+static bool client_v6(int fam)
+{
+	return fam & 1;
+}
+
+static bool backend_v6(int fam)
+{
+	return (fam & 1) ^ (fam >> 1 & 1);
+}
+
 /* Obfuscation on with password pw (NULL: off). */
 static int cfg_set(const char *pw, uint32_t punt_rate)
 {
@@ -123,13 +139,14 @@ static uint32_t sess_cp(int n)
 										    CP(n);
 }
 
-static int sess_put(int n, bool v6, uint32_t server_proxy, bool obfs)
+static int sess_put(int n, int fam, uint32_t server_proxy, bool obfs)
 {
+	bool cv6 = client_v6(fam), bv6 = backend_v6(fam);
 	struct xwgp_session s = {
-		.client = pkt_ep(addr_of(v6, "192.0.2.10", "2001:db8:1::10"), CLIENT_PORT),
-		.client_local = pkt_ep(addr_of(v6, "192.0.2.1", "2001:db8:1::1"), LISTEN_PORT),
-		.server = pkt_ep(addr_of(v6, "192.0.2.20", "2001:db8:1::20"), BACKEND_PORT),
-		.server_local = pkt_ep(addr_of(v6, "192.0.2.1", "2001:db8:1::1"), UPSTREAM_PORT),
+		.client = pkt_ep(addr_of(cv6, "192.0.2.10", "2001:db8:1::10"), CLIENT_PORT),
+		.client_local = pkt_ep(addr_of(cv6, "192.0.2.1", "2001:db8:1::1"), LISTEN_PORT),
+		.server = pkt_ep(addr_of(bv6, "192.0.2.20", "2001:db8:1::20"), BACKEND_PORT),
+		.server_local = pkt_ep(addr_of(bv6, "192.0.2.1", "2001:db8:1::1"), UPSTREAM_PORT),
 		.client_origin_index = CO(n),
 		.client_proxy_index = CP(n),
 		.server_origin_index = SO(n),
@@ -178,11 +195,11 @@ static struct xwgp_ep upstream_ep(bool v6)
  * A client->server frame carrying wire[len] through XDP: it must be
  * forwarded to the backend as want[want_len] with sound lengths/checksums.
  */
-static void check_c2s(const char *desc, int n, bool v6, const uint8_t *wire, size_t len,
+static void check_c2s(const char *desc, int n, int fam, const uint8_t *wire, size_t len,
 		      const uint8_t *want, size_t want_len, size_t pad)
 {
-	const struct xwgp_ep from = client_ep(v6), to = listen_ep(v6);
-	const struct xwgp_ep be = backend_ep(v6), up = upstream_ep(v6);
+	const struct xwgp_ep from = client_ep(client_v6(fam)), to = listen_ep(client_v6(fam));
+	const struct xwgp_ep be = backend_ep(backend_v6(fam)), up = upstream_ep(backend_v6(fam));
 	struct pkt_udp_opts o = { .pad = pad };
 	struct pkt_frame in;
 	struct bpf_env_result r;
@@ -304,11 +321,12 @@ TEST(c2s_random_agree)
  * must reach the client as the obfuscation (or not) of the message with the
  * client's index. Returns the wire length, 0 on failure.
  */
-static size_t check_s2c(const char *desc, int n, bool v6, const uint8_t *plain, size_t len,
+static size_t check_s2c(const char *desc, int n, int fam, const uint8_t *plain, size_t len,
 			bool obfs, const char *pw, bool no_csum)
 {
-	const struct xwgp_ep from = backend_ep(v6), to = upstream_ep(v6);
-	const struct xwgp_ep cl = client_ep(v6), li = listen_ep(v6);
+	const struct xwgp_ep from = backend_ep(backend_v6(fam)), to = upstream_ep(backend_v6(fam));
+	const struct xwgp_ep cl = client_ep(client_v6(fam)), li = listen_ep(client_v6(fam));
+	bool v6 = client_v6(fam); /* the family it leaves in */
 	struct pkt_udp_opts o = { .no_udp_csum = no_csum };
 	uint8_t want[2048], got[2048];
 	struct pkt_frame in;
@@ -387,6 +405,93 @@ TEST(s2c_obfuscate)
 			plain_msg(m, s2c_lens[i], n, rep * 7);
 			if (!check_s2c(desc, n, v6, m, s2c_lens[i], true,
 				       "kisekimo, mahoumo, muryoudewaarimasen", no_csum))
+				return;
+			CHECK(!sess_get(n, &s) && s.s2c_packets == 1 && s.s2c_bytes == s2c_lens[i],
+			      "%s: session counted %llu bytes", desc,
+			      (unsigned long long)s.s2c_bytes);
+		}
+	}
+}
+
+/*
+ * IPv4 client <-> IPv6 backend and the reverse (bpf/xlat.h): the
+ * de-obfuscation, the stripped nonce and the new IP header in one frame;
+ * check_c2s() verifies every length and checksum from scratch.
+ */
+TEST(xlat_c2s_vectors_and_random)
+{
+	uint64_t st = 0xc0ffee;
+	int n = 0, stripped = 0;
+
+	ENV_REQUIRE();
+	for (int i = 0; i < vs.n; i++) {
+		const struct obfs_vector *v = &vs.v[i];
+		uint8_t want[OV_MAX];
+		char desc[128];
+
+		if (v->type != WG_MSG_TRANSPORT)
+			continue;
+		CHECK(!cfg_set(v->password, 0), "cfg");
+		memcpy(want, v->in, v->in_len);
+		put_le32(want + WG_TRANSPORT_OFF_RECEIVER, SO(i));
+		for (int fam = FAM_V4_V6; fam <= FAM_V6_V4; fam++) {
+			snprintf(desc, sizeof(desc), "%s, IPv%d client, IPv%d backend", v->name,
+				 client_v6(fam) ? 6 : 4, backend_v6(fam) ? 6 : 4);
+			CHECK(!sess_put(i, fam, get_le32(v->in + 4), false), "%s: session", desc);
+			check_c2s(desc, i, fam, v->out, v->out_len, want, v->in_len, 0);
+			if (test_state__ != TEST_RUNNING)
+				return;
+			n++;
+			stripped += v->out_len != v->in_len;
+		}
+	}
+	CHECK(n == 2 * 12 && stripped == 2 * 7, "%d runs, %d stripped", n, stripped);
+	CHECK(!cfg_set("random pw", 0), "cfg");
+	for (int i = 0; i < 200 && test_state__ == TEST_RUNNING; i++) {
+		uint8_t plain[1500], wire[1500 + OBFS_MAX_OVERHEAD], len_r[2];
+		int fam = FAM_V4_V6 + (i & 1), sn = 400 + i, wl;
+		struct obfs_key k;
+		size_t len;
+		char desc[64];
+
+		rnd_fill(&st, len_r, 2);
+		len = 32 + (len_r[0] << 8 | len_r[1]) % (1400 - 32);
+		if (i % 3 == 0)
+			len = 32 + len % 240;
+		rnd_fill(&st, plain, len);
+		plain[0] = 4, plain[1] = plain[2] = plain[3] = 0;
+		put_le32(plain + 4, 0x5a000000u | sn);
+		memcpy(wire, plain, len);
+		obfs_key_init(&k, "random pw");
+		wl = obfs_encode(&k, wire, len, sizeof(wire), rnd_fill, &st);
+		obfs_key_wipe(&k);
+		CHECK(wl > 0, "encode");
+		put_le32(plain + 4, SO(sn));
+		snprintf(desc, sizeof(desc), "random #%d (%zu bytes, fam %d)", i, len, fam);
+		CHECK(!sess_put(sn, fam, 0x5a000000u | sn, false), "session");
+		check_c2s(desc, sn, fam, wire, wl, plain, len, 0);
+	}
+}
+
+/* The backend's reply in the other family, obfuscated (nonce appended or the tag) on the way. */
+TEST(xlat_s2c_obfuscate)
+{
+	uint8_t m[2048];
+
+	ENV_REQUIRE();
+	CHECK(!cfg_set("kisekimo, mahoumo, muryoudewaarimasen", 0), "cfg");
+	for (size_t i = 0; i < sizeof(s2c_lens) / sizeof(s2c_lens[0]); i++) {
+		for (int fam = FAM_V4_V6; fam <= FAM_V6_V4; fam++) {
+			int n = 600 + (int)i * 2 + fam;
+			struct xwgp_session s;
+			char desc[96];
+
+			snprintf(desc, sizeof(desc), "%zu bytes, IPv%d backend to an IPv%d client",
+				 s2c_lens[i], backend_v6(fam) ? 6 : 4, client_v6(fam) ? 6 : 4);
+			CHECK(!sess_put(n, fam, 0x3a000000u | n, true), "session");
+			plain_msg(m, s2c_lens[i], n, fam * 5 + (int)i);
+			if (!check_s2c(desc, n, fam, m, s2c_lens[i], true,
+				       "kisekimo, mahoumo, muryoudewaarimasen", false))
 				return;
 			CHECK(!sess_get(n, &s) && s.s2c_packets == 1 && s.s2c_bytes == s2c_lens[i],
 			      "%s: session counted %llu bytes", desc,
