@@ -321,6 +321,9 @@ static __always_inline int forward_transport(struct xdp_md *ctx, const struct xw
 		return transport_verdict(ctx, p, reason ? reason : XWGP_STAT_DROP_UNKNOWN_INDEX);
 	/* A backend on this host: lo's zero MACs (fib is zeroed), TC takes it there. */
 	if (p->side == XWGP_SIDE_CLIENT && local_backend(cfg, t.dst)) {
+		/* Across families to a local backend: not proven in the kernel, the agent's. */
+		if (p->xlat)
+			return transport_verdict(ctx, p, XWGP_STAT_PUNT_FAMILY);
 		local = true;
 		reason = xdp_local_reserve(ctx, p);
 		if (reason)
@@ -446,6 +449,9 @@ static __always_inline int tc_forward(struct __sk_buff *skb, const struct xwgp_c
 	reason = transport_decide(cfg, p, &s, &t, &now);
 	if (!reason && !s)
 		reason = XWGP_STAT_DROP_UNKNOWN_INDEX;
+	/* A local backend to a client of the other family: tc_rewrite keeps the family. */
+	if (!reason && p->xlat)
+		reason = XWGP_STAT_PUNT_FAMILY;
 	if (!reason)
 		reason = fib_route(skb, skb->ifindex, cfg, p, &t, fib, now);
 	if (reason)

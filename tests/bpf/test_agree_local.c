@@ -80,6 +80,7 @@ struct sess_def {
 	uint16_t sport;
 	const char *server_local;
 	bool obfs;
+	bool xfam; /* client and backend of different families: the agent's (across_families) */
 };
 
 static const struct sess_def sess_defs[] = {
@@ -89,6 +90,7 @@ static const struct sess_def sess_defs[] = {
 	[4] = { "192.0.2.10", 4444, "192.0.2.1", "127.0.0.1", 51823, "127.0.0.1", true },
 	[5] = { "2001:db8:1::10", 5555, "2001:db8:1::1", "2001:db8:1::1", 51824, "2001:db8:1::1",
 		true },
+	[6] = { "192.0.2.10", 6666, "192.0.2.1", "::1", 51825, "::1", false, true },
 };
 #define N_SESS ((int)(sizeof(sess_defs) / sizeof(sess_defs[0])))
 
@@ -355,7 +357,7 @@ TEST(c2s_local_backends)
 {
 	ENV_REQUIRE();
 	for (int n = 1; n < N_SESS && test_state__ == TEST_RUNNING; n++)
-		if (!sess_defs[n].obfs)
+		if (!sess_defs[n].obfs && !sess_defs[n].xfam)
 			for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++)
 				c2s_case(n, lens[i], (unsigned)(n * 100 + i));
 }
@@ -364,8 +366,9 @@ TEST(s2c_local_backends)
 {
 	ENV_REQUIRE();
 	for (int n = 1; n < N_SESS && test_state__ == TEST_RUNNING; n++)
-		for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++)
-			s2c_case(n, lens[i], (unsigned)(n * 100 + i));
+		if (!sess_defs[n].xfam)
+			for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++)
+				s2c_case(n, lens[i], (unsigned)(n * 100 + i));
 }
 
 /* Random lengths and contents, both directions. */
@@ -376,6 +379,9 @@ TEST(random)
 	for (int i = 0; i < 400 && test_state__ == TEST_RUNNING; i++) {
 		int n = 1 + rand() % (N_SESS - 1);
 		size_t len = 32 + (size_t)(rand() % 1400);
+
+		if (sess_defs[n].xfam)
+			continue;
 
 		if (rand() & 1 && !sess_defs[n].obfs)
 			c2s_case(n, len, (unsigned)rand());
@@ -403,6 +409,41 @@ TEST(c2s_without_tc_punts)
 	CHECK(x.reason == XWGP_STAT_PUNT_NO_ROUTE, "XDP %s", bpf_env_reason(x.reason));
 	CHECK(x.out.len == in.len && !memcmp(x.out.b, in.b, in.len), "XDP modified the packet");
 	CHECK(a.ret == 0 && pkt_ep_eq(&a.out.dst, &s0.server), "agent %d", a.ret);
+}
+
+/*
+ * An IPv4 client of a backend on ::1: the kernel path keeps a packet's
+ * family (XDP hands it to TC with lo's MACs, tc_rewrite edits in place), so
+ * both directions go to the agent unmodified (PUNT_FAMILY), which forwards
+ * them through its sockets.
+ */
+TEST(across_families_left_to_agent)
+{
+	struct pkt_udp_opts lo = { .dmac = zero_mac, .smac = zero_mac, .ttl = 64 };
+	const struct xwgp_session s0 = sess_make(6);
+	struct pkt_frame in;
+	struct bpf_env_result x;
+	struct agent_result a;
+	uint8_t m[128];
+
+	ENV_REQUIRE();
+	CHECK(!sess_reset(6), "reset");
+	msg_fill(m, sizeof(m), SP(6), 6);
+	pkt_build(&in, &s0.client, &s0.client_local, m, sizeof(m), NULL);
+	CHECK(!bpf_env_run(&in, xv0_ifindex, &x), "run");
+	CHECK(x.reason == XWGP_STAT_PUNT_FAMILY, "c2s: XDP %s", bpf_env_reason(x.reason));
+	CHECK(x.out.len == in.len && !memcmp(x.out.b, in.b, in.len), "c2s: XDP modified it");
+	run_agent(XWGP_SIDE_CLIENT, &s0.client, &s0.client_local, m, sizeof(m), &a);
+	CHECK(a.ret == 0 && pkt_ep_eq(&a.out.dst, &s0.server), "c2s: agent %d", a.ret);
+
+	msg_fill(m, sizeof(m), CP(6), 7);
+	pkt_build(&in, &s0.server, &s0.server_local, m, sizeof(m), &lo);
+	CHECK(!tc_run("xwgp_tc_lo", &in, 0, &x), "run");
+	CHECK(x.act == TC_OK && x.reason == XWGP_STAT_PUNT_FAMILY, "s2c: TC %u %s", x.act,
+	      bpf_env_reason(x.reason));
+	CHECK(x.out.len == in.len && !memcmp(x.out.b, in.b, in.len), "s2c: TC modified it");
+	run_agent(XWGP_SIDE_SERVER, &s0.server, &s0.server_local, m, sizeof(m), &a);
+	CHECK(a.ret == 0 && pkt_ep_eq(&a.out.dst, &s0.client), "s2c: agent %d", a.ret);
 }
 
 /*
