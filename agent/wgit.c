@@ -322,6 +322,26 @@ int wgit_transport_commit(const struct wgit *w, const struct xwgp_session *s, bo
 	return wgit_meta_put(w, s->client_proxy_index, &m) ?: err;
 }
 
+int wgit_agent_account(const struct wgit *w, uint32_t client_proxy,
+		       const struct wgit_agent_delta *d)
+{
+	struct xwgp_session_meta m;
+
+	if (wgit_meta_get(w, client_proxy, &m))
+		return -ENOENT;
+	m.agent_c2s_packets += d->c2s_packets;
+	m.agent_c2s_bytes += d->c2s_bytes;
+	m.agent_s2c_packets += d->s2c_packets;
+	m.agent_s2c_bytes += d->s2c_bytes;
+	if (d->last_seen_ns > m.agent_last_seen_ns)
+		m.agent_last_seen_ns = d->last_seen_ns;
+	if (d->client_seen_ns > m.agent_client_seen_ns)
+		m.agent_client_seen_ns = d->client_seen_ns;
+	if (d->server_seen_ns > m.agent_server_seen_ns)
+		m.agent_server_seen_ns = d->server_seen_ns;
+	return wgit_meta_put(w, client_proxy, &m);
+}
+
 void wgit_session_totals(struct xwgp_session *s, const struct xwgp_session_meta *m)
 {
 	s->c2s_packets += m->agent_c2s_packets;

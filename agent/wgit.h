@@ -133,6 +133,25 @@ int wgit_transport_commit(const struct wgit *w, const struct xwgp_session *s, bo
 			  size_t len, uint64_t now_ns, const struct transport_out *out);
 
 /*
+ * What the agent forwarded for one session during one batch of packets
+ * from the session's current endpoints (handler_flush() writes it once per
+ * session per batch, docs/DESIGN.md section 7).
+ */
+struct wgit_agent_delta {
+	uint64_t c2s_packets, c2s_bytes, s2c_packets, s2c_bytes;
+	uint64_t last_seen_ns; /* the latest packet's time */
+	uint64_t client_seen_ns, server_seen_ns; /* the side's latest packet; 0: none */
+};
+
+/*
+ * Add d to the agent's share of session client_proxy's counters (meta
+ * agent_*): 0, or -ENOENT when the session is gone meanwhile (its counts go
+ * with it).
+ */
+int wgit_agent_account(const struct wgit *w, uint32_t client_proxy,
+		       const struct wgit_agent_delta *d);
+
+/*
  * Fold the agent's share (m's agent_* counters and last-seen) into s: the
  * session's totals, as `show' and the cache file report them.
  */

@@ -17,16 +17,22 @@
 #                 (hs_e2e): real initiations of distinct keys through the
 #                 network path to the backend, 1 and all handshake threads,
 #                 and the under-load rejection rate
+#   2b agent      the agent path: every transport packet through the agent, on
+#                 the e2e rig: XDP attached on a host that does not forward
+#                 (punted to AF_XDP), and no XDP (--xdp-mode off: the UDP
+#                 socket); pps and agent CPU-us per forwarded packet, side by
+#                 side with mwgp measured the same way (MWGP=/path/to/mwgp, or
+#                 `mwgp' in PATH; without it the row says so)
 #   4 memory      map memory with 1,000,000 sessions (bpftool memlock)
 #   5 restart     transport lost while the agent is SIGKILLed and restarted
 #
 # Usage: tests/bench/run.sh [--json FILE] [--only LIST]
-#   LIST: comma list of fastpath,e2e,handshake,hs_e2e,memory (default: all; e2e
+#   LIST: comma list of fastpath,e2e,agent,handshake,hs_e2e,memory (default: all; e2e
 #   includes restart). BUILD selects the build directory (default build).
 set -u
 
 JSON_OUT=
-ONLY=fastpath,e2e,handshake,hs_e2e,memory
+ONLY=fastpath,e2e,agent,handshake,hs_e2e,memory
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--json) JSON_OUT=$2; shift 2 ;;
@@ -89,7 +95,10 @@ XWGP_PID=
 
 mac_of() { ip -n "$(ns_name "$1")" -j link show "$2" | jq -r '.[0].address'; }
 
+E2E_UP=
 e2e_topology() {
+	[ -n "$E2E_UP" ] && return 0
+	E2E_UP=1
 	ns_add gen && ns_add proxy && ns_add sink || return 1
 	veth_link gen g0 192.0.2.2/24 proxy xc 192.0.2.1/24 || return 1
 	veth_link proxy xs 198.51.100.1/24 sink s0 198.51.100.2/24 || return 1
@@ -276,6 +285,94 @@ bench_e2e() {
 	ns_exec proxy "$XWGP" down >/dev/null 2>&1
 }
 
+# ---- 2b. the agent path ------------------------------------------------------------
+#
+# Every transport packet through the forwarding process, on the e2e rig,
+# one real session, the same generator search as the e2e rows: the highest
+# offered rate that loses < 1%, and the process's CPU time (utime + stime
+# from /proc/PID/stat over the whole search) per packet the sink received.
+# Rows: xwgp with XDP on a host that does not forward (ip_forward=0:
+# bpf_fib_lookup says FWD_DISABLED, XDP punts to AF_XDP), xwgp with no XDP
+# (--xdp-mode off: the UDP socket, recvmmsg), and mwgp on the same rig.
+
+# CPU ticks of process $1 (utime + stime).
+proc_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+
+# One search against process $2 (label $1); appends the row with cpu_us_per_pkt.
+agent_search() {
+	local label=$1 pid=$2 out="$E2E_TMP/agent-$1.json" t0 t1
+	log "agent path: $label (stepping the offered rate)"
+	t0=$(proc_ticks "$pid")
+	if ! gen --label "$label" --search >"$out"; then
+		error_row "agent.$label" "generator failed"
+		return 1
+	fi
+	t1=$(proc_ticks "$pid")
+	[ -n "$XWGP_PID" ] && ns_exec proxy "$XWGP" show --json | jq -c '.counters.agent |
+		{TRANSPORT_C2S, TX_SYSCALLS, TX_GSO_SEGMENTS, SESS_WRITES, SEND_ERRORS, RX_XSK}' >&2
+	jq -c --argjson cpu "$((t1 - t0))" --argjson hz "$(getconf CLK_TCK)" '
+		.id |= sub("^e2e"; "agent")
+		| ([.steps[].delivered] | add) as $fwd
+		| . + {forwarded: $fwd, cpu_sec: ($cpu / $hz)}
+		| if $fwd > 1000 then . + {cpu_us_per_pkt: (.cpu_sec * 1e6 / $fwd)} else . end' \
+		"$out" >>"$RESULTS"
+}
+
+bench_agent_mwgp() {
+	local mwgp=${MWGP:-$(command -v mwgp)} pid
+	if [ -z "$mwgp" ] || [ ! -x "$mwgp" ]; then
+		na_row agent.mwgp "mwgp not installed (set MWGP=/path/to/mwgp)"
+		return
+	fi
+	# mwgp reads the same config; the xwgp-only keys go.
+	jq 'del(.upstream, .interface, .xdp_mode, .transport_punt_rate)' "$E2E_TMP/xwgp.json" \
+		>"$E2E_TMP/mwgp.json" || return
+	ns_spawn proxy "$E2E_TMP/mwgp.log" "$mwgp" server "$E2E_TMP/mwgp.json"
+	pid=$SPAWN_PID
+	if ! wait_for 15 sh -c "ip netns exec '$(ns_name proxy)' ss -Hlun 'sport = :51820' | grep -q ."; then
+		error_row agent.mwgp "mwgp did not start: $(tail -3 "$E2E_TMP/mwgp.log")"
+		ns_stop "$pid"
+		return
+	fi
+	if e2e_handshake; then
+		agent_search mwgp "$pid"
+	else
+		error_row agent.mwgp "handshake through mwgp failed"
+	fi
+	ns_stop "$pid"
+}
+
+bench_agent() {
+	log "agent path: topology gen -> [xc proxy xs] -> sink, one real session"
+	if ! e2e_topology || ! e2e_config; then
+		error_row agent "topology setup failed"
+		return
+	fi
+	# One source sends everything: no per-source transport punt limit.
+	jq '. + {transport_punt_rate: 0}' "$E2E_TMP/xwgp.json" >"$E2E_TMP/xwgp-agent.json" &&
+		mv "$E2E_TMP/xwgp-agent.json" "$E2E_TMP/xwgp.json"
+	ns_exec proxy "$XWGP" down >/dev/null 2>&1
+	ns_exec proxy sysctl -qw net.ipv4.ip_forward=0
+	if xwgp_start && e2e_handshake; then
+		agent_search xsk "$XWGP_PID"
+	else
+		error_row agent.xsk "xwgp (forwarding off) did not start or handshake failed"
+	fi
+	xwgp_stop
+	ns_forwarding proxy
+	ip -n "$(ns_name proxy)" link set dev xc xdp off
+	ip -n "$(ns_name proxy)" link set dev xs xdp off
+	# Same pinned maps (the session survives), no XDP anywhere.
+	if xwgp_start --xdp-mode off; then
+		agent_search udp "$XWGP_PID"
+	else
+		error_row agent.udp "xwgp --xdp-mode off did not start"
+	fi
+	xwgp_stop
+	ns_exec proxy "$XWGP" down >/dev/null 2>&1
+	bench_agent_mwgp
+}
+
 # ---- 3. handshakes ------------------------------------------------------------
 
 bench_handshake() {
@@ -442,6 +539,7 @@ bench_memory() {
 
 want fastpath && bench_fastpath
 want e2e && bench_e2e
+want agent && bench_agent
 want handshake && bench_handshake
 want hs_e2e && bench_hs_e2e
 want memory && bench_memory
@@ -492,6 +590,22 @@ jq -s --arg date "$(date -u +%Y-%m-%dT%H:%M:%SZ)" --arg machine "$MACHINE" --arg
 	    else {id: "e2e.ceiling", name: "e2e ceiling", what: "bare XDP devmap redirect between the same veths",
 		  result: "\(pps($ceil.delivered_pps)) (\(r($ceil.delivered_fraction * 100))% of \(pps($ceil.offered_pps)))",
 		  reference: "generator max \(pps($ceil.max_offered_pps))", ratio: null, target: "-", met: "-"} end ),
+	  ( get("agent.mwgp") as $m
+	    | (if ($m.delivered_pps // null) != null
+	       then "mwgp \(pps($m.delivered_pps)), \(r($m.cpu_us_per_pkt // 0)) us CPU/pkt"
+	       else "mwgp: \($m.na // "not run") (issue 14: ~228 kpps, ~4.3 us/pkt)" end) as $mref
+	    | (["xsk", "XDP punts to AF_XDP (ip_forward=0)"], ["udp", "no XDP: UDP socket (--xdp-mode off)"])
+	    | . as [$k, $how] | ("agent." + $k) as $id | ($all | get($id)) as $a
+	    | if ($a.delivered_pps // null) == null then ($all | na($id; "agent path, " + $how; ">= 2x mwgp, <= 2 us/pkt"))
+	      else {id: $id, name: "agent path, \($how)",
+		    what: "every transport packet through the agent: delivered at the highest offered rate with < 1% loss; agent CPU (utime+stime) per forwarded packet",
+		    result: "\(pps($a.delivered_pps)), \(r($a.cpu_us_per_pkt // 0)) us CPU/pkt",
+		    reference: $mref,
+		    ratio: (if ($m.delivered_pps // 0) > 0 then r($a.delivered_pps / $m.delivered_pps) else null end),
+		    target: ">= 2x mwgp, <= 2 us/pkt",
+		    met: (if ($m.delivered_pps // 0) <= 0 then (if ($a.cpu_us_per_pkt // 99) <= 2 then "cpu yes, pps n/a" else "no (cpu)" end)
+			  elif $a.delivered_pps >= 2 * $m.delivered_pps and ($a.cpu_us_per_pkt // 99) <= 2 then "yes" else "no" end)}
+	      end ),
 	  ( get("handshake.servers1") as $h | get("handshake.servers8") as $h8
 	    | get("handshake.warm.servers1") as $w | get("handshake.warm.servers8") as $w8
 	    | get("handshake.mac1_servers1").mac1_search_us as $m1 | get("handshake.mac1_servers8").mac1_search_us as $m8
