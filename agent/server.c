@@ -308,18 +308,32 @@ static void stats_load(struct server *s)
 
 /*
  * Publish the counters that moved in the pinned map. Called after every
- * batch of events, so even a SIGKILLed agent leaves them complete for its
- * successor, at one syscall per changed counter.
+ * turn of the event loop, so even a SIGKILLed agent leaves them complete
+ * for its successor: one system call for all of them (a batch update),
+ * else (an older kernel, or an older agent's shorter array) one per
+ * changed counter.
  */
 static void stats_publish(struct server *s)
 {
-	for (__u32 i = 0; i < XWGP_AGENT_STAT__MAX; i++) {
-		__u64 v = s->h.stats[i];
+	__u32 keys[XWGP_AGENT_STAT__MAX], n = 0, done;
+	__u64 vals[XWGP_AGENT_STAT__MAX];
 
-		if (v == s->stats_synced[i])
+	for (__u32 i = 0; i < XWGP_AGENT_STAT__MAX; i++) {
+		if (s->h.stats[i] == s->stats_synced[i])
 			continue;
-		if (bpf_map_update_elem(s->loader.maps.agent_stats, &i, &v, BPF_ANY) == 0)
-			s->stats_synced[i] = v;
+		keys[n] = i;
+		vals[n++] = s->h.stats[i];
+	}
+	if (!n)
+		return;
+	done = n;
+	if (bpf_map_update_batch(s->loader.maps.agent_stats, keys, vals, &done, NULL))
+		done = done < n ? done : 0; /* the first `done' went in (array: in key order) */
+	for (__u32 k = 0; k < n; k++) {
+		if (k >= done &&
+		    bpf_map_update_elem(s->loader.maps.agent_stats, &keys[k], &vals[k], BPF_ANY))
+			continue;
+		s->stats_synced[keys[k]] = vals[k];
 	}
 }
 

@@ -53,7 +53,7 @@ require_cmds ip ethtool jq bpftool ss chrt wg
 
 B="$BUILD/bench"
 XWGP="$BUILD/xwgp"
-for t in bench_fastpath bench_traffic bench_peer bench_handshake bench_memory; do
+for t in bench_fastpath bench_traffic bench_peer bench_handshake bench_memory bench_udp_batch; do
 	[ -x "$B/$t" ] || { echo "run.sh: $B/$t not built (make BUILD=${BUILD#"$E2E_ROOT"/} bench)" >&2; exit 1; }
 done
 [ -x "$XWGP" ] || { echo "run.sh: $XWGP not built" >&2; exit 1; }
@@ -186,7 +186,8 @@ e2e_search() {
 	local label=$1 out="$E2E_TMP/e2e-$1.json" before=${2:-} after t0=0 t1=0
 	log "end to end: $label (stepping the offered rate)"
 	[ -n "$XWGP_PID" ] && t0=$(agent_ticks)
-	if ! gen --label "$label" --search >"$out"; then
+	if ! gen --label "$label" ${AGENT_RATE:+--rate "$AGENT_RATE" --duration 5} \
+		${AGENT_RATE:---search} >"$out"; then
 		error_row "e2e.$label" "generator failed"
 		return 1
 	fi
@@ -294,25 +295,40 @@ bench_e2e() {
 # Rows: xwgp with XDP on a host that does not forward (ip_forward=0:
 # bpf_fib_lookup says FWD_DISABLED, XDP punts to AF_XDP), xwgp with no XDP
 # (--xdp-mode off: the UDP socket, recvmmsg), and mwgp on the same rig.
+# AGENT_RATE=PPS: a steady stream at PPS for 5 s instead of the search (CPU
+# per packet at a given load); AGENT_PERF=DIR: perf record -g the process
+# for 4 s of it into DIR and log the top of the profile.
 
 # CPU ticks of process $1 (utime + stime).
 proc_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
 
 # One search against process $2 (label $1); appends the row with cpu_us_per_pkt.
 agent_search() {
-	local label=$1 pid=$2 out="$E2E_TMP/agent-$1.json" t0 t1
+	local label=$1 pid=$2 out="$E2E_TMP/agent-$1.json" t0 t1 perf_pid=
 	log "agent path: $label (stepping the offered rate)"
 	t0=$(proc_ticks "$pid")
-	if ! gen --label "$label" --search >"$out"; then
+	if [ -n "${AGENT_PERF:-}" ]; then
+		perf record -q -g -p "$pid" -o "$AGENT_PERF/perf.$label.data" -- sleep 4 >/dev/null 2>&1 &
+		perf_pid=$!
+	fi
+	if ! gen --label "$label" ${AGENT_RATE:+--rate "$AGENT_RATE" --duration 5} \
+		${AGENT_RATE:---search} >"$out"; then
 		error_row "agent.$label" "generator failed"
 		return 1
 	fi
 	t1=$(proc_ticks "$pid")
+	if [ -n "$perf_pid" ]; then
+		wait "$perf_pid"
+		perf report -i "$AGENT_PERF/perf.$label.data" --stdio --no-children --percent-limit 1.5 \
+			-g none 2>/dev/null | grep -v '^#' | grep . | head -25 | sed "s/^/# perf $label: /" >&2
+	fi
 	[ -n "$XWGP_PID" ] && ns_exec proxy "$XWGP" show --json | jq -c '.counters.agent |
 		{TRANSPORT_C2S, TX_SYSCALLS, TX_GSO_SEGMENTS, SESS_WRITES, SEND_ERRORS, RX_XSK}' >&2
 	jq -c --argjson cpu "$((t1 - t0))" --argjson hz "$(getconf CLK_TCK)" '
 		.id |= sub("^e2e"; "agent")
-		| ([.steps[].delivered] | add) as $fwd
+		| (if .steps then [.steps[].delivered] | add else .delivered end) as $fwd
+		| if .steps then . else . + {delivered_pps: (.delivered / .duration_sec),
+			delivered_fraction: (.delivered / .sent)} end
 		| . + {forwarded: $fwd, cpu_sec: ($cpu / $hz)}
 		| if $fwd > 1000 then . + {cpu_us_per_pkt: (.cpu_sec * 1e6 / $fwd)} else . end' \
 		"$out" >>"$RESULTS"
@@ -343,6 +359,8 @@ bench_agent_mwgp() {
 }
 
 bench_agent() {
+	log "agent sends: CPU per datagram, sendmsg each vs sendmmsg vs UDP GSO (loopback)"
+	"$B/bench_udp_batch" --len 128 >>"$RESULTS" || error_row agent.send "bench_udp_batch failed"
 	log "agent path: topology gen -> [xc proxy xs] -> sink, one real session"
 	if ! e2e_topology || ! e2e_config; then
 		error_row agent "topology setup failed"
@@ -606,6 +624,13 @@ jq -s --arg date "$(date -u +%Y-%m-%dT%H:%M:%SZ)" --arg machine "$MACHINE" --arg
 		    met: (if ($m.delivered_pps // 0) <= 0 then (if ($a.cpu_us_per_pkt // 99) <= 2 then "cpu yes, pps n/a" else "no (cpu)" end)
 			  elif $a.delivered_pps >= 2 * $m.delivered_pps and ($a.cpu_us_per_pkt // 99) <= 2 then "yes" else "no" end)}
 	      end ),
+	  ( get("agent.send") as $x
+	    | if ($x.gso_ns // null) == null then na("agent.send"; "agent sends, CPU per datagram"; "-")
+	      else {id: "agent.send", name: "agent sends, CPU per datagram",
+		    what: "runs of \($x.batch) datagrams of \($x.len) bytes to one destination on loopback, sender thread CPU (kernel work in its context included)",
+		    result: "GSO \(r($x.gso_ns)) ns, sendmmsg \(r($x.sendmmsg_ns)) ns",
+		    reference: "one sendmsg each \(r($x.sendmsg_ns)) ns", ratio: r($x.sendmsg_ns / $x.gso_ns),
+		    target: "-", met: "-"} end ),
 	  ( get("handshake.servers1") as $h | get("handshake.servers8") as $h8
 	    | get("handshake.warm.servers1") as $w | get("handshake.warm.servers8") as $w8
 	    | get("handshake.mac1_servers1").mac1_search_us as $m1 | get("handshake.mac1_servers8").mac1_search_us as $m8
