@@ -1026,4 +1026,71 @@ TEST(handshake_threads_lose_and_double_nothing)
 	sodium_memzero(priv, sizeof(priv));
 }
 
+static struct xwgp_session_meta meta_of(uint32_t proxy)
+{
+	struct xwgp_session_meta m = { 0 };
+
+	bpf_map_lookup_elem(env.maps.sess_meta, &proxy, &m);
+	return m;
+}
+
+/*
+ * In the event loop's batches (h->batch), the agent's per-session counters
+ * of transport from current endpoints are written once per session per
+ * batch, by handler_flush(), with exact totals; a packet from a new source
+ * (roaming) first writes what the batch holds, so roaming sees exact times.
+ */
+TEST(transport_counted_once_per_session_per_batch)
+{
+	struct xwgp_session_meta m1, m2, a1, a2;
+	uint32_t p1, p2;
+
+	ENV();
+	p1 = establish(0x71717171, 0x72727272, NULL);
+	p2 = establish(0x73737373, 0x74747474, NULL);
+	m1 = meta_of(p1);
+	m2 = meta_of(p2);
+	env.h.batch = true;
+	for (int i = 0; i < 10; i++)
+		CHECK(transport(XWGP_SIDE_CLIENT, srv_of(p1), "192.0.2.11", 40000) == 1);
+	for (int i = 0; i < 5; i++)
+		CHECK(transport(XWGP_SIDE_SERVER, p1, "198.51.100.2", 51820) == 1);
+	for (int i = 0; i < 7; i++)
+		CHECK(transport(XWGP_SIDE_CLIENT, srv_of(p2), "192.0.2.11", 40000) == 1);
+	a1 = meta_of(p1);
+	CHECK(a1.agent_c2s_packets == m1.agent_c2s_packets && STAT(SESS_WRITES) == 0,
+	      "written before the batch ended: %llu packets, %llu writes",
+	      (unsigned long long)a1.agent_c2s_packets, (unsigned long long)STAT(SESS_WRITES));
+	handler_flush(&env.h);
+	a1 = meta_of(p1);
+	a2 = meta_of(p2);
+	CHECK(STAT(SESS_WRITES) == 2, "%llu session writes, want 2",
+	      (unsigned long long)STAT(SESS_WRITES));
+	CHECK(a1.agent_c2s_packets == m1.agent_c2s_packets + 10 &&
+		      a1.agent_c2s_bytes == m1.agent_c2s_bytes + 640 &&
+		      a1.agent_s2c_packets == m1.agent_s2c_packets + 5 &&
+		      a1.agent_s2c_bytes == m1.agent_s2c_bytes + 320,
+	      "session 1: c2s %llu/%llu s2c %llu/%llu", (unsigned long long)a1.agent_c2s_packets,
+	      (unsigned long long)a1.agent_c2s_bytes, (unsigned long long)a1.agent_s2c_packets,
+	      (unsigned long long)a1.agent_s2c_bytes);
+	CHECK(a2.agent_c2s_packets == m2.agent_c2s_packets + 7 && a2.agent_s2c_packets == 0);
+	CHECK(a1.agent_client_seen_ns > m1.agent_client_seen_ns &&
+	      a1.agent_server_seen_ns > m1.agent_server_seen_ns &&
+	      a1.agent_last_seen_ns >= a1.agent_client_seen_ns, "seen times");
+	CHECK(STAT(TRANSPORT_C2S) == 17 && STAT(TRANSPORT_S2C) == 5);
+
+	/* Roaming mid-batch: the batch's counts are written first, then the candidate's. */
+	for (int i = 0; i < 3; i++)
+		CHECK(transport(XWGP_SIDE_CLIENT, srv_of(p1), "192.0.2.11", 40000) == 1);
+	CHECK(transport(XWGP_SIDE_CLIENT, srv_of(p1), "192.0.2.99", 40009) == 1);
+	m1 = meta_of(p1);
+	CHECK(m1.agent_c2s_packets == a1.agent_c2s_packets + 4 && STAT(ROAM_CANDIDATE) == 1,
+	      "before the flush: %llu packets (want %llu)", (unsigned long long)m1.agent_c2s_packets,
+	      (unsigned long long)a1.agent_c2s_packets + 4);
+	handler_flush(&env.h);
+	CHECK(meta_of(p1).agent_c2s_packets == a1.agent_c2s_packets + 4, "nothing counted twice");
+	env.h.batch = false;
+	clear_maps();
+}
+
 TEST_MAIN()
