@@ -55,7 +55,7 @@ struct client {
 	uint16_t listen_port, upstream_port;
 	uint64_t next_resolve_ns; /* 0: none planned */
 	bool stop;
-	struct udp_txq txq[2]; /* [RELAY_LOCAL], [RELAY_SERVER]: zero copy (replies point into rx) */
+	struct udp_txq txq[2]; /* [RELAY_LOCAL], [RELAY_SERVER]; zero copy: data in rx */
 	struct udp_rxb rx;
 };
 
@@ -254,9 +254,10 @@ static void write_stats_file(struct client *c)
 static void txq_flush(struct client *c, enum relay_side side)
 {
 	unsigned int failed = udp_txq_flush(&c->txq[side]);
+	enum client_stat tx = side == RELAY_LOCAL ? CLIENT_STAT_TX_LOCAL : CLIENT_STAT_TX_SERVER;
 
 	c->relay.stats[CLIENT_STAT_SEND_ERRORS] += failed;
-	c->relay.stats[side == RELAY_LOCAL ? CLIENT_STAT_TX_LOCAL : CLIENT_STAT_TX_SERVER] -= failed;
+	c->relay.stats[tx] -= failed;
 }
 
 static int io_send(void *ctx, enum relay_side side, const struct xwgp_ep *local,

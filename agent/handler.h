@@ -99,7 +99,7 @@ struct handler {
 	/*
 	 * With batch set, the agent's per-session counters and seen times of
 	 * transport from current endpoints add up here and are written once
-	 * per session per batch by handler_flush() (docs/DESIGN.md section 7).
+	 * per session per batch by handler_flush() (docs/DESIGN.md section 2, "Batches").
 	 */
 	unsigned int n_acc, acc_hint;
 	struct handler_acc acc[HANDLER_ACC];

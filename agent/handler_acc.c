@@ -4,7 +4,7 @@
  * agent forwards from a session's current endpoint adds to the session's
  * entry here, and handler_flush() writes each session once
  * (wgit_agent_account), so what the storage costs is paid per session per
- * batch, not per packet (docs/DESIGN.md section 7). Packets that may roam
+ * batch, not per packet (docs/DESIGN.md section 2, "Batches"). Packets that may roam
  * are not accumulated: the handler writes them at once, after flushing
  * this, so roaming reads exact seen times.
  */

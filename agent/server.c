@@ -113,7 +113,7 @@ static void tx_flush(struct server *s)
 /*
  * The end of one receive batch (AF_XDP or recvmmsg): the sessions' counters
  * and the batch's initiations (handler_flush), then its sends
- * (docs/DESIGN.md section 7).
+ * (docs/DESIGN.md section 2, "Batches").
  */
 static void batch_end(struct server *s)
 {

@@ -61,8 +61,8 @@ int udp_txq_add(struct udp_txq *q, const struct xwgp_ep *local, const struct xwg
 {
 	struct sockaddr_in6 to;
 	struct in6_addr from = {};
-	bool has_from = local && local->family != XWGP_FAMILY_NONE &&
-			!xwgp_ep_is_unspecified(local);
+	bool has_from =
+		local && local->family != XWGP_FAMILY_NONE && !xwgp_ep_is_unspecified(local);
 	struct udp_txmsg *m;
 	struct iovec *v;
 
@@ -187,7 +187,7 @@ unsigned int udp_txq_flush(struct udp_txq *q)
 			unsigned int f;
 
 			if (err == EIO || err == EOPNOTSUPP || err == ENOPROTOOPT) {
-				pr_debug("UDP GSO refused (%s): sending single datagrams from now on",
+				pr_debug("UDP GSO refused (%s): single datagrams from now on",
 					 strerror(err));
 				q->gso = false;
 			}

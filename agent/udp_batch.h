@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Batched UDP I/O, shared by `xwgp server' and `xwgp client'
- * (docs/DESIGN.md section 7): recvmmsg into a ring of slots, and a send
+ * (docs/DESIGN.md section 2, "Batches"): recvmmsg into a ring of slots, and a send
  * queue per socket flushed with sendmmsg at the end of each receive batch.
  *
  * The send queue keeps the order datagrams were queued in (never reorders
@@ -29,7 +29,7 @@
 /* Datagrams per recvmmsg and per sendmmsg (and per send queue). */
 #define UDP_BATCH 64
 /* At most this many segments and bytes in one GSO message (the kernel's limits: 64, 64 KiB). */
-#define UDP_GSO_MAX_SEGS 64
+#define UDP_GSO_MAX_SEGS  64
 #define UDP_GSO_MAX_BYTES 60000
 
 /* One queued message: a single datagram, or a GSO run of segments. */
@@ -37,7 +37,7 @@ struct udp_txmsg {
 	struct sockaddr_in6 to;
 	struct in6_addr from; /* with has_from: IPV6_PKTINFO source address */
 	bool has_from;
-	bool closed; /* a shorter last segment was added: nothing more may join */
+	bool closed;		/* a shorter last segment was added: nothing more may join */
 	uint16_t first, n_segs; /* iov[first .. first + n_segs) */
 };
 
@@ -48,7 +48,8 @@ struct udp_txq {
 	struct udp_txmsg m[UDP_BATCH];
 	struct iovec iov[UDP_BATCH];
 	struct mmsghdr msgs[UDP_BATCH];
-	uint8_t cbuf[UDP_BATCH][CMSG_SPACE(sizeof(struct in6_pktinfo)) + CMSG_SPACE(sizeof(uint16_t))];
+	uint8_t cbuf[UDP_BATCH]
+		    [CMSG_SPACE(sizeof(struct in6_pktinfo)) + CMSG_SPACE(sizeof(uint16_t))];
 	/*
 	 * Copies of the queued datagrams (arena != NULL): the caller's buffer
 	 * may be reused before the flush (AF_XDP frames, one obfuscation

@@ -135,7 +135,7 @@ int wgit_transport_commit(const struct wgit *w, const struct xwgp_session *s, bo
 /*
  * What the agent forwarded for one session during one batch of packets
  * from the session's current endpoints (handler_flush() writes it once per
- * session per batch, docs/DESIGN.md section 7).
+ * session per batch, docs/DESIGN.md section 2, "Batches").
  */
 struct wgit_agent_delta {
 	uint64_t c2s_packets, c2s_bytes, s2c_packets, s2c_bytes;

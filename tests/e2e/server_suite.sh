@@ -147,7 +147,7 @@ agent)
 		fail transport-via-agent "XDP forwarded $xdp_fwd (want 0), agent $agent_fwd (want >= $min_pkts)"
 	fi
 	# Batched: fewer send system calls than packets, nothing refused, and the
-	# per-session counters written per batch, not per packet (section 7).
+	# per-session counters written per batch, not per packet (DESIGN.md section 2).
 	tx_calls=$(agent_counter TX_SYSCALLS)
 	sess_writes=$(agent_counter SESS_WRITES)
 	send_errors=$(agent_counter SEND_ERRORS)

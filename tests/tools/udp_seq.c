@@ -125,10 +125,11 @@ static int do_send(const struct sockaddr_in *to, unsigned int count, unsigned in
 				perror("udp_seq send: sendmmsg");
 				return 1;
 			}
+			/* A full queue waits: a number is never skipped. */
 			if (k > 0)
 				done += (unsigned int)k;
 			else
-				usleep(100); /* blocking socket: a full queue waits, never skips a number */
+				usleep(100);
 		}
 		next += n;
 		if (gap_us)
@@ -141,10 +142,14 @@ static int do_send(const struct sockaddr_in *to, unsigned int count, unsigned in
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "listen", required_argument, NULL, 'l' }, { "to", required_argument, NULL, 't' },
-		{ "count", required_argument, NULL, 'c' },  { "burst", required_argument, NULL, 'b' },
-		{ "gap-us", required_argument, NULL, 'g' }, { "len", required_argument, NULL, 'n' },
-		{ "timeout", required_argument, NULL, 'T' }, {},
+		{ "listen", required_argument, NULL, 'l' },
+		{ "to", required_argument, NULL, 't' },
+		{ "count", required_argument, NULL, 'c' },
+		{ "burst", required_argument, NULL, 'b' },
+		{ "gap-us", required_argument, NULL, 'g' },
+		{ "len", required_argument, NULL, 'n' },
+		{ "timeout", required_argument, NULL, 'T' },
+		{},
 	};
 	unsigned int count = 0, burst = 64, gap = 2000;
 	int timeout = 10, c;

@@ -45,7 +45,7 @@ static void numbered(uint8_t *b, size_t len, uint32_t n)
  * each with its content, and that all want arrived.
  */
 static void expect_seq(struct rx_side *r, struct udp_rxb *rx, uint32_t first, uint32_t step,
-		      int want, size_t len)
+		       int want, size_t len)
 {
 	uint32_t next = first;
 	int got = 0;
