@@ -83,7 +83,8 @@ burst_in_order() {
 		--gap-us 3000 || { ns_stop "$pid"; return 1; }
 	wait "$pid"
 	e2e_log "burst: $(tail -1 "$out")"
-	tail -1 "$out" | jq -e --argjson n "$n" '.received == $n and .in_order and .corrupt == 0' >/dev/null
+	tail -1 "$out" | jq -e --argjson n "$n" '.received == $n and .in_order and .corrupt == 0' >/dev/null ||
+		{ echo "burst: $(tail -1 "$out")" >&2; return 1; }
 }
 check burst-in-order burst_in_order
 
