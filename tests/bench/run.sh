@@ -304,12 +304,15 @@ proc_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; 
 
 # One search against process $2 (label $1); appends the row with cpu_us_per_pkt.
 agent_search() {
-	local label=$1 pid=$2 out="$E2E_TMP/agent-$1.json" t0 t1 perf_pid=
+	local label=$1 pid=$2 out="$E2E_TMP/agent-$1.json" t0 t1 perf_pid= trace_pid=
 	log "agent path: $label (stepping the offered rate)"
 	t0=$(proc_ticks "$pid")
 	if [ -n "${AGENT_PERF:-}" ]; then
 		perf record -q -g -p "$pid" -o "$AGENT_PERF/perf.$label.data" -- sleep 4 >/dev/null 2>&1 &
 		perf_pid=$!
+		# System calls by kind (count, time) over 3 s of the same stream.
+		perf trace -s -p "$pid" -o "$AGENT_PERF/trace.$label.txt" -- sleep 3 >/dev/null 2>&1 &
+		trace_pid=$!
 	fi
 	if ! gen --label "$label" ${AGENT_RATE:+--rate "$AGENT_RATE" --duration 5} \
 		${AGENT_RATE:---search} >"$out"; then
@@ -318,7 +321,9 @@ agent_search() {
 	fi
 	t1=$(proc_ticks "$pid")
 	if [ -n "$perf_pid" ]; then
-		wait "$perf_pid"
+		wait "$perf_pid" "$trace_pid"
+		grep -E '^ +[a-z_0-9]+ +[0-9]+ ' "$AGENT_PERF/trace.$label.txt" 2>/dev/null | sort -k2 -nr | head -8 |
+			sed "s/^/# syscalls $label: /" >&2
 		perf report -i "$AGENT_PERF/perf.$label.data" --stdio --no-children --percent-limit 1.5 \
 			-g none 2>/dev/null | grep -v '^#' | grep . | head -25 | sed "s/^/# perf $label: /" >&2
 	fi
