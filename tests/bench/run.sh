@@ -297,7 +297,8 @@ bench_e2e() {
 # (--xdp-mode off: the UDP socket, recvmmsg), and mwgp on the same rig.
 # AGENT_RATE=PPS: a steady stream at PPS for 5 s instead of the search (CPU
 # per packet at a given load); AGENT_PERF=DIR: perf record -g the process
-# for 4 s of it into DIR and log the top of the profile.
+# for 4 s of it into DIR and log the top of the profile (AGENT_PERF_TRACE=1:
+# and a perf trace summary of its system calls).
 
 # CPU ticks of process $1 (utime + stime).
 proc_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
@@ -310,9 +311,12 @@ agent_search() {
 	if [ -n "${AGENT_PERF:-}" ]; then
 		perf record -q -g -p "$pid" -o "$AGENT_PERF/perf.$label.data" -- sleep 4 >/dev/null 2>&1 &
 		perf_pid=$!
-		# System calls by kind (count, time) over 3 s of the same stream.
-		perf trace -s -p "$pid" -o "$AGENT_PERF/trace.$label.txt" -- sleep 3 >/dev/null 2>&1 &
-		trace_pid=$!
+		# AGENT_PERF_TRACE=1: system calls by kind (count, time) over 3 s of
+		# the same stream too (perf trace slows every call: apart from the profile).
+		if [ -n "${AGENT_PERF_TRACE:-}" ]; then
+			perf trace -s -p "$pid" -o "$AGENT_PERF/trace.$label.txt" -- sleep 3 >/dev/null 2>&1 &
+			trace_pid=$!
+		fi
 	fi
 	if ! gen --label "$label" ${AGENT_RATE:+--rate "$AGENT_RATE" --duration 5} \
 		${AGENT_RATE:---search} >"$out"; then
@@ -321,7 +325,7 @@ agent_search() {
 	fi
 	t1=$(proc_ticks "$pid")
 	if [ -n "$perf_pid" ]; then
-		wait "$perf_pid" "$trace_pid"
+		wait "$perf_pid" $trace_pid
 		grep -E '^ +[a-z_0-9]+ +[0-9]+ ' "$AGENT_PERF/trace.$label.txt" 2>/dev/null | sort -k2 -nr | head -8 |
 			sed "s/^/# syscalls $label: /" >&2
 		perf report -i "$AGENT_PERF/perf.$label.data" --stdio --no-children --percent-limit 1.5 \
