@@ -32,36 +32,16 @@
 #include "config.h"
 #include "event.h"
 #include "log.h"
+#include "udp_batch.h"
 #include "udp_io.h"
 
-#define BATCH			 32 /* datagrams per recvmmsg/sendmmsg */
 #define ROUNDS			 8  /* batches per socket per wakeup, so neither side starves */
 #define RESOLVE_INTERVAL_DEFAULT 60
 #define RESOLVE_RETRY_SEC	 5 /* after a failed resolution */
 #define STARTUP_RESOLVE_MS	 6000
 #define STATS_MAX_SESSIONS	 64 /* listed in --stats-file */
-#define PKTINFO_SPACE		 CMSG_SPACE(sizeof(struct in6_pktinfo))
 
 enum tag { TAG_LISTEN = 1, TAG_UPSTREAM, TAG_SIGNAL, TAG_TIMER, TAG_RESOLVER };
-
-struct tx_queue {
-	int fd;
-	unsigned int n;
-	struct mmsghdr msgs[BATCH];
-	struct iovec iov[BATCH];
-	struct sockaddr_in6 to[BATCH];
-	uint8_t cbuf[BATCH][PKTINFO_SPACE];
-	enum client_stat tx_stat; /* counted when queued; taken back on failure */
-};
-
-struct rx_batch {
-	struct mmsghdr msgs[BATCH];
-	struct iovec iov[BATCH];
-	struct sockaddr_in6 from[BATCH];
-	uint8_t cbuf[BATCH][PKTINFO_SPACE];
-	uint8_t *bufs; /* BATCH slots of slot_size bytes */
-	size_t slot_size;
-};
 
 struct client {
 	struct xwgp_client_config cfg;
@@ -75,8 +55,8 @@ struct client {
 	uint16_t listen_port, upstream_port;
 	uint64_t next_resolve_ns; /* 0: none planned */
 	bool stop;
-	struct tx_queue txq[2]; /* [RELAY_LOCAL], [RELAY_SERVER] */
-	struct rx_batch rx;
+	struct udp_txq txq[2]; /* [RELAY_LOCAL], [RELAY_SERVER]; zero copy: data in rx */
+	struct udp_rxb rx;
 };
 
 static void usage(FILE *out)
@@ -270,93 +250,25 @@ static void write_stats_file(struct client *c)
 
 /* ---- batched I/O ------------------------------------------------------------ */
 
-static void txq_flush(struct client *c, struct tx_queue *q)
+/* Datagrams the kernel refused are counted as send errors, not as sent. */
+static void txq_flush(struct client *c, enum relay_side side)
 {
-	unsigned int i = 0;
+	unsigned int failed = udp_txq_flush(&c->txq[side]);
+	enum client_stat tx = side == RELAY_LOCAL ? CLIENT_STAT_TX_LOCAL : CLIENT_STAT_TX_SERVER;
 
-	while (i < q->n) {
-		int n = sendmmsg(q->fd, q->msgs + i, q->n - i, 0);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			/* The first unsent datagram failed: drop it, send the rest. */
-			pr_debug("sendmmsg: %s", n < 0 ? strerror(errno) : "nothing sent");
-			c->relay.stats[CLIENT_STAT_SEND_ERRORS]++;
-			c->relay.stats[q->tx_stat]--;
-			i++;
-			continue;
-		}
-		i += (unsigned int)n;
-	}
-	q->n = 0;
+	c->relay.stats[CLIENT_STAT_SEND_ERRORS] += failed;
+	c->relay.stats[tx] -= failed;
 }
 
 static int io_send(void *ctx, enum relay_side side, const struct xwgp_ep *local,
 		   const struct xwgp_ep *remote, const uint8_t *data, size_t len)
 {
 	struct client *c = ctx;
-	struct tx_queue *q = &c->txq[side];
-	struct msghdr *m;
-	unsigned int i;
+	struct udp_txq *q = &c->txq[side];
 
-	if (q->n == BATCH)
-		txq_flush(c, q);
-	i = q->n++;
-	m = &q->msgs[i].msg_hdr;
-	memset(m, 0, sizeof(*m));
-	xwgp_ep_to_sin6(remote, &q->to[i]);
-	q->iov[i].iov_base = (void *)data;
-	q->iov[i].iov_len = len;
-	m->msg_name = &q->to[i];
-	m->msg_namelen = sizeof(q->to[i]);
-	m->msg_iov = &q->iov[i];
-	m->msg_iovlen = 1;
-	if (local && local->family != XWGP_FAMILY_NONE && !xwgp_ep_is_unspecified(local)) {
-		/* Answer from the address the local WireGuard sent to. */
-		struct in6_pktinfo pi = {};
-		struct cmsghdr *cm;
-
-		memcpy(&pi.ipi6_addr, local->addr, 16);
-		m->msg_control = q->cbuf[i];
-		m->msg_controllen = PKTINFO_SPACE;
-		cm = CMSG_FIRSTHDR(m);
-		cm->cmsg_level = IPPROTO_IPV6;
-		cm->cmsg_type = IPV6_PKTINFO;
-		cm->cmsg_len = CMSG_LEN(sizeof(pi));
-		memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
-	}
-	return 0;
-}
-
-static void rx_prepare(struct rx_batch *rx)
-{
-	for (int i = 0; i < BATCH; i++) {
-		struct msghdr *m = &rx->msgs[i].msg_hdr;
-
-		rx->iov[i].iov_base = rx->bufs + (size_t)i * rx->slot_size;
-		rx->iov[i].iov_len = rx->slot_size;
-		memset(m, 0, sizeof(*m));
-		m->msg_name = &rx->from[i];
-		m->msg_namelen = sizeof(rx->from[i]);
-		m->msg_iov = &rx->iov[i];
-		m->msg_iovlen = 1;
-		m->msg_control = rx->cbuf[i];
-		m->msg_controllen = PKTINFO_SPACE;
-	}
-}
-
-static void rx_local_addr(struct msghdr *m, uint16_t port, struct xwgp_ep *dst)
-{
-	memset(dst, 0, sizeof(*dst));
-	for (struct cmsghdr *cm = CMSG_FIRSTHDR(m); cm; cm = CMSG_NXTHDR(m, cm)) {
-		if (cm->cmsg_level == IPPROTO_IPV6 && cm->cmsg_type == IPV6_PKTINFO) {
-			struct in6_pktinfo pi;
-
-			memcpy(&pi, CMSG_DATA(cm), sizeof(pi));
-			xwgp_ep_from_in6(dst, &pi.ipi6_addr, htons(port));
-		}
-	}
+	if (q->n_iov == UDP_BATCH)
+		txq_flush(c, side); /* so that its failures are counted here */
+	return udp_txq_add(q, local, remote, data, len);
 }
 
 /* One recvmmsg batch from side; returns how many datagrams it held. */
@@ -364,42 +276,37 @@ static int rx_batch(struct client *c, enum relay_side side)
 {
 	int fd = side == RELAY_LOCAL ? c->listen_fd : c->upstream_fd;
 	uint16_t port = side == RELAY_LOCAL ? c->listen_port : c->upstream_port;
-	struct rx_batch *rx = &c->rx;
 	uint64_t now = xwgp_mono_ns();
-	int n;
+	int n = udp_rxb_recv(&c->rx, fd);
 
-	rx_prepare(rx);
-	n = recvmmsg(fd, rx->msgs, BATCH, MSG_DONTWAIT, NULL);
 	if (n < 0) {
-		if (errno != EAGAIN && errno != EINTR)
-			pr_debug("recvmmsg: %s", strerror(errno));
+		if (n != -EINTR)
+			pr_debug("recvmmsg: %s", strerror(-n));
 		return 0;
 	}
 	for (int i = 0; i < n; i++) {
-		struct msghdr *m = &rx->msgs[i].msg_hdr;
 		struct xwgp_ep src, dst;
+		uint8_t *data;
+		size_t len;
 
-		if (m->msg_flags & MSG_TRUNC) {
+		if (!udp_rxb_get(&c->rx, i, port, &src, &dst, &data, &len)) {
 			c->relay.stats[side == RELAY_LOCAL ? CLIENT_STAT_RX_LOCAL
 							   : CLIENT_STAT_RX_SERVER]++;
 			c->relay.stats[CLIENT_STAT_TOO_BIG]++;
 			continue;
 		}
-		xwgp_ep_from_in6(&src, &rx->from[i].sin6_addr, rx->from[i].sin6_port);
-		rx_local_addr(m, port, &dst);
-		relay_packet(&c->relay, side, &src, &dst, rx->iov[i].iov_base, rx->msgs[i].msg_len,
-			     rx->slot_size, now);
+		relay_packet(&c->relay, side, &src, &dst, data, len, c->rx.slot_size, now);
 	}
 	/* Replies point into rx buffers: send them before the next batch. */
-	txq_flush(c, &c->txq[RELAY_LOCAL]);
-	txq_flush(c, &c->txq[RELAY_SERVER]);
+	txq_flush(c, RELAY_LOCAL);
+	txq_flush(c, RELAY_SERVER);
 	return n;
 }
 
 static void on_readable(struct client *c, enum relay_side side)
 {
 	for (int round = 0; round < ROUNDS; round++)
-		if (rx_batch(c, side) < BATCH)
+		if (rx_batch(c, side) < UDP_BATCH)
 			break;
 }
 
@@ -557,10 +464,9 @@ static int setup(struct client *c)
 	int err;
 
 	c->listen_fd = c->upstream_fd = c->epfd = c->sigfd = c->timerfd = -1;
-	c->rx.slot_size = c->cfg.max_packet_size + OBFS_MAX_OVERHEAD;
-	c->rx.bufs = calloc(BATCH, c->rx.slot_size);
-	if (!c->rx.bufs)
-		return -ENOMEM;
+	err = udp_rxb_init(&c->rx, c->cfg.max_packet_size + OBFS_MAX_OVERHEAD);
+	if (err)
+		return err;
 	err = relay_init(&c->relay, &c->cfg, 0, io_send, c);
 	if (err)
 		return err;
@@ -571,10 +477,8 @@ static int setup(struct client *c)
 	c->upstream_fd = open_socket(&any, &c->upstream_port, "upstream");
 	if (c->upstream_fd < 0)
 		return c->upstream_fd;
-	c->txq[RELAY_LOCAL].fd = c->listen_fd;
-	c->txq[RELAY_LOCAL].tx_stat = CLIENT_STAT_TX_LOCAL;
-	c->txq[RELAY_SERVER].fd = c->upstream_fd;
-	c->txq[RELAY_SERVER].tx_stat = CLIENT_STAT_TX_SERVER;
+	udp_txq_init(&c->txq[RELAY_LOCAL], c->listen_fd, 0, true); /* zero copy: no allocation */
+	udp_txq_init(&c->txq[RELAY_SERVER], c->upstream_fd, 0, true);
 
 	c->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (c->epfd < 0)
@@ -616,7 +520,7 @@ static void teardown(struct client *c)
 		close(c->sigfd);
 	if (c->timerfd >= 0)
 		close(c->timerfd);
-	free(c->rx.bufs);
+	udp_rxb_free(&c->rx);
 	config_free_client(&c->cfg);
 }
 

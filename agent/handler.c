@@ -423,6 +423,8 @@ void handler_flush(struct handler *h)
 	uint16_t tail[HANDLER_LANES];
 	unsigned int n = h->n_pending, lanes = 0;
 
+	/* First: the initiations below may replace a session counted here. */
+	handler_acc_flush(h);
 	if (!n)
 		return;
 	hs_pool_run(h->pool, pending_dh, h, n);
@@ -632,6 +634,7 @@ static void handle_transport(struct handler *h, struct handler_pkt *p)
 	struct transport_out out;
 	struct xwgp_session s;
 	uint64_t now = xwgp_now_ns();
+	bool current;
 	int err;
 
 	if (p->side == XWGP_SIDE_CLIENT)
@@ -642,6 +645,10 @@ static void handle_transport(struct handler *h, struct handler_pkt *p)
 		COUNT(h, TRANSPORT_UNKNOWN_INDEX);
 		return;
 	}
+	current = transport_from_current(&s, p->side, &p->src);
+	/* A new source: roaming reads the agent's seen times, so they must be written. */
+	if (!current)
+		handler_acc_flush(h);
 	roam_state(h, &s, p, &roam);
 	err = transport_forward(&s, p->side, &p->src, &p->dst, p->data, p->len, now, &roam, &out);
 	if (err) {
@@ -652,7 +659,12 @@ static void handle_transport(struct handler *h, struct handler_pkt *p)
 		COUNT(h, ROAMED);
 	if (out.candidate)
 		COUNT(h, ROAM_CANDIDATE);
-	wgit_transport_commit(&h->wgit, &s, p->side == XWGP_SIDE_CLIENT, p->len, now, &out);
+	/* The current endpoint (nothing to roam): counted once per session per batch. */
+	if (current && h->batch)
+		handler_acc_add(h, &s, p->side == XWGP_SIDE_CLIENT, p->len, now);
+	else if (wgit_transport_commit(&h->wgit, &s, p->side == XWGP_SIDE_CLIENT, p->len, now,
+				       &out) == 0)
+		COUNT(h, SESS_WRITES);
 	if (p->side == XWGP_SIDE_CLIENT) {
 		COUNT(h, TRANSPORT_C2S);
 		send_or_count(h, XWGP_SIDE_SERVER, &out.src, &out.dst, p->data, p->len);

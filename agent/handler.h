@@ -67,6 +67,15 @@ struct hs_item {
  */
 #define HANDLER_LANES 16
 
+/* Sessions whose agent counters one batch accumulates at most (then they are written). */
+#define HANDLER_ACC 64
+
+/* One session's share of the batch (handler_acc.c). */
+struct handler_acc {
+	uint32_t client_proxy; /* the session */
+	struct wgit_agent_delta d;
+};
+
 struct handler {
 	const struct xwgp_server_config *cfg;
 	struct wg_server_key *keys; /* one per cfg->servers[] */
@@ -114,6 +123,13 @@ struct handler {
 	 * queue are read and written together (docs/DESIGN.md section 2).
 	 */
 	pthread_mutex_t admit_mu;
+	/*
+	 * With batch set, the agent's per-session counters and seen times of
+	 * transport from current endpoints add up here and are written once
+	 * per session per batch by handler_flush() (docs/DESIGN.md section 2, "Batches").
+	 */
+	unsigned int n_acc, acc_hint;
+	struct handler_acc acc[HANDLER_ACC];
 };
 
 /*
@@ -136,8 +152,20 @@ void handler_fini(struct handler *h);
 int handler_set_obfs(struct handler *h, const char *password);
 
 void handler_packet(struct handler *h, struct handler_pkt *p);
-/* Finish the pending initiations (h->batch): DHs on the handshake threads, the rest here. */
+/*
+ * The end of a batch (h->batch): write the sessions' accumulated agent
+ * counters, then finish the pending initiations (DHs on the handshake
+ * threads, the rest here). The caller then sends what was queued.
+ */
 void handler_flush(struct handler *h);
+/*
+ * handler_acc.c: count one forwarded transport packet of session s from its
+ * current endpoint (side c2s or not) into the batch; write every session's
+ * total (wgit_agent_account, one map write per session).
+ */
+void handler_acc_add(struct handler *h, const struct xwgp_session *s, bool c2s, size_t len,
+		     uint64_t now_ns);
+void handler_acc_flush(struct handler *h);
 /*
  * A whole frame from AF_XDP (handler_frame.c): parsed, then handler_packet().
  * Returns true, without handling it, when the frame may wait for a second

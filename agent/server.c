@@ -39,6 +39,7 @@
 #include "pin_check.h"
 #include "tc_attach.h"
 #include "reload.h"
+#include "udp_batch.h"
 #include "udp_io.h"
 #include "xsk_rx.h"
 #include "xwgp.skel.h"
@@ -46,7 +47,10 @@
 #include "xwgp_rl.h"
 
 #define MAX_XSKS XWGP_MAX_XSKS
-#define RX_BUF 65536
+/* A slot of the UDP receive batch: any datagram (larger ones are TOO_BIG). */
+#define RX_SLOT 65536
+/* What one send queue may hold in copies: a batch of the largest datagrams we send. */
+#define TX_ARENA (4 * HANDLER_OBFS_BUF_LEN)
 
 struct server {
 	struct xwgp_server_config cfg;
@@ -88,20 +92,48 @@ struct server {
 	uint64_t xsk_busy_ns, xsk_frames; /* AF_XDP work since the last budget update */
 	__u32 hs_refused; /* xwgp_hs_budget.refused at the last update ... */
 	uint64_t hs_refused_ns; /* ... and when (0: never read) */
-	uint8_t buf[RX_BUF];
+	/*
+	 * Sends of one receive batch, per socket ([XWGP_SIDE_CLIENT]: listen,
+	 * [XWGP_SIDE_SERVER]: upstream), flushed by batch_end(); copies, since
+	 * AF_XDP frames go back to the kernel after their batch.
+	 */
+	struct udp_txq txq[2];
+	struct udp_rxb rx; /* recvmmsg on the two UDP sockets */
 };
 
+/* Queued for batch_end(); refusals are counted there, per datagram. */
 static int io_send(void *ctx, enum xwgp_side side, const struct xwgp_ep *local,
 		   const struct xwgp_ep *remote, const uint8_t *data, size_t len)
 {
 	struct server *s = ctx;
-	int fd = side == XWGP_SIDE_CLIENT ? s->listen_fd : s->upstream_fd;
-	int err = udp_send(fd, local, remote, data, len);
 
-	if (err)
-		pr_debug("sendmsg on the %s socket failed: %s",
-			 side == XWGP_SIDE_CLIENT ? "listen" : "upstream", strerror(-err));
-	return err;
+	return udp_txq_add(&s->txq[side], local, remote, data, len);
+}
+
+/* Send what the batch queued, and count it: never blocks, never reorders a socket's datagrams. */
+static void tx_flush(struct server *s)
+{
+	for (int side = 0; side < 2; side++) {
+		struct udp_txq *q = &s->txq[side];
+
+		if (q->n)
+			udp_txq_flush(q);
+		s->h.stats[XWGP_AGENT_STAT_SEND_ERRORS] += q->errors;
+		s->h.stats[XWGP_AGENT_STAT_TX_SYSCALLS] += q->calls;
+		s->h.stats[XWGP_AGENT_STAT_TX_GSO_SEGMENTS] += q->gso_segs;
+		q->errors = q->calls = q->gso_segs = q->sent = 0;
+	}
+}
+
+/*
+ * The end of one receive batch (AF_XDP or recvmmsg): the sessions' counters
+ * and the batch's initiations (handler_flush), then its sends
+ * (docs/DESIGN.md section 2, "Batches").
+ */
+static void batch_end(struct server *s)
+{
+	handler_flush(&s->h);
+	tx_flush(s);
 }
 
 /* handler.send_init: from any handshake thread; one sendmsg is thread-safe. */
@@ -274,25 +306,29 @@ static int setup_interfaces(struct server *s)
 
 enum { TAG_LISTEN = 1, TAG_UPSTREAM, TAG_SIGNAL, TAG_TIMER, TAG_LOCAL, TAG_XSK_BASE = 16 };
 
+/* recvmmsg batches one socket may take per event-loop turn (1024 datagrams). */
+#define UDP_TURN_BATCHES (1024 / UDP_BATCH)
+
 static void drain_udp(struct server *s, int fd, enum xwgp_side side, uint16_t port)
 {
-	struct handler_pkt p = { .side = side, .data = s->buf, .cap = sizeof(s->buf) };
+	for (int b = 0; b < UDP_TURN_BATCHES; b++) {
+		int n = udp_rxb_recv(&s->rx, fd);
 
-	for (int budget = 0; budget < 1024; budget++) {
-		int n = udp_recv(fd, s->buf, sizeof(s->buf), &p.src, &p.dst, port);
+		if (n < 0 && n != -EINTR)
+			pr_debug("recvmmsg: %s", strerror(-n));
+		for (int i = 0; i < n; i++) {
+			struct handler_pkt p = { .side = side, .cap = s->rx.slot_size };
 
-		if (n == -EAGAIN)
-			break;
-		if (n < 0) {
-			if (n != -EMSGSIZE)
-				pr_debug("recvmsg: %s", strerror(-n));
-			s->h.stats[XWGP_AGENT_STAT_TOO_BIG] += n == -EMSGSIZE;
-			continue;
+			if (!udp_rxb_get(&s->rx, i, port, &p.src, &p.dst, &p.data, &p.len)) {
+				s->h.stats[XWGP_AGENT_STAT_TOO_BIG]++;
+				continue;
+			}
+			handler_packet(&s->h, &p);
 		}
-		p.len = (size_t)n;
-		handler_packet(&s->h, &p);
+		batch_end(s);
+		if (n < UDP_BATCH)
+			break;
 	}
-	handler_flush(&s->h);
 }
 
 static bool on_xsk_frame(void *ctx, uint8_t *frame, size_t len, bool last)
@@ -315,18 +351,32 @@ static void stats_load(struct server *s)
 
 /*
  * Publish the counters that moved in the pinned map. Called after every
- * batch of events, so even a SIGKILLed agent leaves them complete for its
- * successor, at one syscall per changed counter.
+ * turn of the event loop, so even a SIGKILLed agent leaves them complete
+ * for its successor: one system call for all of them (a batch update),
+ * else (an older kernel, or an older agent's shorter array) one per
+ * changed counter.
  */
 static void stats_publish(struct server *s)
 {
-	for (__u32 i = 0; i < XWGP_AGENT_STAT__MAX; i++) {
-		__u64 v = s->h.stats[i];
+	__u32 keys[XWGP_AGENT_STAT__MAX], n = 0, done;
+	__u64 vals[XWGP_AGENT_STAT__MAX];
 
-		if (v == s->stats_synced[i])
+	for (__u32 i = 0; i < XWGP_AGENT_STAT__MAX; i++) {
+		if (s->h.stats[i] == s->stats_synced[i])
 			continue;
-		if (bpf_map_update_elem(s->loader.maps.agent_stats, &i, &v, BPF_ANY) == 0)
-			s->stats_synced[i] = v;
+		keys[n] = i;
+		vals[n++] = s->h.stats[i];
+	}
+	if (!n)
+		return;
+	done = n;
+	if (bpf_map_update_batch(s->loader.maps.agent_stats, keys, vals, &done, NULL))
+		done = done < n ? done : 0; /* the first `done' went in (array: in key order) */
+	for (__u32 k = 0; k < n; k++) {
+		if (k >= done &&
+		    bpf_map_update_elem(s->loader.maps.agent_stats, &keys[k], &vals[k], BPF_ANY))
+			continue;
+		s->stats_synced[keys[k]] = vals[k];
 	}
 }
 
@@ -579,7 +629,7 @@ static int run_loop(struct server *s)
 				 */
 				for (int b = 0; b < XSK_TURN_BATCHES; b++) {
 					got = xsk_rx_poll(x, on_xsk_frame, s);
-					handler_flush(&s->h); /* the DHs of the batch's initiations */
+					batch_end(s); /* counters, the batch's DHs, its sends */
 					s->xsk_frames += got;
 					if (got < XSK_RX_BATCH)
 						break;
@@ -587,6 +637,7 @@ static int run_loop(struct server *s)
 				s->xsk_busy_ns += xwgp_now_ns() - t0;
 			}
 		}
+		batch_end(s); /* nothing queued may wait while the loop blocks */
 		/* Tell XDP when the agent goes under load or leaves it. */
 		if (s->h.guard.under_load != s->cfg_under_load && setup_cfg_map(s))
 			pr_warn("updating the config map (under load) failed");
@@ -870,7 +921,14 @@ int cmd_server(int argc, char **argv)
 	s->h.io_ctx = s;
 	s->h.local = &s->local;
 	nexthops_use(s, fwd_off);
-	s->h.batch = true; /* initiations' DHs on the handshake threads: handler_flush() */
+	s->h.batch = true; /* DHs on the handshake threads, counters per batch: handler_flush() */
+	err = udp_rxb_init(&s->rx, RX_SLOT);
+	err = err ?: udp_txq_init(&s->txq[XWGP_SIDE_CLIENT], s->listen_fd, TX_ARENA, true);
+	err = err ?: udp_txq_init(&s->txq[XWGP_SIDE_SERVER], s->upstream_fd, TX_ARENA, true);
+	if (err) {
+		pr_err("I/O buffers: %s", strerror(-err));
+		goto out_handler;
+	}
 	stats_load(s);
 	s->h.stats[XWGP_AGENT_STAT_UNDER_LOAD] = 0; /* a state: not the last agent's */
 	cache_marks_take(s);
@@ -890,12 +948,17 @@ int cmd_server(int argc, char **argv)
 	cookie_guard_tick(&s->h.guard, UINT64_MAX, s->h.stats); /* no agent: not under load */
 	if (s->cfg_under_load)
 		setup_cfg_map(s);
+	batch_end(s);
 	stats_publish(s);
 	cache_sync(s, true);
 	ret = err ? 1 : 0;
 
 out_handler:
 	handler_fini(&s->h);
+	tx_flush(s); /* what handler_fini() finished */
+	udp_txq_free(&s->txq[XWGP_SIDE_CLIENT]);
+	udp_txq_free(&s->txq[XWGP_SIDE_SERVER]);
+	udp_rxb_free(&s->rx);
 	for (unsigned int i = 0; i < HS_POOL_MAX_THREADS; i++)
 		udp_router_close(&s->routers[i].r);
 out_xsk:

@@ -576,6 +576,35 @@ int wgit_transport_commit(struct wgit *w, const struct xwgp_session *s, bool c2s
 	return err;
 }
 
+int wgit_agent_account(const struct wgit *w, uint32_t client_proxy,
+		       const struct wgit_agent_delta *d)
+{
+	const struct xwgp_maps *m = w->maps;
+	struct xwgp_session *p;
+	uint32_t slot;
+
+	if (!m->sess)
+		return -ENXIO;
+	if (slot_of_index(m, client_proxy, &slot) || slot_index(m, slot) != client_proxy)
+		return -ENOENT;
+	p = &m->sess[slot];
+	/* XDP's counters, with its locked add (see wgit_transport_commit). */
+	if (d->c2s_packets) {
+		__atomic_fetch_add(&p->c2s_packets, d->c2s_packets, __ATOMIC_RELAXED);
+		__atomic_fetch_add(&p->c2s_bytes, d->c2s_bytes, __ATOMIC_RELAXED);
+	}
+	if (d->s2c_packets) {
+		__atomic_fetch_add(&p->s2c_packets, d->s2c_packets, __ATOMIC_RELAXED);
+		__atomic_fetch_add(&p->s2c_bytes, d->s2c_bytes, __ATOMIC_RELAXED);
+	}
+	seen_at(&p->last_seen_ns, d->last_seen_ns);
+	if (d->client_seen_ns)
+		seen_at(&p->client_seen_ns, d->client_seen_ns);
+	if (d->server_seen_ns)
+		seen_at(&p->server_seen_ns, d->server_seen_ns);
+	return 0;
+}
+
 int wgit_session_delete(const struct wgit *w, uint32_t client_proxy)
 {
 	struct xwgp_session s;

@@ -155,6 +155,25 @@ int wgit_transport_commit(struct wgit *w, const struct xwgp_session *s, bool c2s
 bool wgit_roam_cand(const struct wgit *w, const struct xwgp_session *s, bool c2s,
 		    struct xwgp_ep *cand);
 
+/*
+ * What the agent forwarded for one session during one batch of packets
+ * from the session's current endpoints (handler_flush() writes it once per
+ * session per batch, docs/DESIGN.md section 2, "Batches").
+ */
+struct wgit_agent_delta {
+	uint64_t c2s_packets, c2s_bytes, s2c_packets, s2c_bytes;
+	uint64_t last_seen_ns; /* the latest packet's time */
+	uint64_t client_seen_ns, server_seen_ns; /* the side's latest packet; 0: none */
+};
+
+/*
+ * Add d to session client_proxy's counters and seen times in the mapping,
+ * with XDP's atomic adds: 0, or -ENOENT when the session is gone meanwhile
+ * (its counts go with it).
+ */
+int wgit_agent_account(const struct wgit *w, uint32_t client_proxy,
+		       const struct wgit_agent_delta *d);
+
 /* Remove a session (its slot freed, its meta wiped). */
 int wgit_session_delete(const struct wgit *w, uint32_t client_proxy);
 

@@ -37,7 +37,7 @@
 	X(BAD_TYPE, "unknown message type, or a type not valid from that side")                 \
 	X(TOO_BIG, "packets larger than max_packet_size")                                       \
 	X(OBFS_UNDECODABLE, "packets that did not decode with the obfuscation key")             \
-	X(SEND_ERRORS, "sendmsg failures")                                                      \
+	X(SEND_ERRORS, "datagrams the kernel refused to send (dropped)")                          \
 	X(EXPIRED, "sessions removed after `timeout' idle seconds")                              \
 	X(DH_CACHE_HIT, "initiations whose static-static DH came from the agent's cache")     \
 	X(DH_CACHE_MISS, "initiations that computed the static-static DH (new key pair)")     \
@@ -61,7 +61,10 @@
 	X(UNDER_LOAD_ENTERED, "times the agent went under load (cookies instead of DH)")        \
 	X(UNDER_LOAD_MS, "milliseconds the agent spent under load")                            \
 	X(UNDER_LOAD, "1 while the agent is under load (a state, not a count)")                \
-	X(MAC2_INVALID_DROPPED, "under load, wrong-MAC2 initiations over the cookie limit: dropped")
+	X(MAC2_INVALID_DROPPED, "under load, wrong-MAC2 initiations over the cookie limit: dropped") \
+	X(TX_SYSCALLS, "sendmmsg/sendmsg calls that sent the agent's datagrams (batched)")       \
+	X(TX_GSO_SEGMENTS, "datagrams the agent sent as UDP GSO segments (one run, one message)") \
+	X(SESS_WRITES, "writes of the agent's per-session counters (one per session per batch)")
 
 enum xwgp_agent_stat {
 #define XWGP_AGENT_STAT_ENUM(name, desc) XWGP_AGENT_STAT_##name,

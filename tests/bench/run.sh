@@ -17,6 +17,12 @@
 #                 (hs_e2e): real initiations of distinct keys through the
 #                 network path to the backend, 1 and all handshake threads,
 #                 and the under-load rejection rate
+#   2b agent      the agent path: every transport packet through the agent, on
+#                 the e2e rig: XDP attached with the cfg map's agent-only
+#                 flag (everything punted to AF_XDP), and no XDP (--xdp-mode off: the UDP
+#                 socket); pps and agent CPU-us per forwarded packet, side by
+#                 side with mwgp measured the same way (MWGP=/path/to/mwgp, or
+#                 `mwgp' in PATH; without it the row says so)
 #   4 memory      map memory with 1,000,000 sessions (bpftool memlock)
 #   5 restart     transport lost while the agent is SIGKILLed and restarted
 #   6 local       a backend on the proxy host (127.0.0.1): live frames through
@@ -24,12 +30,12 @@
 #                 and agent-only on the same session
 #
 # Usage: tests/bench/run.sh [--json FILE] [--only LIST]
-#   LIST: comma list of fastpath,e2e,handshake,hs_e2e,memory,local (default: all; e2e
+#   LIST: comma list of fastpath,e2e,agent,handshake,hs_e2e,memory,local (default: all; e2e
 #   includes restart). BUILD selects the build directory (default build).
 set -u
 
 JSON_OUT=
-ONLY=fastpath,e2e,handshake,hs_e2e,memory,local
+ONLY=fastpath,e2e,agent,handshake,hs_e2e,memory,local
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--json) JSON_OUT=$2; shift 2 ;;
@@ -50,7 +56,7 @@ require_cmds ip ethtool jq bpftool ss chrt wg
 
 B="$BUILD/bench"
 XWGP="$BUILD/xwgp"
-for t in bench_fastpath bench_traffic bench_peer bench_handshake bench_memory; do
+for t in bench_fastpath bench_traffic bench_peer bench_handshake bench_memory bench_udp_batch; do
 	[ -x "$B/$t" ] || { echo "run.sh: $B/$t not built (make BUILD=${BUILD#"$E2E_ROOT"/} bench)" >&2; exit 1; }
 done
 [ -x "$XWGP" ] || { echo "run.sh: $XWGP not built" >&2; exit 1; }
@@ -92,7 +98,10 @@ XWGP_PID=
 
 mac_of() { ip -n "$(ns_name "$1")" -j link show "$2" | jq -r '.[0].address'; }
 
+E2E_UP=
 e2e_topology() {
+	[ -n "$E2E_UP" ] && return 0
+	E2E_UP=1
 	ns_add gen && ns_add proxy && ns_add sink || return 1
 	veth_link gen g0 192.0.2.2/24 proxy xc 192.0.2.1/24 || return 1
 	veth_link proxy xs 198.51.100.1/24 sink s0 198.51.100.2/24 || return 1
@@ -180,7 +189,8 @@ e2e_search() {
 	local label=$1 out="$E2E_TMP/e2e-$1.json" before=${2:-} after t0=0 t1=0
 	log "end to end: $label (stepping the offered rate)"
 	[ -n "$XWGP_PID" ] && t0=$(agent_ticks)
-	if ! gen --label "$label" --search >"$out"; then
+	if ! gen --label "$label" ${AGENT_RATE:+--rate "$AGENT_RATE" --duration 5} \
+		${AGENT_RATE:---search} >"$out"; then
 		error_row "e2e.$label" "generator failed"
 		return 1
 	fi
@@ -365,6 +375,133 @@ JSON
 	ns_exec proxy "$XWGP" down >/dev/null 2>&1
 }
 
+# ---- 2b. the agent path ------------------------------------------------------------
+#
+# Every transport packet through the forwarding process, on the e2e rig,
+# one real session, the same generator search as the e2e rows: the highest
+# offered rate that loses < 1%, and the process's CPU time (utime + stime
+# from /proc/PID/stat over the whole search) per packet the sink received.
+# Rows: xwgp with XDP and the cfg map's agent-only flag (cfg_agent_only:
+# XDP punts every packet of ours to AF_XDP), xwgp with no XDP
+# (--xdp-mode off: the UDP socket, recvmmsg), and mwgp on the same rig.
+# AGENT_RATE=PPS: a steady stream at PPS for 5 s instead of the search (CPU
+# per packet at a given load); AGENT_PERF=DIR: perf record -g the process
+# for 4 s of it into DIR and log the top of the profile (AGENT_PERF_TRACE=1:
+# and a perf trace summary of its system calls).
+
+# CPU ticks of process $1 (utime + stime).
+proc_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+
+# One search against process $2 (label $1); appends the row with cpu_us_per_pkt.
+agent_search() {
+	local label=$1 pid=$2 out="$E2E_TMP/agent-$1.json" t0 t1 perf_pid= trace_pid=
+	log "agent path: $label (stepping the offered rate)"
+	t0=$(proc_ticks "$pid")
+	if [ -n "${AGENT_PERF:-}" ]; then
+		perf record -q -g -p "$pid" -o "$AGENT_PERF/perf.$label.data" -- sleep 4 >/dev/null 2>&1 &
+		perf_pid=$!
+		# AGENT_PERF_TRACE=1: system calls by kind (count, time) over 3 s of
+		# the same stream too (perf trace slows every call: apart from the profile).
+		if [ -n "${AGENT_PERF_TRACE:-}" ]; then
+			perf trace -s -p "$pid" -o "$AGENT_PERF/trace.$label.txt" -- sleep 3 >/dev/null 2>&1 &
+			trace_pid=$!
+		fi
+	fi
+	if ! gen --label "$label" ${AGENT_RATE:+--rate "$AGENT_RATE" --duration 5} \
+		${AGENT_RATE:---search} >"$out"; then
+		error_row "agent.$label" "generator failed"
+		return 1
+	fi
+	t1=$(proc_ticks "$pid")
+	if [ -n "$perf_pid" ]; then
+		wait "$perf_pid" $trace_pid
+		grep -E '^ +[a-z_0-9]+ +[0-9]+ ' "$AGENT_PERF/trace.$label.txt" 2>/dev/null | sort -k2 -nr | head -8 |
+			sed "s/^/# syscalls $label: /" >&2
+		perf report -i "$AGENT_PERF/perf.$label.data" --stdio --no-children --percent-limit 1.5 \
+			-g none 2>/dev/null | grep -v '^#' | grep . | head -25 | sed "s/^/# perf $label: /" >&2
+	fi
+	[ -n "$XWGP_PID" ] && ns_exec proxy "$XWGP" show --json | jq -c '.counters.agent |
+		{TRANSPORT_C2S, TX_SYSCALLS, TX_GSO_SEGMENTS, SESS_WRITES, SEND_ERRORS, RX_XSK}' >&2
+	jq -c --argjson cpu "$((t1 - t0))" --argjson hz "$(getconf CLK_TCK)" '
+		.id |= sub("^e2e"; "agent")
+		| (if .steps then [.steps[].delivered] | add else .delivered end) as $fwd
+		| if .steps then . else . + {delivered_pps: (.delivered / .duration_sec),
+			delivered_fraction: (.delivered / .sent)} end
+		| . + {forwarded: $fwd, cpu_sec: ($cpu / $hz)}
+		| if $fwd > 1000 then . + {cpu_us_per_pkt: (.cpu_sec * 1e6 / $fwd)} else . end' \
+		"$out" >>"$RESULTS"
+}
+
+bench_agent_mwgp() {
+	local mwgp=${MWGP:-$(command -v mwgp)} pid
+	if [ -z "$mwgp" ] || [ ! -x "$mwgp" ]; then
+		na_row agent.mwgp "mwgp not installed (set MWGP=/path/to/mwgp)"
+		return
+	fi
+	# mwgp reads the same config; the xwgp-only keys go.
+	jq 'del(.upstream, .interface, .xdp_mode, .transport_punt_rate)' "$E2E_TMP/xwgp.json" \
+		>"$E2E_TMP/mwgp.json" || return
+	ns_spawn proxy "$E2E_TMP/mwgp.log" "$mwgp" server "$E2E_TMP/mwgp.json"
+	pid=$SPAWN_PID
+	if ! wait_for 15 sh -c "ip netns exec '$(ns_name proxy)' ss -Hlun 'sport = :51820' | grep -q ."; then
+		error_row agent.mwgp "mwgp did not start: $(tail -3 "$E2E_TMP/mwgp.log")"
+		ns_stop "$pid"
+		return
+	fi
+	if e2e_handshake; then
+		agent_search mwgp "$pid"
+	else
+		error_row agent.mwgp "handshake through mwgp failed"
+	fi
+	ns_stop "$pid"
+}
+
+# Set XWGP_CFG_AGENT_ONLY (include/xwgp_abi.h: bit 1 of the u32 flags at
+# byte 4 of struct xwgp_cfg) in the running agent's pinned cfg map.
+cfg_agent_only() {
+	local pin=/sys/fs/bpf/xwgp/default/xwgp_cfg v
+	v=$(ns_exec proxy bpftool -j map lookup pinned "$pin" key 0 0 0 0 | jq -r '.value | map(ltrimstr("0x")) | join(" ")') || return 1
+	[ -n "$v" ] || return 1
+	# shellcheck disable=SC2086
+	set -- $v
+	local b4=$(printf '%02x' $((0x$5 | 2)))
+	ns_exec proxy bpftool map update pinned "$pin" key 0 0 0 0 value hex $1 $2 $3 $4 $b4 $(shift 5; echo "$@")
+}
+
+bench_agent() {
+	log "agent sends: CPU per datagram, sendmsg each vs sendmmsg vs UDP GSO (loopback)"
+	"$B/bench_udp_batch" --len 128 >>"$RESULTS" || error_row agent.send "bench_udp_batch failed"
+	log "agent path: topology gen -> [xc proxy xs] -> sink, one real session"
+	if ! e2e_topology || ! e2e_config; then
+		error_row agent "topology setup failed"
+		return
+	fi
+	# One source sends everything: no per-source transport punt limit.
+	jq '. + {transport_punt_rate: 0}' "$E2E_TMP/xwgp.json" >"$E2E_TMP/xwgp-agent.json" &&
+		mv "$E2E_TMP/xwgp-agent.json" "$E2E_TMP/xwgp.json"
+	ns_exec proxy "$XWGP" down >/dev/null 2>&1
+	# XDP punts every packet of ours to AF_XDP: the cfg map's agent-only flag.
+	# (A host that does not forward no longer punts: XDP uses the agent's
+	# next hops there, docs/DESIGN.md.)
+	if xwgp_start && cfg_agent_only && e2e_handshake; then
+		agent_search xsk "$XWGP_PID"
+	else
+		error_row agent.xsk "xwgp (agent-only flag) did not start or handshake failed"
+	fi
+	xwgp_stop
+	ip -n "$(ns_name proxy)" link set dev xc xdp off
+	ip -n "$(ns_name proxy)" link set dev xs xdp off
+	# Same pinned maps (the session survives), no XDP anywhere.
+	if xwgp_start --xdp-mode off; then
+		agent_search udp "$XWGP_PID"
+	else
+		error_row agent.udp "xwgp --xdp-mode off did not start"
+	fi
+	xwgp_stop
+	ns_exec proxy "$XWGP" down >/dev/null 2>&1
+	bench_agent_mwgp
+}
+
 # ---- 3. handshakes ------------------------------------------------------------
 
 bench_handshake() {
@@ -543,6 +680,7 @@ bench_memory() {
 
 want fastpath && bench_fastpath
 want e2e && bench_e2e
+want agent && bench_agent
 want handshake && bench_handshake
 want hs_e2e && bench_hs_e2e
 want memory && bench_memory
@@ -594,6 +732,29 @@ jq -s --arg date "$(date -u +%Y-%m-%dT%H:%M:%SZ)" --arg machine "$MACHINE" --arg
 	    else {id: "e2e.ceiling", name: "e2e ceiling", what: "bare XDP devmap redirect between the same veths",
 		  result: "\(pps($ceil.delivered_pps)) (\(r($ceil.delivered_fraction * 100))% of \(pps($ceil.offered_pps)))",
 		  reference: "generator max \(pps($ceil.max_offered_pps))", ratio: null, target: "-", met: "-"} end ),
+	  ( get("agent.mwgp") as $m
+	    | (if ($m.delivered_pps // null) != null
+	       then "mwgp \(pps($m.delivered_pps)), \(r($m.cpu_us_per_pkt // 0)) us CPU/pkt"
+	       else "mwgp: \($m.na // "not run") (issue 14: ~228 kpps, ~4.3 us/pkt)" end) as $mref
+	    | (["xsk", "XDP punts to AF_XDP (agent-only flag)"], ["udp", "no XDP: UDP socket (--xdp-mode off)"])
+	    | . as [$k, $how] | ("agent." + $k) as $id | ($all | get($id)) as $a
+	    | if ($a.delivered_pps // null) == null then ($all | na($id; "agent path, " + $how; ">= 2x mwgp, <= 2 us/pkt"))
+	      else {id: $id, name: "agent path, \($how)",
+		    what: "every transport packet through the agent: delivered at the highest offered rate with < 1% loss; agent CPU (utime+stime) per forwarded packet",
+		    result: "\(pps($a.delivered_pps)), \(r($a.cpu_us_per_pkt // 0)) us CPU/pkt",
+		    reference: $mref,
+		    ratio: (if ($m.delivered_pps // 0) > 0 then r($a.delivered_pps / $m.delivered_pps) else null end),
+		    target: ">= 2x mwgp, <= 2 us/pkt",
+		    met: (if ($m.delivered_pps // 0) <= 0 then (if ($a.cpu_us_per_pkt // 99) <= 2 then "cpu yes, pps n/a" else "no (cpu)" end)
+			  elif $a.delivered_pps >= 2 * $m.delivered_pps and ($a.cpu_us_per_pkt // 99) <= 2 then "yes" else "no" end)}
+	      end ),
+	  ( get("agent.send") as $x
+	    | if ($x.gso_ns // null) == null then na("agent.send"; "agent sends, CPU per datagram"; "-")
+	      else {id: "agent.send", name: "agent sends, CPU per datagram",
+		    what: "runs of \($x.batch) datagrams of \($x.len) bytes to one destination on loopback, sender thread CPU (kernel work in its context included)",
+		    result: "GSO \(r($x.gso_ns)) ns, sendmmsg \(r($x.sendmmsg_ns)) ns",
+		    reference: "one sendmsg each \(r($x.sendmsg_ns)) ns", ratio: r($x.sendmsg_ns / $x.gso_ns),
+		    target: "-", met: "-"} end ),
 	  ( get("handshake.servers1") as $h | get("handshake.servers8") as $h8
 	    | get("handshake.warm.servers1") as $w | get("handshake.warm.servers8") as $w8
 	    | get("handshake.mac1_servers1").mac1_search_us as $m1 | get("handshake.mac1_servers8").mac1_search_us as $m8

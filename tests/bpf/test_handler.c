@@ -1152,4 +1152,72 @@ TEST(handshake_threads_hammer_few_keys)
 	env.cfg.under_load_pps = COOKIE_LOAD_DEFAULT_PPS;
 }
 
+/* Session proxy as the mapping holds it (zeroed when gone): XDP's and the agent's counters. */
+static struct xwgp_session sess_of(uint32_t proxy)
+{
+	struct xwgp_session s = { 0 };
+
+	wgit_session_get(&env.h.wgit, proxy, &s);
+	return s;
+}
+
+/*
+ * In the event loop's batches (h->batch), the agent's per-session counters
+ * of transport from current endpoints are written once per session per
+ * batch, by handler_flush(), with exact totals; a packet from a new source
+ * (roaming) first writes what the batch holds, so roaming sees exact times.
+ */
+TEST(transport_counted_once_per_session_per_batch)
+{
+	struct xwgp_session m1, m2, a1, a2;
+	uint32_t p1, p2;
+
+	ENV();
+	p1 = establish(0x71717171, 0x72727272, NULL);
+	p2 = establish(0x73737373, 0x74747474, NULL);
+	m1 = sess_of(p1);
+	m2 = sess_of(p2);
+	env.h.batch = true;
+	for (int i = 0; i < 10; i++)
+		CHECK(transport(XWGP_SIDE_CLIENT, srv_of(p1), "192.0.2.11", 40000) == 1);
+	for (int i = 0; i < 5; i++)
+		CHECK(transport(XWGP_SIDE_SERVER, p1, "198.51.100.2", 51820) == 1);
+	for (int i = 0; i < 7; i++)
+		CHECK(transport(XWGP_SIDE_CLIENT, srv_of(p2), "192.0.2.11", 40000) == 1);
+	a1 = sess_of(p1);
+	CHECK(a1.c2s_packets == m1.c2s_packets && STAT(SESS_WRITES) == 0,
+	      "written before the batch ended: %llu packets, %llu writes",
+	      (unsigned long long)a1.c2s_packets, (unsigned long long)STAT(SESS_WRITES));
+	handler_flush(&env.h);
+	a1 = sess_of(p1);
+	a2 = sess_of(p2);
+	CHECK(STAT(SESS_WRITES) == 2, "%llu session writes, want 2",
+	      (unsigned long long)STAT(SESS_WRITES));
+	CHECK(a1.c2s_packets == m1.c2s_packets + 10 &&
+		      a1.c2s_bytes == m1.c2s_bytes + 640 &&
+		      a1.s2c_packets == m1.s2c_packets + 5 &&
+		      a1.s2c_bytes == m1.s2c_bytes + 320,
+	      "session 1: c2s %llu/%llu s2c %llu/%llu", (unsigned long long)a1.c2s_packets,
+	      (unsigned long long)a1.c2s_bytes, (unsigned long long)a1.s2c_packets,
+	      (unsigned long long)a1.s2c_bytes);
+	CHECK(a2.c2s_packets == m2.c2s_packets + 7 && a2.s2c_packets == 0);
+	CHECK(a1.client_seen_ns > m1.client_seen_ns &&
+	      a1.server_seen_ns > m1.server_seen_ns &&
+	      a1.last_seen_ns >= a1.client_seen_ns, "seen times");
+	CHECK(STAT(TRANSPORT_C2S) == 17 && STAT(TRANSPORT_S2C) == 5);
+
+	/* Roaming mid-batch: the batch's counts are written first, then the candidate's. */
+	for (int i = 0; i < 3; i++)
+		CHECK(transport(XWGP_SIDE_CLIENT, srv_of(p1), "192.0.2.11", 40000) == 1);
+	CHECK(transport(XWGP_SIDE_CLIENT, srv_of(p1), "192.0.2.99", 40009) == 1);
+	m1 = sess_of(p1);
+	CHECK(m1.c2s_packets == a1.c2s_packets + 4 && STAT(ROAM_CANDIDATE) == 1,
+	      "before the flush: %llu packets (want %llu)", (unsigned long long)m1.c2s_packets,
+	      (unsigned long long)a1.c2s_packets + 4);
+	handler_flush(&env.h);
+	CHECK(sess_of(p1).c2s_packets == a1.c2s_packets + 4, "nothing counted twice");
+	env.h.batch = false;
+	clear_maps();
+}
+
 TEST_MAIN()

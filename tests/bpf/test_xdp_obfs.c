@@ -688,7 +688,9 @@ static int agent_outcome(const uint64_t *before, const uint64_t *after)
 	int out = -1;
 
 	for (int k = 0; k < XWGP_AGENT_STAT__MAX; k++) {
-		if (k == XWGP_AGENT_STAT_RX_CLIENT || after[k] == before[k])
+		/* Bookkeeping that moves with an outcome, not an outcome. */
+		if (k == XWGP_AGENT_STAT_RX_CLIENT || k == XWGP_AGENT_STAT_SESS_WRITES ||
+		    after[k] == before[k])
 			continue;
 		if (out != -1)
 			return -2;
