@@ -380,6 +380,25 @@ static __always_inline int forward_transport(struct xdp_md *ctx, const struct xw
 	return act;
 }
 
+/*
+ * Ours, and for whom (XDP and TC alike): a wildcard claims only our own
+ * addresses, before any verdict of ours, so transit traffic is passed
+ * whatever it looks like; transport forwarded in the kernel waits for its
+ * session (transport_decide). Then agent-only mode punts what is ours.
+ */
+static __always_inline __u32 claim(const struct xwgp_cfg *cfg, struct pkt *p, __u32 reason)
+{
+	if (p->need_local &&
+	    (reason || p->type != WG_MSG_TRANSPORT || (cfg->flags & XWGP_CFG_AGENT_ONLY))) {
+		if (!dst_local(p))
+			reason = XWGP_STAT_PASS_NOT_LOCAL;
+		p->need_local = 0;
+	}
+	if (!reason && (cfg->flags & XWGP_CFG_AGENT_ONLY))
+		reason = XWGP_STAT_PUNT_AGENT_ONLY;
+	return reason;
+}
+
 SEC("xdp")
 int xwgp_xdp(struct xdp_md *ctx)
 {
@@ -396,19 +415,7 @@ int xwgp_xdp(struct xdp_md *ctx)
 	reason = parse_packet((void *)(long)ctx->data, (void *)(long)ctx->data_end, cfg, &p);
 	if (!reason)
 		reason = check_message(cfg, &p);
-	/*
-	 * A wildcard claims only our own addresses, before any verdict of
-	 * ours: transit traffic is passed whatever it looks like. Transport
-	 * XDP forwards waits for its session (forward_transport).
-	 */
-	if (p.need_local &&
-	    (reason || p.type != WG_MSG_TRANSPORT || (cfg->flags & XWGP_CFG_AGENT_ONLY))) {
-		if (!dst_local(&p))
-			reason = XWGP_STAT_PASS_NOT_LOCAL;
-		p.need_local = 0;
-	}
-	if (!reason && (cfg->flags & XWGP_CFG_AGENT_ONLY))
-		reason = XWGP_STAT_PUNT_AGENT_ONLY;
+	reason = claim(cfg, &p, reason);
 	if (!reason && p.type != WG_MSG_TRANSPORT)
 		reason = handshake_admit(cfg, &p);
 	reason = hs_budget_admit(cfg, &p, reason);
@@ -492,14 +499,7 @@ int xwgp_tc_lo(struct __sk_buff *skb)
 	stat_add(XWGP_STAT_TC_LO_RX, p.frame_len);
 	if (!reason)
 		reason = check_message(cfg, &p);
-	if (p.need_local &&
-	    (reason || p.type != WG_MSG_TRANSPORT || (cfg->flags & XWGP_CFG_AGENT_ONLY))) {
-		if (!dst_local(&p))
-			reason = XWGP_STAT_PASS_NOT_LOCAL;
-		p.need_local = 0;
-	}
-	if (!reason && (cfg->flags & XWGP_CFG_AGENT_ONLY))
-		reason = XWGP_STAT_PUNT_AGENT_ONLY;
+	reason = claim(cfg, &p, reason);
 	if (!reason && p.type != WG_MSG_TRANSPORT)
 		reason = XWGP_STAT_PUNT_HANDSHAKE; /* a local backend: no per-source limit */
 	if (reason)

@@ -145,11 +145,15 @@ lb_setup || { fail setup "topology setup failed"; exit 1; }
 lb_config "$E2E_TMP/xwgp.json"
 topo_xwgp_start "$E2E_TMP/xwgp.json" || { fail start "xwgp did not start"; exit 1; }
 
-if counters | jq -e '.local_backends == "kernel"' >/dev/null &&
-	topo_xwgp show | grep -q 'local backends: forwarded in the kernel'; then
+# The agent attaches TC after its socket is up: the flag follows within moments.
+local_in_kernel() {
+	counters | jq -e '.local_backends == "kernel"' >/dev/null &&
+		topo_xwgp show | grep -q 'local backends: forwarded in the kernel'
+}
+if wait_for 5 local_in_kernel; then
 	pass show-local-in-kernel
 else
-	fail show-local-in-kernel "xwgp show: $(topo_xwgp show | grep 'local backends')"
+	fail show-local-in-kernel "xwgp show: $(topo_xwgp show | grep 'local backends'); --json: $(counters | jq -c .local_backends)"
 	sed 's/^/    /' "$XWGP_LOG"
 fi
 if ns_exec proxy tc filter show dev lo egress | grep -q xwgp_tc_lo &&
