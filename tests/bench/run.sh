@@ -709,18 +709,24 @@ jq -s --arg date "$(date -u +%Y-%m-%dT%H:%M:%SZ)" --arg machine "$MACHINE" --arg
 	| [
 	  ( ["c2s.v4", "s2c.v4", "c2s.v6", "s2c.v6", "obfs.v4", "obfs.v6"][] as $c
 	    | ("fastpath." + $c) as $id | ($all | get($id)) as $row
-	    | (if ($c | startswith("obfs")) then 4 else 2.5 end) as $t
+	    | (if ($c | startswith("obfs")) then 8 else 4 end) as $t # issue 13
 	    | if ($row.ns_per_pkt // null) == null then ($all | na($id; "fast path " + $c; "<= \($t)x minimal"))
 	      else {id: $id, name: "fast path \($c)", what: $row.what,
 		    result: "\(r($row.ns_per_pkt)) ns/pkt", reference: "minimal \(r($min.ns_per_pkt)) ns/pkt",
 		    ratio: r($row.ratio), target: "<= \($t)x", met: (if $row.ratio <= $t then "yes" else "no" end)}
 	      end ),
 	  ( if ($xdp.delivered_pps // null) == null or ($ceil.delivered_pps // null) == null
-	    then na("e2e.xdp"; "end to end, XDP path"; ">= 0.80x ceiling")
-	    else {id: "e2e.xdp", name: "e2e XDP path", what: "delivered at the highest offered rate with < 1% loss",
+	    then na("e2e.xdp"; "end to end, XDP path"; ">= 0.90x ceiling")
+	    else (1e9 / $ceil.delivered_pps) as $chain
+	    | ((($all | get("fastpath.c2s.v4")).ns_per_pkt // 0) - ($min.ns_per_pkt // 0)) as $extra
+	    | {id: "e2e.xdp", name: "e2e XDP path", what: "delivered at the highest offered rate with < 1% loss",
 		  result: "\(pps($xdp.delivered_pps)) (\(r($xdp.delivered_fraction * 100))% of \(pps($xdp.offered_pps)))",
-		  reference: "ceiling \(pps($ceil.delivered_pps))", ratio: r($xdp.delivered_pps / $ceil.delivered_pps),
-		  target: ">= 0.80x", met: (if $xdp.delivered_pps >= 0.8 * $ceil.delivered_pps then "yes" else "no" end)} end ),
+		  # The floor: generator, forwarding and sink share one softirq, so
+		  # xwgp adds its fast-path cost over the minimal program to the
+		  # bare redirect chain (docs: README "Benchmarks").
+		  reference: "ceiling \(pps($ceil.delivered_pps)) (\(r($chain)) ns/pkt chain)\(if $extra > 0 then "; expected from the fast path (+\(r($extra)) ns/pkt over minimal): \(r($chain / ($chain + $extra)))x" else "" end)",
+		  ratio: r($xdp.delivered_pps / $ceil.delivered_pps),
+		  target: ">= 0.90x", met: (if $xdp.delivered_pps >= 0.9 * $ceil.delivered_pps then "yes" else "no (short by \(r(0.9 - $xdp.delivered_pps / $ceil.delivered_pps))x)" end)} end ),
 	  ( if ($agent.delivered_pps // null) == null or ($xdp.delivered_pps // null) == null
 	    then na("e2e.agent"; "end to end, agent-only path"; "XDP >= 10x agent")
 	    else {id: "e2e.agent", name: "e2e agent only", what: "xwgp server --xdp-mode off, same measure",
