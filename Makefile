@@ -96,7 +96,7 @@ BENCH_BINS := $(patsubst tests/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
 # Keep generated skeletons: they are intermediates, and make would delete
 # them after the build (printing after the test summary).
 .SECONDARY:
-.PHONY: all deps check demo bench vmlinux clean install format fuzz
+.PHONY: all deps check demo bench vmlinux clean install format fuzz FORCE
 
 all: $(XWGP) $(BPF_OBJS) $(TEST_BINS) $(TOOL_BINS)
 
