@@ -411,8 +411,11 @@ e2e_teardown() {
 		done
 	done
 	wait 2>/dev/null
-	for ((i = ${#E2E_NS[@]} - 1; i >= 0; i--)); do
-		ip netns del "${E2E_NS[$i]}" 2>/dev/null
+	# By index, newest first; the array may have holes (a bench section
+	# unsets the namespaces it removed itself).
+	local -a idx=("${!E2E_NS[@]}")
+	for ((i = ${#idx[@]} - 1; i >= 0; i--)); do
+		ip netns del "${E2E_NS[${idx[$i]}]}" 2>/dev/null
 	done
 	# wireguard-go removes its socket on a clean exit, not after SIGKILL.
 	for ifc in "${E2E_WG_IFS[@]}"; do
