@@ -80,7 +80,10 @@ topo_config "$E2E_TMP/xwgp.json" "obfs=\"$PW\""
 topo_xwgp_start "$E2E_TMP/xwgp.json" || { fail start "xwgp server did not start"; exit 1; }
 
 CAP="$E2E_TMP/cli1.pcap"
-ns_spawn cli1 "$CAP.log" tcpdump -Z root -U --immediate-mode -n -i eth0 -w "$CAP" udp
+# A 64 MiB capture buffer: the bulk transfers below run faster than tcpdump
+# writes when the buffer is small, and a dropped packet would read as
+# missing traffic (its drop count is logged with the capture's figures).
+ns_spawn cli1 "$CAP.log" tcpdump -Z root -U --immediate-mode -B 65536 -n -i eth0 -w "$CAP" udp
 CAP_PID=$SPAWN_PID
 wait_for 10 grep -q 'listening on' "$CAP.log" || { fail capture "tcpdump did not start"; exit 1; }
 
@@ -170,7 +173,8 @@ resps=$(awk '$1 == "from" && $4 == 2' "$E2E_TMP/cap.txt" | wc -l)
 resp_lens=$(awk '$1 == "from" && $4 == 2 { print $2 }' "$E2E_TMP/cap.txt" | sort -u | wc -l)
 e2e_log "capture: to server $to_total ($to_plain plain, $to_bad undecodable)," \
 	"from server $from_total ($from_plain plain, $from_bad undecodable);" \
-	"initiations $inits ($init_lens lengths), responses $resps ($resp_lens lengths)"
+	"initiations $inits ($init_lens lengths), responses $resps ($resp_lens lengths);" \
+	"tcpdump: $(grep -h 'dropped by kernel' "$CAP.log" | tr '\n' ' ')"
 if [ "$to_total" -ge $((BULK_MB * 1048576 / 1500)) ] && [ "$to_plain" -eq 0 ] &&
 	[ "$to_bad" -eq 0 ]; then
 	pass capture-client-obfuscated
