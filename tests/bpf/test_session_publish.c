@@ -37,19 +37,7 @@ static const char *const topo_cmds[] = {
 
 static int fill(void)
 {
-	struct xwgp_cfg cfg = {
-		.abi_version = XWGP_ABI_VERSION,
-		.listen = { .port = htons(LISTEN_PORT) },
-		.upstream = { .port = htons(UPSTREAM_PORT) },
-		.max_packet_size = 1500,
-	};
-	uint32_t k = 0;
-
-	if (bpf_map_update_elem(bpf_env.maps.cfg, &k, &cfg, BPF_ANY)) {
-		snprintf(bpf_env.why, sizeof(bpf_env.why), "cfg: %s", strerror(errno));
-		return -1;
-	}
-	return 0;
+	return bpf_env_cfg(LISTEN_PORT, UPSTREAM_PORT);
 }
 
 /* The two versions: the client moved (address, port) and its index differs. */

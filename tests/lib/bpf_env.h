@@ -139,6 +139,27 @@ static inline int bpf_env_local(const char *ip, uint32_t kind)
 	return err ? -1 : 0;
 }
 
+/*
+ * The cfg map's one entry with only our ports set (max_packet_size 1500,
+ * no flags): what a plain transport test needs. 0 or -1 (bpf_env.why).
+ */
+static inline int bpf_env_cfg(uint16_t listen_port, uint16_t upstream_port)
+{
+	struct xwgp_cfg cfg = {
+		.abi_version = XWGP_ABI_VERSION,
+		.listen = { .port = htons(listen_port) },
+		.upstream = { .port = htons(upstream_port) },
+		.max_packet_size = 1500,
+	};
+	uint32_t k = 0;
+
+	if (bpf_map_update_elem(bpf_env.maps.cfg, &k, &cfg, BPF_ANY)) {
+		snprintf(bpf_env.why, sizeof(bpf_env.why), "cfg: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 /* The test skips when the environment is missing and fails when the program is broken. */
 #define BPF_ENV_REQUIRE(cmds, fill)                                                                \
 	do {                                                                                       \
