@@ -88,7 +88,7 @@ struct xwgp_server_config {
 	uint32_t fib_cache_ms; /* XDP reuses a FIB answer this long; 0: never */
 	struct xwgp_ep metrics_listen; /* GET /metrics (agent/metrics.c); port 0: off */
 	uint32_t under_load_pps; /* cookie replies above this intake (cookie_guard.h); 0: always */
-	uint32_t handshake_threads; /* threads doing initiations' DH (hs_pool.h); 0: one per CPU */
+	uint32_t handshake_threads; /* threads doing initiations' DH (hs_ring.h); 0: one per CPU */
 };
 
 struct xwgp_client_config {

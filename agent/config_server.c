@@ -19,7 +19,7 @@
 #include "config_common.h"
 #include "config_json.h"
 #include "cookie_guard.h"
-#include "hs_pool.h"
+#include "hs_ring.h"
 #include "xwgp_rl.h"
 #include "pin_check.h"
 #include "wg_crypto.h"
@@ -554,7 +554,7 @@ static void parse_server_root(struct cfg_ctx *ctx, const cJSON *root, struct xwg
 	cfg_get_uint(ctx, root, "", "punt_ipv6_prefix", 1, 128, &c->punt_ipv6_prefix);
 	cfg_get_uint(ctx, root, "", "transport_punt_rate", 0, UINT32_MAX, &c->tpunt_rate_pps);
 	cfg_get_uint(ctx, root, "", "transport_punt_burst", 1, UINT32_MAX, &c->tpunt_burst);
-	cfg_get_uint(ctx, root, "", "handshake_threads", 0, HS_POOL_MAX_THREADS,
+	cfg_get_uint(ctx, root, "", "handshake_threads", 0, HS_RING_MAX_THREADS,
 		     &c->handshake_threads);
 	cfg_get_uint(ctx, root, "", "max_sessions", 1, XWGP_MAX_SESSIONS_LIMIT, &c->max_sessions);
 	cfg_get_uint(ctx, root, "", "fib_cache_ms", 0, XWGP_FIB_CACHE_MS_MAX, &c->fib_cache_ms);

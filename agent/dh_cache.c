@@ -150,10 +150,10 @@ static int get_locked(struct dh_cache *c, const uint8_t server_pub[static 32],
 	uint32_t i = find(c, bucket_of(c, server_pub, client_pub), server_pub, client_pub);
 
 	if (i == NONE) {
-		c->misses++;
+		__atomic_fetch_add(&c->misses, 1, __ATOMIC_RELAXED); /* read by the loop unlocked */
 		return -ENOENT;
 	}
-	c->hits++;
+	__atomic_fetch_add(&c->hits, 1, __ATOMIC_RELAXED);
 	if (c->lru_head != i) {
 		lru_unlink(c, i);
 		lru_push_head(c, i);

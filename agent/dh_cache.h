@@ -15,7 +15,7 @@
  * the cache file or a log; every entry is wiped when it is evicted, forgotten
  * or cleared, and dh_cache_free wipes everything. Thread-safe (one mutex:
  * a lookup is ~100 ns against the ~40 us X25519 it saves): the handshake
- * threads (agent/hs_pool.h) share the handler's instance.
+ * threads (agent/hs_ring.h) share the handler's instance.
  */
 #ifndef XWGP_DH_CACHE_H
 #define XWGP_DH_CACHE_H
@@ -35,7 +35,8 @@ struct dh_cache {
 	uint32_t lru_head, lru_tail; /* most and least recently used */
 	uint32_t free_head; /* never used entries, chained by hnext */
 	uint8_t hash_key[16]; /* SipHash key, random per instance */
-	uint64_t hits, misses, evictions; /* under mu; read them when no thread works */
+	uint64_t hits, misses; /* atomic adds under mu: the event loop reads them unlocked */
+	uint64_t evictions; /* under mu */
 	pthread_mutex_t mu;
 };
 

@@ -16,11 +16,8 @@
 #include "wg_proto.h"
 
 #define COUNT(h, name) ((h)->stats[XWGP_AGENT_STAT_##name]++)
-/* A counter a handshake thread may move (handler_flush's second phase). */
-#define HCOUNT_N(h, stat, n) __atomic_fetch_add(&(h)->stats[stat], (n), __ATOMIC_RELAXED)
-#define HCOUNT(h, name) HCOUNT_N(h, XWGP_AGENT_STAT_##name, 1)
 
-static int handler_pool_start(struct handler *h, unsigned int n_threads);
+static int handler_ring_start(struct handler *h, unsigned int n_threads);
 
 int handler_init(struct handler *h, const struct xwgp_server_config *cfg,
 		 const struct xwgp_maps *maps)
@@ -28,7 +25,6 @@ int handler_init(struct handler *h, const struct xwgp_server_config *cfg,
 	int err;
 
 	memset(h, 0, sizeof(*h));
-	pthread_mutex_init(&h->admit_mu, NULL);
 	h->cfg = cfg;
 	h->wgit.maps = maps;
 	h->wgit.node_id = cfg->node_id;
@@ -54,24 +50,34 @@ int handler_init(struct handler *h, const struct xwgp_server_config *cfg,
 	/* Every session can be unanswered at once: one queue slot each. */
 	err = wgit_halfopen_init(&h->wgit, cfg->max_sessions ?: XWGP_MAX_SESSIONS_DEFAULT);
 	err = err ?: handler_set_obfs(h, cfg->obfs);
-	err = err ?: handler_pool_start(h, cfg->handshake_threads);
+	err = err ?: handler_ring_start(h, cfg->handshake_threads);
 	if (err)
 		handler_fini(h);
 	return err;
 }
 
-static int handler_pool_start(struct handler *h, unsigned int n_threads)
+static void ring_dh(void *ctx, unsigned int slot);
+
+static int handler_ring_start(struct handler *h, unsigned int n_threads)
 {
 	int err;
 
-	h->pool = malloc(sizeof(*h->pool));
-	if (!h->pool)
+	h->ring = malloc(sizeof(*h->ring));
+	h->items = calloc(HS_RING_SLOTS, sizeof(*h->items));
+	if (!h->ring || !h->items) {
+		free(h->ring);
+		free(h->items);
+		h->ring = NULL;
+		h->items = NULL;
 		return -ENOMEM;
-	err = hs_pool_init(h->pool, n_threads);
+	}
+	err = hs_ring_init(h->ring, n_threads, ring_dh, h);
 	if (err) {
 		pr_err("starting %u handshake threads: %s", n_threads, strerror(-err));
-		free(h->pool);
-		h->pool = NULL;
+		free(h->ring);
+		free(h->items);
+		h->ring = NULL;
+		h->items = NULL;
 	}
 	return err;
 }
@@ -97,11 +103,14 @@ int handler_set_obfs(struct handler *h, const char *password)
 
 void handler_fini(struct handler *h)
 {
-	if (h->pool) {
+	if (h->ring) {
 		handler_flush(h); /* nothing may wait past the handler */
-		hs_pool_fini(h->pool);
-		free(h->pool);
-		h->pool = NULL;
+		hs_ring_fini(h->ring);
+		free(h->ring);
+		h->ring = NULL;
+		sodium_memzero(h->items, HS_RING_SLOTS * sizeof(*h->items));
+		free(h->items);
+		h->items = NULL;
 	}
 	if (h->keys)
 		sodium_free(h->keys); /* sodium_free wipes */
@@ -110,7 +119,6 @@ void handler_fini(struct handler *h)
 	handler_set_obfs(h, NULL);
 	wgit_halfopen_free(&h->wgit);
 	cookie_guard_wipe(&h->guard);
-	pthread_mutex_destroy(&h->admit_mu);
 }
 
 static enum xwgp_agent_stat transport_drop_stat(int err);
@@ -130,7 +138,7 @@ static void send_or_count(struct handler *h, enum xwgp_side side, const struct x
 			  const struct xwgp_ep *remote, const uint8_t *data, size_t len)
 {
 	if (h->send(h->io_ctx, side, local, remote, data, len) < 0)
-		HCOUNT(h, SEND_ERRORS);
+		COUNT(h, SEND_ERRORS);
 }
 
 /*
@@ -260,11 +268,9 @@ static void init_dh(struct handler *h, const uint8_t *msg, size_t len, struct hs
 }
 
 /*
- * The replay check and the admission, one critical section (h->admit_mu)
- * across the handshake threads: the peer state read here is the one
- * wgit_session_admit() rewrites, and the meta (with the MAC1 the backend
- * gets) is complete before another thread's pair_prune() can read it.
- * Returns 0, the counter of a refusal (> 0), or -1 (a map error, logged).
+ * The replay check and the admission (on the event loop: the peer state read
+ * here is the one wgit_session_admit() rewrites). Returns 0, the counter of
+ * a refusal (> 0), or -1 (a map error, logged).
  */
 static int init_admit(struct handler *h, struct handler_pkt *p,
 				       const struct hs_item *it, struct xwgp_session *s,
@@ -287,9 +293,9 @@ static int init_admit(struct handler *h, struct handler_pkt *p,
 
 	/* Stores the new timestamp too; the per-key cap and eviction rules: wgit_admit.c. */
 	err = wgit_session_admit(&h->wgit, &pk, &ps, stored, s, meta, it->now, &adm);
-	HCOUNT_N(h, XWGP_AGENT_STAT_INIT_KEY_CAP, adm.key_cap_replaced);
-	HCOUNT_N(h, XWGP_AGENT_STAT_HALFOPEN_EVICTED, adm.halfopen_evicted);
-	HCOUNT_N(h, XWGP_AGENT_STAT_PEER_STATE_EVICTED, adm.peer_states_evicted);
+	h->stats[XWGP_AGENT_STAT_INIT_KEY_CAP] += adm.key_cap_replaced;
+	h->stats[XWGP_AGENT_STAT_HALFOPEN_EVICTED] += adm.halfopen_evicted;
+	h->stats[XWGP_AGENT_STAT_PEER_STATE_EVICTED] += adm.peer_states_evicted;
 	if (err) {
 		if (err == -ENOSPC)
 			return XWGP_AGENT_STAT_INIT_TABLE_FULL;
@@ -303,7 +309,7 @@ static int init_admit(struct handler *h, struct handler_pkt *p,
 		wg_macs_set(p->data, p->len, &h->keys[si].mac, have_cookie ? ps.cookie : NULL);
 		memcpy(meta->sent_mac1, p->data + WG_INIT_OFF_MAC1, 16);
 		wgit_meta_put(&h->wgit, s->client_proxy_index, meta);
-		HCOUNT(h, INIT_TRANSLATED);
+		COUNT(h, INIT_TRANSLATED);
 	} else if (it->mac2_ours) {
 		/* Our cookie's MAC2 means nothing to the backend: its own cookie, or zero. */
 		wg_macs_set(p->data, p->len, &h->keys[si].mac, have_cookie ? ps.cookie : NULL);
@@ -312,9 +318,8 @@ static int init_admit(struct handler *h, struct handler_pkt *p,
 }
 
 /*
- * After the DH, on any handshake thread: pick the peer, check the replay,
- * create the session (WGIT admission, under h->admit_mu: no lost or doubled
- * session), translate, forward.
+ * After the DH, on the event loop, in arrival order: pick the peer, check
+ * the replay, create the session (WGIT admission), translate, forward.
  */
 static void init_finish(struct handler *h, struct handler_pkt *p, const struct hs_item *it)
 {
@@ -328,7 +333,7 @@ static void init_finish(struct handler *h, struct handler_pkt *p, const struct h
 
 	if (it->r != WG_INIT_OK) {
 		pr_debug("initiation from client: %s", wg_init_result_str(it->r));
-		HCOUNT(h, INIT_DECRYPT_FAILED);
+		COUNT(h, INIT_DECRYPT_FAILED);
 		return;
 	}
 	peer = config_peer_for(srv, it->client_pub);
@@ -337,7 +342,7 @@ static void init_finish(struct handler *h, struct handler_pkt *p, const struct h
 
 		wg_key_to_base64(b64, it->client_pub);
 		pr_debug("servers[%d]: no peer for client key %s and no fallback", si, b64);
-		HCOUNT(h, INIT_NO_PEER);
+		COUNT(h, INIT_NO_PEER);
 		return;
 	}
 
@@ -345,7 +350,7 @@ static void init_finish(struct handler *h, struct handler_pkt *p, const struct h
 	s.client_local = p->dst;
 	s.server = peer->forward_to;
 	if (h->route(h->io_ctx, &s.server, &s.server_local)) {
-		HCOUNT(h, SEND_ERRORS);
+		COUNT(h, SEND_ERRORS);
 		return;
 	}
 	s.server_local.port = htons(h->upstream_port);
@@ -364,121 +369,126 @@ static void init_finish(struct handler *h, struct handler_pkt *p, const struct h
 	memcpy(meta.sent_mac1, meta.client_mac1, 16);
 	meta.handshake_ns = now;
 
-	pthread_mutex_lock(&h->admit_mu);
 	refused = init_admit(h, p, it, &s, &meta);
-	pthread_mutex_unlock(&h->admit_mu);
 	if (refused) {
 		if (refused > 0)
-			HCOUNT_N(h, refused, 1);
+			h->stats[refused]++;
 		return;
 	}
-	HCOUNT(h, INIT_FORWARDED);
-	if (h->send_init) {
-		if (h->send_init(h->io_ctx, XWGP_SIDE_SERVER, &s.server_local, &s.server, p->data,
-				 p->len) < 0)
-			HCOUNT(h, SEND_ERRORS);
-		return;
-	}
+	COUNT(h, INIT_FORWARDED);
 	send_or_count(h, XWGP_SIDE_SERVER, &s.server_local, &s.server, p->data, p->len);
 }
 
-static void dh_cache_account(struct handler *h, uint64_t hits, uint64_t misses)
+/* What the DH cache counted since last time (handshake threads add to it). */
+static void dh_cache_account(struct handler *h)
 {
-	h->stats[XWGP_AGENT_STAT_DH_CACHE_HIT] += h->dh_cache.hits - hits;
-	h->stats[XWGP_AGENT_STAT_DH_CACHE_MISS] += h->dh_cache.misses - misses;
+	uint64_t hits = __atomic_load_n(&h->dh_cache.hits, __ATOMIC_RELAXED);
+	uint64_t misses = __atomic_load_n(&h->dh_cache.misses, __ATOMIC_RELAXED);
+
+	h->stats[XWGP_AGENT_STAT_DH_CACHE_HIT] += hits - h->dh_hits_seen;
+	h->stats[XWGP_AGENT_STAT_DH_CACHE_MISS] += misses - h->dh_misses_seen;
+	h->dh_hits_seen = hits;
+	h->dh_misses_seen = misses;
 }
 
-/* hs_pool_fn: the DH of pending initiation i. */
-static void pending_dh(void *ctx, unsigned int i)
+/* hs_ring_fn: the DH of the initiation in slot (on a handshake thread). */
+static void ring_dh(void *ctx, unsigned int slot)
 {
 	struct handler *h = ctx;
-	struct hs_item *it = &h->pending[i];
+	struct hs_item *it = &h->items[slot];
 
 	init_dh(h, it->msg, it->pkt.len, it);
 }
 
-/* hs_pool_fn: finish lane l's initiations, in arrival order. */
-static void pending_lane(void *ctx, unsigned int l)
+/* hs_ring_finish_fn: the rest of the initiation in slot (on the loop, in arrival order). */
+static void ring_finish(void *ctx, unsigned int slot)
 {
 	struct handler *h = ctx;
+	struct hs_item *it = &h->items[slot];
 
-	for (unsigned int i = h->lane_head[l]; i < HANDLER_BATCH; i = h->pending[i].next) {
-		struct hs_item *it = &h->pending[i];
-
-		it->pkt.data = it->msg;
-		init_finish(h, &it->pkt, it);
-	}
+	it->pkt.data = it->msg;
+	init_finish(h, &it->pkt, it);
 }
 
-/*
- * Two fork-joins over the batch: the DHs, each on any thread; then the rest
- * of every initiation (replay check, admission, MACs, the send) in lanes by
- * client key, so that one key's initiations are admitted in the order they
- * arrived (a later one first would turn the earlier into a replay), while
- * different keys proceed in parallel and meet only in init_admit's lock.
- */
-void handler_flush(struct handler *h)
+static void ring_collect(struct handler *h, unsigned int keep)
 {
-	uint64_t hits = h->dh_cache.hits, misses = h->dh_cache.misses;
-	uint16_t tail[HANDLER_LANES];
-	unsigned int n = h->n_pending, lanes = 0;
-
 	/* First: the initiations below may replace a session counted here. */
 	handler_acc_flush(h);
-	if (!n)
-		return;
-	hs_pool_run(h->pool, pending_dh, h, n);
-	dh_cache_account(h, hits, misses);
-	h->n_pending = 0;
-	for (unsigned int l = 0; l < HANDLER_LANES; l++)
-		h->lane_head[l] = tail[l] = HANDLER_BATCH;
-	for (unsigned int i = 0; i < n; i++) {
-		struct hs_item *it = &h->pending[i];
-		/* The key is uniformly random: its first bytes spread the lanes. */
-		unsigned int l = it->r == WG_INIT_OK ? it->client_pub[0] % HANDLER_LANES : i % HANDLER_LANES;
+	if (h->ring && hs_ring_collect(h->ring, keep, ring_finish, h))
+		dh_cache_account(h);
+}
 
-		it->next = HANDLER_BATCH;
-		if (tail[l] == HANDLER_BATCH)
-			h->lane_head[l] = (uint16_t)i;
-		else
-			h->pending[tail[l]].next = (uint16_t)i;
-		tail[l] = (uint16_t)i;
+void handler_collect(struct handler *h)
+{
+	ring_collect(h, HS_RING_SLOTS);
+}
+
+void handler_flush(struct handler *h)
+{
+	ring_collect(h, 0);
+}
+
+int handler_ring_restart(struct handler *h, unsigned int n_threads)
+{
+	if (h->ring) {
+		handler_flush(h);
+		hs_ring_fini(h->ring);
+		free(h->ring);
+		free(h->items);
+		h->ring = NULL;
+		h->items = NULL;
 	}
-	/* Packed: the used lanes first, so that the pool's items are all work. */
-	for (unsigned int l = 0; l < HANDLER_LANES; l++)
-		if (h->lane_head[l] != HANDLER_BATCH)
-			h->lane_head[lanes++] = h->lane_head[l];
-	hs_pool_run(h->pool, pending_lane, h, lanes);
+	return handler_ring_start(h, n_threads);
+}
+
+int handler_ring_fd(const struct handler *h)
+{
+	return h->ring ? hs_ring_fd(h->ring) : -1;
+}
+
+void handler_ring_arm(struct handler *h)
+{
+	if (h->ring)
+		hs_ring_arm(h->ring);
+}
+
+void handler_ring_ack(struct handler *h)
+{
+	if (h->ring)
+		hs_ring_ack(h->ring);
 }
 
 /*
  * Handshake initiation from a client: pick the server by MAC1, learn the
- * client key, pick the peer, create the session, translate, forward. With
- * handshake threads (h->batch), the DH waits for handler_flush() with the
- * batch's other initiations.
+ * client key, pick the peer, create the session, translate, forward. In the
+ * event loop (h->batch), the DH goes to the handshake ring and the rest
+ * waits for handler_collect() (ring_finish).
  */
 static void handle_initiation(struct handler *h, struct handler_pkt *p)
 {
-	uint64_t hits = h->dh_cache.hits, misses = h->dh_cache.misses;
-	struct hs_item one, *it = h->batch ? &h->pending[h->n_pending] : &one;
+	struct hs_item one, *it = &one;
 
+	if (h->batch && h->ring) {
+		/* Full: finish the oldest (waiting for its DH) rather than drop a valid one. */
+		if (hs_ring_full(h->ring))
+			ring_collect(h, HS_RING_SLOTS - 1);
+		it = &h->items[hs_ring_tail_slot(h->ring)];
+	}
 	if (!init_prepare(h, p, it))
 		return;
-	if (h->batch) {
+	if (it != &one) {
 		it->pkt = *p;
 		memcpy(it->msg, p->data, WG_INIT_LEN); /* the frame is reused after the batch */
 		it->pkt.data = it->msg;
 		it->pkt.cap = WG_INIT_LEN;
-		if (++h->n_pending == HANDLER_BATCH)
-			handler_flush(h);
+		hs_ring_push(h->ring);
 		return;
 	}
 	init_dh(h, p->data, p->len, it);
-	dh_cache_account(h, hits, misses);
+	dh_cache_account(h);
 	init_finish(h, p, it);
 }
 
-/* Handshake response from a backend: register its index, translate, pass on. */
 static void handle_response(struct handler *h, struct handler_pkt *p)
 {
 	uint32_t receiver = get_le32(p->data + WG_RESP_OFF_RECEIVER);

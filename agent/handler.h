@@ -17,7 +17,7 @@
 #include "config.h"
 #include "cookie_guard.h"
 #include "dh_cache.h"
-#include "hs_pool.h"
+#include "hs_ring.h"
 #include "local_addrs.h"
 #include "nexthop.h"
 #include "obfs.h"
@@ -45,7 +45,7 @@ typedef int (*handler_send_fn)(void *ctx, enum xwgp_side side, const struct xwgp
 /* Our local address the kernel would use to reach remote (port left 0). */
 typedef int (*handler_route_fn)(void *ctx, const struct xwgp_ep *remote, struct xwgp_ep *local);
 
-/* An initiation between its cheap checks and its DH (handler_flush). */
+/* An initiation between its cheap checks and its DH (the handshake ring, hs_ring.h). */
 struct hs_item {
 	struct handler_pkt pkt; /* data: msg */
 	uint8_t msg[WG_INIT_LEN];
@@ -55,17 +55,7 @@ struct hs_item {
 	/* The DH's results (a handshake thread writes them). */
 	enum wg_init_result r;
 	uint8_t client_pub[32], tai64n[12];
-	uint16_t next; /* the next item of its lane (handler_flush), HANDLER_BATCH: none */
 };
-
-/* Initiations waiting for their DH at most; then they are flushed. */
-#define HANDLER_BATCH 64
-/*
- * Lanes of a batch's second phase (handler_flush): the initiations of one
- * client key share a lane and are admitted in arrival order; lanes run in
- * parallel. More lanes than threads so that a slow lane does not idle them.
- */
-#define HANDLER_LANES 16
 
 /* Sessions whose agent counters one batch accumulates at most (then they are written). */
 #define HANDLER_ACC 64
@@ -83,22 +73,14 @@ struct handler {
 	struct wgit wgit;
 	uint16_t listen_port; /* host order */
 	uint16_t upstream_port;
-	/*
-	 * send and route are called from the handshake threads too (the
-	 * forwarded initiation and its backend's route, handler_flush): with
-	 * more than one thread both must be thread-safe. send_init, when set,
-	 * is used for the forwarded initiations instead of send (server.c: a
-	 * plain sendmsg, whatever batching send does on the event loop).
-	 */
+	/* Called on the event loop only (handshake threads run nothing but DHs). */
 	handler_send_fn send;
-	handler_send_fn send_init;
 	handler_route_fn route;
 	void *io_ctx;
 	/* Our addresses (wildcard claims, martian sources); NULL: none known. */
 	const struct local_addrs *local;
 	/* Next hops XDP uses where the host does not forward; NULL: none. */
 	struct nexthops *nexthops;
-	/* Handshake threads add to them atomically (HCOUNT); read them between batches. */
 	uint64_t stats[XWGP_AGENT_STAT__MAX];
 	/* Obfuscation (cfg->obfs set): the key, and where replies to obfs clients are encoded. */
 	bool obfs;
@@ -107,22 +89,18 @@ struct handler {
 	struct cookie_guard guard; /* our own cookie replies under load */
 	/*
 	 * Handshake threads (cfg->handshake_threads): with batch set (the
-	 * server's event loop), initiations wait in pending for handler_flush(),
-	 * which runs their DHs on the pool and finishes them in order here.
-	 * Without batch (tests, fuzzing) every initiation completes at once.
+	 * server's event loop), initiations that passed their cheap checks go
+	 * into the ring (items: its HS_RING_SLOTS entries, by slot); the
+	 * threads run their DHs, and the loop finishes them in arrival order
+	 * (handler_collect, handler_flush): peer, replay check, admission,
+	 * MACs, the send. Everything but the DH stays on the loop, so the
+	 * maps have one writer. Without batch (tests, fuzzing) every
+	 * initiation completes at once.
 	 */
-	struct hs_pool *pool;
+	struct hs_ring *ring;
+	struct hs_item *items;
 	bool batch;
-	unsigned int n_pending;
-	struct hs_item pending[HANDLER_BATCH];
-	uint16_t lane_head[HANDLER_LANES]; /* first item of each lane (HANDLER_BATCH: empty) */
-	/*
-	 * The admission of a session (replay check, wgit_session_admit, its
-	 * meta) is one critical section across the handshake threads: the
-	 * peer state's timestamp and slots, the slot bitmap and the half-open
-	 * queue are read and written together (docs/DESIGN.md section 2).
-	 */
-	pthread_mutex_t admit_mu;
+	uint64_t dh_hits_seen, dh_misses_seen; /* the DH cache's counters as last counted */
 	/*
 	 * With batch set, the agent's per-session counters and seen times of
 	 * transport from current endpoints add up here and are written once
@@ -153,11 +131,25 @@ int handler_set_obfs(struct handler *h, const char *password);
 
 void handler_packet(struct handler *h, struct handler_pkt *p);
 /*
- * The end of a batch (h->batch): write the sessions' accumulated agent
- * counters, then finish the pending initiations (DHs on the handshake
- * threads, the rest here). The caller then sends what was queued.
+ * The end of a receive batch (h->batch): write the sessions' accumulated
+ * agent counters, then finish the initiations whose DH is done, in arrival
+ * order, without waiting for the others (with no handshake thread but the
+ * loop, it runs their DHs now). The caller then sends what was queued.
  */
+void handler_collect(struct handler *h);
+/* As handler_collect, and every initiation in the ring is finished too (waiting for DHs). */
 void handler_flush(struct handler *h);
+/*
+ * Finish what the ring holds and start it again with n_threads handshake
+ * threads (hs_ring_init). The config's handshake_threads takes a restart;
+ * this is for tests. 0 or -errno (then no ring: initiations complete at once).
+ */
+int handler_ring_restart(struct handler *h, unsigned int n_threads);
+/* The handshake ring's eventfd (hs_ring.h), -1 without handshake threads; and its arm/ack. */
+int handler_ring_fd(const struct handler *h);
+void handler_ring_arm(struct handler *h);
+void handler_ring_ack(struct handler *h);
+
 /*
  * handler_acc.c: count one forwarded transport packet of session s from its
  * current endpoint (side c2s or not) into the batch; write every session's

@@ -121,6 +121,11 @@ int reload_apply(struct handler *h, struct xwgp_server_config *live,
 	struct wg_server_key *keys, *old;
 	int err;
 
+	/*
+	 * Initiations in the handshake ring: their DHs read the keys replaced
+	 * below, and their server index is the running config's.
+	 */
+	handler_flush(h);
 	keys = sodium_allocarray(next->n_servers, sizeof(*keys));
 	if (!keys)
 		return -ENOMEM;

@@ -41,6 +41,7 @@
 #include "reload.h"
 #include "udp_batch.h"
 #include "udp_io.h"
+#include "route_cache.h"
 #include "xsk_rx.h"
 #include "xwgp.skel.h"
 #include "xwgp_hs_budget.h"
@@ -60,15 +61,11 @@ struct server {
 	struct nexthops nexthops; /* XDP's next hops where the host does not forward */
 	struct local_nl_hook nl_hook; /* local's socket hands nexthops its events */
 	int listen_fd, upstream_fd;
-	/*
-	 * Route lookups of initiations, from every handshake thread at once:
-	 * a kept socket is connected and read back, so each caller takes one
-	 * that no other uses (io_route).
-	 */
-	struct {
-		pthread_mutex_t mu;
-		struct udp_router r;
-	} routers[HS_POOL_MAX_THREADS];
+	/* Route lookups of initiations (on the loop): a kept socket, and its answers cached. */
+	struct udp_router router;
+	struct route_cache route_cache;
+	/* Bumped on every netlink event (addresses, routes, neighbours): the route cache starts over. */
+	uint64_t route_gen;
 	uint16_t listen_port, upstream_port;
 	struct xsk_rx xsks[MAX_XSKS];
 	int n_xsks;
@@ -127,45 +124,27 @@ static void tx_flush(struct server *s)
 
 /*
  * The end of one receive batch (AF_XDP or recvmmsg): the sessions' counters
- * and the batch's initiations (handler_flush), then its sends
+ * and the initiations whose DH is done (handler_collect), then its sends
  * (docs/DESIGN.md section 2, "Batches").
  */
 static void batch_end(struct server *s)
 {
-	handler_flush(&s->h);
+	handler_collect(&s->h);
 	tx_flush(s);
 }
 
-/* handler.send_init: from any handshake thread; one sendmsg is thread-safe. */
-static int io_send_init(void *ctx, enum xwgp_side side, const struct xwgp_ep *local,
-			const struct xwgp_ep *remote, const uint8_t *data, size_t len)
-{
-	struct server *s = ctx;
-	int err = udp_send(side == XWGP_SIDE_CLIENT ? s->listen_fd : s->upstream_fd, local, remote,
-			   data, len);
-
-	if (err)
-		pr_debug("sendmsg of an initiation failed: %s", strerror(-err));
-	return err;
-}
-
-/* From any handshake thread: the first kept router no other thread holds. */
+/* handler.route: the cached answer, else the kernel's (kept for the next initiations). */
 static int io_route(void *ctx, const struct xwgp_ep *remote, struct xwgp_ep *local)
 {
 	struct server *s = ctx;
+	uint64_t now = xwgp_now_ns();
 	int err;
 
-	for (unsigned int i = 0; i < HS_POOL_MAX_THREADS; i++) {
-		if (pthread_mutex_trylock(&s->routers[i].mu))
-			continue;
-		err = udp_route_local_kept(&s->routers[i].r, remote, local);
-		pthread_mutex_unlock(&s->routers[i].mu);
-		return err;
-	}
-	/* Unreachable: at most HS_POOL_MAX_THREADS callers at once. */
-	pthread_mutex_lock(&s->routers[0].mu);
-	err = udp_route_local_kept(&s->routers[0].r, remote, local);
-	pthread_mutex_unlock(&s->routers[0].mu);
+	if (route_cache_get(&s->route_cache, remote, s->route_gen, now, local))
+		return 0;
+	err = udp_route_local_kept(&s->router, remote, local);
+	if (!err)
+		route_cache_put(&s->route_cache, remote, local, s->route_gen, now);
 	return err;
 }
 
@@ -304,7 +283,7 @@ static int setup_interfaces(struct server *s)
 /* AF_XDP batches one socket may take per event-loop turn (drain_udp: 1024 datagrams). */
 #define XSK_TURN_BATCHES 16
 
-enum { TAG_LISTEN = 1, TAG_UPSTREAM, TAG_SIGNAL, TAG_TIMER, TAG_LOCAL, TAG_XSK_BASE = 16 };
+enum { TAG_LISTEN = 1, TAG_UPSTREAM, TAG_SIGNAL, TAG_TIMER, TAG_LOCAL, TAG_HS_DONE, TAG_XSK_BASE = 16 };
 
 /* recvmmsg batches one socket may take per event-loop turn (1024 datagrams). */
 #define UDP_TURN_BATCHES (1024 / UDP_BATCH)
@@ -602,8 +581,12 @@ static int run_loop(struct server *s)
 				drain_udp(s, s->upstream_fd, XWGP_SIDE_SERVER, s->upstream_port);
 			} else if (tag == TAG_TIMER) {
 				on_timer(s);
+			} else if (tag == TAG_HS_DONE) {
+				handler_ring_ack(&s->h); /* the turn's end collects them */
 			} else if (tag == TAG_LOCAL) {
 				local_addrs_update(&s->local);
+				/* An address, route or neighbour changed: routes are asked afresh. */
+				s->route_gen++;
 			} else if (tag == TAG_SIGNAL) {
 				struct signalfd_siginfo si;
 
@@ -637,7 +620,12 @@ static int run_loop(struct server *s)
 				s->xsk_busy_ns += xwgp_now_ns() - t0;
 			}
 		}
-		batch_end(s); /* nothing queued may wait while the loop blocks */
+		/*
+		 * Nothing queued may wait while the loop blocks; an initiation
+		 * whose DH ends after this collect wakes it (hs_ring.h).
+		 */
+		handler_ring_arm(&s->h);
+		batch_end(s);
 		/* Tell XDP when the agent goes under load or leaves it. */
 		if (s->h.guard.under_load != s->cfg_under_load && setup_cfg_map(s))
 			pr_warn("updating the config map (under load) failed");
@@ -711,6 +699,8 @@ static int setup_events(struct server *s)
 	err = err ?: epoll_add(s->epfd, local_addrs_fd(&s->local), TAG_LOCAL);
 	for (int i = 0; !err && i < s->n_xsks; i++)
 		err = epoll_add(s->epfd, xsk_rx_fd(&s->xsks[i]), TAG_XSK_BASE + i);
+	if (!err && handler_ring_fd(&s->h) >= 0)
+		err = epoll_add(s->epfd, handler_ring_fd(&s->h), TAG_HS_DONE);
 	return err;
 }
 
@@ -827,10 +817,7 @@ int cmd_server(int argc, char **argv)
 		return 1;
 	s->listen_fd = s->upstream_fd = s->epfd = s->sigfd = s->timerfd = s->cache_lock_fd = -1;
 	s->local.nl_fd = -1;
-	for (unsigned int i = 0; i < HS_POOL_MAX_THREADS; i++) {
-		pthread_mutex_init(&s->routers[i].mu, NULL);
-		s->routers[i].r = UDP_ROUTER_INIT;
-	}
+	s->router = UDP_ROUTER_INIT;
 	nexthops_init(&s->nexthops, -1);
 	err = parse_args(s, argc, argv, &xdp_mode);
 	if (err) {
@@ -916,7 +903,6 @@ int cmd_server(int argc, char **argv)
 	s->h.listen_port = s->listen_port;
 	s->h.upstream_port = s->upstream_port;
 	s->h.send = io_send;
-	s->h.send_init = io_send_init;
 	s->h.route = io_route;
 	s->h.io_ctx = s;
 	s->h.local = &s->local;
@@ -948,7 +934,8 @@ int cmd_server(int argc, char **argv)
 	cookie_guard_tick(&s->h.guard, UINT64_MAX, s->h.stats); /* no agent: not under load */
 	if (s->cfg_under_load)
 		setup_cfg_map(s);
-	batch_end(s);
+	handler_flush(&s->h); /* every initiation in the handshake ring */
+	tx_flush(s);
 	stats_publish(s);
 	cache_sync(s, true);
 	ret = err ? 1 : 0;
@@ -959,8 +946,7 @@ out_handler:
 	udp_txq_free(&s->txq[XWGP_SIDE_CLIENT]);
 	udp_txq_free(&s->txq[XWGP_SIDE_SERVER]);
 	udp_rxb_free(&s->rx);
-	for (unsigned int i = 0; i < HS_POOL_MAX_THREADS; i++)
-		udp_router_close(&s->routers[i].r);
+	udp_router_close(&s->router);
 out_xsk:
 	for (int i = 0; i < s->n_xsks; i++)
 		xsk_rx_close(&s->xsks[i], s->loader.maps.xsks);

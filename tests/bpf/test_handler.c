@@ -940,7 +940,7 @@ TEST(full_peer_state_map_refuses_instead_of_skipping_replay_check)
 }
 
 /*
- * Handshake threads (agent/hs_pool.c): many initiations from many keys go
+ * Handshake threads (agent/hs_ring.c): many initiations from many keys go
  * through the batch path with 4 threads doing the DHs, against real maps.
  * No session lost or doubled, the per-key cap holds, replays are refused,
  * exactly as one thread would do it.
@@ -957,8 +957,7 @@ TEST(handshake_threads_lose_and_double_nothing)
 	int n_sess = 0;
 
 	ENV();
-	hs_pool_fini(env.h.pool);
-	CHECK(hs_pool_init(env.h.pool, 4) == 0 && env.h.pool->n_threads == 4);
+	CHECK(handler_ring_restart(&env.h, 4) == 0 && env.h.ring->n_workers == 4);
 	env.h.batch = true;
 	env.cfg.under_load_pps = UINT32_MAX; /* DHs here, not cookie replies */
 	for (int k = 0; k < KEYS; k++)
@@ -978,7 +977,7 @@ TEST(handshake_threads_lose_and_double_nothing)
 	ep4(&p.dst, "192.0.2.1", 51820);
 	handler_packet(&env.h, &p);
 	handler_flush(&env.h);
-	CHECK(env.h.n_pending == 0 && env.h.stats[XWGP_AGENT_STAT_COOKIE_SENT] == 0);
+	CHECK(hs_ring_pending(env.h.ring) == 0 && env.h.stats[XWGP_AGENT_STAT_COOKIE_SENT] == 0);
 	CHECK(env.h.stats[XWGP_AGENT_STAT_INIT_FORWARDED] == KEYS * PER_KEY, "%llu forwarded",
 	      (unsigned long long)env.h.stats[XWGP_AGENT_STAT_INIT_FORWARDED]);
 	CHECK(env.h.stats[XWGP_AGENT_STAT_INIT_REPLAY] == 1, "%llu replays",
@@ -1023,17 +1022,16 @@ TEST(handshake_threads_lose_and_double_nothing)
 }
 
 /*
- * Several threads admit at once (agent/handler.c: lanes by key, one lock
- * around the admission): a few keys, many initiations each, in an order
- * that changes every round. Afterwards the maps must be what one thread
- * would leave: no replay refused (each key's initiations are admitted in
- * order), every initiation forwarded once, every live session listed once
- * in its key's peer state, and each session accounted for: live ones plus
- * those replaced (per-key cap) or evicted (full table) are all that were
- * forwarded. With room for every key's cap, each key holds exactly its
- * newest; with a table too small, the cap and the eviction of unanswered
- * sessions of other keys race (which ones survive the eviction then
- * depends on the admission order across keys, which lanes change).
+ * Several threads run the DHs at once, in any order (agent/hs_ring.c), and
+ * the caller finishes them in arrival order: a few keys, many initiations
+ * each, in an order that changes every round. Afterwards the maps must be
+ * what one thread would leave: no replay refused (each key's initiations
+ * are admitted in order), every initiation forwarded once, every live
+ * session listed once in its key's peer state, and each session accounted
+ * for: live ones plus those replaced (per-key cap) or evicted (full table)
+ * are all that were forwarded. With room for every key's cap, each key
+ * holds exactly its newest; with a table too small, the cap and the
+ * eviction of unanswered sessions of other keys interleave.
  */
 static void hammer(int table, bool room)
 {
@@ -1067,7 +1065,7 @@ static void hammer(int table, bool room)
 					(uint16_t)(41000 + order[i]));
 	}
 	handler_flush(&env.h);
-	CHECK(env.h.n_pending == 0);
+	CHECK(hs_ring_pending(env.h.ring) == 0);
 	CHECK(st[XWGP_AGENT_STAT_INIT_REPLAY] == 0 && st[XWGP_AGENT_STAT_INIT_DECRYPT_FAILED] == 0 &&
 		      st[XWGP_AGENT_STAT_INIT_TABLE_FULL] == 0,
 	      "table %d: replays %llu, decrypt failures %llu, table full %llu", table,
@@ -1142,8 +1140,7 @@ static void hammer(int table, bool room)
 TEST(handshake_threads_hammer_few_keys)
 {
 	ENV();
-	hs_pool_fini(env.h.pool);
-	CHECK(hs_pool_init(env.h.pool, 4) == 0 && env.h.pool->n_threads == 4);
+	CHECK(handler_ring_restart(&env.h, 4) == 0 && env.h.ring->n_workers == 4);
 	env.h.batch = true;
 	env.cfg.under_load_pps = UINT32_MAX; /* DHs here, not cookie replies */
 	hammer(64, true);
