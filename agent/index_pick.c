@@ -2,16 +2,16 @@
 /* Proxy index choice: see index_pick.h. */
 #include <errno.h>
 
-#include <sodium.h>
 
 #include "index_pick.h"
+#include "rand_buf.h"
 
 uint32_t xwgp_random_index(void)
 {
 	uint32_t v;
 
 	do
-		v = randombytes_random();
+		v = xwgp_rand32();
 	while (v == 0);
 	return v;
 }

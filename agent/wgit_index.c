@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /* WGIT v2 index encoding: see wgit_index.h. */
 #include <errno.h>
+#include <stddef.h>
 
-#include <sodium.h>
 
+#include "rand_buf.h"
 #include "wgit_index.h"
 
 unsigned int wgit_slot_bits(uint32_t n_slots)
@@ -67,7 +68,7 @@ uint32_t wgit_index_new(const struct wgit_index_layout *l, uint32_t slot, uint32
 
 	/* At least 2^8 generations: at most three are refused, the loop ends. */
 	do
-		idx = wgit_index_encode(l, slot, randombytes_random());
+		idx = wgit_index_encode(l, slot, xwgp_rand32());
 	while (!wgit_index_wire_ok(idx) || idx == avoid);
 	return idx;
 }
