@@ -17,10 +17,13 @@
 #include "log.h"
 #include "reload.h"
 
+static int collect_peer(void *ctx, const struct xwgp_peer_key *k, const struct xwgp_peer_state *st)
+{
+	return cache_add_peer(ctx, k, st);
+}
+
 int cache_collect(const struct wgit *w, struct xwgp_cache *out)
 {
-	struct xwgp_peer_key pk, pnext, *pprev = NULL;
-	struct xwgp_peer_state st;
 	struct xwgp_session s;
 	uint32_t cursor = 0;
 	int err;
@@ -36,16 +39,9 @@ int cache_collect(const struct wgit *w, struct xwgp_cache *out)
 		if (err)
 			goto err;
 	}
-	while (bpf_map_get_next_key(w->maps->peer_state, pprev, &pnext) == 0) {
-		pk = pnext;
-		pprev = &pk;
-		if (wgit_peer_get(w, &pk, &st))
-			continue;
-		err = cache_add_peer(out, &pk, &st);
-		sodium_memzero(&st, sizeof(st));
-		if (err)
-			goto err;
-	}
+	err = wgit_peer_each(w, collect_peer, out);
+	if (err)
+		goto err;
 	return 0;
 err:
 	cache_free(out);

@@ -47,6 +47,10 @@ int handler_init(struct handler *h, const struct xwgp_server_config *cfg,
 			return err;
 		}
 	}
+	/* Reads of the peer states from agent memory; without the copy, from the map. */
+	err = wgit_peers_mirror(&h->wgit);
+	if (err)
+		pr_warn("peer states: no copy in memory (%s), reading the map", strerror(-err));
 	/* Every session can be unanswered at once: one queue slot each. */
 	err = wgit_halfopen_init(&h->wgit, cfg->max_sessions ?: XWGP_MAX_SESSIONS_DEFAULT);
 	err = err ?: handler_set_obfs(h, cfg->obfs);
@@ -118,6 +122,7 @@ void handler_fini(struct handler *h)
 	dh_cache_free(&h->dh_cache); /* wipes */
 	handler_set_obfs(h, NULL);
 	wgit_halfopen_free(&h->wgit);
+	wgit_peers_unmirror(&h->wgit);
 	cookie_guard_wipe(&h->guard);
 }
 

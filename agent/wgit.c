@@ -7,6 +7,7 @@
 #include <sodium.h>
 
 #include "log.h"
+#include "peer_mirror.h"
 #include "wgit.h"
 #include "wgit_index.h"
 
@@ -633,38 +634,139 @@ int wgit_expire(const struct wgit *w, uint64_t now_ns, uint64_t timeout_ns)
 	return total;
 }
 
+int wgit_peers_mirror(struct wgit *w)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	struct peer_mirror *m;
+	int err;
+
+	wgit_peers_unmirror(w);
+	if (bpf_obj_get_info_by_fd(w->maps->peer_state, &info, &len))
+		return -errno;
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	err = peer_mirror_init(m, info.max_entries);
+	err = err ?: peer_mirror_load(m, w->maps->peer_state);
+	if (err) {
+		peer_mirror_free(m);
+		free(m);
+		return err;
+	}
+	w->peers = m;
+	return 0;
+}
+
+void wgit_peers_unmirror(struct wgit *w)
+{
+	if (!w->peers)
+		return;
+	peer_mirror_free(w->peers);
+	free(w->peers);
+	w->peers = NULL;
+}
+
 int wgit_peer_get(const struct wgit *w, const struct xwgp_peer_key *k, struct xwgp_peer_state *st)
 {
+	if (w->peers)
+		return peer_mirror_get(w->peers, k, st);
 	return lookup(w->maps->peer_state, k, st);
 }
 
 int wgit_peer_put(const struct wgit *w, const struct xwgp_peer_key *k,
 		  const struct xwgp_peer_state *st)
 {
-	return bpf_map_update_elem(w->maps->peer_state, k, st, BPF_ANY) ? -errno : 0;
+	/* The map first: the copy never holds what a restart would not find. */
+	if (bpf_map_update_elem(w->maps->peer_state, k, st, BPF_ANY))
+		return -errno;
+	if (w->peers && peer_mirror_put(w->peers, k, st)) {
+		/* The map took a pair the copy has no room for: it cannot be trusted any more. */
+		pr_warn("peer-state copy out of step with the map: reading the map from now on");
+		wgit_peers_unmirror((struct wgit *)w);
+	}
+	return 0;
+}
+
+static int peer_del(const struct wgit *w, const struct xwgp_peer_key *k)
+{
+	if (bpf_map_delete_elem(w->maps->peer_state, k))
+		return -errno;
+	if (w->peers)
+		peer_mirror_del(w->peers, k);
+	return 0;
+}
+
+int wgit_peer_each(const struct wgit *w,
+		   int (*each)(void *ctx, const struct xwgp_peer_key *k,
+			       const struct xwgp_peer_state *st),
+		   void *ctx)
+{
+	struct xwgp_peer_key key, next, *prev = NULL;
+	struct xwgp_peer_state st;
+	int err = 0;
+
+	if (w->peers) {
+		const struct peer_mirror_entry *e;
+		uint32_t cursor = 0;
+
+		while (!err && (e = peer_mirror_next(w->peers, &cursor)))
+			err = each(ctx, &e->k, &e->st);
+		return err;
+	}
+	while (!err && bpf_map_get_next_key(w->maps->peer_state, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		if (lookup(w->maps->peer_state, &key, &st))
+			continue; /* deleted meanwhile */
+		err = each(ctx, &key, &st);
+	}
+	sodium_memzero(&st, sizeof(st));
+	return err;
+}
+
+/* The next key of the copy (cursor: a slot) or the map (cursor: the previous key). */
+static bool peer_next_key(const struct wgit *w, uint32_t *slot, struct xwgp_peer_key **prev,
+			  struct xwgp_peer_key *key)
+{
+	struct xwgp_peer_key next;
+
+	if (w->peers) {
+		const struct peer_mirror_entry *e = peer_mirror_next(w->peers, slot);
+
+		if (!e)
+			return false;
+		*key = e->k;
+		return true;
+	}
+	if (bpf_map_get_next_key(w->maps->peer_state, *prev, &next))
+		return false;
+	*key = next;
+	*prev = key;
+	return true;
 }
 
 int wgit_peer_prune(const struct wgit *w,
 		    bool (*doomed)(const struct wgit *w, const struct xwgp_peer_key *k, void *ctx),
 		    void *ctx, int max)
 {
-	struct xwgp_peer_key key, next, *prev = NULL;
+	struct xwgp_peer_key key, *prev;
 	struct xwgp_peer_key batch[64];
 	int n, total = 0;
+	uint32_t slot;
 
-	/* Collect, then delete: deleting while walking restarts get_next_key. */
+	/* Collect, then delete: deleting while walking restarts get_next_key (or shifts the copy). */
 	do {
 		n = 0;
 		prev = NULL;
+		slot = 0;
 		while (n < (int)(sizeof(batch) / sizeof(batch[0])) &&
-		       bpf_map_get_next_key(w->maps->peer_state, prev, &next) == 0) {
-			key = next;
-			prev = &key;
+		       peer_next_key(w, &slot, &prev, &key)) {
 			if (doomed(w, &key, ctx))
 				batch[n++] = key;
 		}
 		for (int i = 0; i < n; i++)
-			if (bpf_map_delete_elem(w->maps->peer_state, &batch[i]) == 0)
+			if (peer_del(w, &batch[i]) == 0)
 				total++;
 	} while (n == (int)(sizeof(batch) / sizeof(batch[0])) && (!max || total < max));
 	return total;

@@ -42,6 +42,7 @@ struct wgit_slots {
 };
 
 struct wgit_cand;
+struct peer_mirror;
 
 struct wgit {
 	const struct xwgp_maps *maps;
@@ -53,6 +54,8 @@ struct wgit {
 	/* Roaming candidates by slot, agent memory (wgit_roam_cand); freed by wgit_slots_free. */
 	struct wgit_cand *cands;
 	uint32_t n_cands;
+	/* The peer-state map's copy (peer_mirror.h); NULL: reads go to the map. */
+	struct peer_mirror *peers;
 };
 
 /* How a new session got its room (for the agent's counters). */
@@ -184,6 +187,14 @@ int wgit_session_delete(const struct wgit *w, uint32_t client_proxy);
  */
 int wgit_expire(const struct wgit *w, uint64_t now_ns, uint64_t timeout_ns);
 
+/*
+ * Start (or start again, after someone else changed the map) w's copy of the
+ * peer-state map, sized by the map and loaded from it (peer_mirror.h). 0 or
+ * -errno; without a copy, reads go to the map. Free it with wgit_peers_unmirror.
+ */
+int wgit_peers_mirror(struct wgit *w);
+void wgit_peers_unmirror(struct wgit *w);
+
 /* Per (server key, client key) state: replay timestamps, cookies. */
 int wgit_peer_get(const struct wgit *w, const struct xwgp_peer_key *k, struct xwgp_peer_state *st);
 int wgit_peer_put(const struct wgit *w, const struct xwgp_peer_key *k,
@@ -192,6 +203,15 @@ int wgit_peer_put(const struct wgit *w, const struct xwgp_peer_key *k,
  * Delete the peer states for which doomed() holds, walking the whole map
  * (or stopping once about max are deleted; 0: no bound). Returns how many.
  */
+/*
+ * Every peer state, for a snapshot: each(ctx, key, state) in no particular
+ * order (the copy's, else the map's). Stops at the first non-zero return,
+ * which it returns.
+ */
+int wgit_peer_each(const struct wgit *w,
+		   int (*each)(void *ctx, const struct xwgp_peer_key *k,
+			       const struct xwgp_peer_state *st),
+		   void *ctx);
 int wgit_peer_prune(const struct wgit *w,
 		    bool (*doomed)(const struct wgit *w, const struct xwgp_peer_key *k, void *ctx),
 		    void *ctx, int max);

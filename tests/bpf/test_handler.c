@@ -24,6 +24,7 @@
 #include "local_addrs.h"
 #include "map_keys.h"
 #include "reload.h"
+#include "peer_mirror.h"
 #include "test.h"
 #include "wg_crypto.h"
 #include "wg_proto.h"
@@ -759,7 +760,10 @@ static int small_maps(uint32_t n_sessions, uint32_t n_peers)
 	env.h.wgit.maps = &small;
 	env.h.wgit.peer_evict_ns = 0;
 	wgit_halfopen_init(&env.h.wgit, n_sessions);
-	return err || small.peer_state < 0 ? -1 : 0;
+	if (err || small.peer_state < 0)
+		return -1;
+	/* The handler's copy of the peer states follows its maps. */
+	return wgit_peers_mirror(&env.h.wgit) ? -1 : 0;
 }
 
 static void small_maps_done(void)
@@ -768,6 +772,33 @@ static void small_maps_done(void)
 	close(small.peer_state);
 	env.h.wgit.maps = &env.maps;
 	wgit_halfopen_init(&env.h.wgit, env.cfg.max_sessions);
+	CHECK(wgit_peers_mirror(&env.h.wgit) == 0);
+}
+
+/*
+ * The handler's copy of the peer states (agent/peer_mirror.c) holds exactly
+ * what the map holds: every pair of the map, equal, and nothing else.
+ */
+static void check_mirror_is_map(const char *when)
+{
+	struct xwgp_peer_key key, next, *prev = NULL;
+	struct xwgp_peer_state in_map, in_copy;
+	uint32_t n = 0;
+
+	CHECK(env.h.wgit.peers, "%s: the handler has no copy of the peer states", when);
+	if (!env.h.wgit.peers)
+		return;
+	while (bpf_map_get_next_key(env.h.wgit.maps->peer_state, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		CHECK(bpf_map_lookup_elem(env.h.wgit.maps->peer_state, &key, &in_map) == 0);
+		CHECK(peer_mirror_get(env.h.wgit.peers, &key, &in_copy) == 0 &&
+			      !memcmp(&in_map, &in_copy, sizeof(in_map)),
+		      "%s: a pair of the map missing or different in the copy", when);
+		n++;
+	}
+	CHECK(n == env.h.wgit.peers->n_used, "%s: %u pairs in the map, %u in the copy", when, n,
+	      env.h.wgit.peers->n_used);
 }
 
 /* The session initiation `origin' made is live (and established or not). */
@@ -934,6 +965,7 @@ TEST(full_peer_state_map_refuses_instead_of_skipping_replay_check)
 	handler_packet(&env.h, &p);
 	CHECK(env.sent.count == 3 && env.h.stats[XWGP_AGENT_STAT_INIT_REPLAY] == 1,
 	      "replay after an eviction: sent %d", env.sent.count);
+	check_mirror_is_map("after peer states were evicted");
 	small_maps_done();
 	clear_maps();
 	sodium_memzero(priv, sizeof(priv));
@@ -1012,6 +1044,7 @@ TEST(handshake_threads_lose_and_double_nothing)
 		n_sess++;
 	}
 	CHECK(n_sess == KEYS * XWGP_PEER_MAX_SESSIONS, "%d sessions", n_sess);
+	check_mirror_is_map("after 40 keys' initiations");
 	for (int k = 0; k < KEYS; k++)
 		CHECK(per_key[k] == XWGP_PEER_MAX_SESSIONS, "key %d holds %d", k, per_key[k]);
 	env.h.batch = false;
@@ -1132,6 +1165,7 @@ static void hammer(int table, bool room)
 			CHECK(has_session((uint32_t)(k << 8 | j), false), "key %d lost initiation %d",
 			      k, j);
 	}
+	check_mirror_is_map(room ? "hammer, room" : "hammer, full table");
 	small_maps_done();
 	clear_maps();
 	sodium_memzero(priv, sizeof(priv));

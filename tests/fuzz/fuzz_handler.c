@@ -282,11 +282,29 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 /* ---- the session table ------------------------------------------------------------ */
 
+/* The handler that ran last: its copy of the peer states is the one in step with the map. */
+static struct handler *fz_last;
+
 static void table_reset(void)
 {
 	fuzz_session_tables_clear(&fz.maps);
 	wgit_slots_free(&fz.h[0].wgit);
 	wgit_slots_free(&fz.h[1].wgit);
+	fz_last = NULL; /* the map was emptied behind both copies */
+}
+
+/*
+ * Both handlers share the maps (as an agent and its restarted successor
+ * do); each keeps its own copy of the peer states (wgit_peers_mirror), so
+ * the one about to run loads the map again when the other ran last.
+ */
+static void use_handler(struct handler *h)
+{
+	if (h == fz_last)
+		return;
+	if (wgit_peers_mirror(&h->wgit))
+		fuzz_bug("cannot load the peer states: %s", strerror(errno));
+	fz_last = h;
 }
 
 /* The sel-th session in the table (by map order); false when there is none. */
@@ -531,6 +549,7 @@ static void run_record(struct fuzz_in *in)
 	struct xwgp_ep src;
 	size_t len;
 
+	use_handler(h);
 	switch (op) {
 	case OP_RAW:
 		len = fuzz_u16(in) % PKT_CAP;

@@ -1,0 +1,136 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <string.h>
+
+#include <bpf/bpf.h>
+#include <sodium.h>
+
+#include "peer_mirror.h"
+
+int peer_mirror_init(struct peer_mirror *m, uint32_t capacity)
+{
+	uint32_t n = 16;
+
+	memset(m, 0, sizeof(*m));
+	if (!capacity || capacity > (1u << 28))
+		return -EINVAL;
+	while (n < 2 * capacity)
+		n <<= 1;
+	m->e = sodium_allocarray(n, sizeof(*m->e));
+	if (!m->e)
+		return -ENOMEM;
+	memset(m->e, 0, (size_t)n * sizeof(*m->e));
+	m->n_slots = n;
+	m->capacity = capacity;
+	randombytes_buf(m->hash_key, sizeof(m->hash_key));
+	return 0;
+}
+
+void peer_mirror_free(struct peer_mirror *m)
+{
+	if (m->e)
+		sodium_free(m->e); /* wipes */
+	sodium_memzero(m, sizeof(*m));
+}
+
+static uint32_t home_of(const struct peer_mirror *m, const struct xwgp_peer_key *k)
+{
+	uint8_t h[crypto_shorthash_BYTES];
+	uint32_t v;
+
+	crypto_shorthash(h, (const uint8_t *)k, sizeof(*k), m->hash_key);
+	memcpy(&v, h, sizeof(v));
+	return v & (m->n_slots - 1);
+}
+
+/* The slot holding k, or the empty slot where probing for it ended. */
+static uint32_t probe(const struct peer_mirror *m, const struct xwgp_peer_key *k)
+{
+	uint32_t i = home_of(m, k);
+
+	/* Never full (n_used <= capacity <= n_slots / 2): an empty slot ends the probe. */
+	while (m->e[i].used && memcmp(&m->e[i].k, k, sizeof(*k)))
+		i = (i + 1) & (m->n_slots - 1);
+	return i;
+}
+
+int peer_mirror_get(const struct peer_mirror *m, const struct xwgp_peer_key *k,
+		    struct xwgp_peer_state *st)
+{
+	uint32_t i = probe(m, k);
+
+	if (!m->e[i].used)
+		return -ENOENT;
+	*st = m->e[i].st;
+	return 0;
+}
+
+int peer_mirror_put(struct peer_mirror *m, const struct xwgp_peer_key *k,
+		    const struct xwgp_peer_state *st)
+{
+	uint32_t i = probe(m, k);
+
+	if (!m->e[i].used) {
+		if (m->n_used >= m->capacity)
+			return -E2BIG;
+		m->e[i].used = true;
+		m->e[i].k = *k;
+		m->n_used++;
+	}
+	m->e[i].st = *st;
+	return 0;
+}
+
+int peer_mirror_del(struct peer_mirror *m, const struct xwgp_peer_key *k)
+{
+	uint32_t mask = m->n_slots - 1, i = probe(m, k), j;
+
+	if (!m->e[i].used)
+		return -ENOENT;
+	/*
+	 * Backward shift: move later entries of the run into the hole when
+	 * their home is not between the hole and them (cyclically), so every
+	 * probe still reaches its entry before an empty slot.
+	 */
+	for (j = (i + 1) & mask; m->e[j].used; j = (j + 1) & mask) {
+		uint32_t home = home_of(m, &m->e[j].k);
+
+		if (((j - home) & mask) >= ((j - i) & mask)) {
+			m->e[i] = m->e[j];
+			i = j;
+		}
+	}
+	sodium_memzero(&m->e[i], sizeof(m->e[i]));
+	m->n_used--;
+	return 0;
+}
+
+int peer_mirror_load(struct peer_mirror *m, int map_fd)
+{
+	struct xwgp_peer_key key, next, *prev = NULL;
+	struct xwgp_peer_state st;
+	int err = 0;
+
+	while (bpf_map_get_next_key(map_fd, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(map_fd, &key, &st))
+			continue; /* deleted meanwhile */
+		err = peer_mirror_put(m, &key, &st);
+		if (err)
+			break;
+	}
+	sodium_memzero(&st, sizeof(st));
+	return err;
+}
+
+const struct peer_mirror_entry *peer_mirror_next(const struct peer_mirror *m, uint32_t *cursor)
+{
+	while (*cursor < m->n_slots) {
+		const struct peer_mirror_entry *e = &m->e[(*cursor)++];
+
+		if (e->used)
+			return e;
+	}
+	return NULL;
+}
