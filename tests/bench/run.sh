@@ -13,7 +13,7 @@
 #                 to a counting sink: XDP path, agent-only path, and the bare
 #                 XDP redirect between the same veths (the ceiling)
 #   3 handshakes  initiations/s through the agent's handler, 1 and 8 servers,
-#                 cold and warm static-static DH cache; and end to end
+#                 cold and warm DH cache, BLAKE2s SIMD vs portable; and end to end
 #                 (hs_e2e): real initiations of distinct keys through the
 #                 network path to the backend, 1 and all handshake threads,
 #                 and the under-load rejection rate
@@ -795,6 +795,13 @@ jq -s --arg date "$(date -u +%Y-%m-%dT%H:%M:%SZ)" --arg machine "$MACHINE" --arg
 		    what: "config_peer_for per initiation, keys parsed from a config file",
 		    result: "\($p.peer_choice_us) us per initiation",
 		    reference: "a warm initiation takes \($w.us_per_init // "?") us", ratio: null,
+		    target: "-", met: "-"} end ),
+	  ( get("handshake.blake2s") as $b
+	    | if ($b.scalar_per_sec // 0) <= 0 then na("handshake.blake2s"; "BLAKE2s compression"; "-")
+	      else {id: "handshake.blake2s", name: "BLAKE2s compression, SIMD vs portable",
+		    what: "ns per compression, chained (~35 per warm initiation); SIMD (SSSE3 + SSE4.1, agent/blake2s_x86.c) where the CPU has it, as the agent does",
+		    result: (if $b.simd then "\($b.simd_ns) ns SIMD" else "no SIMD on this CPU" end),
+		    reference: "portable \($b.scalar_ns) ns", ratio: (if $b.simd then $b.ratio else null end),
 		    target: "-", met: "-"} end ),
 	  under_load_row("handshake.cookie_reply"; "cookie replies under load, 1 server";
 	    "valid-MAC1 initiations answered with a cookie reply (no DH) per CPU second, handler_packet with under_load 0";

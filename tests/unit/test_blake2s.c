@@ -1,9 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
-/* BLAKE2s against RFC 7693 and the BLAKE2 reference known-answer vectors. */
+/*
+ * BLAKE2s against RFC 7693 and the BLAKE2 reference known-answer vectors,
+ * with each compression (portable and x86-64 SIMD, blake2s_impl.h), and the
+ * two against each other on random inputs and states.
+ */
 #include <errno.h>
 #include <stdint.h>
 
 #include "blake2s.h"
+#include "blake2s_impl.h"
 #include "test.h"
 
 static void seq_bytes(uint8_t *buf, size_t n)
@@ -236,6 +241,218 @@ TEST(absorbed_key_block_reused)
 	blake2s_update(&s, in, 10);
 	blake2s_absorb_block(&s);
 	CHECK(s.buflen == 10 && s.t[0] == 64);
+}
+
+/* The compression chosen at start-up: SIMD where the CPU has it. */
+static enum blake2s_impl default_impl(void)
+{
+	return blake2s_simd_supported() ? BLAKE2S_IMPL_SIMD : BLAKE2S_IMPL_SCALAR;
+}
+
+#if defined(__x86_64__)
+/* Whether /proc/cpuinfo lists the flag (" ssse3", " sse4_1") on its first flags line. */
+static bool cpuinfo_has(const char *flag)
+{
+	char line[8192];
+	bool found = false;
+	FILE *f = fopen("/proc/cpuinfo", "r");
+
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f)) {
+		if (strncmp(line, "flags", 5))
+			continue;
+		for (char *p = strstr(line, flag); p && !found; p = strstr(p + 1, flag)) {
+			char end = p[strlen(flag)];
+
+			found = end == ' ' || end == '\n' || end == '\0';
+		}
+		break;
+	}
+	fclose(f);
+	return found;
+}
+#endif
+
+/*
+ * The SIMD compression is in use from the start where the CPU has SSSE3
+ * and SSE4.1 (as /proc/cpuinfo tells, independently of cpuid in the
+ * agent): otherwise the tests below would compare the portable code with
+ * itself and skip, and this one fails instead.
+ */
+TEST(simd_chosen_on_capable_cpu)
+{
+#if defined(__x86_64__)
+	bool capable = cpuinfo_has(" ssse3") && cpuinfo_has(" sse4_1");
+
+	CHECK(blake2s_simd_supported() == capable, "cpuid says %d, /proc/cpuinfo %d",
+	      blake2s_simd_supported(), capable);
+#else
+	CHECK(!blake2s_simd_supported());
+	CHECK(blake2s_impl_select(BLAKE2S_IMPL_SIMD) == -ENOTSUP);
+#endif
+	CHECK(blake2s_impl_current() == default_impl());
+}
+
+/*
+ * The known-answer and streaming tests above, run again with one
+ * compression selected (they first ran with the default one). A failure
+ * names this test and the CHECK inside the test it ran.
+ */
+static void (*const known_answer_tests[])(void) = {
+	test_fn_rfc7693_abc,
+	test_fn_empty_unkeyed,
+	test_fn_rfc7693_selftest,
+	test_fn_kat_keyed,
+	test_fn_kat_unkeyed_block_boundary,
+	test_fn_kat_keyed_128,
+	test_fn_streaming_every_split,
+	test_fn_streaming_small_pieces,
+	test_fn_absorbed_key_block_reused,
+};
+
+static void known_answers_with(enum blake2s_impl impl)
+{
+	CHECK(blake2s_impl_select(impl) == 0);
+	for (size_t i = 0; i < sizeof(known_answer_tests) / sizeof(known_answer_tests[0]); i++) {
+		known_answer_tests[i]();
+		if (test_state__ != TEST_RUNNING)
+			break;
+	}
+	CHECK(blake2s_impl_select(default_impl()) == 0);
+}
+
+TEST(known_answers_scalar)
+{
+	known_answers_with(BLAKE2S_IMPL_SCALAR);
+}
+
+TEST(known_answers_simd)
+{
+	if (!blake2s_simd_supported())
+		SKIP("no SIMD compression on this CPU or architecture");
+	known_answers_with(BLAKE2S_IMPL_SIMD);
+}
+
+/* splitmix64: reproducible pseudo-random inputs, the same in every run. */
+static uint64_t rng_state = 0x62326b7365656421;
+
+static uint64_t rng_next(void)
+{
+	uint64_t z = (rng_state += 0x9e3779b97f4a7c15);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111eb;
+	return z ^ (z >> 31);
+}
+
+static void rng_bytes(uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		p[i] = (uint8_t)rng_next();
+}
+
+#define AGREE_MAX_LEN 600
+
+/* Hash with the given compression: one-shot, or in two updates split at split. */
+static int hash_with(enum blake2s_impl impl, uint8_t *out, size_t outlen, const uint8_t *in,
+		     size_t inlen, const uint8_t *key, size_t keylen, size_t split)
+{
+	struct blake2s_state s;
+	int ret = blake2s_impl_select(impl);
+
+	if (ret)
+		return ret;
+	if (split > inlen)
+		return blake2s(out, outlen, in, inlen, key, keylen);
+	ret = blake2s_init(&s, outlen, key, keylen);
+	if (ret)
+		return ret;
+	blake2s_update(&s, in, split);
+	blake2s_update(&s, in + split, inlen - split);
+	blake2s_final(&s, out);
+	return 0;
+}
+
+/*
+ * Both compressions give the same digest for random inputs of every length
+ * 0..600 (up to ten blocks, every position of the last byte in a block),
+ * every digest length 1..32, unkeyed and keyed with every key length 1..32
+ * in turn, each pair on a fresh input and key; the SIMD side hashes in two
+ * updates at a random split (or one-shot), the portable side one-shot.
+ */
+TEST(impls_agree_every_length)
+{
+	uint8_t in[AGREE_MAX_LEN], key[BLAKE2S_KEY_LEN], want[32], got[32];
+	unsigned int pairs = 0;
+
+	if (!blake2s_simd_supported())
+		SKIP("no SIMD compression on this CPU or architecture");
+	for (size_t len = 0; len <= AGREE_MAX_LEN; len++) {
+		for (size_t outlen = 1; outlen <= BLAKE2S_OUT_LEN; outlen++) {
+			for (int keyed = 0; keyed <= 1; keyed++) {
+				size_t keylen = keyed ? 1 + (len * 32 + outlen) % 32 : 0;
+				size_t split = rng_next() % (len + 2); /* len + 1: one-shot */
+
+				rng_bytes(in, len);
+				rng_bytes(key, keylen);
+				memset(want, 0xa5, sizeof(want));
+				memset(got, 0x5a, sizeof(got));
+				CHECK(hash_with(BLAKE2S_IMPL_SCALAR, want, outlen, in, len, key,
+						keylen, SIZE_MAX) == 0);
+				CHECK(hash_with(BLAKE2S_IMPL_SIMD, got, outlen, in, len, key,
+						keylen, split) == 0);
+				CHECK(blake2s_impl_select(default_impl()) == 0);
+				CHECK(!memcmp(got, want, outlen),
+				      "len %zu outlen %zu keylen %zu split %zu differ", len, outlen,
+				      keylen, split);
+				pairs++;
+			}
+		}
+	}
+	CHECK(pairs == (AGREE_MAX_LEN + 1) * BLAKE2S_OUT_LEN * 2);
+}
+
+/*
+ * The compressions themselves on random chaining values, counters (high
+ * word set, low word about to wrap), final flags and unaligned blocks,
+ * things the digests above never reach; chained, so a difference carries.
+ */
+TEST(compressions_agree_random_states)
+{
+#if defined(__x86_64__)
+	uint8_t buf[BLAKE2S_BLOCK_LEN + 16], copy[sizeof(buf)];
+	struct blake2s_state a, b;
+
+	if (!blake2s_simd_supported())
+		SKIP("no SSSE3 and SSE4.1 on this CPU");
+	memset(&a, 0, sizeof(a));
+	for (int i = 0; i < 8; i++)
+		a.h[i] = (uint32_t)rng_next();
+	for (int i = 0; i < 20000; i++) {
+		const uint8_t *block = buf + rng_next() % 16;
+		int last = (int)(rng_next() & 1);
+		uint64_t r = rng_next();
+
+		a.t[0] = (uint32_t)r;
+		a.t[1] = (uint32_t)(r >> 32);
+		if (i % 4 == 1)
+			a.t[0] = UINT32_MAX - (uint32_t)(r % 128);
+		if (i % 4 == 2)
+			a.t[1] = 0;
+		rng_bytes(buf, sizeof(buf));
+		memcpy(copy, buf, sizeof(buf));
+		b = a;
+		blake2s_compress_scalar(&a, block, last);
+		blake2s_compress_sse41(&b, block, last);
+		CHECK(!memcmp(a.h, b.h, sizeof(a.h)), "iteration %d (t %08x %08x, last %d)", i,
+		      a.t[1], a.t[0], last);
+		CHECK(a.t[0] == b.t[0] && a.t[1] == b.t[1], "the counter is the caller's");
+		CHECK_MEM(buf, copy, sizeof(buf));
+	}
+#else
+	SKIP("no SIMD compression on this architecture");
+#endif
 }
 
 TEST_MAIN()
