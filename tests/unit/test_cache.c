@@ -303,6 +303,191 @@ TEST(big_integers_exact)
 	free(t);
 }
 
+/* ---- the exact text ------------------------------------------------------------ */
+
+/*
+ * The file's bytes are a format (cache_parse.c and files already written
+ * read them): a cache touching every field and branch, and its text as the
+ * fprintf writer of 2026-12-07 made it. A boot id with a quote and a space
+ * is written as "".
+ */
+static const struct cache_clock clock_golden = {
+	.boot_id = "1111-2222 \"x\"",
+	.boot_ns = 5000 * SEC + 123456789,
+	.real_ns = 1700000000123456789ull,
+};
+
+static void set_ep(struct xwgp_ep *e, uint16_t family, uint16_t port)
+{
+	memset(e, 0, sizeof(*e));
+	e->family = family;
+	e->port = htons(port);
+}
+
+static void make_golden_cache(struct xwgp_cache *c)
+{
+	const uint64_t now = clock_golden.boot_ns;
+	struct cache_session cs;
+	struct cache_peer p = {};
+
+	memset(c, 0, sizeof(*c));
+	c->upstream_port = 51900;
+	/* IPv4, established, every flag bit set (the file keeps the known ones). */
+	make_session(&cs, 0x01020304, CLI0, PUB0, "192.0.2.1:1000");
+	cs.s.client_proxy_index = 0xffffffff;
+	cs.s.client_origin_index = 0;
+	cs.s.flags = 0xff;
+	cs.s.created_ns = 1; /* the oldest there can be */
+	cs.s.last_seen_ns = now - 1; /* less than 1 ms ago: 0 */
+	cs.m.handshake_ns = now - 20 * SEC - 999999;
+	cs.m.established_ns = now - 19 * SEC;
+	cs.s.c2s_packets = 0;
+	cs.s.c2s_bytes = 1;
+	cs.s.s2c_packets = 9007199254740992ull; /* 2^53: written as is */
+	cs.s.s2c_bytes = UINT64_MAX; /* clamped to 2^53 */
+	cache_add_session(c, &cs.s, &cs.m);
+	/* IPv6, not established (no established_age_ms), only unknown flag bits, times ahead. */
+	make_session(&cs, 0x0a0b0c0d, CLI1, PUB1, "[2001:db8:1::2]:65535");
+	ep(&cs.s.client, "[2001:db8::7]:40001");
+	ep(&cs.s.client_local, "[2001:db8::1]:51820");
+	ep(&cs.s.server_local, "[::]:0");
+	cs.s.flags = 0xf0;
+	cs.s.created_ns = now + SEC; /* after `at': age 0 */
+	cs.s.last_seen_ns = 0;
+	cs.m.handshake_ns = now;
+	cs.m.established_ns = 0;
+	cs.s.c2s_packets = 9007199254740993ull; /* 2^53 + 1: clamped */
+	cs.s.c2s_bytes = 12345678901234ull;
+	cs.s.s2c_packets = 4294967296ull;
+	cs.s.s2c_bytes = 0;
+	cache_add_session(c, &cs.s, &cs.m);
+	/*
+	 * Endpoints xwgp_ep_format refuses (unknown families): ":port". Family
+	 * NONE formats as ":port" itself; an IPv4-mapped address as IPv6.
+	 */
+	make_session(&cs, 0xfffffffe, CLI2, PUB0, "192.0.2.1:1003");
+	set_ep(&cs.s.client, 5, 1234);
+	set_ep(&cs.s.client_local, XWGP_FAMILY_NONE, 51820);
+	set_ep(&cs.s.server, 0xffff, 0);
+	set_ep(&cs.s.server_local, XWGP_FAMILY_IPV6, 7);
+	cs.s.server_local.addr[2] = htonl(0xffff);
+	cs.s.server_local.addr[3] = htonl(0xc0000209); /* ::ffff:192.0.2.9 */
+	cs.s.csvl = 255;
+	cs.s.ssvl = 0;
+	cs.s.server_origin_index = 4294967295u;
+	cs.m.established_ns = now + 5 * SEC; /* set but ahead: written, age 0 */
+	cs.s.c2s_packets = 9007199254740991ull; /* 2^53 - 1 */
+	cs.s.s2c_bytes = 1ull << 63;
+	memset(cs.m.sent_mac1, 0, 16);
+	for (int i = 0; i < 16; i++)
+		cs.m.client_mac1[i] = (uint8_t)(i * 17);
+	cache_add_session(c, &cs.s, &cs.m);
+
+	/* Peers: a cookie 10.5 s old, none, and one ahead of `at'. */
+	key(p.k.server_pub, PUB0);
+	key(p.k.client_pub, CLI0);
+	for (int i = 0; i < 12; i++)
+		p.st.last_tai64n[i] = (uint8_t)(0xf0 + i);
+	memset(p.st.cookie, 0x77, 16);
+	p.st.cookie_ns = now - 10 * SEC - 500 * MS;
+	cache_add_peer(c, &p.k, &p.st);
+	key(p.k.client_pub, CLI2);
+	p.st.cookie_ns = 0; /* the cookie bytes are not written */
+	cache_add_peer(c, &p.k, &p.st);
+	key(p.k.server_pub, PUB1);
+	key(p.k.client_pub, CLI1);
+	memset(p.st.last_tai64n, 0, 12);
+	memset(p.st.cookie, 0xab, 16);
+	p.st.cookie_ns = now + SEC;
+	cache_add_peer(c, &p.k, &p.st);
+}
+
+static const char golden_text[] =
+	"{\n"
+	"  \"version\": 1,\n"
+	"  \"written\": { \"boot_id\": \"\", \"boottime_ms\": 5000123, "
+	"\"realtime_ms\": 1700000000123 },\n"
+	"  \"upstream_port\": 51900,\n"
+	"  \"sessions\": [\n"
+	"    { \"client_proxy_index\": 4294967295, \"client_origin_index\": 0, "
+	"\"server_proxy_index\": 322327812, \"server_origin_index\": 27905771, \"flags\": 15, "
+	"\"csvl\": 1, \"ssvl\": 3, \"client\": \"198.51.100.7:40000\", "
+	"\"client_local\": \"192.0.2.1:51820\", \"server\": \"192.0.2.1:1000\", "
+	"\"server_local\": \"192.0.2.1:51900\", \"created_age_ms\": 5000123, "
+	"\"last_seen_age_ms\": 0, \"handshake_age_ms\": 20000, \"established_age_ms\": 19000, "
+	"\"c2s_packets\": 0, \"c2s_bytes\": 1, \"s2c_packets\": 9007199254740992, "
+	"\"s2c_bytes\": 9007199254740992, "
+	"\"client_pubkey\": \"mCXTsTRyjQKV74eWR2Ka1LIdIptCG9K0FXlrG2NC4EQ=\", "
+	"\"server_pubkey\": \"S6hPS4iuvUKmnH3fp1TssT95XsHY3E3L4hqMZ68TknA=\", "
+	"\"sent_mac1\": \"a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5\", "
+	"\"client_mac1\": \"5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a\" },\n"
+	"    { \"client_proxy_index\": 168496141, \"client_origin_index\": 168496141, "
+	"\"server_proxy_index\": 406805005, \"server_origin_index\": 178307554, \"flags\": 0, "
+	"\"csvl\": 1, \"ssvl\": 3, \"client\": \"[2001:db8::7]:40001\", "
+	"\"client_local\": \"[2001:db8::1]:51820\", \"server\": \"[2001:db8:1::2]:65535\", "
+	"\"server_local\": \"[::]:0\", \"created_age_ms\": 0, \"last_seen_age_ms\": 0, "
+	"\"handshake_age_ms\": 0, \"c2s_packets\": 9007199254740992, "
+	"\"c2s_bytes\": 12345678901234, \"s2c_packets\": 4294967296, \"s2c_bytes\": 0, "
+	"\"client_pubkey\": \"WKn3Dtne0ZYj/BXa6uzqMVU+xrLIQRsPA/F/SkgFsVY=\", "
+	"\"server_pubkey\": \"bWgRazvIPi1VzJgdzb6fuTdH+udImXH7D2dGVdjdFFY=\", "
+	"\"sent_mac1\": \"a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5\", "
+	"\"client_mac1\": \"5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a\" },\n"
+	"    { \"client_proxy_index\": 4294967294, \"client_origin_index\": 4294967294, "
+	"\"server_proxy_index\": 3989547518, \"server_origin_index\": 4294967295, \"flags\": 9, "
+	"\"csvl\": 255, \"ssvl\": 0, \"client\": \":1234\", \"client_local\": \":51820\", "
+	"\"server\": \":0\", \"server_local\": \"[::ffff:192.0.2.9]:7\", "
+	"\"created_age_ms\": 4030123, \"last_seen_age_ms\": 4002123, "
+	"\"handshake_age_ms\": 4020123, \"established_age_ms\": 0, "
+	"\"c2s_packets\": 9007199254740991, \"c2s_bytes\": 9007199254740992, \"s2c_packets\": 3, "
+	"\"s2c_bytes\": 9007199254740992, "
+	"\"client_pubkey\": \"OPdP2G4hfQasp/+/AZ6LiHJXIY62UKQQY4iNHJVJwH4=\", "
+	"\"server_pubkey\": \"S6hPS4iuvUKmnH3fp1TssT95XsHY3E3L4hqMZ68TknA=\", "
+	"\"sent_mac1\": \"00000000000000000000000000000000\", "
+	"\"client_mac1\": \"00112233445566778899aabbccddeeff\" }\n"
+	"  ],\n"
+	"  \"peers\": [\n"
+	"    { \"server_pubkey\": \"S6hPS4iuvUKmnH3fp1TssT95XsHY3E3L4hqMZ68TknA=\", "
+	"\"client_pubkey\": \"mCXTsTRyjQKV74eWR2Ka1LIdIptCG9K0FXlrG2NC4EQ=\", "
+	"\"last_tai64n\": \"f0f1f2f3f4f5f6f7f8f9fafb\", "
+	"\"cookie\": \"77777777777777777777777777777777\", \"cookie_age_ms\": 10500 },\n"
+	"    { \"server_pubkey\": \"S6hPS4iuvUKmnH3fp1TssT95XsHY3E3L4hqMZ68TknA=\", "
+	"\"client_pubkey\": \"OPdP2G4hfQasp/+/AZ6LiHJXIY62UKQQY4iNHJVJwH4=\", "
+	"\"last_tai64n\": \"f0f1f2f3f4f5f6f7f8f9fafb\" },\n"
+	"    { \"server_pubkey\": \"bWgRazvIPi1VzJgdzb6fuTdH+udImXH7D2dGVdjdFFY=\", "
+	"\"client_pubkey\": \"WKn3Dtne0ZYj/BXa6uzqMVU+xrLIQRsPA/F/SkgFsVY=\", "
+	"\"last_tai64n\": \"000000000000000000000000\", "
+	"\"cookie\": \"abababababababababababababababab\", \"cookie_age_ms\": 0 }\n"
+	"  ]\n"
+	"}\n";
+
+TEST(golden_text)
+{
+	struct xwgp_cache c;
+	char *t;
+
+	make_golden_cache(&c);
+	t = cache_format(&c, &clock_golden);
+	CHECK(t, "format failed");
+	CHECK(strcmp(t, golden_text) == 0, "text differs from the golden one:\n%s", t);
+	free(t);
+	cache_free(&c);
+}
+
+TEST(golden_text_empty)
+{
+	static const char want[] =
+		"{\n  \"version\": 1,\n"
+		"  \"written\": { \"boot_id\": \"11111111-2222-3333-4444-555555555555\", "
+		"\"boottime_ms\": 1000000, \"realtime_ms\": 1700000000000 },\n"
+		"  \"upstream_port\": 0,\n  \"sessions\": [],\n  \"peers\": []\n}\n";
+	struct xwgp_cache c = {};
+	char *t = cache_format(&c, &clock_a);
+
+	CHECK(t, "format failed");
+	CHECK(strcmp(t, want) == 0, "empty cache:\n%s", t);
+	free(t);
+}
+
 TEST(rebase_same_boot)
 {
 	struct cache_clock later = clock_a;
