@@ -5,12 +5,15 @@
  * byte, wrong types, huge numbers, missing fields) giving a warning that
  * names the file and the field and an empty table, the atomic write, the
  * config check that decides which sessions survive a restore or a reload,
- * and the map side (collect, restore, prune) on real BPF maps.
+ * and the map side (collect, restore, prune) on real BPF maps. The
+ * writer's exact bytes: a golden text, and random caches against a copy of
+ * the fprintf writer it replaced.
  */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <arpa/inet.h>
@@ -28,6 +31,8 @@
 #include "map_keys.h"
 #include "reload.h"
 #include "capture.h"
+#include "clock.h"
+#include "config_json.h"
 #include "test.h"
 #include "wg_crypto.h"
 
@@ -486,6 +491,326 @@ TEST(golden_text_empty)
 	CHECK(t, "format failed");
 	CHECK(strcmp(t, want) == 0, "empty cache:\n%s", t);
 	free(t);
+}
+
+/*
+ * The fprintf writer cache_format() was until 2026-12-07, kept verbatim as
+ * the reference: cache_format() must write exactly its bytes for any cache.
+ */
+static uint64_t ref_age_ms(const struct cache_clock *at, uint64_t t)
+{
+	return t && at->boot_ns > t ? (at->boot_ns - t) / NSEC_PER_MSEC : 0;
+}
+
+static uint64_t ref_json_int(uint64_t v)
+{
+	return v > CFG_INT_MAX ? CFG_INT_MAX : v;
+}
+
+static void ref_put_u64(FILE *f, const char *name, uint64_t v)
+{
+	fprintf(f, ", \"%s\": %llu", name, (unsigned long long)ref_json_int(v));
+}
+
+static void ref_put_hex(FILE *f, const char *name, const uint8_t *p, size_t n)
+{
+	char hex[2 * 32 + 1];
+
+	sodium_bin2hex(hex, sizeof(hex), p, n);
+	fprintf(f, ", \"%s\": \"%s\"", name, hex);
+}
+
+static void ref_put_key(FILE *f, const char *name, const uint8_t key[static 32])
+{
+	char b64[WG_KEY_B64_LEN + 1];
+
+	wg_key_to_base64(b64, key);
+	fprintf(f, ", \"%s\": \"%s\"", name, b64);
+}
+
+static void ref_put_ep(FILE *f, const char *name, const struct xwgp_ep *ep)
+{
+	char buf[XWGP_EP_STRLEN];
+
+	if (xwgp_ep_format(buf, sizeof(buf), ep))
+		snprintf(buf, sizeof(buf), ":%u", xwgp_ep_port(ep));
+	fprintf(f, ", \"%s\": \"%s\"", name, buf);
+}
+
+static void ref_put_session(FILE *f, const struct cache_session *cs, const struct cache_clock *at)
+{
+	struct xwgp_session s = cs->s;
+	const struct xwgp_session_meta *m = &cs->m;
+
+	fprintf(f, "{ \"client_proxy_index\": %u", s.client_proxy_index);
+	ref_put_u64(f, "client_origin_index", s.client_origin_index);
+	ref_put_u64(f, "server_proxy_index", s.server_proxy_index);
+	ref_put_u64(f, "server_origin_index", s.server_origin_index);
+	ref_put_u64(f, "flags", s.flags & XWGP_CACHE_SESSION_FLAGS);
+	ref_put_u64(f, "csvl", s.csvl);
+	ref_put_u64(f, "ssvl", s.ssvl);
+	ref_put_ep(f, "client", &s.client);
+	ref_put_ep(f, "client_local", &s.client_local);
+	ref_put_ep(f, "server", &s.server);
+	ref_put_ep(f, "server_local", &s.server_local);
+	ref_put_u64(f, "created_age_ms", ref_age_ms(at, s.created_ns));
+	ref_put_u64(f, "last_seen_age_ms", ref_age_ms(at, s.last_seen_ns));
+	ref_put_u64(f, "handshake_age_ms", ref_age_ms(at, m->handshake_ns));
+	if (m->established_ns)
+		ref_put_u64(f, "established_age_ms", ref_age_ms(at, m->established_ns));
+	ref_put_u64(f, "c2s_packets", s.c2s_packets);
+	ref_put_u64(f, "c2s_bytes", s.c2s_bytes);
+	ref_put_u64(f, "s2c_packets", s.s2c_packets);
+	ref_put_u64(f, "s2c_bytes", s.s2c_bytes);
+	ref_put_key(f, "client_pubkey", m->client_pub);
+	ref_put_key(f, "server_pubkey", m->server_pub);
+	ref_put_hex(f, "sent_mac1", m->sent_mac1, sizeof(m->sent_mac1));
+	ref_put_hex(f, "client_mac1", m->client_mac1, sizeof(m->client_mac1));
+	fputs(" }", f);
+}
+
+static void ref_put_peer(FILE *f, const struct cache_peer *p, const struct cache_clock *at)
+{
+	char b64[WG_KEY_B64_LEN + 1];
+
+	wg_key_to_base64(b64, p->k.server_pub);
+	fprintf(f, "{ \"server_pubkey\": \"%s\"", b64);
+	ref_put_key(f, "client_pubkey", p->k.client_pub);
+	ref_put_hex(f, "last_tai64n", p->st.last_tai64n, sizeof(p->st.last_tai64n));
+	if (p->st.cookie_ns) {
+		ref_put_hex(f, "cookie", p->st.cookie, sizeof(p->st.cookie));
+		ref_put_u64(f, "cookie_age_ms", ref_age_ms(at, p->st.cookie_ns));
+	}
+	fputs(" }", f);
+}
+
+static const char *ref_safe_boot_id(const char *id)
+{
+	return strspn(id, "0123456789abcdefABCDEF-") == strlen(id) ? id : "";
+}
+
+static char *ref_format(const struct xwgp_cache *c, const struct cache_clock *at)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	if (!f)
+		return NULL;
+	fprintf(f,
+		"{\n  \"version\": %d,\n"
+		"  \"written\": { \"boot_id\": \"%s\", \"boottime_ms\": %llu, \"realtime_ms\": %llu },\n"
+		"  \"upstream_port\": %u,\n  \"sessions\": [",
+		XWGP_CACHE_VERSION, ref_safe_boot_id(at->boot_id),
+		(unsigned long long)ref_json_int(at->boot_ns / NSEC_PER_MSEC),
+		(unsigned long long)ref_json_int(at->real_ns / NSEC_PER_MSEC), c->upstream_port);
+	for (size_t i = 0; i < c->n_sessions; i++) {
+		fputs(i ? ",\n    " : "\n    ", f);
+		ref_put_session(f, &c->sessions[i], at);
+	}
+	fputs(c->n_sessions ? "\n  ],\n  \"peers\": [" : "],\n  \"peers\": [", f);
+	for (size_t i = 0; i < c->n_peers; i++) {
+		fputs(i ? ",\n    " : "\n    ", f);
+		ref_put_peer(f, &c->peers[i], at);
+	}
+	fputs(c->n_peers ? "\n  ]\n}\n" : "]\n}\n", f);
+	if (ferror(f)) {
+		fclose(f);
+		free(text);
+		return NULL;
+	}
+	if (fclose(f)) {
+		free(text);
+		return NULL;
+	}
+	return text;
+}
+
+/* splitmix64: reproducible from the seed a failure prints. */
+static uint64_t rnd(uint64_t *st)
+{
+	uint64_t z = (*st += 0x9e3779b97f4a7c15ull);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+static void rnd_bytes(uint64_t *st, void *buf, size_t n)
+{
+	uint8_t *p = buf;
+
+	for (size_t i = 0; i < n; i++)
+		p[i] = (uint8_t)rnd(st);
+}
+
+/* A number of any width, the edges (0, 2^32, 2^53 +- 1, 2^64 - 1) often. */
+static uint64_t rnd_num(uint64_t *st)
+{
+	static const uint64_t edge[] = { 0, 1, 9, 10, 99, 100, 4294967295ull, 4294967296ull,
+					 9007199254740991ull, 9007199254740992ull,
+					 9007199254740993ull, 9999999999999999ull,
+					 10000000000000000ull, UINT64_MAX };
+	uint64_t r = rnd(st);
+
+	switch (r % 4) {
+	case 0:
+		return edge[(r >> 8) % (sizeof(edge) / sizeof(edge[0]))];
+	case 1:
+		return rnd(st) >> (rnd(st) % 64); /* every digit count */
+	default:
+		return rnd(st) % 100000;
+	}
+}
+
+/* A timestamp around `now': 0, ahead, within the last hour, or anything. */
+static uint64_t rnd_time(uint64_t *st, uint64_t now)
+{
+	switch (rnd(st) % 5) {
+	case 0:
+		return 0;
+	case 1:
+		return now + rnd(st) % SEC;
+	case 2:
+		return rnd_num(st);
+	default:
+		return now - rnd(st) % (3600 * SEC < now ? 3600 * SEC : now + 1);
+	}
+}
+
+static void rnd_ep(uint64_t *st, struct xwgp_ep *e)
+{
+	static const uint16_t family[] = { XWGP_FAMILY_IPV4, XWGP_FAMILY_IPV4, XWGP_FAMILY_IPV6,
+					   XWGP_FAMILY_IPV6, XWGP_FAMILY_NONE, 5 };
+	uint64_t r = rnd(st);
+
+	rnd_bytes(st, e, sizeof(*e));
+	if (r % 8 == 0)
+		memset(e->addr, 0, sizeof(e->addr)); /* 0.0.0.0, ::, ::ffff:... */
+	if (r % 16 == 1) { /* ::ffff:a.b.c.d */
+		memset(e->addr, 0, 2 * sizeof(e->addr[0]));
+		e->addr[2] = htonl(0xffff);
+	}
+	if ((r >> 8) % 16)
+		e->family = family[(r >> 16) % (sizeof(family) / sizeof(family[0]))];
+}
+
+/* A boot id of 0..39 characters, most of them the safe kind. */
+static void rnd_boot_id(uint64_t *st, char id[static 40])
+{
+	static const char safe[] = "0123456789abcdefABCDEF-";
+	size_t n = rnd(st) % 40;
+	bool clean = rnd(st) % 2;
+
+	for (size_t i = 0; i < n; i++) {
+		uint64_t r = rnd(st);
+
+		id[i] = clean || r % 16 ? safe[(r >> 8) % (sizeof(safe) - 1)]
+					: (char)(1 + (r >> 8) % 255);
+	}
+	id[n] = '\0';
+}
+
+static void rnd_cache(uint64_t *st, struct xwgp_cache *c, struct cache_clock *at, size_t n_sessions,
+		      size_t n_peers)
+{
+	memset(c, 0, sizeof(*c));
+	rnd_boot_id(st, at->boot_id);
+	at->boot_ns = rnd(st) % 4 ? 3600 * SEC + rnd(st) % (1000000 * SEC) : rnd_num(st);
+	at->real_ns = rnd(st) % 4 ? 1700000000ull * SEC + rnd(st) % (100000000 * SEC) : rnd_num(st);
+	c->upstream_port = (uint16_t)rnd(st);
+	for (size_t i = 0; i < n_sessions; i++) {
+		struct cache_session cs;
+
+		rnd_bytes(st, &cs, sizeof(cs));
+		rnd_ep(st, &cs.s.client);
+		rnd_ep(st, &cs.s.client_local);
+		rnd_ep(st, &cs.s.server);
+		rnd_ep(st, &cs.s.server_local);
+		cs.s.client_origin_index = (uint32_t)rnd_num(st);
+		cs.s.created_ns = rnd_time(st, at->boot_ns);
+		cs.s.last_seen_ns = rnd_time(st, at->boot_ns);
+		cs.m.handshake_ns = rnd_time(st, at->boot_ns);
+		cs.m.established_ns = rnd_time(st, at->boot_ns);
+		cs.s.c2s_packets = rnd_num(st);
+		cs.s.c2s_bytes = rnd_num(st);
+		cs.s.s2c_packets = rnd_num(st);
+		cs.s.s2c_bytes = rnd_num(st);
+		if (cache_add_session(c, &cs.s, &cs.m))
+			abort();
+	}
+	for (size_t i = 0; i < n_peers; i++) {
+		struct cache_peer p;
+
+		rnd_bytes(st, &p, sizeof(p));
+		p.st.cookie_ns = rnd_time(st, at->boot_ns);
+		if (cache_add_peer(c, &p.k, &p.st))
+			abort();
+	}
+}
+
+/* Random caches, 0 to 40 sessions and peers each: cache_format's bytes are the reference's. */
+TEST(same_text_as_fprintf_writer)
+{
+	uint64_t seed = (uint64_t)time(NULL), st = seed;
+
+	for (int i = 0; i < 3000; i++) {
+		struct xwgp_cache c;
+		struct cache_clock at;
+		char *want, *got;
+
+		rnd_cache(&st, &c, &at, rnd(&st) % 41, rnd(&st) % 41);
+		want = ref_format(&c, &at);
+		got = cache_format(&c, &at);
+		CHECK(want && got, "format failed");
+		CHECK(strcmp(got, want) == 0, "seed %llu, cache %d differs:\n%s\nwant\n%s",
+		      (unsigned long long)seed, i, got, want);
+		free(want);
+		free(got);
+		cache_free(&c);
+	}
+}
+
+static double thread_cpu_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/*
+ * The agent's handshake storm (28,000 sessions, 1,024 peers): formats per
+ * CPU second, the reference's and cache_format's in alternation, best of 3
+ * each. Printed only: times on a shared machine prove nothing; the bytes
+ * are compared.
+ */
+TEST(format_speed)
+{
+	double best[2] = { 1e9, 1e9 };
+	uint64_t st = 28000;
+	struct xwgp_cache c;
+	struct cache_clock at;
+	size_t len = 0;
+
+	rnd_cache(&st, &c, &at, 28000, 1024);
+	for (int round = 0; round < 3; round++) {
+		for (int which = 0; which < 2; which++) {
+			double t0 = thread_cpu_s(), dt;
+			char *t = which ? cache_format(&c, &at) : ref_format(&c, &at);
+
+			dt = thread_cpu_s() - t0;
+			CHECK(t, "format failed");
+			if (best[which] > dt)
+				best[which] = dt;
+			len = strlen(t);
+			free(t);
+		}
+	}
+	printf("# cache_format, 28000 sessions + 1024 peers (%zu bytes): fprintf writer %.1f/s, "
+	       "cache_format %.1f/s: %.2fx\n",
+	       len, 1 / best[0], 1 / best[1], best[0] / best[1]);
+	cache_free(&c);
 }
 
 TEST(rebase_same_boot)
