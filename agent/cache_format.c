@@ -176,15 +176,29 @@ static void put_key(struct text *t, const char *name, const uint8_t key[static 3
 	put_lit(t, "\"");
 }
 
-/* An endpoint xwgp_ep_format refuses (an unknown family) as its port alone, ":port". */
+/*
+ * Endpoints as xwgp_ep_format writes them; one it refuses (an unknown
+ * family) as its port alone, ":port". IPv4, the common case, digit by
+ * digit: its inet_ntop and two snprintf calls were half of the writer's
+ * time once the rest was done by hand.
+ */
 static void put_ep(struct text *t, const char *name, const struct xwgp_ep *ep)
 {
+	const uint8_t *ip4 = (const uint8_t *)&ep->addr[3];
 	char *out;
 
 	put_name(t, name);
 	put_lit(t, "\"");
-	out = text_room(t, XWGP_EP_STRLEN);
-	if (out && !xwgp_ep_format(out, XWGP_EP_STRLEN, ep)) {
+	if (ep->family == XWGP_FAMILY_IPV4) {
+		for (int i = 0; i < 4; i++) {
+			put_dec(t, ip4[i]);
+			if (i < 3)
+				put_lit(t, ".");
+		}
+		put_lit(t, ":");
+		put_dec(t, xwgp_ep_port(ep));
+	} else if ((out = text_room(t, XWGP_EP_STRLEN)) &&
+		   !xwgp_ep_format(out, XWGP_EP_STRLEN, ep)) {
 		t->len += strlen(out);
 	} else {
 		put_lit(t, ":");
