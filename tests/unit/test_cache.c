@@ -749,10 +749,14 @@ static void rnd_cache(uint64_t *st, struct xwgp_cache *c, struct cache_clock *at
 	}
 }
 
-/* Random caches, 0 to 40 sessions and peers each: cache_format's bytes are the reference's. */
+/*
+ * Random caches, 0 to 40 sessions and peers each: cache_format's bytes are
+ * the reference's. XWGP_TEST_SEED=N repeats the run a failure names.
+ */
 TEST(same_text_as_fprintf_writer)
 {
-	uint64_t seed = (uint64_t)time(NULL), st = seed;
+	const char *env = getenv("XWGP_TEST_SEED");
+	uint64_t seed = env ? strtoull(env, NULL, 0) : (uint64_t)time(NULL), st = seed;
 
 	for (int i = 0; i < 3000; i++) {
 		struct xwgp_cache c;
@@ -763,8 +767,14 @@ TEST(same_text_as_fprintf_writer)
 		want = ref_format(&c, &at);
 		got = cache_format(&c, &at);
 		CHECK(want && got, "format failed");
-		CHECK(strcmp(got, want) == 0, "seed %llu, cache %d differs:\n%s\nwant\n%s",
-		      (unsigned long long)seed, i, got, want);
+		if (strcmp(got, want)) {
+			size_t at_byte = 0;
+
+			while (got[at_byte] == want[at_byte])
+				at_byte++;
+			CHECK(false, "seed %llu, cache %d, byte %zu: \"%.60s\", want \"%.60s\"",
+			      (unsigned long long)seed, i, at_byte, got + at_byte, want + at_byte);
+		}
 		free(want);
 		free(got);
 		cache_free(&c);
