@@ -446,6 +446,11 @@ int handler_ring_restart(struct handler *h, unsigned int n_threads)
 	return handler_ring_start(h, n_threads);
 }
 
+bool handler_ring_untaken(const struct handler *h)
+{
+	return h->ring && hs_ring_untaken(h->ring);
+}
+
 int handler_ring_fd(const struct handler *h)
 {
 	return h->ring ? hs_ring_fd(h->ring) : -1;

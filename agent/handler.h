@@ -147,6 +147,8 @@ void handler_flush(struct handler *h);
 int handler_ring_restart(struct handler *h, unsigned int n_threads);
 /* The handshake ring's eventfd (hs_ring.h), -1 without handshake threads; and its arm/ack. */
 int handler_ring_fd(const struct handler *h);
+/* Initiations wait for a DH no thread has taken: the loop should collect again without sleeping. */
+bool handler_ring_untaken(const struct handler *h);
 void handler_ring_arm(struct handler *h);
 void handler_ring_ack(struct handler *h);
 

@@ -104,7 +104,8 @@ int hs_ring_init(struct hs_ring *r, unsigned int n_threads, hs_ring_fn fn, void 
 	 */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
-	for (unsigned int i = 0; i < n_threads; i++) {
+	/* The loop is one of the n_threads: it takes DHs whenever it collects. */
+	for (unsigned int i = 0; i + 1 < n_threads; i++) {
 		err = -pthread_create(&r->tid[i], NULL, worker, r);
 		if (err)
 			break;
@@ -156,28 +157,40 @@ static void wait_done(struct hs_ring *r, unsigned int slot)
 unsigned int hs_ring_collect(struct hs_ring *r, unsigned int keep, hs_ring_finish_fn finish,
 			     void *fctx)
 {
-	unsigned int n = 0;
+	unsigned int n = 0, helped = 0;
 
 	while (r->head < r->tail) {
 		unsigned int slot = (unsigned int)(r->head % HS_RING_SLOTS);
+		uint64_t item;
 
-		if (!__atomic_load_n(&r->done[slot], __ATOMIC_SEQ_CST)) {
-			uint64_t item;
-
-			if (r->n_workers && hs_ring_pending(r) <= keep)
-				break; /* the workers' to do; the loop has other work */
-			if (take(r, &item))
-				run(r, item); /* any untaken one: the head's may be running */
-			else
-				wait_done(r, slot);
+		if (__atomic_load_n(&r->done[slot], __ATOMIC_SEQ_CST)) {
+			finish(fctx, slot);
+			__atomic_store_n(&r->done[slot], 0, __ATOMIC_RELAXED);
+			r->head++;
+			n++;
 			continue;
 		}
-		finish(fctx, slot);
-		__atomic_store_n(&r->done[slot], 0, __ATOMIC_RELAXED);
-		r->head++;
-		n++;
+		/*
+		 * The loop is a handshake thread too: it takes DHs nobody took
+		 * (the head's, or a later one while a worker runs the head's),
+		 * HS_RING_HELP at a time unless it must make room, so that its
+		 * sockets, timers and signals wait for a few DHs at most.
+		 */
+		if ((helped < HS_RING_HELP || hs_ring_pending(r) > keep) && take(r, &item)) {
+			run(r, item);
+			helped++;
+			continue;
+		}
+		if (hs_ring_pending(r) <= keep)
+			break;
+		wait_done(r, slot); /* taken by a worker that still runs it */
 	}
 	return n;
+}
+
+bool hs_ring_untaken(const struct hs_ring *r)
+{
+	return __atomic_load_n(&r->next, __ATOMIC_ACQUIRE) < r->tail;
 }
 
 void hs_ring_fini(struct hs_ring *r)

@@ -7,6 +7,10 @@
  * its DH (fn(ctx, slot): the item's only writer meanwhile), in any order and
  * all the time; the loop finishes the items in arrival order once their DH is
  * done (hs_ring_collect), and never waits for one while it has other work.
+ * The loop is a handshake thread too: each collect it takes up to
+ * HS_RING_HELP DHs nobody took (so n threads are n - 1 workers and the loop,
+ * no more threads than cores), and while some remain it looks at its sockets
+ * without sleeping (hs_ring_untaken) and comes back for more.
  * Nothing joins: a worker the scheduler preempts holds up neither the other
  * workers (they take the next items) nor the loop (it finishes what is done
  * before the preempted item when that item is done, and serves its sockets
@@ -30,6 +34,8 @@
 #include <stdint.h>
 
 #define HS_RING_SLOTS 1024 /* a power of two */
+/* DHs the loop takes per collect at most (unless it must make room): ~0.3 ms. */
+#define HS_RING_HELP 8
 #define HS_RING_MAX_THREADS 64
 
 /* The DH of the item in slot (on a worker, or on the loop when it helps). */
@@ -57,9 +63,9 @@ struct hs_ring {
 };
 
 /*
- * n_threads threads for the DHs: 1 = none started (the loop runs them in
- * hs_ring_collect), 0 = one per online CPU, else that many workers (the loop
- * then only appends and finishes). 0 or -errno.
+ * n_threads threads for the DHs, the loop being one: 1 = no worker (the loop
+ * runs them in hs_ring_collect), 0 = one per online CPU, else n_threads - 1
+ * workers. 0 or -errno.
  */
 int hs_ring_init(struct hs_ring *r, unsigned int n_threads, hs_ring_fn fn, void *ctx);
 void hs_ring_fini(struct hs_ring *r);
@@ -81,16 +87,18 @@ static inline unsigned int hs_ring_tail_slot(const struct hs_ring *r)
 	return (unsigned int)(r->tail % HS_RING_SLOTS);
 }
 
+/* Items appended that no thread has taken yet (the loop should collect again soon). */
+bool hs_ring_untaken(const struct hs_ring *r);
+
 /* Publish the item filled in hs_ring_tail_slot() (the ring must not be full). */
 void hs_ring_push(struct hs_ring *r);
 
 /*
  * Finish, in arrival order, every item whose DH is done (finish(fctx, slot)
- * each); while more than keep items are pending, also wait for theirs (the
- * loop takes DHs no worker has taken yet, and waits for those running):
- * keep 0 drains the ring, HS_RING_SLOTS - 1 makes room for one push,
- * HS_RING_SLOTS never waits. Without workers, the loop runs the DHs itself
- * whatever keep says. Returns how many were finished.
+ * each), taking up to HS_RING_HELP DHs nobody took on the way; while more
+ * than keep items are pending, also every DH nobody took and waits for
+ * those running: keep 0 drains the ring, HS_RING_SLOTS - 1 makes room for
+ * one push, HS_RING_SLOTS never waits. Returns how many were finished.
  */
 unsigned int hs_ring_collect(struct hs_ring *r, unsigned int keep, hs_ring_finish_fn finish,
 			     void *fctx);

@@ -565,7 +565,8 @@ static int run_loop(struct server *s)
 	struct epoll_event evs[16];
 
 	for (;;) {
-		int n = epoll_wait(s->epfd, evs, 16, -1);
+		/* DHs nobody took yet: the loop takes its share after a look at its sockets. */
+		int n = epoll_wait(s->epfd, evs, 16, handler_ring_untaken(&s->h) ? 0 : -1);
 
 		if (n < 0) {
 			if (errno == EINTR)

@@ -989,7 +989,7 @@ TEST(handshake_threads_lose_and_double_nothing)
 	int n_sess = 0;
 
 	ENV();
-	CHECK(handler_ring_restart(&env.h, 4) == 0 && env.h.ring->n_workers == 4);
+	CHECK(handler_ring_restart(&env.h, 4) == 0 && env.h.ring->n_workers == 3);
 	env.h.batch = true;
 	env.cfg.under_load_pps = UINT32_MAX; /* DHs here, not cookie replies */
 	for (int k = 0; k < KEYS; k++)
@@ -1174,7 +1174,7 @@ static void hammer(int table, bool room)
 TEST(handshake_threads_hammer_few_keys)
 {
 	ENV();
-	CHECK(handler_ring_restart(&env.h, 4) == 0 && env.h.ring->n_workers == 4);
+	CHECK(handler_ring_restart(&env.h, 4) == 0 && env.h.ring->n_workers == 3);
 	env.h.batch = true;
 	env.cfg.under_load_pps = UINT32_MAX; /* DHs here, not cookie replies */
 	hammer(64, true);

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The handshake ring (agent/hs_ring.c): every pushed item's DH runs exactly
- * once, on the workers (more than one of them), and the loop finishes the
- * items exactly once each, in push order, only after their DH; collect
- * without waiting never blocks on a running DH; the eventfd wakes a loop
- * that armed it. Plain (non-atomic) writes per item: built with
+ * once, on the workers and the loop (more than one thread), and the loop
+ * finishes the items exactly once each, in push order, only after their DH;
+ * collect without waiting never blocks on a DH a worker runs, and takes at
+ * most HS_RING_HELP DHs itself; the eventfd wakes a loop that armed it. Plain (non-atomic) writes per item: built with
  * -fsanitize=thread, a DH and a finish racing on an item is a report.
  */
 #include <poll.h>
@@ -77,7 +77,7 @@ TEST(every_item_once_in_push_order)
 
 	memset(&it, 0, sizeof(it));
 	it.slow_every = 37;
-	CHECK(hs_ring_init(&r, 4, dh, &it) == 0 && r.n_workers == 4);
+	CHECK(hs_ring_init(&r, 4, dh, &it) == 0 && r.n_workers == 3, "4 threads: the loop and 3 workers");
 	for (unsigned int round = 0; round < 40 && test_state__ == TEST_RUNNING; round++) {
 		push_n(&r, &it, &seq, 1 + round * 97 % 700);
 		if (round % 3)
@@ -155,16 +155,17 @@ TEST(one_thread_runs_inline_and_zero_is_one_per_cpu)
 
 	memset(&it, 0, sizeof(it));
 	CHECK(hs_ring_init(&r, 1, dh, &it) == 0 && r.n_workers == 0 && hs_ring_fd(&r) < 0);
-	push_n(&r, &it, &seq, 10);
-	CHECK(it.dh_runs[0] == 0, "a DH ran with no thread to run it");
-	/* Without workers even a collect that does not wait runs the DHs. */
-	CHECK(hs_ring_collect(&r, HS_RING_SLOTS, finish, &it) == 10 && it.out_of_order == 0 &&
-	      it.not_done == 0);
+	push_n(&r, &it, &seq, 2 * HS_RING_HELP + 3);
+	CHECK(it.dh_runs[0] == 0 && hs_ring_untaken(&r), "a DH ran with no thread to run it");
+	/* A collect that does not wait runs HS_RING_HELP DHs: the loop's other work goes on. */
+	CHECK(hs_ring_collect(&r, HS_RING_SLOTS, finish, &it) == HS_RING_HELP && hs_ring_untaken(&r));
+	CHECK(hs_ring_collect(&r, 0, finish, &it) == HS_RING_HELP + 3 && !hs_ring_untaken(&r) &&
+	      it.out_of_order == 0 && it.not_done == 0);
 	CHECK(it.n_workers_seen == 1 && pthread_equal(it.workers_seen[0], pthread_self()));
 	hs_ring_fini(&r);
 	CHECK(hs_ring_init(&r, 0, dh, &it) == 0, "0: one per CPU");
-	CHECK(r.n_workers == (unsigned int)sysconf(_SC_NPROCESSORS_ONLN) || r.n_workers == 0,
-	      "%u workers", r.n_workers);
+	CHECK(r.n_workers + 1 == (unsigned int)sysconf(_SC_NPROCESSORS_ONLN), "%u workers",
+	      r.n_workers);
 	hs_ring_fini(&r);
 }
 
