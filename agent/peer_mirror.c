@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <bpf/bpf.h>
@@ -7,20 +8,32 @@
 
 #include "peer_mirror.h"
 
+#define PEER_MIRROR_MIN_SLOTS 64
+
+/* n slots, zeroed; NULL when out of memory. */
+static struct peer_mirror_entry *slots_alloc(uint32_t n)
+{
+	return calloc(n, sizeof(struct peer_mirror_entry));
+}
+
+/* Wipe (backend cookies, timestamps) and free n slots. */
+static void slots_free(struct peer_mirror_entry *e, uint32_t n)
+{
+	if (!e)
+		return;
+	sodium_memzero(e, (size_t)n * sizeof(*e));
+	free(e);
+}
+
 int peer_mirror_init(struct peer_mirror *m, uint32_t capacity)
 {
-	uint32_t n = 16;
-
 	memset(m, 0, sizeof(*m));
 	if (!capacity || capacity > (1u << 28))
 		return -EINVAL;
-	while (n < 2 * capacity)
-		n <<= 1;
-	m->e = sodium_allocarray(n, sizeof(*m->e));
+	m->e = slots_alloc(PEER_MIRROR_MIN_SLOTS);
 	if (!m->e)
 		return -ENOMEM;
-	memset(m->e, 0, (size_t)n * sizeof(*m->e));
-	m->n_slots = n;
+	m->n_slots = PEER_MIRROR_MIN_SLOTS;
 	m->capacity = capacity;
 	randombytes_buf(m->hash_key, sizeof(m->hash_key));
 	return 0;
@@ -28,8 +41,7 @@ int peer_mirror_init(struct peer_mirror *m, uint32_t capacity)
 
 void peer_mirror_free(struct peer_mirror *m)
 {
-	if (m->e)
-		sodium_free(m->e); /* wipes */
+	slots_free(m->e, m->n_slots);
 	sodium_memzero(m, sizeof(*m));
 }
 
@@ -48,7 +60,7 @@ static uint32_t probe(const struct peer_mirror *m, const struct xwgp_peer_key *k
 {
 	uint32_t i = home_of(m, k);
 
-	/* Never full (n_used <= capacity <= n_slots / 2): an empty slot ends the probe. */
+	/* At most half full (peer_mirror_put grows it first): an empty slot ends the probe. */
 	while (m->e[i].used && memcmp(&m->e[i].k, k, sizeof(*k)))
 		i = (i + 1) & (m->n_slots - 1);
 	return i;
@@ -65,6 +77,24 @@ int peer_mirror_get(const struct peer_mirror *m, const struct xwgp_peer_key *k,
 	return 0;
 }
 
+/* Twice the slots, every entry placed again. 0 or -ENOMEM (then unchanged). */
+static int grow(struct peer_mirror *m)
+{
+	struct peer_mirror old = *m;
+
+	m->e = slots_alloc(old.n_slots * 2);
+	if (!m->e) {
+		m->e = old.e;
+		return -ENOMEM;
+	}
+	m->n_slots = old.n_slots * 2;
+	for (uint32_t i = 0; i < old.n_slots; i++)
+		if (old.e[i].used)
+			m->e[probe(m, &old.e[i].k)] = old.e[i];
+	slots_free(old.e, old.n_slots);
+	return 0;
+}
+
 int peer_mirror_put(struct peer_mirror *m, const struct xwgp_peer_key *k,
 		    const struct xwgp_peer_state *st)
 {
@@ -73,6 +103,12 @@ int peer_mirror_put(struct peer_mirror *m, const struct xwgp_peer_key *k,
 	if (!m->e[i].used) {
 		if (m->n_used >= m->capacity)
 			return -E2BIG;
+		/* Grown before it is more than half full: probes stay short and end. */
+		if (2 * (m->n_used + 1) > m->n_slots) {
+			if (grow(m))
+				return -ENOMEM;
+			i = probe(m, k);
+		}
 		m->e[i].used = true;
 		m->e[i].k = *k;
 		m->n_used++;

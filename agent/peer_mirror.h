@@ -10,10 +10,11 @@
  * took the write (wgit.c), and the copy is loaded from the map when the
  * agent starts (wgit_peers_mirror).
  *
- * An open-addressing table (linear probing, backward-shift deletion) of
- * twice the map's max_entries slots, so a put the map accepted always finds
- * room; keyed SipHash over the pair (crypto_shorthash, random key), since a
- * fallback peer lets any client key make an entry.
+ * An open-addressing table (linear probing, backward-shift deletion) that
+ * doubles before it is half full, up to the map's max_entries pairs (a few
+ * peers take a few KiB, not the 17 MiB of a full map's worth); keyed
+ * SipHash over the pair (crypto_shorthash, random key), since a fallback
+ * peer lets any client key make an entry.
  */
 #ifndef XWGP_PEER_MIRROR_H
 #define XWGP_PEER_MIRROR_H
@@ -30,8 +31,8 @@ struct peer_mirror_entry {
 };
 
 struct peer_mirror {
-	struct peer_mirror_entry *e; /* n_slots, sodium_malloc'd (cookies, timestamps) */
-	uint32_t n_slots; /* a power of two, >= 2 x capacity */
+	struct peer_mirror_entry *e; /* n_slots (wiped when freed: cookies, timestamps) */
+	uint32_t n_slots; /* a power of two, >= 2 x n_used */
 	uint32_t capacity; /* the map's max_entries: puts beyond it are refused */
 	uint32_t n_used;
 	uint8_t hash_key[16];
@@ -45,7 +46,10 @@ int peer_mirror_load(struct peer_mirror *m, int map_fd);
 
 int peer_mirror_get(const struct peer_mirror *m, const struct xwgp_peer_key *k,
 		    struct xwgp_peer_state *st);
-/* Insert or replace; -E2BIG when a new pair would exceed the capacity. */
+/*
+ * Insert or replace; -E2BIG when a new pair would exceed the capacity,
+ * -ENOMEM when the table could not grow (then unchanged).
+ */
 int peer_mirror_put(struct peer_mirror *m, const struct xwgp_peer_key *k,
 		    const struct xwgp_peer_state *st);
 /* 0, or -ENOENT when the pair is not there. */
