@@ -3,7 +3,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <bpf/bpf.h>
 #include <sodium.h>
 
 #include "peer_mirror.h"
@@ -139,25 +138,6 @@ int peer_mirror_del(struct peer_mirror *m, const struct xwgp_peer_key *k)
 	sodium_memzero(&m->e[i], sizeof(m->e[i]));
 	m->n_used--;
 	return 0;
-}
-
-int peer_mirror_load(struct peer_mirror *m, int map_fd)
-{
-	struct xwgp_peer_key key, next, *prev = NULL;
-	struct xwgp_peer_state st;
-	int err = 0;
-
-	while (bpf_map_get_next_key(map_fd, prev, &next) == 0) {
-		key = next;
-		prev = &key;
-		if (bpf_map_lookup_elem(map_fd, &key, &st))
-			continue; /* deleted meanwhile */
-		err = peer_mirror_put(m, &key, &st);
-		if (err)
-			break;
-	}
-	sodium_memzero(&st, sizeof(st));
-	return err;
 }
 
 const struct peer_mirror_entry *peer_mirror_next(const struct peer_mirror *m, uint32_t *cursor)

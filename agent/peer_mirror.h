@@ -8,7 +8,7 @@
  * two syscalls per pair (get_next_key and lookup). The map stays the truth
  * a restart finds: wgit writes it first and this copy only after the map
  * took the write (wgit.c), and the copy is loaded from the map when the
- * agent starts (wgit_peers_mirror).
+ * agent starts (wgit_peers_mirror, through wgit_peer_each).
  *
  * An open-addressing table (linear probing, backward-shift deletion) that
  * doubles before it is half full, up to the map's max_entries pairs (a few
@@ -41,8 +41,6 @@ struct peer_mirror {
 /* Room for capacity pairs. 0 or -ENOMEM / -EINVAL. */
 int peer_mirror_init(struct peer_mirror *m, uint32_t capacity);
 void peer_mirror_free(struct peer_mirror *m);
-/* Every entry of the map (fd) copied in; 0 or -errno. */
-int peer_mirror_load(struct peer_mirror *m, int map_fd);
 
 int peer_mirror_get(const struct peer_mirror *m, const struct xwgp_peer_key *k,
 		    struct xwgp_peer_state *st);

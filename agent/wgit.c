@@ -634,6 +634,12 @@ int wgit_expire(const struct wgit *w, uint64_t now_ns, uint64_t timeout_ns)
 	return total;
 }
 
+/* wgit_peer_each callback: one pair of the map into the copy being loaded. */
+static int mirror_add(void *ctx, const struct xwgp_peer_key *k, const struct xwgp_peer_state *st)
+{
+	return peer_mirror_put(ctx, k, st);
+}
+
 int wgit_peers_mirror(struct wgit *w)
 {
 	struct bpf_map_info info = {};
@@ -647,8 +653,9 @@ int wgit_peers_mirror(struct wgit *w)
 	m = calloc(1, sizeof(*m));
 	if (!m)
 		return -ENOMEM;
+	/* Without a copy yet, wgit_peer_each walks the map. */
 	err = peer_mirror_init(m, info.max_entries);
-	err = err ?: peer_mirror_load(m, w->maps->peer_state);
+	err = err ?: wgit_peer_each(w, mirror_add, m);
 	if (err) {
 		peer_mirror_free(m);
 		free(m);
