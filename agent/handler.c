@@ -62,6 +62,17 @@ int handler_init(struct handler *h, const struct xwgp_server_config *cfg,
 
 static void ring_dh(void *ctx, unsigned int slot);
 
+/* Free the ring and its items (wiped: initiations' keys and timestamps); no thread may run. */
+static void ring_free(struct handler *h)
+{
+	free(h->ring);
+	h->ring = NULL;
+	if (h->items)
+		sodium_memzero(h->items, HS_RING_SLOTS * sizeof(*h->items));
+	free(h->items);
+	h->items = NULL;
+}
+
 static int handler_ring_start(struct handler *h, unsigned int n_threads)
 {
 	int err;
@@ -69,21 +80,25 @@ static int handler_ring_start(struct handler *h, unsigned int n_threads)
 	h->ring = malloc(sizeof(*h->ring));
 	h->items = calloc(HS_RING_SLOTS, sizeof(*h->items));
 	if (!h->ring || !h->items) {
-		free(h->ring);
-		free(h->items);
-		h->ring = NULL;
-		h->items = NULL;
+		ring_free(h);
 		return -ENOMEM;
 	}
 	err = hs_ring_init(h->ring, n_threads, ring_dh, h);
 	if (err) {
 		pr_err("starting %u handshake threads: %s", n_threads, strerror(-err));
-		free(h->ring);
-		free(h->items);
-		h->ring = NULL;
-		h->items = NULL;
+		ring_free(h);
 	}
 	return err;
+}
+
+/* Finish every initiation in the ring, stop its threads, free it. */
+static void ring_stop(struct handler *h)
+{
+	if (!h->ring)
+		return;
+	handler_flush(h); /* nothing may wait past the ring */
+	hs_ring_fini(h->ring);
+	ring_free(h);
 }
 
 int handler_set_obfs(struct handler *h, const char *password)
@@ -107,15 +122,7 @@ int handler_set_obfs(struct handler *h, const char *password)
 
 void handler_fini(struct handler *h)
 {
-	if (h->ring) {
-		handler_flush(h); /* nothing may wait past the handler */
-		hs_ring_fini(h->ring);
-		free(h->ring);
-		h->ring = NULL;
-		sodium_memzero(h->items, HS_RING_SLOTS * sizeof(*h->items));
-		free(h->items);
-		h->items = NULL;
-	}
+	ring_stop(h);
 	if (h->keys)
 		sodium_free(h->keys); /* sodium_free wipes */
 	h->keys = NULL;
@@ -435,14 +442,7 @@ void handler_flush(struct handler *h)
 
 int handler_ring_restart(struct handler *h, unsigned int n_threads)
 {
-	if (h->ring) {
-		handler_flush(h);
-		hs_ring_fini(h->ring);
-		free(h->ring);
-		free(h->items);
-		h->ring = NULL;
-		h->items = NULL;
-	}
+	ring_stop(h);
 	return handler_ring_start(h, n_threads);
 }
 
@@ -499,6 +499,7 @@ static void handle_initiation(struct handler *h, struct handler_pkt *p)
 	init_finish(h, p, it);
 }
 
+/* Handshake response from a backend: register its index, translate, pass on. */
 static void handle_response(struct handler *h, struct handler_pkt *p)
 {
 	uint32_t receiver = get_le32(p->data + WG_RESP_OFF_RECEIVER);
