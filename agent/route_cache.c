@@ -21,13 +21,13 @@ static bool same_ep(const struct xwgp_ep *a, const struct xwgp_ep *b)
 	       !memcmp(a->addr, b->addr, sizeof(a->addr));
 }
 
-bool route_cache_get(struct route_cache *c, const struct xwgp_ep *remote, uint64_t gen,
-		     uint64_t now_ns, struct xwgp_ep *local)
+bool route_cache_get(struct route_cache *c, const struct xwgp_ep *remote, uint64_t now_ns,
+		     struct xwgp_ep *local)
 {
 	const struct route_cache_entry *e = slot_of(c, remote);
 
-	/* A clock read before taken_ns (another thread's) is not trusted either. */
-	if (e->taken_ns && e->gen == gen && now_ns >= e->taken_ns &&
+	/* A clock that went back is not trusted to keep an answer alive. */
+	if (e->taken_ns && now_ns >= e->taken_ns &&
 	    now_ns - e->taken_ns < ROUTE_CACHE_TTL_NS && same_ep(&e->remote, remote)) {
 		*local = e->local;
 		c->hits++;
@@ -38,12 +38,16 @@ bool route_cache_get(struct route_cache *c, const struct xwgp_ep *remote, uint64
 }
 
 void route_cache_put(struct route_cache *c, const struct xwgp_ep *remote,
-		     const struct xwgp_ep *local, uint64_t gen, uint64_t now_ns)
+		     const struct xwgp_ep *local, uint64_t now_ns)
 {
 	struct route_cache_entry *e = slot_of(c, remote);
 
 	e->remote = *remote;
 	e->local = *local;
-	e->gen = gen;
 	e->taken_ns = now_ns ? now_ns : 1;
+}
+
+void route_cache_clear(struct route_cache *c)
+{
+	memset(c->e, 0, sizeof(c->e));
 }

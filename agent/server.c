@@ -63,9 +63,7 @@ struct server {
 	int listen_fd, upstream_fd;
 	/* Route lookups of initiations (on the loop): a kept socket, and its answers cached. */
 	struct udp_router router;
-	struct route_cache route_cache;
-	/* Bumped on every netlink event (addresses, routes, neighbours): the route cache starts over. */
-	uint64_t route_gen;
+	struct route_cache route_cache; /* cleared on every netlink event */
 	uint16_t listen_port, upstream_port;
 	struct xsk_rx xsks[MAX_XSKS];
 	int n_xsks;
@@ -140,11 +138,11 @@ static int io_route(void *ctx, const struct xwgp_ep *remote, struct xwgp_ep *loc
 	uint64_t now = xwgp_now_ns();
 	int err;
 
-	if (route_cache_get(&s->route_cache, remote, s->route_gen, now, local))
+	if (route_cache_get(&s->route_cache, remote, now, local))
 		return 0;
 	err = udp_route_local_kept(&s->router, remote, local);
 	if (!err)
-		route_cache_put(&s->route_cache, remote, local, s->route_gen, now);
+		route_cache_put(&s->route_cache, remote, local, now);
 	return err;
 }
 
@@ -587,7 +585,7 @@ static int run_loop(struct server *s)
 			} else if (tag == TAG_LOCAL) {
 				local_addrs_update(&s->local);
 				/* An address, route or neighbour changed: routes are asked afresh. */
-				s->route_gen++;
+				route_cache_clear(&s->route_cache);
 			} else if (tag == TAG_SIGNAL) {
 				struct signalfd_siginfo si;
 

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * agent/route_cache.c: a kept answer is given back only for the same
- * backend (address, port, family), in the generation it was taken in and
- * within its TTL; a colliding backend replaces it, never reads it.
+ * backend (address, port, family), until the cache is cleared and within
+ * its TTL; a colliding backend replaces it, never reads it.
  */
 #include <string.h>
 
@@ -20,7 +20,7 @@ static struct xwgp_ep ep4(uint32_t a, uint16_t port)
 	return e;
 }
 
-TEST(answer_kept_for_its_backend_generation_and_ttl)
+TEST(answer_kept_for_its_backend_until_cleared_or_ttl)
 {
 	static struct route_cache c;
 	struct xwgp_ep be = ep4(0x0a000002, 51820), src = ep4(0x0a000001, 0), got;
@@ -28,16 +28,19 @@ TEST(answer_kept_for_its_backend_generation_and_ttl)
 	uint64_t t = 5 * SEC;
 
 	v6.family = XWGP_FAMILY_IPV6;
-	CHECK(!route_cache_get(&c, &be, 0, t, &got), "empty cache answered");
-	route_cache_put(&c, &be, &src, 7, t);
+	CHECK(!route_cache_get(&c, &be, t, &got), "empty cache answered");
+	route_cache_put(&c, &be, &src, t);
 	memset(&got, 0, sizeof(got));
-	CHECK(route_cache_get(&c, &be, 7, t + SEC / 2, &got) && !memcmp(&got, &src, sizeof(got)));
-	CHECK(!route_cache_get(&c, &be, 8, t + 1, &got), "answer of an older generation given");
-	CHECK(!route_cache_get(&c, &be, 7, t + ROUTE_CACHE_TTL_NS, &got), "answer past its TTL given");
-	CHECK(!route_cache_get(&c, &be, 7, t - 1, &got), "answer from a clock that went back given");
-	CHECK(!route_cache_get(&c, &other_port, 7, t + 1, &got), "another port's answer given");
-	CHECK(!route_cache_get(&c, &v6, 7, t + 1, &got), "another family's answer given");
-	CHECK(c.hits == 1 && c.misses == 6, "hits %llu misses %llu", (unsigned long long)c.hits,
+	CHECK(route_cache_get(&c, &be, t + SEC / 2, &got) && !memcmp(&got, &src, sizeof(got)));
+	route_cache_clear(&c);
+	CHECK(!route_cache_get(&c, &be, t + 1, &got), "answer given after a clear (routing changed)");
+	route_cache_put(&c, &be, &src, t);
+	CHECK(route_cache_get(&c, &be, t + 1, &got), "no answer after a new put");
+	CHECK(!route_cache_get(&c, &be, t + ROUTE_CACHE_TTL_NS, &got), "answer past its TTL given");
+	CHECK(!route_cache_get(&c, &be, t - 1, &got), "answer from a clock that went back given");
+	CHECK(!route_cache_get(&c, &other_port, t + 1, &got), "another port's answer given");
+	CHECK(!route_cache_get(&c, &v6, t + 1, &got), "another family's answer given");
+	CHECK(c.hits == 2 && c.misses == 6, "hits %llu misses %llu", (unsigned long long)c.hits,
 	      (unsigned long long)c.misses);
 }
 
@@ -51,12 +54,12 @@ TEST(colliding_backends_replace_never_confuse)
 	for (uint32_t i = 0; i < 4 * ROUTE_CACHE_SLOTS; i++) {
 		struct xwgp_ep be = ep4(0x0a000100 + i, 51820);
 
-		route_cache_put(&c, &be, i & 1 ? &src1 : &src2, 1, SEC);
+		route_cache_put(&c, &be, i & 1 ? &src1 : &src2, SEC);
 	}
 	for (uint32_t i = 0; i < 4 * ROUTE_CACHE_SLOTS; i++) {
 		struct xwgp_ep be = ep4(0x0a000100 + i, 51820);
 
-		if (route_cache_get(&c, &be, 1, SEC, &got)) {
+		if (route_cache_get(&c, &be, SEC, &got)) {
 			hits++;
 			wrong += memcmp(&got, i & 1 ? &src1 : &src2, sizeof(got)) != 0;
 		}
