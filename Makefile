@@ -118,6 +118,10 @@ $(BUILD)/agent/%.o: agent/%.c | $(BUILD)/agent $(BPF_SKELS)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
+# The four-lane X25519 is ~1.13x faster at -O3 (its element loops fully
+# unrolled into the ladder; bench_handshake, handshake.x25519_x4).
+$(BUILD)/agent/x25519_x4.o: CFLAGS += -O3
+
 $(AGENT_LIB): $(AGENT_OBJS)
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && ar rcs $@ $^
