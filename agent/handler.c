@@ -60,7 +60,7 @@ int handler_init(struct handler *h, const struct xwgp_server_config *cfg,
 	return err;
 }
 
-static void ring_dh(void *ctx, unsigned int slot);
+static void ring_dh(void *ctx, const unsigned int *slots, unsigned int n);
 
 /* Free the ring and its items (wiped: initiations' keys and timestamps); no thread may run. */
 static void ring_free(struct handler *h)
@@ -403,13 +403,24 @@ static void dh_cache_account(struct handler *h)
 	h->dh_misses_seen = misses;
 }
 
-/* hs_ring_fn: the DH of the initiation in slot (on a handshake thread). */
-static void ring_dh(void *ctx, unsigned int slot)
+/* hs_ring_fn: the DHs of the initiations in slots, together (on a handshake thread). */
+static void ring_dh(void *ctx, const unsigned int *slots, unsigned int n)
 {
+	struct wg_init_job jobs[HS_RING_BATCH];
 	struct handler *h = ctx;
-	struct hs_item *it = &h->items[slot];
 
-	init_dh(h, it->msg, it->pkt.len, it);
+	for (unsigned int i = 0; i < n; i++) {
+		struct hs_item *it = &h->items[slots[i]];
+
+		jobs[i] = (struct wg_init_job){ .srv = &h->keys[it->si],
+						.msg = it->msg,
+						.len = it->pkt.len,
+						.client_pub = it->client_pub,
+						.tai64n = it->tai64n };
+	}
+	wg_consume_initiations(jobs, n, &h->dh_cache);
+	for (unsigned int i = 0; i < n; i++)
+		h->items[slots[i]].r = jobs[i].r;
 }
 
 /* hs_ring_finish_fn: the rest of the initiation in slot (on the loop, in arrival order). */

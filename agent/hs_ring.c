@@ -8,35 +8,45 @@
 
 #include "hs_ring.h"
 
-/* Take the next appended item nobody took (worker or helping loop); false: none. */
-static bool take(struct hs_ring *r, uint64_t *item)
+/*
+ * Take the next published items nobody took, up to max (worker or helping
+ * loop): how many, the first in *item; 0: none.
+ */
+static unsigned int take(struct hs_ring *r, uint64_t *item, unsigned int max)
 {
 	uint64_t n = __atomic_load_n(&r->next, __ATOMIC_ACQUIRE);
 
 	for (;;) {
-		if (n >= __atomic_load_n(&r->tail, __ATOMIC_SEQ_CST))
-			return false;
-		if (__atomic_compare_exchange_n(&r->next, &n, n + 1, false, __ATOMIC_ACQ_REL,
+		uint64_t avail = __atomic_load_n(&r->avail, __ATOMIC_SEQ_CST);
+		unsigned int m;
+
+		if (n >= avail)
+			return 0;
+		m = avail - n < max ? (unsigned int)(avail - n) : max;
+		if (__atomic_compare_exchange_n(&r->next, &n, n + m, false, __ATOMIC_ACQ_REL,
 						__ATOMIC_ACQUIRE)) {
 			*item = n;
-			return true;
+			return m;
 		}
 	}
 }
 
 /*
- * Run item's DH and mark it done. The done store and the armed load are
- * sequentially consistent, as are the loop's arm and its done load
- * (hs_ring_arm, then collect): either the loop sees the item done or this
- * thread sees the arm and writes the eventfd.
+ * Run the DHs of items [first, first + m) and mark them done. The done
+ * stores and the armed load are sequentially consistent, as are the loop's
+ * arm and its done load (hs_ring_arm, then collect): either the loop sees
+ * the items done or this thread sees the arm and writes the eventfd.
  */
-static void run(struct hs_ring *r, uint64_t item)
+static void run(struct hs_ring *r, uint64_t first, unsigned int m)
 {
-	unsigned int slot = (unsigned int)(item % HS_RING_SLOTS);
+	unsigned int slots[HS_RING_BATCH] = { 0 };
 	uint64_t one = 1;
 
-	r->fn(r->ctx, slot);
-	__atomic_store_n(&r->done[slot], 1, __ATOMIC_SEQ_CST);
+	for (unsigned int i = 0; i < m; i++)
+		slots[i] = (unsigned int)((first + i) % HS_RING_SLOTS);
+	r->fn(r->ctx, slots, m);
+	for (unsigned int i = 0; i < m; i++)
+		__atomic_store_n(&r->done[slots[i]], 1, __ATOMIC_SEQ_CST);
 	if (r->done_fd >= 0 && __atomic_load_n(&r->armed, __ATOMIC_SEQ_CST) &&
 	    __atomic_exchange_n(&r->armed, 0, __ATOMIC_SEQ_CST) &&
 	    write(r->done_fd, &one, sizeof(one)) < 0) {
@@ -50,17 +60,18 @@ static void *worker(void *arg)
 
 	for (;;) {
 		uint64_t item;
+		unsigned int m = take(r, &item, HS_RING_BATCH);
 		bool stop;
 
-		if (take(r, &item)) {
-			run(r, item);
+		if (m) {
+			run(r, item, m);
 			continue;
 		}
 		pthread_mutex_lock(&r->mu);
 		/* Announce the sleep before the last look (hs_ring_push reads it after its store). */
 		__atomic_store_n(&r->sleepers, r->sleepers + 1, __ATOMIC_SEQ_CST);
 		while (!r->stop && __atomic_load_n(&r->next, __ATOMIC_SEQ_CST) >=
-					   __atomic_load_n(&r->tail, __ATOMIC_SEQ_CST))
+					   __atomic_load_n(&r->avail, __ATOMIC_SEQ_CST))
 			pthread_cond_wait(&r->work, &r->mu);
 		__atomic_store_n(&r->sleepers, r->sleepers - 1, __ATOMIC_SEQ_CST);
 		stop = r->stop;
@@ -117,15 +128,25 @@ int hs_ring_init(struct hs_ring *r, unsigned int n_threads, hs_ring_fn fn, void 
 	return err;
 }
 
-void hs_ring_push(struct hs_ring *r)
+/* Make every appended item takeable, and wake a sleeping worker for them. */
+static void publish(struct hs_ring *r)
 {
-	/* The loop is the only writer of tail; workers read it. */
-	__atomic_store_n(&r->tail, r->tail + 1, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&r->avail, __ATOMIC_RELAXED) == r->tail)
+		return;
+	/* The loop is the only writer of tail and avail; workers read avail. */
+	__atomic_store_n(&r->avail, r->tail, __ATOMIC_SEQ_CST);
 	if (__atomic_load_n(&r->sleepers, __ATOMIC_SEQ_CST)) {
 		pthread_mutex_lock(&r->mu);
 		pthread_cond_signal(&r->work);
 		pthread_mutex_unlock(&r->mu);
 	}
+}
+
+void hs_ring_push(struct hs_ring *r)
+{
+	__atomic_store_n(&r->tail, r->tail + 1, __ATOMIC_RELAXED);
+	if (r->tail - __atomic_load_n(&r->avail, __ATOMIC_RELAXED) >= HS_RING_BATCH)
+		publish(r);
 }
 
 void hs_ring_arm(struct hs_ring *r)
@@ -159,9 +180,11 @@ unsigned int hs_ring_collect(struct hs_ring *r, unsigned int keep, hs_ring_finis
 {
 	unsigned int n = 0, helped = 0;
 
+	publish(r);
 	while (r->head < r->tail) {
 		unsigned int slot = (unsigned int)(r->head % HS_RING_SLOTS);
 		uint64_t item;
+		unsigned int m;
 
 		if (__atomic_load_n(&r->done[slot], __ATOMIC_SEQ_CST)) {
 			finish(fctx, slot);
@@ -176,9 +199,10 @@ unsigned int hs_ring_collect(struct hs_ring *r, unsigned int keep, hs_ring_finis
 		 * HS_RING_HELP at a time unless it must make room, so that its
 		 * sockets, timers and signals wait for a few DHs at most.
 		 */
-		if ((helped < HS_RING_HELP || hs_ring_pending(r) > keep) && take(r, &item)) {
-			run(r, item);
-			helped++;
+		if ((helped < HS_RING_HELP || hs_ring_pending(r) > keep) &&
+		    (m = take(r, &item, HS_RING_BATCH))) {
+			run(r, item, m);
+			helped += m;
 			continue;
 		}
 		if (hs_ring_pending(r) <= keep)

@@ -3,10 +3,15 @@
  * The handshake threads' ring: a pipeline, not a fork-join.
  *
  * The event loop appends initiations that passed their cheap checks, in
- * arrival order (hs_ring_push); worker threads take any appended item and run
- * its DH (fn(ctx, slot): the item's only writer meanwhile), in any order and
+ * arrival order (hs_ring_push); worker threads take appended items, up to
+ * HS_RING_BATCH consecutive ones at a time, and run their DHs together
+ * (fn(ctx, slots, n): the items' only writer meanwhile), in any order and
  * all the time; the loop finishes the items in arrival order once their DH is
  * done (hs_ring_collect), and never waits for one while it has other work.
+ * Appended items become takeable HS_RING_BATCH at a time, the rest when the
+ * loop collects (at the end of its receive batch): under load the threads
+ * take whole batches (four DHs on the four-lane ladder cost what ~2.4 do
+ * one by one, dh_batch.h), a lone initiation waits for nothing.
  * The loop is a handshake thread too: each collect it takes up to
  * HS_RING_HELP DHs nobody took (so n threads are n - 1 workers and the loop,
  * no more threads than cores), and while some remain it looks at its sockets
@@ -36,10 +41,12 @@
 #define HS_RING_SLOTS 1024 /* a power of two */
 /* DHs the loop takes per collect at most (unless it must make room): ~0.3 ms. */
 #define HS_RING_HELP 8
+/* Items a thread takes at once: the lanes of x25519_x4.h. */
+#define HS_RING_BATCH 4
 #define HS_RING_MAX_THREADS 64
 
-/* The DH of the item in slot (on a worker, or on the loop when it helps). */
-typedef void (*hs_ring_fn)(void *ctx, unsigned int slot);
+/* The DHs of the n items in slots (on a worker, or on the loop when it helps). */
+typedef void (*hs_ring_fn)(void *ctx, const unsigned int *slots, unsigned int n);
 /* Finish the item in slot, its DH done (on the loop, in arrival order). */
 typedef void (*hs_ring_finish_fn)(void *ctx, unsigned int slot);
 
@@ -51,7 +58,8 @@ struct hs_ring {
 	int done_fd; /* eventfd; -1 without workers */
 	/* The loop's: the oldest item not finished, and the next arrival. */
 	uint64_t head;
-	uint64_t tail; /* atomic: published with release, read by workers */
+	uint64_t tail; /* the loop's: workers read avail */
+	uint64_t avail; /* atomic: items below it may be taken (hs_ring_publish) */
 	uint64_t next; /* atomic: the next item a worker (or the helping loop) takes */
 	uint8_t done[HS_RING_SLOTS]; /* atomic: the slot's DH ran */
 	int armed; /* atomic: write done_fd when an item is done */
@@ -90,7 +98,11 @@ static inline unsigned int hs_ring_tail_slot(const struct hs_ring *r)
 /* Items appended that no thread has taken yet (the loop should collect again soon). */
 bool hs_ring_untaken(const struct hs_ring *r);
 
-/* Publish the item filled in hs_ring_tail_slot() (the ring must not be full). */
+/*
+ * Append the item filled in hs_ring_tail_slot() (the ring must not be
+ * full); it is published with the next HS_RING_BATCH - 1 or by the next
+ * collect.
+ */
 void hs_ring_push(struct hs_ring *r);
 
 /*

@@ -13,6 +13,7 @@
 
 #include "blake2s.h"
 #include "byteorder.h"
+#include "dh_batch.h"
 #include "dh_cache.h"
 #include "log.h"
 #include "wg_crypto.h"
@@ -60,13 +61,9 @@ void wg_mac(uint8_t out[static 16], const uint8_t key[static 32], const void *in
 }
 
 /*
- * HMAC as two BLAKE2s states with the key pads compressed: one key, many
- * messages (KDF expansion). Only for non-empty messages: an empty one would
- * make the pad block the last, compressed with the final flag.
+ * struct wg_hmac_key is only for non-empty messages: an empty one would make
+ * the pad block the last, compressed with the final flag.
  */
-struct hmac_key {
-	struct blake2s_state inner, outer;
-};
 
 /* The key as one block, XORed with the inner pad (RFC 2104). */
 static void hmac_inner_pad(uint8_t pad[static HMAC_BLOCK_LEN], const uint8_t *key, size_t keylen)
@@ -88,7 +85,7 @@ static void hmac_outer_pad(uint8_t pad[static HMAC_BLOCK_LEN])
 		pad[i] ^= 0x36 ^ 0x5c;
 }
 
-static void hmac_key_init(struct hmac_key *hk, const uint8_t *key, size_t keylen)
+static void hmac_key_init(struct wg_hmac_key *hk, const uint8_t *key, size_t keylen)
 {
 	uint8_t pad[HMAC_BLOCK_LEN];
 
@@ -106,7 +103,7 @@ static void hmac_key_init(struct hmac_key *hk, const uint8_t *key, size_t keylen
 }
 
 /* out may alias in; inlen > 0. */
-static void hmac_with(uint8_t out[static 32], const struct hmac_key *hk, const void *in,
+static void hmac_with(uint8_t out[static 32], const struct wg_hmac_key *hk, const void *in,
 		      size_t inlen)
 {
 	struct blake2s_state s = hk->inner;
@@ -142,18 +139,16 @@ void wg_hmac(uint8_t out[static 32], const uint8_t *key, size_t keylen, const vo
 	sodium_memzero(inner, sizeof(inner));
 }
 
-void wg_kdf(uint8_t *t1, uint8_t *t2, uint8_t *t3, const uint8_t ck[static 32], const void *in,
-	    size_t inlen)
+/*
+ * HKDF's expansion from the extracted key: T(i) = HMAC(prk, T(i-1) || i).
+ * The prk pads are compressed once for all T(i): two compressions per output.
+ */
+static void kdf_expand(uint8_t *t1, uint8_t *t2, uint8_t *t3, const uint8_t prk[static 32])
 {
-	uint8_t prk[WG_HASH_LEN], t[3][WG_HASH_LEN], buf[WG_HASH_LEN + 1];
+	uint8_t t[3][WG_HASH_LEN], buf[WG_HASH_LEN + 1];
 	int n = t3 ? 3 : t2 ? 2 : 1;
-	struct hmac_key hk;
+	struct wg_hmac_key hk;
 
-	/*
-	 * Extract, then expand: T(i) = HMAC(prk, T(i-1) || i). The prk pads
-	 * are compressed once for all T(i): two compressions per output.
-	 */
-	wg_hmac(prk, ck, WG_HASH_LEN, in, inlen);
 	hmac_key_init(&hk, prk, WG_HASH_LEN);
 	buf[0] = 1;
 	hmac_with(t[0], &hk, buf, 1);
@@ -162,17 +157,37 @@ void wg_kdf(uint8_t *t1, uint8_t *t2, uint8_t *t3, const uint8_t ck[static 32], 
 		buf[WG_HASH_LEN] = (uint8_t)(i + 1);
 		hmac_with(t[i], &hk, buf, sizeof(buf));
 	}
-	/* Written only now, so outputs may alias ck or in. */
+	/* Written only now, so outputs may alias the caller's ck or in. */
 	memcpy(t1, t[0], WG_HASH_LEN);
 	if (t2)
 		memcpy(t2, t[1], WG_HASH_LEN);
 	if (t3)
 		memcpy(t3, t[2], WG_HASH_LEN);
 
-	sodium_memzero(prk, sizeof(prk));
 	sodium_memzero(t, sizeof(t));
 	sodium_memzero(buf, sizeof(buf));
 	sodium_memzero(&hk, sizeof(hk));
+}
+
+void wg_kdf(uint8_t *t1, uint8_t *t2, uint8_t *t3, const uint8_t ck[static 32], const void *in,
+	    size_t inlen)
+{
+	uint8_t prk[WG_HASH_LEN];
+
+	wg_hmac(prk, ck, WG_HASH_LEN, in, inlen); /* extract */
+	kdf_expand(t1, t2, t3, prk);
+	sodium_memzero(prk, sizeof(prk));
+}
+
+/* wg_kdf with ck given as a prepared HMAC key; inlen > 0. */
+static void kdf_keyed(uint8_t *t1, uint8_t *t2, uint8_t *t3, const struct wg_hmac_key *ck,
+		      const void *in, size_t inlen)
+{
+	uint8_t prk[WG_HASH_LEN];
+
+	hmac_with(prk, ck, in, inlen);
+	kdf_expand(t1, t2, t3, prk);
+	sodium_memzero(prk, sizeof(prk));
 }
 
 int wg_pubkey(uint8_t pub[static 32], const uint8_t priv[static 32])
@@ -337,6 +352,7 @@ int wg_server_key_init(struct wg_server_key *s, const uint8_t priv[static 32])
 	}
 	wg_mac_keys_init(&s->mac, s->pub);
 	noise_init_hashes(s->noise_ck, s->noise_h, s->pub);
+	hmac_key_init(&s->noise_ck_key, s->noise_ck, WG_HASH_LEN);
 	return 0;
 }
 
@@ -389,30 +405,20 @@ static void noise_mix_ephemeral(struct noise_state *st, const uint8_t epub[stati
 	wg_hash(st->h, st->h, WG_HASH_LEN, epub, WG_KEY_LEN);
 }
 
+/* noise_init then noise_mix_ephemeral for srv, from its precomputed C, H and C's HMAC key. */
+static void noise_responder_start(struct noise_state *st, const struct wg_server_key *srv,
+				  const uint8_t epub[static 32])
+{
+	kdf_keyed(st->ck, NULL, NULL, &srv->noise_ck_key, epub, WG_KEY_LEN);
+	wg_hash(st->h, srv->noise_h, WG_HASH_LEN, epub, WG_KEY_LEN);
+}
+
 /* (C, k) = KDF2(C, DH(priv, pub)); -EINVAL when the DH result is all-zero. */
 static int noise_mix_dh(struct noise_state *st, const uint8_t priv[static 32],
 			const uint8_t pub[static 32])
 {
 	if (crypto_scalarmult(st->dh, priv, pub))
 		return -EINVAL;
-	wg_kdf(st->ck, st->k, NULL, st->ck, st->dh, WG_KEY_LEN);
-	return 0;
-}
-
-/*
- * noise_mix_dh(Sr, Si_pub) through the cache: a hit gives the very bytes
- * crypto_scalarmult would (the DH of fixed keys), a failed DH is not cached.
- */
-static int noise_mix_static_dh(struct noise_state *st, const struct wg_server_key *srv,
-			       struct dh_cache *cache, const uint8_t spub[static 32])
-{
-	if (!cache)
-		return noise_mix_dh(st, srv->priv, spub);
-	if (dh_cache_get(cache, srv->pub, spub, st->dh)) {
-		if (crypto_scalarmult(st->dh, srv->priv, spub))
-			return -EINVAL;
-		dh_cache_put(cache, srv->pub, spub, st->dh);
-	}
 	wg_kdf(st->ck, st->k, NULL, st->ck, st->dh, WG_KEY_LEN);
 	return 0;
 }
@@ -435,28 +441,6 @@ static int noise_open_mix(struct noise_state *st, uint8_t *out, const uint8_t *c
 	return 0;
 }
 
-static enum wg_init_result consume_chain(struct noise_state *st, const struct wg_server_key *srv,
-					 struct dh_cache *cache, const uint8_t *msg,
-					 uint8_t spub[static 32], uint8_t ts[static 12])
-{
-	const uint8_t *epub = msg + WG_INIT_OFF_EPHEMERAL;
-
-	memcpy(st->ck, srv->noise_ck, WG_HASH_LEN);
-	memcpy(st->h, srv->noise_h, WG_HASH_LEN);
-	noise_mix_ephemeral(st, epub);
-	if (noise_mix_dh(st, srv->priv, epub))
-		return WG_INIT_BAD_EPHEMERAL;
-	if (noise_open_mix(st, spub, msg + WG_INIT_OFF_STATIC, WG_KEY_LEN + WG_AEAD_TAG_LEN))
-		return WG_INIT_BAD_STATIC;
-	/* wireguard-go refuses a peer whose static-static DH is zero too. */
-	if (noise_mix_static_dh(st, srv, cache, spub))
-		return WG_INIT_BAD_STATIC;
-	if (noise_open_mix(st, ts, msg + WG_INIT_OFF_TIMESTAMP,
-			   WG_TAI64N_LEN + WG_AEAD_TAG_LEN))
-		return WG_INIT_BAD_TIMESTAMP;
-	return WG_INIT_OK;
-}
-
 /* Size and type, as wg_consume_initiation reports them. */
 static enum wg_init_result init_check(const uint8_t *msg, size_t len)
 {
@@ -469,24 +453,108 @@ static enum wg_init_result init_check(const uint8_t *msg, size_t len)
 	return WG_INIT_OK;
 }
 
-/* The chain after MAC1; outputs written only on WG_INIT_OK, temporaries wiped. */
-static enum wg_init_result consume(const struct wg_server_key *srv, struct dh_cache *cache,
-				   const uint8_t *msg, uint8_t client_pub[static 32],
-				   uint8_t tai64n[static 12])
+/*
+ * One DH per initiation still in the chain (ok[i]), all in one dh_batch:
+ * dh[i] = DH(srv's private key, key(i)); a zero result ends it with fail.
+ */
+static void mix_dhs(struct wg_init_job *jobs, size_t n, struct noise_state *st,
+		    const uint8_t *const key[], const bool want[], bool ok[], enum wg_init_result fail)
 {
-	uint8_t spub[WG_KEY_LEN], ts[WG_TAI64N_LEN];
-	struct noise_state st;
-	enum wg_init_result r;
+	const uint8_t *priv[WG_INIT_BATCH], *pub[WG_INIT_BATCH];
+	uint8_t *out[WG_INIT_BATCH];
+	int ret[WG_INIT_BATCH];
+	size_t idx[WG_INIT_BATCH], m = 0;
 
-	r = consume_chain(&st, srv, cache, msg, spub, ts);
-	if (r == WG_INIT_OK) {
-		memcpy(client_pub, spub, WG_KEY_LEN);
-		memcpy(tai64n, ts, WG_TAI64N_LEN);
+	for (size_t i = 0; i < n; i++) {
+		if (!ok[i] || !want[i])
+			continue;
+		priv[m] = jobs[i].srv->priv;
+		pub[m] = key[i];
+		out[m] = st[i].dh;
+		idx[m++] = i;
 	}
-	sodium_memzero(&st, sizeof(st));
+	dh_batch(m, priv, pub, out, ret);
+	for (size_t j = 0; j < m; j++) {
+		if (ret[j]) {
+			jobs[idx[j]].r = fail;
+			ok[idx[j]] = false;
+		}
+	}
+}
+
+/*
+ * The responder's chain after MAC1 for up to WG_INIT_BATCH initiations, each
+ * step for all of them so that their X25519s run together (dh_batch): first
+ * the ephemeral DHs, then the static-static ones the cache (NULL: none)
+ * does not hold. Outputs are written only on WG_INIT_OK, temporaries wiped.
+ */
+static void consume_batch(struct wg_init_job *jobs, size_t n, struct dh_cache *cache)
+{
+	struct noise_state st[WG_INIT_BATCH];
+	uint8_t spub[WG_INIT_BATCH][WG_KEY_LEN], ts[WG_INIT_BATCH][WG_TAI64N_LEN];
+	const uint8_t *key[WG_INIT_BATCH];
+	bool ok[WG_INIT_BATCH], want[WG_INIT_BATCH];
+
+	for (size_t i = 0; i < n; i++) {
+		jobs[i].r = init_check(jobs[i].msg, jobs[i].len);
+		ok[i] = want[i] = jobs[i].r == WG_INIT_OK;
+		if (!ok[i])
+			continue;
+		key[i] = jobs[i].msg + WG_INIT_OFF_EPHEMERAL;
+		noise_responder_start(&st[i], jobs[i].srv, key[i]);
+	}
+	mix_dhs(jobs, n, st, key, want, ok, WG_INIT_BAD_EPHEMERAL);
+	for (size_t i = 0; i < n; i++) {
+		if (!ok[i])
+			continue;
+		wg_kdf(st[i].ck, st[i].k, NULL, st[i].ck, st[i].dh, WG_KEY_LEN);
+		if (noise_open_mix(&st[i], spub[i], jobs[i].msg + WG_INIT_OFF_STATIC,
+				   WG_KEY_LEN + WG_AEAD_TAG_LEN)) {
+			jobs[i].r = WG_INIT_BAD_STATIC;
+			ok[i] = false;
+			continue;
+		}
+		key[i] = spub[i];
+		/* A hit gives the very bytes the DH would (fixed keys). */
+		want[i] = !cache || dh_cache_get(cache, jobs[i].srv->pub, spub[i], st[i].dh);
+	}
+	/* wireguard-go refuses a peer whose static-static DH is zero too (never cached). */
+	mix_dhs(jobs, n, st, key, want, ok, WG_INIT_BAD_STATIC);
+	for (size_t i = 0; i < n; i++) {
+		if (!ok[i])
+			continue;
+		if (cache && want[i])
+			dh_cache_put(cache, jobs[i].srv->pub, spub[i], st[i].dh);
+		wg_kdf(st[i].ck, st[i].k, NULL, st[i].ck, st[i].dh, WG_KEY_LEN);
+		if (noise_open_mix(&st[i], ts[i], jobs[i].msg + WG_INIT_OFF_TIMESTAMP,
+				   WG_TAI64N_LEN + WG_AEAD_TAG_LEN)) {
+			jobs[i].r = WG_INIT_BAD_TIMESTAMP;
+			continue;
+		}
+		memcpy(jobs[i].client_pub, spub[i], WG_KEY_LEN);
+		memcpy(jobs[i].tai64n, ts[i], WG_TAI64N_LEN);
+	}
+	sodium_memzero(st, sizeof(st));
 	sodium_memzero(spub, sizeof(spub));
 	sodium_memzero(ts, sizeof(ts));
-	return r;
+}
+
+void wg_consume_initiations(struct wg_init_job *jobs, size_t n, struct dh_cache *cache)
+{
+	for (size_t i = 0; i < n; i += WG_INIT_BATCH)
+		consume_batch(jobs + i, n - i < WG_INIT_BATCH ? n - i : WG_INIT_BATCH, cache);
+}
+
+/* The chain after MAC1 for one initiation. */
+static enum wg_init_result consume(const struct wg_server_key *srv, struct dh_cache *cache,
+				   const uint8_t *msg, size_t len, uint8_t client_pub[static 32],
+				   uint8_t tai64n[static 12])
+{
+	struct wg_init_job job = { .srv = srv, .msg = msg, .len = len,
+				   .client_pub = client_pub, .tai64n = tai64n };
+
+	consume_batch(&job, 1, cache);
+	return job.r;
 }
 
 enum wg_init_result wg_consume_initiation(const struct wg_server_key *srv, const uint8_t *msg,
@@ -499,7 +567,7 @@ enum wg_init_result wg_consume_initiation(const struct wg_server_key *srv, const
 		return r;
 	if (wg_mac1_verify(msg, len, &srv->mac))
 		return WG_INIT_BAD_MAC1;
-	return consume(srv, NULL, msg, client_pub, tai64n);
+	return consume(srv, NULL, msg, len, client_pub, tai64n);
 }
 
 enum wg_init_result wg_consume_initiation_any(const struct wg_server_key *servers, size_t n,
@@ -515,7 +583,7 @@ enum wg_init_result wg_consume_initiation_any(const struct wg_server_key *server
 	*server = wg_find_server_by_mac1(msg, len, servers, n);
 	if (*server < 0)
 		return WG_INIT_BAD_MAC1;
-	return consume(&servers[*server], cache, msg, client_pub, tai64n);
+	return consume(&servers[*server], cache, msg, len, client_pub, tai64n);
 }
 
 enum wg_init_result wg_consume_initiation_mac1_ok(const struct wg_server_key *srv,
@@ -523,9 +591,7 @@ enum wg_init_result wg_consume_initiation_mac1_ok(const struct wg_server_key *sr
 						  size_t len, uint8_t client_pub[static 32],
 						  uint8_t tai64n[static 12])
 {
-	enum wg_init_result r = init_check(msg, len);
-
-	return r != WG_INIT_OK ? r : consume(srv, cache, msg, client_pub, tai64n);
+	return consume(srv, cache, msg, len, client_pub, tai64n);
 }
 
 static int cookie_reply_check(const uint8_t *msg, size_t len)

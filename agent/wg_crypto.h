@@ -38,6 +38,15 @@ void wg_hmac(uint8_t out[static 32], const uint8_t *key, size_t keylen, const vo
 void wg_kdf(uint8_t *t1, uint8_t *t2, uint8_t *t3, const uint8_t ck[static 32], const void *in,
 	    size_t inlen);
 
+/*
+ * An HMAC key as two BLAKE2s states with its pads already compressed: one
+ * key, many messages (a KDF's expansion, or every initiation's first KDF
+ * under a server's constant chaining key).
+ */
+struct wg_hmac_key {
+	struct blake2s_state inner, outer;
+};
+
 /* X25519 public key of a private key (clamped as X25519 does). 0 or -EINVAL. */
 int wg_pubkey(uint8_t pub[static 32], const uint8_t priv[static 32]);
 /*
@@ -90,6 +99,8 @@ struct wg_server_key {
 	 */
 	uint8_t noise_ck[32];
 	uint8_t noise_h[32];
+	/* noise_ck as an HMAC key: the first KDF (of the ephemeral) two compressions sooner. */
+	struct wg_hmac_key noise_ck_key;
 };
 
 /* Also initialises libsodium. 0, -EIO or -EINVAL. */
@@ -148,6 +159,26 @@ enum wg_init_result wg_consume_initiation_mac1_ok(const struct wg_server_key *sr
 						  struct dh_cache *cache, const uint8_t *msg,
 						  size_t len, uint8_t client_pub[static 32],
 						  uint8_t tai64n[static 12]);
+
+/* Initiations one wg_consume_initiations step handles together (more are split). */
+#define WG_INIT_BATCH 8
+
+/* One initiation of a wg_consume_initiations call. */
+struct wg_init_job {
+	const struct wg_server_key *srv; /* whose MAC1 the caller found matching */
+	const uint8_t *msg;
+	size_t len;
+	uint8_t *client_pub; /* [32]: written on WG_INIT_OK only */
+	uint8_t *tai64n; /* [12]: likewise */
+	enum wg_init_result r; /* the result */
+};
+
+/*
+ * wg_consume_initiation_mac1_ok for n initiations at once, each with the
+ * same result and outputs as alone: their X25519s run together, four at a
+ * time on the AVX2 ladder where the CPU has it (dh_batch.h).
+ */
+void wg_consume_initiations(struct wg_init_job *jobs, size_t n, struct dh_cache *cache);
 
 /*
  * Cookie reply (type 3, 64 bytes). cookie_key is HASH("cookie--" || pub) of

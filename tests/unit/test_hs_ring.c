@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The handshake ring (agent/hs_ring.c): every pushed item's DH runs exactly
- * once, on the workers and the loop (more than one thread), and the loop
- * finishes the items exactly once each, in push order, only after their DH;
+ * once, on the workers and the loop (more than one thread), in batches of
+ * at most HS_RING_BATCH consecutive items, whole batches under load; the
+ * loop finishes the items exactly once each, in push order, only after
+ * their DH; items are takeable HS_RING_BATCH at a time or after a collect;
  * collect without waiting never blocks on a DH a worker runs, and takes at
- * most HS_RING_HELP DHs itself; the eventfd wakes a loop that armed it. Plain (non-atomic) writes per item: built with
- * -fsanitize=thread, a DH and a finish racing on an item is a report.
+ * most HS_RING_HELP DHs itself; the eventfd wakes a loop that armed it.
+ * Plain (non-atomic) writes per item: built with -fsanitize=thread, a DH
+ * and a finish racing on an item is a report.
  */
 #include <poll.h>
 #include <pthread.h>
@@ -27,17 +30,33 @@ struct items {
 	pthread_t workers_seen[8];
 	unsigned int n_workers_seen;
 	sigset_t mask[HS_RING_SLOTS];
+	/* Per batch (atomic: batches run on several threads). */
+	uint64_t batches, full_batches, bad_batches;
 };
 
-static void dh(void *ctx, unsigned int slot)
+static void dh(void *ctx, const unsigned int *slots, unsigned int n)
 {
 	struct items *it = ctx;
+	bool slow = false;
 
-	it->dh_of[slot] = it->seq[slot];
-	it->dh_runs[slot]++;
-	it->who[slot] = pthread_self();
-	pthread_sigmask(SIG_BLOCK, NULL, &it->mask[slot]);
-	if (it->slow_every && it->seq[slot] % it->slow_every == 0)
+	__atomic_add_fetch(&it->batches, 1, __ATOMIC_RELAXED);
+	if (n == HS_RING_BATCH)
+		__atomic_add_fetch(&it->full_batches, 1, __ATOMIC_RELAXED);
+	if (n < 1 || n > HS_RING_BATCH)
+		__atomic_add_fetch(&it->bad_batches, 1, __ATOMIC_RELAXED);
+	for (unsigned int i = 0; i < n; i++) {
+		unsigned int slot = slots[i];
+
+		/* A batch is consecutive items, in push order. */
+		if (i && it->seq[slot] != it->seq[slots[0]] + i)
+			__atomic_add_fetch(&it->bad_batches, 1, __ATOMIC_RELAXED);
+		it->dh_of[slot] = it->seq[slot];
+		it->dh_runs[slot]++;
+		it->who[slot] = pthread_self();
+		pthread_sigmask(SIG_BLOCK, NULL, &it->mask[slot]);
+		slow |= it->slow_every && it->seq[slot] % it->slow_every == 0;
+	}
+	if (slow)
 		usleep(200);
 }
 
@@ -92,6 +111,38 @@ TEST(every_item_once_in_push_order)
 	CHECK(it.not_done == 0, "%llu finished before (or without) exactly one DH",
 	      (unsigned long long)it.not_done);
 	CHECK(it.n_workers_seen > 1, "every DH ran on one thread");
+	CHECK(it.bad_batches == 0, "%llu batches too large, empty or not consecutive",
+	      (unsigned long long)it.bad_batches);
+	/* Pushed faster than taken: most items go in whole batches. */
+	CHECK(it.full_batches * HS_RING_BATCH > seq / 2, "%llu of %llu batches whole for %llu items",
+	      (unsigned long long)it.full_batches, (unsigned long long)it.batches,
+	      (unsigned long long)seq);
+	hs_ring_fini(&r);
+}
+
+/* Fewer than a batch wait for the loop's collect (none is lost there), then run. */
+TEST(items_published_by_batch_or_by_collect)
+{
+	static struct items it;
+	struct hs_ring r;
+	uint64_t seq = 0;
+
+	memset(&it, 0, sizeof(it));
+	CHECK(hs_ring_init(&r, 3, dh, &it) == 0 && r.n_workers == 2);
+	push_n(&r, &it, &seq, HS_RING_BATCH - 1);
+	usleep(20000);
+	CHECK(__atomic_load_n(&it.batches, __ATOMIC_RELAXED) == 0,
+	      "a worker took items before a whole batch or a collect");
+	hs_ring_collect(&r, 0, finish, &it);
+	CHECK(it.finished == HS_RING_BATCH - 1 && it.not_done == 0, "%llu finished",
+	      (unsigned long long)it.finished);
+	/* A whole batch is taken without a collect. */
+	push_n(&r, &it, &seq, HS_RING_BATCH);
+	for (int i = 0; i < 5000 && __atomic_load_n(&it.full_batches, __ATOMIC_RELAXED) == 0; i++)
+		usleep(1000);
+	CHECK(it.full_batches == 1, "a whole batch was not taken by a worker");
+	hs_ring_collect(&r, 0, finish, &it);
+	CHECK(it.finished == seq && it.out_of_order == 0 && it.bad_batches == 0);
 	hs_ring_fini(&r);
 }
 
@@ -103,9 +154,9 @@ static struct {
 	unsigned int entered;
 } gate = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, false, 0 };
 
-static void gated_dh(void *ctx, unsigned int slot)
+static void gated_dh(void *ctx, const unsigned int *slots, unsigned int n)
 {
-	dh(ctx, slot);
+	dh(ctx, slots, n);
 	pthread_mutex_lock(&gate.mu);
 	gate.entered++;
 	pthread_cond_broadcast(&gate.cv);
@@ -125,13 +176,15 @@ TEST(collect_without_wait_never_blocks_and_eventfd_wakes)
 	gate.release = false;
 	gate.entered = 0;
 	CHECK(hs_ring_init(&r, 2, gated_dh, &it) == 0 && hs_ring_fd(&r) >= 0);
-	push_n(&r, &it, &seq, 1);
+	/* A whole batch: the worker takes it without a collect (which would run it here). */
+	push_n(&r, &it, &seq, HS_RING_BATCH);
 	pthread_mutex_lock(&gate.mu);
 	while (!gate.entered)
 		pthread_cond_wait(&gate.cv, &gate.mu);
 	pthread_mutex_unlock(&gate.mu);
-	/* Its DH runs (and blocks): nothing to finish, and no waiting for it. */
-	CHECK(hs_ring_collect(&r, HS_RING_SLOTS, finish, &it) == 0 && hs_ring_pending(&r) == 1);
+	/* Their DHs run (and block): nothing to finish, and no waiting for them. */
+	CHECK(hs_ring_collect(&r, HS_RING_SLOTS, finish, &it) == 0 &&
+	      hs_ring_pending(&r) == HS_RING_BATCH);
 	hs_ring_arm(&r);
 	CHECK(hs_ring_collect(&r, HS_RING_SLOTS, finish, &it) == 0);
 	pfd = (struct pollfd){ .fd = hs_ring_fd(&r), .events = POLLIN };
@@ -142,7 +195,8 @@ TEST(collect_without_wait_never_blocks_and_eventfd_wakes)
 	pthread_mutex_unlock(&gate.mu);
 	CHECK(poll(&pfd, 1, 5000) == 1, "an armed loop was not woken when the DH ended");
 	hs_ring_ack(&r);
-	CHECK(hs_ring_collect(&r, HS_RING_SLOTS, finish, &it) == 1 && it.finished == 1);
+	CHECK(hs_ring_collect(&r, HS_RING_SLOTS, finish, &it) == HS_RING_BATCH &&
+	      it.finished == HS_RING_BATCH);
 	CHECK(poll(&pfd, 1, 0) == 0, "eventfd still readable after the ack");
 	hs_ring_fini(&r);
 }

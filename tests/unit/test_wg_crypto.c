@@ -15,6 +15,7 @@
 
 #include "byteorder.h"
 #include "blake2s.h"
+#include "dh_batch.h"
 #include "dh_cache.h"
 #include "test.h"
 #include "wg_crypto.h"
@@ -886,6 +887,108 @@ TEST(server_key_precomputes_noise_init)
 	CHECK_MEM(srv.noise_ck, ck, 32);
 	CHECK_MEM(srv.noise_h, h, 32);
 	wg_server_key_wipe(&srv);
+}
+
+/*
+ * wg_consume_initiations on batches of 1 to 20 drawn from valid
+ * initiations (two servers, four clients) and broken ones (flipped bits
+ * with MAC1 redone, small-order ephemeral or static keys, wrong size or
+ * type), with the four-lane DHs and without, with the DH cache and
+ * without: every job gets the result and outputs wg_consume_initiation_mac1_ok
+ * gives it alone.
+ */
+TEST(batch_gives_each_the_result_it_gets_alone)
+{
+	enum { POOL = 40 };
+	static uint8_t msgs[POOL][WG_INIT_LEN];
+	struct wg_server_key srv[2];
+	struct wg_init_job jobs[20];
+	uint8_t priv[32], eph[32], ts[12] = { 0x40 }, spub[32] = { 0 };
+	uint8_t pub[20][32], tai[20][12], want_pub[32], want_tai[12];
+	size_t len[POOL];
+	int which[POOL], n_ok = 0, lanes_modes = dh_batch_lanes() ? 2 : 1;
+	bool lanes_on = dh_batch_lanes();
+
+	CHECK(wg_crypto_init() == 0);
+	for (int i = 0; i < 2; i++) {
+		fill(priv, 32, (uint8_t)(0x31 + i));
+		CHECK(wg_server_key_init(&srv[i], priv) == 0);
+	}
+	for (int m = 0; m < POOL; m++) {
+		which[m] = m % 2;
+		len[m] = WG_INIT_LEN;
+		fill(priv, 32, (uint8_t)(0x51 + m % 4)); /* four clients */
+		randombytes_buf(eph, 32);
+		ts[11] = (uint8_t)m;
+		CHECK(wg_create_initiation(msgs[m], priv, srv[which[m]].pub, (uint32_t)m, eph, ts,
+					   NULL) == 0);
+		switch (m % 8) {
+		case 1: /* static or timestamp ciphertext altered */
+		case 2:
+			msgs[m][WG_INIT_OFF_EPHEMERAL + 32 + (m * 7) % 108] ^= 0x10;
+			break;
+		case 3: /* ephemeral of small order */
+			memset(msgs[m] + WG_INIT_OFF_EPHEMERAL, 0, 32);
+			msgs[m][WG_INIT_OFF_EPHEMERAL] = (uint8_t)(m & 1);
+			break;
+		case 5: /* static of small order: the static-static DH is zero */
+			spub[0] = (uint8_t)(m & 1);
+			small_order_static_initiation(msgs[m], &srv[which[m]], eph, spub);
+			break;
+		case 7:
+			if (m == 7)
+				len[m] = WG_INIT_LEN - 1;
+			else if (m == 15)
+				msgs[m][0] = WG_MSG_RESPONSE;
+			break;
+		}
+		wg_macs_set(msgs[m], WG_INIT_LEN, &srv[which[m]].mac, NULL);
+	}
+	for (int mode = 0; mode < 2 * lanes_modes; mode++) {
+		struct dh_cache c, *cache = mode & 1 ? &c : NULL;
+
+		CHECK(dh_batch_use_lanes(lanes_on && mode < 2) == 0);
+		CHECK(dh_cache_init(&c, 64) == 0);
+		for (int round = 0; round < 60; round++) {
+			size_t n = 1 + (size_t)(round % 20);
+			int pick[20];
+
+			for (size_t j = 0; j < n; j++) {
+				pick[j] = (int)(randombytes_uniform(POOL));
+				memset(pub[j], 0xaa, 32);
+				memset(tai[j], 0xaa, 12);
+				jobs[j] = (struct wg_init_job){ .srv = &srv[which[pick[j]]],
+								.msg = msgs[pick[j]],
+								.len = len[pick[j]],
+								.client_pub = pub[j],
+								.tai64n = tai[j],
+								.r = -1 };
+			}
+			wg_consume_initiations(jobs, n, cache);
+			for (size_t j = 0; j < n; j++) {
+				enum wg_init_result r;
+
+				memset(want_pub, 0xaa, 32);
+				memset(want_tai, 0xaa, 12);
+				r = wg_consume_initiation_mac1_ok(jobs[j].srv, NULL, jobs[j].msg,
+								  jobs[j].len, want_pub, want_tai);
+				CHECK(jobs[j].r == r, "mode %d round %d job %zu (message %d): %s, alone %s",
+				      mode, round, j, pick[j], wg_init_result_str(jobs[j].r),
+				      wg_init_result_str(r));
+				CHECK_MEM(pub[j], want_pub, 32);
+				CHECK_MEM(tai[j], want_tai, 12);
+				n_ok += r == WG_INIT_OK;
+			}
+		}
+		if (cache)
+			CHECK(c.hits > 0 && c.misses > 0, "mode %d: hits %llu misses %llu", mode,
+			      (unsigned long long)c.hits, (unsigned long long)c.misses);
+		dh_cache_free(&c);
+	}
+	CHECK(dh_batch_use_lanes(lanes_on) == 0);
+	CHECK(n_ok > 100, "only %d valid initiations drawn", n_ok);
+	for (int i = 0; i < 2; i++)
+		wg_server_key_wipe(&srv[i]);
 }
 
 TEST_MAIN()
