@@ -62,6 +62,7 @@
 #include "index_pick.h"
 #include "log.h"
 #include "wg_crypto.h"
+#include "x25519_x4.h"
 #include "xwgp.skel.h"
 
 #define N_SERVERS_MAX 8
@@ -511,6 +512,71 @@ static void print_blake2s_rates(void)
 	       simd ? 1e9 / simd : 0, scalar && simd ? simd / scalar : 0);
 }
 
+/*
+ * CPU microseconds per DH: libsodium one by one, and the four-lane ladder
+ * (x25519_x4) four at a time; each a chain (every output changes the next
+ * key), the best of `rounds' timings, the two alternating. The ladder's
+ * cost in libsodium DHs is what DH_BATCH_LANES_MIN rests on.
+ */
+#define X4_DHS 400
+static double dh_sodium_us(void)
+{
+	uint8_t k[32], u[32], out[32];
+	uint64_t t0;
+
+	randombytes_buf(k, sizeof(k));
+	crypto_scalarmult_base(u, k);
+	t0 = xwgp_clock_ns(CLOCK_THREAD_CPUTIME_ID);
+	for (int i = 0; i < X4_DHS; i++) {
+		if (crypto_scalarmult(out, k, u))
+			return -1;
+		k[0] ^= out[0];
+	}
+	return (xwgp_clock_ns(CLOCK_THREAD_CPUTIME_ID) - t0) / 1e3 / X4_DHS;
+}
+
+static double dh_x4_us(void)
+{
+	uint8_t k[X25519_X4_LANES][32], u[X25519_X4_LANES][32], out[X25519_X4_LANES][32];
+	const uint8_t *kp[X25519_X4_LANES], *up[X25519_X4_LANES];
+	uint64_t t0;
+
+	for (int l = 0; l < X25519_X4_LANES; l++) {
+		randombytes_buf(k[l], 32);
+		crypto_scalarmult_base(u[l], k[l]);
+		kp[l] = k[l];
+		up[l] = u[l];
+	}
+	t0 = xwgp_clock_ns(CLOCK_THREAD_CPUTIME_ID);
+	for (int i = 0; i < X4_DHS / X25519_X4_LANES; i++) {
+		if (x25519_x4(out, kp, up))
+			return -1;
+		for (int l = 0; l < X25519_X4_LANES; l++)
+			k[l][0] ^= out[l][0];
+	}
+	return (xwgp_clock_ns(CLOCK_THREAD_CPUTIME_ID) - t0) / 1e3 / X4_DHS;
+}
+
+static void print_x25519_x4_rates(void)
+{
+	double sodium = 0, x4 = 0;
+
+	if (!x25519_x4_supported()) {
+		printf("{\"id\":\"handshake.x25519_x4\",\"supported\":false}\n");
+		return;
+	}
+	for (int r = 0; r < 10; r++) {
+		double a = dh_sodium_us(), b = dh_x4_us();
+
+		sodium = a > 0 && (!sodium || a < sodium) ? a : sodium;
+		x4 = b > 0 && (!x4 || b < x4) ? b : x4;
+	}
+	printf("{\"id\":\"handshake.x25519_x4\",\"supported\":true,\"sodium_us\":%.2f,"
+	       "\"x4_us_per_dh\":%.2f,\"ratio\":%.2f,\"x4_call_in_sodium_dhs\":%.2f}\n",
+	       sodium, x4, x4 > 0 ? sodium / x4 : 0,
+	       sodium > 0 ? x4 * X25519_X4_LANES / sodium : 0);
+}
+
 static int parse_args(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -613,6 +679,7 @@ int main(int argc, char **argv)
 		       "2f}\n",
 		       configs[c], configs[c], mac1_search_us(configs[c]));
 	print_blake2s_rates();
+	print_x25519_x4_rates();
 	printf("{\"id\":\"handshake.peer_choice\",\"peers\":%d,\"peer_choice_us\":%.3f}\n",
 	       N_PEERS_MANY, peer_choice_us());
 	for (int c = 0; c < 2; c++)

@@ -27,7 +27,8 @@
  *       from the first one after start until none came for 500 ms, or S
  *       seconds (default 120) passed without any. Prints {"delivered": N,
  *       "busy_ns": time from the first to the last, "machine_busy_sec": CPU
- *       seconds all CPUs spent busy meanwhile (/proc/stat)}.
+ *       seconds all CPUs spent busy meanwhile (/proc/stat), "steal_sec":
+ *       of them, the time the hypervisor ran something else}.
  *
  * Results: one JSON object on stdout. Delivered counts are exact (the sink
  * counts every transport frame it sees; nothing else sends transport to
@@ -217,18 +218,22 @@ static uint64_t sink_read(void)
 
 #define SINK_INIT    2 /* bench_sink.bpf.c */
 
-/* Busy ticks of all CPUs (user nice system irq softirq steal), 0 if unreadable. */
-static uint64_t machine_ticks(void)
+/*
+ * Busy ticks of all CPUs (user nice system irq softirq steal) and, of them,
+ * steal (time the hypervisor gave the vCPUs to someone else); 0 if unreadable.
+ */
+static uint64_t machine_ticks(uint64_t *steal)
 {
 	unsigned long long v[8] = { 0 };
 	FILE *f = fopen("/proc/stat", "r");
 
-	if (!f)
-		return 0;
-	if (fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3],
-		   &v[4], &v[5], &v[6], &v[7]) != 8)
-		memset(v, 0, sizeof(v));
-	fclose(f);
+	if (f) {
+		if (fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2],
+			   &v[3], &v[4], &v[5], &v[6], &v[7]) != 8)
+			memset(v, 0, sizeof(v));
+		fclose(f);
+	}
+	*steal = v[7];
 	return v[0] + v[1] + v[2] + v[5] + v[6] + v[7];
 }
 
@@ -237,6 +242,7 @@ static uint64_t machine_ticks(void)
 static int cmd_sink_watch(const struct opts *o)
 {
 	uint64_t base, now_n, last_n, start, first = 0, last = 0, tick0 = 0, tick1 = 0;
+	uint64_t steal0 = 0, steal1 = 0;
 	uint64_t give_up = (uint64_t)((o->duration > 0 ? o->duration : 120) * 1e9);
 
 	g.ncpus = libbpf_num_possible_cpus();
@@ -257,18 +263,20 @@ static int cmd_sink_watch(const struct opts *o)
 		if (now_n != last_n) {
 			if (!first) {
 				first = t;
-				tick0 = machine_ticks();
+				tick0 = machine_ticks(&steal0);
 			}
 			last = t;
-			tick1 = machine_ticks();
+			tick1 = machine_ticks(&steal1);
 			last_n = now_n;
 		} else if (first ? t - last > WATCH_IDLE_NS : t - start > give_up) {
 			break;
 		}
 	}
-	printf("{\"delivered\": %llu, \"busy_ns\": %llu, \"machine_busy_sec\": %.2f}\n",
+	printf("{\"delivered\": %llu, \"busy_ns\": %llu, \"machine_busy_sec\": %.2f, "
+	       "\"steal_sec\": %.2f}\n",
 	       (unsigned long long)(last_n - base), (unsigned long long)(last - first),
-	       (double)(tick1 - tick0) / (double)sysconf(_SC_CLK_TCK));
+	       (double)(tick1 - tick0) / (double)sysconf(_SC_CLK_TCK),
+	       (double)(steal1 - steal0) / (double)sysconf(_SC_CLK_TCK));
 	close(g.sink_fd);
 	return 0;
 }

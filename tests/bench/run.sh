@@ -527,8 +527,10 @@ bench_handshake() {
 # the last one forwarded. A few initiations go first (warm-up): the agent
 # builds its slot bitmap on its first admission, once per start, not per
 # initiation. Every row also says where the machine's CPU went meanwhile:
-# all CPUs busy between the first and the last forwarded (/proc/stat), the
-# agent's, the generator's while sending.
+# all CPUs busy between the first and the last forwarded (/proc/stat) and,
+# of that, what the hypervisor stole (steal: the same binary's rate moves
+# with the time of day on a shared VM), the agent's, the generator's while
+# sending.
 
 HS_KEYS=${HS_KEYS:-1024}
 HS_POOL=${HS_POOL:-40000}
@@ -588,13 +590,14 @@ hs_e2e_run() {
 		--argjson xdp "$(ns_exec proxy "$XWGP" show --json | jq -c '.counters.xdp | map_values(.packets)')" \
 		--argjson ns "$ns" --argjson keys "$HS_KEYS" --argjson offered "$HS_OFFERED" \
 		--argjson machine "$(jq .machine_busy_sec "$E2E_TMP/hs-$label.watch" 2>/dev/null || echo 0)" \
+		--argjson steal "$(jq '.steal_sec // 0' "$E2E_TMP/hs-$label.watch" 2>/dev/null || echo 0)" \
 		--argjson gen "$(awk '$1 == "cpu" { print $2; f = 1 } END { if (!f) print 0 }' "$E2E_TMP/hs-$label.flood")" \
 		--argjson pool "$HS_POOL" --argjson agent "$(ns_exec proxy "$XWGP" show --json | jq -c '.counters.agent')" \
 		--arg flood "$(tr '\n' ' ' <"$E2E_TMP/hs-$label.flood")" \
 		'{id: $id, threads: $threads, cpus: '"$(nproc)"', forwarded: $fwd, busy_sec: ($ns / 1e9),
 		  inits_per_sec: (if $ns > 0 then ($fwd / ($ns / 1e9) | floor) else 0 end),
 		  keys: $keys, offered_pps: $offered, sent: $pool, flood: $flood, agent_cpu_sec: $cpu,
-		  gen_cpu_sec: $gen, machine_busy_cpu_sec: $machine,
+		  gen_cpu_sec: $gen, machine_busy_cpu_sec: $machine, steal_cpu_sec: $steal,
 		  agent_us_per_init: (if $fwd > 0 then ($cpu * 1e6 / $fwd | floor) else 0 end),
 		  inits_per_agent_cpu_sec: (if $cpu > 0 then ($fwd / $cpu | floor) else 0 end),
 		  xdp_punt_xsk: ($xdp.PUNT_XSK // 0), xdp_punt_stack: ($xdp.PUNT_STACK // 0),
@@ -803,6 +806,15 @@ jq -s --arg date "$(date -u +%Y-%m-%dT%H:%M:%SZ)" --arg machine "$MACHINE" --arg
 		    result: (if $b.simd then "\($b.simd_ns) ns SIMD" else "no SIMD on this CPU" end),
 		    reference: "portable \($b.scalar_ns) ns", ratio: (if $b.simd then $b.ratio else null end),
 		    target: "-", met: "-"} end ),
+	  ( get("handshake.x25519_x4") as $x
+	    | if $x == null then na("handshake.x25519_x4"; "X25519, four lanes"; "-")
+	      elif ($x.supported | not) then {id: "handshake.x25519_x4", name: "X25519, four lanes (AVX2) vs libsodium",
+		    what: "CPU us per DH", result: "no AVX2 on this CPU: libsodium alone", reference: "-",
+		    ratio: null, target: "-", met: "-"}
+	      else {id: "handshake.x25519_x4", name: "X25519, four lanes (AVX2) vs libsodium",
+		    what: "CPU us per DH, chained; agent/x25519_x4.c runs four DHs in one ladder, the handshake threads take initiations four at a time (one call costs \($x.x4_call_in_sodium_dhs) libsodium DHs: agent/dh_batch.h sends groups of three or more)",
+		    result: "\($x.x4_us_per_dh) us per DH", reference: "libsodium \($x.sodium_us) us",
+		    ratio: $x.ratio, target: "-", met: "-"} end ),
 	  under_load_row("handshake.cookie_reply"; "cookie replies under load, 1 server";
 	    "valid-MAC1 initiations answered with a cookie reply (no DH) per CPU second, handler_packet with under_load 0";
 	    "cookies_per_sec"; "us_per_cookie"),
@@ -814,12 +826,12 @@ jq -s --arg date "$(date -u +%Y-%m-%dT%H:%M:%SZ)" --arg machine "$MACHINE" --arg
 	    | if ($e1.inits_per_sec // 0) <= 0 then na("handshake.e2e.threads1"; "handshakes end to end, 1 thread"; "-")
 	      else {id: "handshake.e2e.threads1", name: "handshakes end to end, 1 thread",
 		    what: "initiations of \($e1.keys) distinct keys sent into the proxy namespace, forwarded ones counted at the backend, per second",
-		    result: "\($e1.inits_per_sec)/s (\($e1.forwarded) of \($e1.sent) in \(r($e1.busy_sec)) s; \($e1.agent_us_per_init) us agent CPU each; CPU s: agent \($e1.agent_cpu_sec), generator \($e1.gen_cpu_sec), machine busy \($e1.machine_busy_cpu_sec))",
+		    result: "\($e1.inits_per_sec)/s (\($e1.forwarded) of \($e1.sent) in \(r($e1.busy_sec)) s; \($e1.agent_us_per_init) us agent CPU each; CPU s: agent \($e1.agent_cpu_sec), generator \($e1.gen_cpu_sec), machine busy \($e1.machine_busy_cpu_sec), of it stolen by the hypervisor \($e1.steal_cpu_sec // 0))",
 		    reference: "in-process warm \($w.inits_per_sec // "?")/s on one core", ratio: null, target: "-", met: "-"} end,
 	      if ($ea.inits_per_sec // 0) <= 0 then na("handshake.e2e.threads_all"; "handshakes end to end, all threads"; ">= 30000/s")
 	      else {id: "handshake.e2e.threads_all", name: "handshakes end to end, \($ea.cpus) threads (one per CPU)",
 		    what: "the same, handshake_threads 0",
-		    result: "\($ea.inits_per_sec)/s (\($ea.forwarded) of \($ea.sent) in \(r($ea.busy_sec)) s; \($ea.agent_us_per_init) us agent CPU each; CPU s: agent \($ea.agent_cpu_sec), generator \($ea.gen_cpu_sec), machine busy \($ea.machine_busy_cpu_sec))\(if $ea.inits_per_sec < 30000 then "; \(30000 - $ea.inits_per_sec)/s short of the target; floors on \($ea.cpus) cores: agent CPU per initiation (\($ea.agent_us_per_init) us) \(if $ea.agent_us_per_init > 0 then ($ea.cpus * 1e6 / $ea.agent_us_per_init | floor) else "?" end)/s, in-process work (\($w.us_per_init // "?") us) \(if ($w.us_per_init // 0) > 0 then ($ea.cpus * 1e6 / $w.us_per_init | floor) else "?" end)/s, X25519 alone (\($w.x25519_us // "?") us) \(if ($w.x25519_us // 0) > 0 then ($ea.cpus * 1e6 / $w.x25519_us | floor) else "?" end)/s, less what the generator takes (\($ea.gen_cpu_sec) CPU s while sending)" else "" end)",
+		    result: "\($ea.inits_per_sec)/s (\($ea.forwarded) of \($ea.sent) in \(r($ea.busy_sec)) s; \($ea.agent_us_per_init) us agent CPU each; CPU s: agent \($ea.agent_cpu_sec), generator \($ea.gen_cpu_sec), machine busy \($ea.machine_busy_cpu_sec), of it stolen by the hypervisor \($ea.steal_cpu_sec // 0))\(if $ea.inits_per_sec < 30000 then "; \(30000 - $ea.inits_per_sec)/s short of the target; floors on \($ea.cpus) cores: agent CPU per initiation (\($ea.agent_us_per_init) us) \(if $ea.agent_us_per_init > 0 then ($ea.cpus * 1e6 / $ea.agent_us_per_init | floor) else "?" end)/s, in-process work (\($w.us_per_init // "?") us) \(if ($w.us_per_init // 0) > 0 then ($ea.cpus * 1e6 / $w.us_per_init | floor) else "?" end)/s, X25519 alone (\($w.x25519_us // "?") us) \(if ($w.x25519_us // 0) > 0 then ($ea.cpus * 1e6 / $w.x25519_us | floor) else "?" end)/s, less what the generator takes (\($ea.gen_cpu_sec) CPU s while sending)" else "" end)",
 		    reference: "1 thread \($e1.inits_per_sec // "?")/s; in-process warm \($w.inits_per_sec // "?")/s",
 		    ratio: (if ($e1.inits_per_sec // 0) > 0 then r($ea.inits_per_sec / $e1.inits_per_sec) else null end),
 		    target: ">= 30000/s", met: (if $ea.inits_per_sec >= 30000 then "yes" else "no" end)} end ),
