@@ -140,7 +140,7 @@ TEST(items_published_by_batch_or_by_collect)
 	push_n(&r, &it, &seq, HS_RING_BATCH);
 	for (int i = 0; i < 5000 && __atomic_load_n(&it.full_batches, __ATOMIC_RELAXED) == 0; i++)
 		usleep(1000);
-	CHECK(it.full_batches == 1, "a whole batch was not taken by a worker");
+	CHECK(__atomic_load_n(&it.full_batches, __ATOMIC_RELAXED) == 1, "a whole batch was not taken by a worker");
 	hs_ring_collect(&r, 0, finish, &it);
 	CHECK(it.finished == seq && it.out_of_order == 0 && it.bad_batches == 0);
 	hs_ring_fini(&r);
