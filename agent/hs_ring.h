@@ -59,7 +59,7 @@ struct hs_ring {
 	/* The loop's: the oldest item not finished, and the next arrival. */
 	uint64_t head;
 	uint64_t tail; /* the loop's: workers read avail */
-	uint64_t avail; /* atomic: items below it may be taken (hs_ring_publish) */
+	uint64_t avail; /* atomic: items below it may be taken (published by push or collect) */
 	uint64_t next; /* atomic: the next item a worker (or the helping loop) takes */
 	uint8_t done[HS_RING_SLOTS]; /* atomic: the slot's DH ran */
 	int armed; /* atomic: write done_fd when an item is done */
@@ -107,7 +107,8 @@ void hs_ring_push(struct hs_ring *r);
 
 /*
  * Finish, in arrival order, every item whose DH is done (finish(fctx, slot)
- * each), taking up to HS_RING_HELP DHs nobody took on the way; while more
+ * each), taking DHs nobody took on the way, HS_RING_BATCH at a time until
+ * HS_RING_HELP or more (so at most HS_RING_HELP + HS_RING_BATCH - 1); while more
  * than keep items are pending, also every DH nobody took and waits for
  * those running: keep 0 drains the ring, HS_RING_SLOTS - 1 makes room for
  * one push, HS_RING_SLOTS never waits. Returns how many were finished.

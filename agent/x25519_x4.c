@@ -56,8 +56,9 @@ void x25519_x4_limbs_store(uint8_t out[32], uint64_t l[LIMBS])
 	int bit = 0;
 
 	/*
-	 * Carried limbs are worth less than 2^255 + 2^44: one fold of 2^255 =
-	 * 19 leaves less than 2^255 (what it adds goes to a value below 2^44).
+	 * Carried limbs (even below 2^26, odd below 2^25 + 2^18) are worth
+	 * less than 2^255 + 2^249 (limb 9's excess weighs 2^248): what leaves
+	 * limb 9 is 0 or 1, and one fold of 2^255 = 19 leaves less than 2^255.
 	 */
 	l[0] += 19 * limbs_carry(l);
 	limbs_carry(l);
@@ -289,6 +290,16 @@ AVX2 static void fe4_invert(struct fe4 *out, const struct fe4 *z)
 	fe4_mul(&t, &t, &e50); /* z^(2^250 - 1) */
 	fe4_sqr_n(&t, &t, 5); /* z^(2^255 - 32) */
 	fe4_mul(out, &t, &z11); /* z^(2^255 - 21) */
+	/* Powers of a secret z: any of them gives the DH back with out. */
+	sodium_memzero(&z2, sizeof(z2));
+	sodium_memzero(&z9, sizeof(z9));
+	sodium_memzero(&z11, sizeof(z11));
+	sodium_memzero(&e5, sizeof(e5));
+	sodium_memzero(&e10, sizeof(e10));
+	sodium_memzero(&e20, sizeof(e20));
+	sodium_memzero(&e50, sizeof(e50));
+	sodium_memzero(&e100, sizeof(e100));
+	sodium_memzero(&t, sizeof(t));
 }
 
 /* The 255 low bits of a little-endian u-coordinate as limbs (RFC 7748 masks bit 255). */
@@ -357,8 +368,22 @@ AVX2 static void ladder(struct fe4 *x2, struct fe4 *z2, const struct fe4 *x1,
 	}
 	fe4_cswap(lane_mask(swap), x2, &x3);
 	fe4_cswap(lane_mask(swap), z2, &z3);
+	/*
+	 * The last step's aa and bb alone give the result back (x2 = aa bb,
+	 * z2 = e (aa + a24 e)): every ladder variable is wiped, not only x3, z3.
+	 */
 	sodium_memzero(&x3, sizeof(x3));
 	sodium_memzero(&z3, sizeof(z3));
+	sodium_memzero(&a, sizeof(a));
+	sodium_memzero(&b, sizeof(b));
+	sodium_memzero(&c, sizeof(c));
+	sodium_memzero(&d, sizeof(d));
+	sodium_memzero(&aa, sizeof(aa));
+	sodium_memzero(&bb, sizeof(bb));
+	sodium_memzero(&e, sizeof(e));
+	sodium_memzero(&da, sizeof(da));
+	sodium_memzero(&cb, sizeof(cb));
+	sodium_memzero(&t, sizeof(t));
 	sodium_memzero(kt, sizeof(kt));
 	sodium_memzero(swap, sizeof(swap));
 }
