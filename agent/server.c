@@ -28,6 +28,7 @@
 #include "clock.h"
 #include "cmds.h"
 #include "config.h"
+#include "dh_batch.h"
 #include "event.h"
 #include "frame.h"
 #include "fwd_check.h"
@@ -928,6 +929,10 @@ int cmd_server(int argc, char **argv)
 		goto out_handler;
 	pr_info("serving %zu server(s) on %zu interface(s), %d AF_XDP socket(s)", s->cfg.n_servers,
 		s->cfg.xdp_mode == XWGP_XDP_OFF ? 0 : s->cfg.n_interfaces, s->n_xsks);
+	/* Which X25519 runs decides the handshake rate (README "Benchmarks"): say it. */
+	pr_info("handshakes on %u thread(s); X25519 %s", s->h.ring ? s->h.ring->n_workers + 1 : 1,
+		dh_batch_lanes() ? "four at a time on AVX2 (three or more queued), else libsodium"
+				 : "by libsodium, one at a time (this CPU has no AVX2)");
 	err = run_loop(s);
 	metrics_stop(s->metrics);
 	cookie_guard_tick(&s->h.guard, UINT64_MAX, s->h.stats); /* no agent: not under load */

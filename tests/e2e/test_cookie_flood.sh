@@ -52,6 +52,16 @@ hard_config "$E2E_TMP/xwgp.json" '.interface += ["xa"] | .timeout = 5' ||
 ip -n "$(ns_name proxy)" route add "$SPOOF" via "$ATT_GW" dev "$PROXY_IF" ||
 	{ fail setup "route"; exit 1; }
 topo_xwgp_start "$E2E_TMP/xwgp.json" || { fail start "xwgp did not start"; exit 1; }
+# The start-up line names the handshake threads (default: one per online CPU)
+# and the X25519 the CPU allows: the four-lane ladder exactly when it has AVX2.
+threads=$(getconf _NPROCESSORS_ONLN)
+[ "$threads" -gt 64 ] && threads=64
+if grep -qw avx2 /proc/cpuinfo; then x25519="four at a time on AVX2"; else x25519="by libsodium, one at a time"; fi
+if wait_for 10 grep -qF "handshakes on $threads thread(s); X25519 $x25519" "$XWGP_LOG"; then
+	pass start-names-threads-and-x25519
+else
+	fail start-names-threads-and-x25519 "want '$threads thread(s); X25519 $x25519': $(grep 'handshakes on' "$XWGP_LOG")"
+fi
 for c in cli1 cli2; do
 	topo_client_connect "$c" || { fail start "connect $c"; exit 1; }
 	ns_exec "$c" ping -c 1 -W 1 "${TOPO_TUN_SERVER[$c]}" >/dev/null 2>&1 &
