@@ -525,13 +525,13 @@ bench_handshake() {
 # while sending). The offered rate is above what the agent can do (with the
 # four-lane X25519, two threads forwarded all of 45,000/s: the row measured
 # the offer, hence 60,000); the rate is what reached the backend divided by
-# the time from the first one to the last one forwarded. A few initiations go first (warm-up): the agent
-# builds its slot bitmap on its first admission, once per start, not per
-# initiation. Every row also says where the machine's CPU went meanwhile:
-# all CPUs busy between the first and the last forwarded (/proc/stat) and,
-# of that, what the hypervisor stole (steal: the same binary's rate moves
-# with the time of day on a shared VM), the agent's, the generator's while
-# sending.
+# the time from the first one to the last one forwarded. A few initiations
+# go first (warm-up): the agent builds its slot bitmap on its first
+# admission, once per start, not per initiation. Every row also says where
+# the machine's CPU went meanwhile: all CPUs busy between the first and the
+# last forwarded (/proc/stat) and, of that, what the hypervisor stole
+# (steal: the same binary's rate moves with the time of day on a shared
+# VM), the agent's, the generator's while sending.
 
 HS_KEYS=${HS_KEYS:-1024}
 HS_POOL=${HS_POOL:-60000}
